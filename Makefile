@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: ISC
+#
+# aiguard: one GNU Makefile.  Targets:
+#   all        build the binaries, tools and the default model
+#   run        install what is missing, build, classify the bundled samples
+#   check      all tests (unit, end-to-end, reference against PyTorch)
+#   bench      side-by-side benchmark (our engine, PyTorch, ONNX Runtime)
+#   unit e2e reference fmt-check clean
+# Variables:
+#   SANITIZE=1  ASan + UBSan build in build/asan (abort on first error)
+#   WERROR=1    warnings are errors (CI sets it)
+#   BLAS=ref    link the reference GEMM instead of OpenBLAS
+#   THREADS=N   engine threads for run and bench (default 2)
+
+SHELL := /bin/bash
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+THREADS ?= 2
+
+ifeq ($(SANITIZE),1)
+B := build/asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+# _FORTIFY_SOURCE and ASan both instrument the string functions.
+FORTIFY :=
+else
+B := build
+SAN_FLAGS :=
+FORTIFY := -D_FORTIFY_SOURCE=3
+endif
+MODELS := build/models
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wno-unused-parameter -Werror=format-security \
+	-Werror=implicit-function-declaration
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+PKGS := jansson libturbojpeg spng
+BLAS ?= openblas
+ifeq ($(BLAS),ref)
+BLAS_CFLAGS ?= -DAG_BLAS_REF
+BLAS_LIBS ?=
+else
+BLAS_CFLAGS ?= $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS ?= $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng)
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(FORTIFY) \
+	-fstack-protector-strong -fstack-clash-protection -fcf-protection \
+	-fPIE -pthread $(SAN_FLAGS) -Isrc $(BLAS_CFLAGS) $(PKG_CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -pthread \
+	$(SAN_FLAGS) $(LDFLAGS)
+LIBS := $(BLAS_LIBS) $(PKG_LIBS) -lm
+
+LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/model/*.c \
+	src/image/*.c)
+CLI_SRCS := $(wildcard src/cli/*.c)
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_HELPER := tests/unit/test_helper.c
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(filter-out $(TEST_HELPER),$(TEST_SRCS)))
+TOOL_BINS := $(B)/bin/gen-weights $(B)/tests/engine-run $(B)/tests/image-dump
+DEFAULT_MODEL := $(MODELS)/resnet18/model.safetensors
+
+.PHONY: all run check unit e2e reference bench fmt-check clean deps FORCE
+
+all: $(B)/bin/aiguard $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL)
+
+deps:
+	@scripts/install-deps
+
+# The sample images are committed; the default model is generated.
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(B)/bin/aiguard classify --threads $(THREADS) samples/*.jpg samples/*.png
+
+check: all
+	@tests/run-tests $(B)
+
+unit: all
+	@tests/run-tests $(B) unit
+
+e2e: all
+	@tests/run-tests $(B) e2e
+
+reference: all
+	@tests/run-tests $(B) reference
+
+# The environment pins OpenBLAS to its Haswell kernels for safety on some
+# CPUs; the benchmark unsets that pin in its own command only.
+bench: deps
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory all
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/run $(B) $(THREADS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libaiguard.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/bin/aiguard: $(CLI_OBJS) $(B)/libaiguard.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libaiguard.a $(LIBS)
+
+$(B)/bin/gen-weights: $(B)/obj/tools/gen-weights.o $(B)/libaiguard.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libaiguard.a $(LIBS)
+
+$(B)/tests/engine-run: $(B)/obj/tests/reference/engine-run.o $(B)/libaiguard.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libaiguard.a $(LIBS)
+
+$(B)/tests/image-dump: $(B)/obj/tests/reference/image-dump.o $(B)/libaiguard.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libaiguard.a $(LIBS)
+
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(B)/obj/$(TEST_HELPER:.c=.o) $(B)/libaiguard.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The default model: synthetic, deterministic weights (see README).  Built by
+# the normal (non-sanitizer) generator; the file is identical either way.
+ifeq ($(SANITIZE),1)
+$(DEFAULT_MODEL): FORCE
+	@$(MAKE) --no-print-directory SANITIZE= $(DEFAULT_MODEL)
+else
+$(DEFAULT_MODEL): build/bin/gen-weights
+	@mkdir -p $(MODELS)
+	build/bin/gen-weights --arch resnet18 --seed 1 --out $(MODELS)/resnet18
+endif
+
+FORCE:
+
+fmt-check:
+	@clang-format --dry-run --Werror $(LIB_SRCS) $(CLI_SRCS) \
+	    $(wildcard src/*/*.h) tools/*.c
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * log.h: the only code that writes log lines (OpenBSD log.c shape).
+ *
+ * Lines go to stderr, one event per line, prefixed with the program name and
+ * level.  The macros check the level before evaluating their arguments.
+ * Never pass raw request bytes: log lengths, hashes and sanitised names.
+ */
+#ifndef AG_LOG_H
+#define AG_LOG_H
+
+#include <stdarg.h>
+
+enum log_level {
+	LOG_LVL_FATAL = 0,
+	LOG_LVL_WARN = 1,
+	LOG_LVL_INFO = 2,
+	LOG_LVL_DEBUG = 3,
+};
+
+extern int log_verbosity;
+
+/* Sets the program name shown on every line (borrowed, not copied). */
+void	log_init(const char *progname, int level);
+void	log_setlevel(int level);
+
+void	log_emit(int level, int with_errno, const char *func,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	fatal_emit(int with_errno, const char *func, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4), noreturn));
+
+#define LOG_AT(lvl, e, fn, ...) do {				\
+	if (log_verbosity >= (lvl))				\
+		log_emit((lvl), (e), (fn), __VA_ARGS__);	\
+} while (0)
+
+#define log_warn(...)	LOG_AT(LOG_LVL_WARN, 1, NULL, __VA_ARGS__)
+#define log_warnx(...)	LOG_AT(LOG_LVL_WARN, 0, NULL, __VA_ARGS__)
+#define log_info(...)	LOG_AT(LOG_LVL_INFO, 0, NULL, __VA_ARGS__)
+#define log_debug(...)	LOG_AT(LOG_LVL_DEBUG, 0, NULL, __VA_ARGS__)
+#define log_warn_f(...)	LOG_AT(LOG_LVL_WARN, 1, __func__, __VA_ARGS__)
+#define log_warnx_f(...) LOG_AT(LOG_LVL_WARN, 0, __func__, __VA_ARGS__)
+#define log_debug_f(...) LOG_AT(LOG_LVL_DEBUG, 0, __func__, __VA_ARGS__)
+#define fatal(...)	fatal_emit(1, NULL, __VA_ARGS__)
+#define fatalx(...)	fatal_emit(0, NULL, __VA_ARGS__)
+#define fatal_f(...)	fatal_emit(1, __func__, __VA_ARGS__)
+#define fatalx_f(...)	fatal_emit(0, __func__, __VA_ARGS__)
+
+#endif /* AG_LOG_H */

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * util.c: small safe helpers.  See util.h.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ag_err.h"
+#include "util.h"
+
+void
+ag_assert_fail(const char *expr, const char *file, int line)
+{
+	fprintf(stderr, "assertion failed: %s (%s:%d)\n", expr, file, line);
+	abort();
+}
+
+int
+ag_mul_size(size_t a, size_t b, size_t *out)
+{
+	size_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+int
+ag_add_size(size_t a, size_t b, size_t *out)
+{
+	size_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+int
+ag_parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+ag_read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t len, off = 0;
+	ssize_t n;
+	int fd, r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return ag_errf(err, errlen, errno == ENOENT ?
+		    AG_ERR_NOT_FOUND : AG_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ag_errf(err, errlen, AG_ERR_FORMAT,
+		    "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size > max) {
+		r = ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "%s: file is %lld bytes, limit %zu", path,
+		    (long long)st.st_size, max);
+		goto out;
+	}
+	len = (size_t)st.st_size;
+	if ((buf = malloc(len + 1)) == NULL) {
+		r = ag_errf(err, errlen, AG_ERR_ALLOC, "%s: out of memory",
+		    path);
+		goto out;
+	}
+	while (off < len) {
+		n = read(fd, buf + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: read: %s",
+			    path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;	/* shrank under us: use what we got */
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	*out = buf;
+	*outlen = off;
+	buf = NULL;
+	r = 0;
+ out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+double
+ag_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

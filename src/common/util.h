@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * util.h: checked arithmetic, number parsing, whole-file reading and the
+ * always-on assertion.
+ */
+#ifndef AG_UTIL_H
+#define AG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Aborts (SIGABRT) on a broken internal invariant, also in release builds. */
+#define AG_ASSERT(cond) do {						\
+	if (!(cond))							\
+		ag_assert_fail(#cond, __FILE__, __LINE__);		\
+} while (0)
+
+void	ag_assert_fail(const char *expr, const char *file, int line)
+	    __attribute__((noreturn));
+
+/* *out = a * b; returns 0, or -1 (and leaves *out alone) on overflow. */
+int	ag_mul_size(size_t a, size_t b, size_t *out);
+/* *out = a + b; returns 0, or -1 on overflow. */
+int	ag_add_size(size_t a, size_t b, size_t *out);
+
+/*
+ * Parses all of s as a decimal integer in [lo, hi] into *out.  Returns 0,
+ * or -1 on an empty string, trailing garbage or a value out of range.
+ */
+int	ag_parse_long(const char *s, long lo, long hi, long *out);
+
+/*
+ * Reads the whole regular file at path into a new buffer (caller frees)
+ * with one extra NUL byte after the data.  Refuses files past max bytes.
+ * Returns 0 or an AG_ERR_* code with a message naming path in err.
+ */
+int	ag_read_file(const char *path, size_t max, uint8_t **out,
+	    size_t *outlen, char *err, size_t errlen);
+
+/* Monotonic clock in seconds. */
+double	ag_now(void);
+
+#endif /* AG_UTIL_H */

@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * resnet.c: the ResNet graph, BatchNorm folding and the forward pass.
+ * See resnet.h.
+ */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ag_err.h"
+#include "common/util.h"
+#include "conv.h"
+#include "gemm.h"
+#include "ops.h"
+#include "resnet.h"
+
+/* ==== The architectures: data, not code ==== */
+
+static const struct resnet_arch resnet_archs[] = {
+	{ "resnet18",  RESNET_BASIC,      { 2, 2, 2, 2 } },
+	{ "resnet34",  RESNET_BASIC,      { 3, 4, 6, 3 } },
+	{ "resnet50",  RESNET_BOTTLENECK, { 3, 4, 6, 3 } },
+	{ "resnet101", RESNET_BOTTLENECK, { 3, 4, 23, 3 } },
+	{ "resnet152", RESNET_BOTTLENECK, { 3, 8, 36, 3 } },
+};
+
+#define RN_NARCHS	(sizeof(resnet_archs) / sizeof(resnet_archs[0]))
+#define RN_MAX_BLOCKS	64
+#define RN_MAX_CONVS	(1 + RN_MAX_BLOCKS * 4)
+#define RN_NAME		48
+
+const struct resnet_arch *
+resnet_arch_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < RN_NARCHS; i++)
+		if (strcmp(resnet_archs[i].ra_name, name) == 0)
+			return &resnet_archs[i];
+	return NULL;
+}
+
+const char *
+resnet_arch_names(void)
+{
+	return "resnet18, resnet34, resnet50, resnet101, resnet152";
+}
+
+/* ==== The plan: every conv with its names and shape ==== */
+
+struct rn_convspec {
+	char	cs_conv[RN_NAME];	/* "layer1.0.conv1" */
+	char	cs_bn[RN_NAME];		/* "layer1.0.bn1" */
+	int	cs_cin, cs_cout, cs_k, cs_stride, cs_pad;
+};
+
+struct rn_blockspec {
+	int	bs_first;	/* index of the block's first conv */
+	int	bs_nconv;	/* 2 (basic) or 3 (bottleneck) */
+	int	bs_ds;		/* index of the downsample conv, or -1 */
+};
+
+struct rn_plan {
+	int			pl_nconv, pl_nblocks, pl_feat;
+	struct rn_convspec	pl_conv[RN_MAX_CONVS];
+	struct rn_blockspec	pl_block[RN_MAX_BLOCKS];
+};
+
+static int
+rn_plan_add(struct rn_plan *pl, const char *conv, const char *bn, int cin,
+    int cout, int k, int stride)
+{
+	struct rn_convspec *cs;
+
+	if (pl->pl_nconv >= RN_MAX_CONVS)
+		return -1;
+	cs = &pl->pl_conv[pl->pl_nconv];
+	snprintf(cs->cs_conv, sizeof(cs->cs_conv), "%s", conv);
+	snprintf(cs->cs_bn, sizeof(cs->cs_bn), "%s", bn);
+	cs->cs_cin = cin;
+	cs->cs_cout = cout;
+	cs->cs_k = k;
+	cs->cs_stride = stride;
+	cs->cs_pad = k / 2;
+	return pl->pl_nconv++;
+}
+
+/*
+ * Derives torchvision's ResNet from the table entry: a 7x7/2 stem, then four
+ * stages of 64, 128, 256, 512 planes; the first block of stages 2-4 has
+ * stride 2, and a block whose input and output shapes differ gets a 1x1
+ * "downsample" conv.  Bottleneck blocks (torchvision's v1.5) put the stride
+ * on their 3x3 conv.
+ */
+static int
+rn_plan_make(const struct resnet_arch *a, struct rn_plan *pl)
+{
+	static const int planes[4] = { 64, 128, 256, 512 };
+	char p[24], c[RN_NAME], b[RN_NAME];
+	int exp = a->ra_block == RESNET_BOTTLENECK ? 4 : 1;
+	int inplanes = 64, st, i, stride, width, out;
+	struct rn_blockspec *bs;
+
+	memset(pl, 0, sizeof(*pl));
+	rn_plan_add(pl, "conv1", "bn1", 3, 64, 7, 2);
+	for (st = 0; st < 4; st++) {
+		for (i = 0; i < a->ra_blocks[st]; i++) {
+			if (pl->pl_nblocks >= RN_MAX_BLOCKS)
+				return -1;
+			bs = &pl->pl_block[pl->pl_nblocks++];
+			stride = (st > 0 && i == 0) ? 2 : 1;
+			width = planes[st];
+			out = planes[st] * exp;
+			snprintf(p, sizeof(p), "layer%d.%d", st + 1, i);
+#define RN_NAMES(cn, bn) (snprintf(c, sizeof(c), "%s." cn, p), \
+			    snprintf(b, sizeof(b), "%s." bn, p))
+			RN_NAMES("conv1", "bn1");
+			if (a->ra_block == RESNET_BASIC) {
+				bs->bs_first = rn_plan_add(pl, c, b, inplanes,
+				    width, 3, stride);
+				RN_NAMES("conv2", "bn2");
+				rn_plan_add(pl, c, b, width, width, 3, 1);
+				bs->bs_nconv = 2;
+			} else {
+				bs->bs_first = rn_plan_add(pl, c, b, inplanes,
+				    width, 1, 1);
+				RN_NAMES("conv2", "bn2");
+				rn_plan_add(pl, c, b, width, width, 3, stride);
+				RN_NAMES("conv3", "bn3");
+				rn_plan_add(pl, c, b, width, out, 1, 1);
+				bs->bs_nconv = 3;
+			}
+			bs->bs_ds = -1;
+			if (stride != 1 || inplanes != out) {
+				RN_NAMES("downsample.0", "downsample.1");
+				bs->bs_ds = rn_plan_add(pl, c, b, inplanes, out,
+				    1, stride);
+			}
+#undef RN_NAMES
+			if (bs->bs_first < 0 || pl->pl_nconv >= RN_MAX_CONVS)
+				return -1;
+			inplanes = out;
+		}
+	}
+	pl->pl_feat = inplanes;
+	return 0;
+}
+
+/* ==== Parameters ==== */
+
+static void
+rn_param_set(struct resnet_param *rp, const char *base, const char *suffix,
+    enum resnet_param_kind kind, int ndim, int64_t d0, int64_t d1,
+    int64_t d2, int64_t d3)
+{
+	memset(rp, 0, sizeof(*rp));
+	snprintf(rp->rp_name, sizeof(rp->rp_name), "%s.%s", base, suffix);
+	rp->rp_kind = kind;
+	rp->rp_ndim = ndim;
+	rp->rp_shape[0] = d0;
+	rp->rp_shape[1] = d1;
+	rp->rp_shape[2] = d2;
+	rp->rp_shape[3] = d3;
+}
+
+int
+resnet_params(const struct resnet_arch *arch, int num_classes,
+    struct resnet_param **out, size_t *n)
+{
+	static const char *const bnp[] = { "weight", "bias", "running_mean",
+	    "running_var" };
+	struct rn_plan *pl;
+	struct resnet_param *rp = NULL;
+	size_t k = 0, j;
+	int i, r = AG_ERR_ALLOC;
+
+	*out = NULL;
+	*n = 0;
+	if (arch == NULL || num_classes < 1 ||
+	    num_classes > RESNET_MAX_CLASSES)
+		return AG_ERR_INVALID_ARG;
+	if ((pl = malloc(sizeof(*pl))) == NULL)
+		return AG_ERR_ALLOC;
+	if (rn_plan_make(arch, pl) != 0) {
+		r = AG_ERR_INTERNAL;
+		goto out;
+	}
+	/* Per conv: weight, 4 BatchNorm tensors, num_batches_tracked. */
+	if ((rp = calloc((size_t)pl->pl_nconv * 6 + 2, sizeof(*rp))) == NULL)
+		goto out;
+	for (i = 0; i < pl->pl_nconv; i++) {
+		const struct rn_convspec *cs = &pl->pl_conv[i];
+
+		rn_param_set(&rp[k++], cs->cs_conv, "weight",
+		    RESNET_PARAM_FLOAT, 4, cs->cs_cout, cs->cs_cin, cs->cs_k,
+		    cs->cs_k);
+		for (j = 0; j < 4; j++)
+			rn_param_set(&rp[k++], cs->cs_bn, bnp[j],
+			    RESNET_PARAM_FLOAT, 1, cs->cs_cout, 0, 0, 0);
+		rn_param_set(&rp[k++], cs->cs_bn, "num_batches_tracked",
+		    RESNET_PARAM_COUNTER, 0, 0, 0, 0, 0);
+	}
+	rn_param_set(&rp[k++], "fc", "weight", RESNET_PARAM_FLOAT, 2,
+	    num_classes, pl->pl_feat, 0, 0);
+	rn_param_set(&rp[k++], "fc", "bias", RESNET_PARAM_FLOAT, 1,
+	    num_classes, 0, 0, 0);
+	*out = rp;
+	*n = k;
+	rp = NULL;
+	r = 0;
+ out:
+	free(rp);
+	free(pl);
+	return r;
+}
+
+/* ==== Building: fetch, fold, seal ==== */
+
+struct resnet {
+	const struct resnet_arch *rn_arch;
+	int		 rn_classes;
+	struct rn_plan	 rn_plan;
+	struct conv	 rn_conv[RN_MAX_CONVS];
+	const float	*rn_fc_wt;	/* (feat, classes): fc.weight^T */
+	const float	*rn_fc_b;	/* (classes) */
+	void		*rn_wmem;	/* all weights; read-only once built */
+	size_t		 rn_wlen;
+};
+
+static int
+rn_check_finite(const char *name, const float *v, size_t n, char *err,
+    size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return ag_errf(err, errlen, AG_ERR_NUMERIC,
+			    "tensor %s: element %zu is not finite", name, i);
+	return 0;
+}
+
+static int
+rn_fetch(resnet_fetch_fn fetch, void *ctx, const char *base,
+    const char *suffix, float *dst, size_t count, char *err, size_t errlen)
+{
+	char name[RN_NAME + 32];
+	int r;
+
+	snprintf(name, sizeof(name), "%s.%s", base, suffix);
+	if ((r = fetch(ctx, name, dst, count, err, errlen)) != 0)
+		return r;
+	return rn_check_finite(name, dst, count, err, errlen);
+}
+
+/*
+ * Folds BatchNorm into the conv: with s = gamma / sqrt(var + eps),
+ * w'[co] = w[co] * s[co] and b' = beta - mean * s, computed in double.
+ * Also reorders the weight from PyTorch's (cout, cin, k, k) to the
+ * GEMM's (k, k, cin, cout).
+ */
+static int
+rn_fold(const struct rn_convspec *cs, const float *w, const float *bn,
+    float *wout, float *bout, char *err, size_t errlen)
+{
+	const int cin = cs->cs_cin, cout = cs->cs_cout, k = cs->cs_k;
+	const float *gamma = bn, *beta = bn + cout, *mean = bn + 2 * cout;
+	const float *var = bn + 3 * cout;
+	int co, ci, ky, kx;
+
+	for (co = 0; co < cout; co++) {
+		double v = (double)var[co] + RESNET_BN_EPS, s;
+
+		if (!(v > 0.0))
+			return ag_errf(err, errlen, AG_ERR_NUMERIC,
+			    "tensor %s.running_var: element %d is %g, "
+			    "variance must be >= 0", cs->cs_bn, co,
+			    (double)var[co]);
+		s = (double)gamma[co] / sqrt(v);
+		bout[co] = (float)((double)beta[co] - (double)mean[co] * s);
+		for (ci = 0; ci < cin; ci++)
+			for (ky = 0; ky < k; ky++)
+				for (kx = 0; kx < k; kx++)
+					wout[(((size_t)ky * k + kx) * cin +
+					    ci) * cout + co] = (float)(s *
+					    w[(((size_t)co * cin + ci) * k +
+					    ky) * k + kx]);
+	}
+	return 0;
+}
+
+int
+resnet_new(const struct resnet_arch *arch, int num_classes,
+    resnet_fetch_fn fetch, void *ctx, struct resnet **out, char *err,
+    size_t errlen)
+{
+	struct resnet *net = NULL;
+	struct rn_plan *pl;
+	float *wtmp = NULL, *bn = NULL, *fcw = NULL, *p;
+	size_t total = 0, maxw = 0, maxc = 0, wl, pg;
+	int i, c, f, r;
+
+	*out = NULL;
+	if (arch == NULL || fetch == NULL || num_classes < 1 ||
+	    num_classes > RESNET_MAX_CLASSES)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+		    "bad architecture or class count");
+	if ((net = calloc(1, sizeof(*net))) == NULL)
+		return ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
+	net->rn_arch = arch;
+	net->rn_classes = num_classes;
+	pl = &net->rn_plan;
+	if (rn_plan_make(arch, pl) != 0) {
+		r = ag_errf(err, errlen, AG_ERR_INTERNAL, "bad plan for %s",
+		    arch->ra_name);
+		goto fail;
+	}
+	for (i = 0; i < pl->pl_nconv; i++) {
+		const struct rn_convspec *cs = &pl->pl_conv[i];
+
+		wl = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin * cs->cs_cout;
+		total += wl + (size_t)cs->cs_cout;
+		maxw = wl > maxw ? wl : maxw;
+		maxc = (size_t)cs->cs_cout > maxc ? (size_t)cs->cs_cout : maxc;
+	}
+	f = pl->pl_feat;
+	total += (size_t)f * num_classes + (size_t)num_classes;
+
+	/*
+	 * One anonymous mapping for all weights, so that it can be sealed
+	 * read-only (mprotect) once built: nothing writes to the model after
+	 * load, and a stray write faults instead of corrupting it.
+	 */
+	pg = 4096;
+	net->rn_wlen = (total * sizeof(float) + pg - 1) / pg * pg;
+	net->rn_wmem = mmap(NULL, net->rn_wlen, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (net->rn_wmem == MAP_FAILED) {
+		net->rn_wmem = NULL;
+		r = ag_errf(err, errlen, AG_ERR_ALLOC,
+		    "cannot map %zu bytes of weights", net->rn_wlen);
+		goto fail;
+	}
+	wtmp = malloc(maxw * sizeof(*wtmp));
+	bn = malloc(4 * maxc * sizeof(*bn));
+	fcw = malloc((size_t)f * num_classes * sizeof(*fcw));
+	if (wtmp == NULL || bn == NULL || fcw == NULL) {
+		r = ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
+		goto fail;
+	}
+
+	p = net->rn_wmem;
+	for (i = 0; i < pl->pl_nconv; i++) {
+		const struct rn_convspec *cs = &pl->pl_conv[i];
+		struct conv *cv = &net->rn_conv[i];
+		size_t co = (size_t)cs->cs_cout;
+
+		wl = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin * co;
+		if ((r = rn_fetch(fetch, ctx, cs->cs_conv, "weight", wtmp, wl,
+		    err, errlen)) != 0 ||
+		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "weight", bn, co,
+		    err, errlen)) != 0 ||
+		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "bias", bn + co, co,
+		    err, errlen)) != 0 ||
+		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "running_mean",
+		    bn + 2 * co, co, err, errlen)) != 0 ||
+		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "running_var",
+		    bn + 3 * co, co, err, errlen)) != 0)
+			goto fail;
+		if ((r = rn_fold(cs, wtmp, bn, p, p + wl, err, errlen)) != 0)
+			goto fail;
+		cv->cv_cin = cs->cs_cin;
+		cv->cv_cout = cs->cs_cout;
+		cv->cv_k = cs->cs_k;
+		cv->cv_stride = cs->cs_stride;
+		cv->cv_pad = cs->cs_pad;
+		cv->cv_w = p;
+		cv->cv_b = p + wl;
+		p += wl + co;
+	}
+	if ((r = rn_fetch(fetch, ctx, "fc", "weight", fcw,
+	    (size_t)f * num_classes, err, errlen)) != 0)
+		goto fail;
+	/* Store fc.weight (classes, feat) transposed: (feat, classes). */
+	for (c = 0; c < num_classes; c++)
+		for (i = 0; i < f; i++)
+			p[(size_t)i * num_classes + c] =
+			    fcw[(size_t)c * f + i];
+	net->rn_fc_wt = p;
+	p += (size_t)f * num_classes;
+	if ((r = rn_fetch(fetch, ctx, "fc", "bias", p, (size_t)num_classes,
+	    err, errlen)) != 0)
+		goto fail;
+	net->rn_fc_b = p;
+
+	if (mprotect(net->rn_wmem, net->rn_wlen, PROT_READ) != 0) {
+		r = ag_errf(err, errlen, AG_ERR_SYSTEM,
+		    "mprotect weights: %s", strerror(errno));
+		goto fail;
+	}
+	free(wtmp);
+	free(bn);
+	free(fcw);
+	*out = net;
+	return 0;
+ fail:
+	free(wtmp);
+	free(bn);
+	free(fcw);
+	resnet_free(net);
+	return r;
+}
+
+void
+resnet_free(struct resnet *net)
+{
+	if (net == NULL)
+		return;
+	if (net->rn_wmem != NULL)
+		munmap(net->rn_wmem, net->rn_wlen);
+	free(net);
+}
+
+int
+resnet_num_classes(const struct resnet *net)
+{
+	return net->rn_classes;
+}
+
+const struct resnet_arch *
+resnet_get_arch(const struct resnet *net)
+{
+	return net->rn_arch;
+}
+
+/* ==== Workspace ==== */
+
+#define RN_NBUF		4
+/* Scratch for one im2col tile: big enough to keep GEMMs efficient, small
+ * enough to stay in the L2 cache with its output. */
+#define RN_COL_FLOATS	(512u * 1024)
+
+struct resnet_ws {
+	int	 ws_max, ws_h, ws_w;
+	size_t	 ws_bufcap;		/* floats per activation buffer */
+	size_t	 ws_colcap;		/* floats of im2col scratch */
+	float	*ws_buf[RN_NBUF];
+	float	*ws_col;
+	float	*ws_feat;		/* (max, feat) */
+	size_t	 ws_bytes;
+};
+
+/* Largest activation (floats per image) anywhere in the net at h x w. */
+static size_t
+rn_max_act(const struct resnet *net, int h, int w, size_t *maxk)
+{
+	const struct rn_plan *pl = &net->rn_plan;
+	size_t m = (size_t)3 * h * w, a;
+	int b, j, oh, ow, ch, cw;
+
+	*maxk = 0;
+	/* stem, then maxpool 3x3/2 pad 1 */
+	oh = conv_out_size(h, 7, 2, 3);
+	ow = conv_out_size(w, 7, 2, 3);
+	a = (size_t)oh * ow * 64;
+	m = a > m ? a : m;
+	h = conv_out_size(oh, 3, 2, 1);
+	w = conv_out_size(ow, 3, 2, 1);
+	for (j = 0; j < pl->pl_nconv; j++) {
+		const struct rn_convspec *cs = &pl->pl_conv[j];
+		size_t kk = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin;
+
+		*maxk = kk > *maxk ? kk : *maxk;
+	}
+	for (b = 0; b < pl->pl_nblocks; b++) {
+		const struct rn_blockspec *bs = &pl->pl_block[b];
+
+		ch = h;
+		cw = w;
+		for (j = 0; j < bs->bs_nconv; j++) {
+			const struct rn_convspec *cs =
+			    &pl->pl_conv[bs->bs_first + j];
+
+			ch = conv_out_size(ch, cs->cs_k, cs->cs_stride,
+			    cs->cs_pad);
+			cw = conv_out_size(cw, cs->cs_k, cs->cs_stride,
+			    cs->cs_pad);
+			a = (size_t)ch * cw * cs->cs_cout;
+			m = a > m ? a : m;
+		}
+		h = ch;
+		w = cw;
+	}
+	return m;
+}
+
+int
+resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
+    struct resnet_ws **out, char *err, size_t errlen)
+{
+	struct resnet_ws *ws;
+	size_t per, cap, maxk;
+	int i;
+
+	*out = NULL;
+	if (max_batch < 1 || max_batch > RESNET_MAX_BATCH)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+		    "batch %d out of range 1..%d", max_batch,
+		    RESNET_MAX_BATCH);
+	if (h < RESNET_MIN_SIDE || w < RESNET_MIN_SIDE ||
+	    h > RESNET_MAX_SIDE || w > RESNET_MAX_SIDE)
+		return ag_errf(err, errlen, AG_ERR_SHAPE,
+		    "input %dx%d out of range %d..%d", w, h,
+		    RESNET_MIN_SIDE, RESNET_MAX_SIDE);
+	if ((ws = calloc(1, sizeof(*ws))) == NULL)
+		return ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
+	ws->ws_max = max_batch;
+	ws->ws_h = h;
+	ws->ws_w = w;
+	per = rn_max_act(net, h, w, &maxk);
+	if (ag_mul_size(per, (size_t)max_batch, &cap) != 0)
+		goto nomem;
+	ws->ws_bufcap = cap;
+	ws->ws_colcap = RN_COL_FLOATS > maxk * 16 ? RN_COL_FLOATS : maxk * 16;
+	for (i = 0; i < RN_NBUF; i++)
+		if ((ws->ws_buf[i] = malloc(cap * sizeof(float))) == NULL)
+			goto nomem;
+	if ((ws->ws_col = malloc(ws->ws_colcap * sizeof(float))) == NULL ||
+	    (ws->ws_feat = malloc((size_t)max_batch *
+	    net->rn_plan.pl_feat * sizeof(float))) == NULL)
+		goto nomem;
+	ws->ws_bytes = (RN_NBUF * cap + ws->ws_colcap + (size_t)max_batch *
+	    net->rn_plan.pl_feat) * sizeof(float);
+	*out = ws;
+	return 0;
+ nomem:
+	resnet_ws_free(ws);
+	return ag_errf(err, errlen, AG_ERR_ALLOC,
+	    "cannot allocate activations for batch %d at %dx%d", max_batch,
+	    w, h);
+}
+
+void
+resnet_ws_free(struct resnet_ws *ws)
+{
+	int i;
+
+	if (ws == NULL)
+		return;
+	for (i = 0; i < RN_NBUF; i++)
+		free(ws->ws_buf[i]);
+	free(ws->ws_col);
+	free(ws->ws_feat);
+	free(ws);
+}
+
+size_t
+resnet_ws_bytes(const struct resnet_ws *ws)
+{
+	return ws->ws_bytes;
+}
+
+/* ==== Forward ==== */
+
+int
+resnet_forward(const struct resnet *net, struct resnet_ws *ws,
+    const float *in, int n, float *logits)
+{
+	const struct rn_plan *pl = &net->rn_plan;
+	float **buf = ws->ws_buf;
+	int h = ws->ws_h, w = ws->ws_w, oh, ow, b, x, c;
+
+	if (n < 1 || n > ws->ws_max || in == NULL || logits == NULL)
+		return AG_ERR_INVALID_ARG;
+
+	/* (n, 3, h, w) -> NHWC, then the stem: conv 7x7/2 + BN + ReLU. */
+	ops_nchw_to_nhwc(in, n, 3, h, w, buf[0]);
+	conv_forward(&net->rn_conv[0], buf[0], n, h, w, NULL, 1, buf[1],
+	    ws->ws_col, ws->ws_colcap);
+	oh = conv_out_size(h, 7, 2, 3);
+	ow = conv_out_size(w, 7, 2, 3);
+	/* maxpool 3x3/2, pad 1 */
+	ops_maxpool(buf[1], n, oh, ow, 64, 3, 2, 1, buf[0]);
+	h = conv_out_size(oh, 3, 2, 1);
+	w = conv_out_size(ow, 3, 2, 1);
+	c = 64;
+
+	/*
+	 * Four buffers rotate: X (block input), T1, T2 and R (residual).  A
+	 * basic block writes its output into T2's slot, a bottleneck block
+	 * into T1's (free again by then); either way no conv reads the
+	 * buffer it writes.
+	 */
+	x = 0;
+	for (b = 0; b < pl->pl_nblocks; b++) {
+		const struct rn_blockspec *bs = &pl->pl_block[b];
+		const struct conv *cv = &net->rn_conv[bs->bs_first];
+		float *X = buf[x], *T1 = buf[(x + 1) % RN_NBUF];
+		float *T2 = buf[(x + 2) % RN_NBUF];
+		float *R = buf[(x + 3) % RN_NBUF];
+		const float *res = X;
+		int h1, w1, h2, w2, last;
+
+		h1 = conv_out_size(h, cv[0].cv_k, cv[0].cv_stride,
+		    cv[0].cv_pad);
+		w1 = conv_out_size(w, cv[0].cv_k, cv[0].cv_stride,
+		    cv[0].cv_pad);
+		conv_forward(&cv[0], X, n, h, w, NULL, 1, T1, ws->ws_col,
+		    ws->ws_colcap);
+		if (bs->bs_ds >= 0) {
+			conv_forward(&net->rn_conv[bs->bs_ds], X, n, h, w,
+			    NULL, 0, R, ws->ws_col, ws->ws_colcap);
+			res = R;
+		}
+		h2 = conv_out_size(h1, cv[1].cv_k, cv[1].cv_stride,
+		    cv[1].cv_pad);
+		w2 = conv_out_size(w1, cv[1].cv_k, cv[1].cv_stride,
+		    cv[1].cv_pad);
+		if (bs->bs_nconv == 2) {
+			/* y = relu(bn2(conv2(t1)) + res) */
+			conv_forward(&cv[1], T1, n, h1, w1, res, 1, T2,
+			    ws->ws_col, ws->ws_colcap);
+			last = (x + 2) % RN_NBUF;
+		} else {
+			conv_forward(&cv[1], T1, n, h1, w1, NULL, 1, T2,
+			    ws->ws_col, ws->ws_colcap);
+			/* y = relu(bn3(conv3(t2)) + res), into T1 */
+			conv_forward(&cv[2], T2, n, h2, w2, res, 1, T1,
+			    ws->ws_col, ws->ws_colcap);
+			last = (x + 1) % RN_NBUF;
+		}
+		h = h2;
+		w = w2;
+		c = cv[bs->bs_nconv - 1].cv_cout;
+		x = last;
+	}
+	/* AdaptiveAvgPool2d(1), flatten, fc */
+	ops_global_avgpool(buf[x], n, h, w, c, ws->ws_feat);
+	ops_linear(ws->ws_feat, n, c, net->rn_fc_wt, net->rn_fc_b,
+	    net->rn_classes, logits);
+	return 0;
+}
+
+int
+resnet_set_threads(int n)
+{
+	return gemm_set_threads(n);
+}
+
+const char *
+resnet_backend(void)
+{
+	return gemm_backend();
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * engine-run: runs the engine on raw float32 input, for the comparison with
+ * PyTorch and for the benchmark.
+ *
+ * usage: engine-run [--model DIR] [--threads N] [--batch N] [--height H]
+ *            [--width W] [--input FILE] [--output FILE] [--repeat R]
+ *            [--warmup W] [--mdwe]
+ *
+ * --input: (batch, 3, H, W) float32, native byte order; without it a seeded
+ * pseudo-random input is used.  --output: writes (batch, classes) logits.
+ * --repeat: times R forward passes after W warm-up ones and prints the
+ * median, min and p90 latency in ms.  --mdwe: PR_SET_MDWE first, and fail
+ * if W^X memory can still be mapped afterwards.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/resnet.h"
+#include "model/model.h"
+
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE			65
+#define PR_MDWE_REFUSE_EXEC_GAIN	1
+#endif
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+apply_mdwe(void)
+{
+	void *p;
+
+	if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0L, 0L, 0L) != 0)
+		fatal("prctl(PR_SET_MDWE)");
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED)
+		fatalx("MDWE is not in force: a W+X mapping succeeded");
+	printf("mdwe=on\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "height", required_argument, NULL, 'H' },
+		{ "width", required_argument, NULL, 'W' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "mdwe", no_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char dir[PATH_MAX], err[512];
+	const char *model = NULL, *input = NULL, *output = NULL;
+	long threads = 2, batch = 1, h = 224, w = 224, repeat = 0, warm = 3;
+	long *lp, v;
+	struct model *md;
+	struct resnet_ws *ws;
+	float *x, *y;
+	double *t;
+	size_t nin, nout, i;
+	int ch, mdwe = 0, classes;
+	FILE *fp;
+
+	log_init("engine-run", LOG_LVL_INFO);
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		lp = NULL;
+		switch (ch) {
+		case 'm': model = optarg; break;
+		case 'i': input = optarg; break;
+		case 'o': output = optarg; break;
+		case 'M': mdwe = 1; break;
+		case 't': lp = &threads; break;
+		case 'b': lp = &batch; break;
+		case 'H': lp = &h; break;
+		case 'W': lp = &w; break;
+		case 'r': lp = &repeat; break;
+		case 'w': lp = &warm; break;
+		default: exit(2);
+		}
+		if (lp != NULL) {
+			if (ag_parse_long(optarg, 0, 100000, &v) != 0)
+				fatalx("bad number: %s", optarg);
+			*lp = v;
+		}
+	}
+	if (mdwe)
+		apply_mdwe();
+	if (model == NULL) {
+		if (model_default_dir(dir, sizeof(dir)) != 0)
+			fatalx("no default model; give --model");
+		model = dir;
+	}
+	resnet_set_threads((int)threads);
+	if (model_load(model, &md, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	classes = md->md_conf.mc_classes;
+	if (resnet_ws_new(md->md_net, (int)batch, (int)h, (int)w, &ws, err,
+	    sizeof(err)) != 0)
+		fatalx("%s", err);
+	nin = (size_t)batch * 3 * h * w;
+	nout = (size_t)batch * classes;
+	if ((x = malloc(nin * sizeof(*x))) == NULL ||
+	    (y = malloc(nout * sizeof(*y))) == NULL)
+		fatalx("out of memory");
+	if (input != NULL) {
+		if ((fp = fopen(input, "rb")) == NULL)
+			fatal("%s", input);
+		if (fread(x, sizeof(*x), nin, fp) != nin)
+			fatalx("%s: shorter than %zu floats", input, nin);
+		fclose(fp);
+	} else {
+		uint32_t s = 12345;
+
+		for (i = 0; i < nin; i++) {
+			s = s * 1664525u + 1013904223u;
+			x[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f;
+		}
+	}
+	if (resnet_forward(md->md_net, ws, x, (int)batch, y) != 0)
+		fatalx("forward failed");
+	if (output != NULL) {
+		if ((fp = fopen(output, "wb")) == NULL)
+			fatal("%s", output);
+		if (fwrite(y, sizeof(*y), nout, fp) != nout || fclose(fp) != 0)
+			fatal("%s", output);
+	}
+	if (repeat > 0) {
+		if ((t = calloc((size_t)repeat, sizeof(*t))) == NULL)
+			fatalx("out of memory");
+		for (i = 0; i < (size_t)warm; i++)
+			resnet_forward(md->md_net, ws, x, (int)batch, y);
+		for (i = 0; i < (size_t)repeat; i++) {
+			double t0 = ag_now();
+
+			resnet_forward(md->md_net, ws, x, (int)batch, y);
+			t[i] = (ag_now() - t0) * 1e3;
+		}
+		qsort(t, (size_t)repeat, sizeof(*t), cmp_dbl);
+		printf("backend=%s threads=%ld batch=%ld size=%ldx%ld\n",
+		    resnet_backend(), threads, batch, w, h);
+		printf("latency_ms median=%.3f min=%.3f p90=%.3f\n",
+		    t[repeat / 2], t[0], t[(size_t)(repeat * 9 / 10)]);
+		printf("throughput_img_s=%.2f\n", batch * 1e3 / t[repeat / 2]);
+		free(t);
+	}
+	resnet_ws_free(ws);
+	model_free(md);
+	free(x);
+	free(y);
+	return 0;
+}
