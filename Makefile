@@ -69,7 +69,8 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(filter-out $(TEST_HELPER),
 TOOL_BINS := $(B)/bin/gen-weights $(B)/tests/engine-run $(B)/tests/image-dump
 DEFAULT_MODEL := $(MODELS)/resnet18/model.safetensors
 
-.PHONY: all run check unit e2e reference bench fmt-check clean deps FORCE
+.PHONY: all run check unit e2e reference bench fmt-check clean deps FORCE \
+	fuzz
 
 all: $(B)/bin/aiguard $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL)
 
@@ -149,3 +150,20 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+
+# libFuzzer entry points, built with clang (not part of check).  The parser
+# sources are compiled here with the fuzzer's own instrumentation.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SAFETENSORS_SRCS := tests/fuzz/fuzz_safetensors.c \
+	src/model/safetensors.c src/common/ag_err.c src/common/util.c
+
+fuzz:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	    echo "fuzz: $(FUZZ_CC) not found, skipping"; exit 0; fi; \
+	mkdir -p build/fuzz && \
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags jansson) \
+	    -o build/fuzz/fuzz_safetensors $(FUZZ_SAFETENSORS_SRCS) \
+	    $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) && \
+	echo "fuzz: run build/fuzz/fuzz_safetensors [-max_total_time=N] [CORPUS]"

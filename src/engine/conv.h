@@ -18,9 +18,31 @@
 
 struct conv {
 	int		 cv_cin, cv_cout, cv_k, cv_stride, cv_pad;
-	const float	*cv_w;		/* (k, k, cin, cout), BatchNorm folded */
+	const float	*cv_w;		/* (k, k, cin, cout), BatchNorm folded;
+					   NULL when only packed */
 	const float	*cv_b;		/* (cout) */
+	const float	*cv_wp;		/* NULL, or the same weights packed by
+					   conv_pack(): (ceil(cout / 32),
+					   k*k*cin, 32), zero-padded, 64-byte
+					   aligned; then the bias follows,
+					   padded to a multiple of 32 */
+	const float	*cv_u;		/* NULL, or Winograd weights from
+					   wino_pack() (3x3 stride 1 only) */
 };
+
+/* Floats conv_pack() writes for a K x cout weight (K = k*k*cin). */
+size_t	conv_packed_floats(int kk, int cout);
+
+/*
+ * Packs w (kk, cout) and b (cout) into dst (conv_packed_floats() floats,
+ * 64-byte aligned) for the kernel: 32-column panels, each (kk, 32), then
+ * the bias padded with zeros.  Sets cv->cv_wp to dst.
+ */
+void	conv_pack(struct conv *cv, const float *w, const float *b,
+	    float *dst);
+
+/* 1 when conv_forward() uses the engine's own AVX-512 kernel. */
+int	conv_kernel_available(void);
 
 /* Output size along one axis: (in + 2 pad - k) / stride + 1, or 0. */
 int	conv_out_size(int in, int k, int stride, int pad);
@@ -31,7 +53,9 @@ size_t	conv_tile_rows(const struct conv *cv, size_t cap);
 /*
  * y (n, oh, ow, cout) = [relu](conv(x (n, h, w, cin)) + b + res), where
  * res (n, oh, ow, cout) may be NULL.  col is scratch of colcap floats, at
- * least k*k*cin of them.  y must not alias x or res.
+ * least k*k*cin of them per engine thread (pool_threads()).  y must not
+ * alias x or res.  Uses the packed weights and the AVX-512 kernel when both
+ * are there, else im2col + gemm_f32 on cv_w.
  */
 void	conv_forward(const struct conv *cv, const float *x, int n, int h,
 	    int w, const float *res, int relu, float *y, float *col,

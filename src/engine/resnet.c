@@ -16,7 +16,9 @@
 #include "conv.h"
 #include "gemm.h"
 #include "ops.h"
+#include "pool.h"
 #include "resnet.h"
+#include "winograd.h"
 
 /* ==== The architectures: data, not code ==== */
 
@@ -293,6 +295,19 @@ rn_fold(const struct rn_convspec *cs, const float *w, const float *bn,
 	return 0;
 }
 
+/*
+ * Winograd F(2x2, 3x3) for the 3x3 stride-1 convs with fewer than 512
+ * channels: there it does 2.25x fewer multiplications.  With 512 channels
+ * (the last stage, 7x7 pixels at 224) its transformed weights are 16/9 the
+ * size and the small images leave half-empty tiles: the direct kernel wins.
+ */
+static int
+rn_use_wino(const struct rn_convspec *cs)
+{
+	return cs->cs_k == 3 && cs->cs_stride == 1 && cs->cs_cin < 512 &&
+	    getenv("AG_NO_WINOGRAD") == NULL;
+}
+
 int
 resnet_new(const struct resnet_arch *arch, int num_classes,
     resnet_fetch_fn fetch, void *ctx, struct resnet **out, char *err,
@@ -300,9 +315,9 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 {
 	struct resnet *net = NULL;
 	struct rn_plan *pl;
-	float *wtmp = NULL, *bn = NULL, *fcw = NULL, *p;
+	float *wtmp = NULL, *bn = NULL, *fcw = NULL, *fold = NULL, *p;
 	size_t total = 0, maxw = 0, maxc = 0, wl, pg;
-	int i, c, f, r;
+	int i, c, f, r, packed = conv_kernel_available();
 
 	*out = NULL;
 	if (arch == NULL || fetch == NULL || num_classes < 1 ||
@@ -323,7 +338,10 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 		const struct rn_convspec *cs = &pl->pl_conv[i];
 
 		wl = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin * cs->cs_cout;
-		total += wl + (size_t)cs->cs_cout;
+		total += !packed ? wl + (size_t)cs->cs_cout :
+		    rn_use_wino(cs) ? wino_packed_floats(cs->cs_cin,
+		    cs->cs_cout) : conv_packed_floats(cs->cs_k * cs->cs_k *
+		    cs->cs_cin, cs->cs_cout);
 		maxw = wl > maxw ? wl : maxw;
 		maxc = (size_t)cs->cs_cout > maxc ? (size_t)cs->cs_cout : maxc;
 	}
@@ -348,7 +366,8 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 	wtmp = malloc(maxw * sizeof(*wtmp));
 	bn = malloc(4 * maxc * sizeof(*bn));
 	fcw = malloc((size_t)f * num_classes * sizeof(*fcw));
-	if (wtmp == NULL || bn == NULL || fcw == NULL) {
+	fold = malloc((maxw + maxc) * sizeof(*fold));
+	if (wtmp == NULL || bn == NULL || fcw == NULL || fold == NULL) {
 		r = ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
 		goto fail;
 	}
@@ -371,16 +390,36 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "running_var",
 		    bn + 3 * co, co, err, errlen)) != 0)
 			goto fail;
-		if ((r = rn_fold(cs, wtmp, bn, p, p + wl, err, errlen)) != 0)
-			goto fail;
 		cv->cv_cin = cs->cs_cin;
 		cv->cv_cout = cs->cs_cout;
 		cv->cv_k = cs->cs_k;
 		cv->cv_stride = cs->cs_stride;
 		cv->cv_pad = cs->cs_pad;
-		cv->cv_w = p;
-		cv->cv_b = p + wl;
-		p += wl + co;
+		if (!packed) {
+			if ((r = rn_fold(cs, wtmp, bn, p, p + wl, err,
+			    errlen)) != 0)
+				goto fail;
+			cv->cv_w = p;
+			cv->cv_b = p + wl;
+			p += wl + co;
+			continue;
+		}
+		/* Fold into scratch, then lay out for the kernel. */
+		if ((r = rn_fold(cs, wtmp, bn, fold, fold + wl, err,
+		    errlen)) != 0)
+			goto fail;
+		if (rn_use_wino(cs)) {
+			if (wino_pack(cv, fold, fold + wl, p) != 0) {
+				r = ag_errf(err, errlen, AG_ERR_ALLOC,
+				    "out of memory");
+				goto fail;
+			}
+			p += wino_packed_floats(cs->cs_cin, cs->cs_cout);
+			continue;
+		}
+		conv_pack(cv, fold, fold + wl, p);
+		p += conv_packed_floats(cs->cs_k * cs->cs_k * cs->cs_cin,
+		    cs->cs_cout);
 	}
 	if ((r = rn_fetch(fetch, ctx, "fc", "weight", fcw,
 	    (size_t)f * num_classes, err, errlen)) != 0)
@@ -405,12 +444,14 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 	free(wtmp);
 	free(bn);
 	free(fcw);
+	free(fold);
 	*out = net;
 	return 0;
  fail:
 	free(wtmp);
 	free(bn);
 	free(fcw);
+	free(fold);
 	resnet_free(net);
 	return r;
 }
@@ -525,7 +566,11 @@ resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
 	if (ag_mul_size(per, (size_t)max_batch, &cap) != 0)
 		goto nomem;
 	ws->ws_bufcap = cap;
+	/* Each engine thread gets its own share of the scratch. */
 	ws->ws_colcap = RN_COL_FLOATS > maxk * 16 ? RN_COL_FLOATS : maxk * 16;
+	if (ws->ws_colcap < wino_scratch_floats(512, 512))
+		ws->ws_colcap = wino_scratch_floats(512, 512);
+	ws->ws_colcap *= (size_t)pool_threads();
 	for (i = 0; i < RN_NBUF; i++)
 		if ((ws->ws_buf[i] = malloc(cap * sizeof(float))) == NULL)
 			goto nomem;
@@ -648,11 +693,26 @@ resnet_forward(const struct resnet *net, struct resnet_ws *ws,
 int
 resnet_set_threads(int n)
 {
+	/*
+	 * With the engine's own kernel, convolutions run on the engine's
+	 * threads and the BLAS only does the small fc layer: keep it on one
+	 * thread so that its spinning workers do not compete with ours.
+	 */
+	if (conv_kernel_available()) {
+		gemm_set_threads(1);
+		return pool_set_threads(n);
+	}
 	return gemm_set_threads(n);
 }
 
 const char *
 resnet_backend(void)
 {
-	return gemm_backend();
+	static char name[128];
+
+	if (!conv_kernel_available())
+		return gemm_backend();
+	snprintf(name, sizeof(name), "aiguard AVX-512 kernel, %d threads "
+	    "(fc: %s)", pool_threads(), gemm_backend());
+	return name;
 }

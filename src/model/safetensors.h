@@ -14,6 +14,20 @@
  * arithmetic); the offsets must lie inside the data section, in order and
  * without overlap, and cover it with no hole.  Each failure returns an
  * AG_ERR_* code and writes a message naming the tensor and the fault.
+ *
+ * The codes: AG_ERR_TRUNCATED for a file that ends early (under 8 bytes,
+ * inside the header, or before the last tensor's data, laid out without a
+ * gap up to there); AG_ERR_TOO_LARGE for a header length, name length or
+ * tensor count past the limits below; AG_ERR_JSON for a header that is
+ * not JSON or not UTF-8 (and for a NUL in a key); AG_ERR_DUPLICATE for a
+ * key given twice in one object; AG_ERR_FORMAT for a header that is not an
+ * object or does not start with '{', an entry that is not an object or has
+ * a missing or unknown field, a bad __metadata__ (not an object of strings)
+ * and an empty name or one holding control characters; AG_ERR_DTYPE,
+ * AG_ERR_SHAPE (also for a span that does not match the shape) and
+ * AG_ERR_OFFSETS (also for a hole, unused trailing bytes or offsets past
+ * the end) for the entry fields; AG_ERR_OVERLAP for shared bytes.  Names in
+ * messages are escaped (\xNN) and capped, since they come from the file.
  */
 #ifndef AG_SAFETENSORS_H
 #define AG_SAFETENSORS_H
@@ -52,9 +66,11 @@ size_t	st_dtype_size(enum st_dtype dtype);
 const char *st_dtype_name(enum st_dtype dtype);
 
 /*
- * Maps path read-only (PROT_READ, MAP_PRIVATE) and parses it.  On success
- * *out is a new st_file the caller frees with st_close().  On failure *out
- * is NULL and err names path and the fault.
+ * Maps path read-only (PROT_READ, MAP_PRIVATE) and parses it.  Symlinks
+ * are followed; the target must be a regular file (else AG_ERR_FORMAT; a
+ * missing one is AG_ERR_NOT_FOUND).  On success *out is a new st_file the
+ * caller frees with st_close().  On failure *out is NULL and err names
+ * path and the fault.  The file must not shrink while mapped (SIGBUS).
  */
 int	st_open(const char *path, struct st_file **out, char *err,
 	    size_t errlen);
@@ -104,8 +120,10 @@ int	st_check_expected(const struct st_file *f, const struct st_expect *exp,
 
 /*
  * Copies t into dst as float32, converting F16 and BF16 (exactly, including
- * subnormals, infinities and NaN).  count must equal t->nelem.  Refuses
- * other dtypes (AG_ERR_DTYPE) and non-finite values (AG_ERR_NUMERIC).
+ * subnormals, infinities and NaN).  count must equal t->nelem (else
+ * AG_ERR_INVALID_ARG).  Refuses other dtypes (AG_ERR_DTYPE) and non-finite
+ * values (AG_ERR_NUMERIC, naming the tensor and the element index); on
+ * failure dst may be partly written.
  */
 int	st_tensor_to_f32(const struct st_tensor *t, float *dst, size_t count,
 	    char *err, size_t errlen);
