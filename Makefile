@@ -82,7 +82,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/bin/aiguard classify --threads $(THREADS) samples/*.jpg samples/*.png
 
-check: all
+check: deps
+	@$(MAKE) --no-print-directory all
 	@tests/run-tests $(B)
 
 unit: all

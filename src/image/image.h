@@ -10,7 +10,14 @@
  * PNGs are expanded; CMYK/YCCK JPEGs are converted the way Pillow converts
  * CMYK to RGB; EXIF orientation is ignored, as Pillow's open() ignores it.
  * Whatever cannot be handled that way is refused with AG_ERR_UNSUPPORTED
- * and a message saying what it is.
+ * and a message saying what it is.  That includes 16-bit grayscale PNGs:
+ * Pillow opens them as 32-bit integer images and clips them to 255 when
+ * converting to RGB, which is nothing worth reproducing.
+ *
+ * Damaged data is refused rather than repaired: any libjpeg warning
+ * (truncation, corrupt entropy data, extraneous bytes) and any PNG that
+ * ends before IEND fail with AG_ERR_IMAGE or AG_ERR_TRUNCATED.  Pillow
+ * is more lenient with a PNG that lacks only its last chunk.
  */
 #ifndef AG_IMAGE_H
 #define AG_IMAGE_H
@@ -40,7 +47,7 @@ void	image_limits_default(struct image_limits *lim);
  * are read from the header and checked against lim before any pixel is
  * decoded (AG_ERR_TOO_LARGE).  On success out holds a new image; on failure
  * out is zeroed and err says what is wrong (without the file name: the
- * caller adds it).
+ * caller adds it).  lim may be NULL for the defaults.
  */
 int	image_decode(const uint8_t *buf, size_t len,
 	    const struct image_limits *lim, struct image *out, char *err,
@@ -58,7 +65,10 @@ void	image_free(struct image *im);
  * int(resize * long / short)) with Pillow's antialiased bilinear filter in
  * Pillow's fixed-point 8-bit arithmetic, then CenterCrop(crop_h, crop_w)
  * with torchvision's rounding (zero padding when the image is smaller).
- * out is (crop_h, crop_w, 3) uint8, caller-allocated.
+ * out is (crop_h, crop_w, 3) uint8, caller-allocated.  Only the cropped
+ * pixels are computed, bit-identical to resizing everything first.
+ * resize must be in [1, 65536] and the crop sides in [1, 4096], else
+ * AG_ERR_INVALID_ARG.  Scratch memory is allocated and freed inside.
  */
 int	image_resize_crop(const struct image *in, int resize, int crop_w,
 	    int crop_h, uint8_t *out, char *err, size_t errlen);

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * classify.c: aiguard classify [--model DIR] [--top K] [--json]
+ *             [--threads N] [--batch N] IMAGE...
+ *
+ * Decodes each JPEG/PNG, applies the model's preprocessing, runs the
+ * engine in batches and prints the top-k classes with their softmax
+ * probabilities.  The process runs under PR_SET_MDWE (the engine needs no
+ * writable+executable memory).  An image that fails is reported with its
+ * file name and the rest still run; the exit status is then 1.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common/ag_err.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/ops.h"
+#include "engine/resnet.h"
+#include "image/image.h"
+#include "model/model.h"
+
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE			65
+#define PR_MDWE_REFUSE_EXEC_GAIN	1
+#endif
+
+#define CLASSIFY_MAX_BATCH	8
+
+static void
+classify_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: aiguard classify [--model DIR] [--top K] [--json] "
+	    "[--threads N] IMAGE...\n"
+	    "  --model DIR   model directory (default: the bundled model)\n"
+	    "  --top K       classes to show per image (default 5)\n"
+	    "  --json        JSON array of {\"file\", \"top\": [{\"index\", "
+	    "\"label\", \"prob\"}]}\n"
+	    "  --threads N   engine threads (default 2)\n");
+}
+
+/* Indices of the k largest values of p[0..n), largest first. */
+static void
+topk(const float *p, int n, int k, int *idx)
+{
+	int i, j, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (m == k && p[i] <= p[idx[m - 1]])
+			continue;
+		j = m < k ? m++ : k - 1;
+		/* Ties keep the lower index first, as a stable sort would. */
+		while (j > 0 && p[i] > p[idx[j - 1]]) {
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = i;
+	}
+}
+
+struct classify {
+	struct model	*c_md;
+	struct resnet_ws *c_ws;
+	int		 c_top, c_json;
+	float		*c_in;		/* (batch, 3, h, w) */
+	float		*c_out;		/* (batch, classes) */
+	const char	*c_files[CLASSIFY_MAX_BATCH];
+	int		 c_n;
+	json_t		*c_arr;
+	int		*c_idx;
+};
+
+static void
+classify_flush(struct classify *c)
+{
+	const struct model_conf *mc = &c->c_md->md_conf;
+	int i, j, r;
+
+	if (c->c_n == 0)
+		return;
+	if ((r = resnet_forward(c->c_md->md_net, c->c_ws, c->c_in, c->c_n,
+	    c->c_out)) != 0)
+		fatalx("inference failed: %s", ag_strerror(r));
+	ops_softmax(c->c_out, c->c_n, mc->mc_classes);
+	for (i = 0; i < c->c_n; i++) {
+		const float *p = c->c_out + (size_t)i * mc->mc_classes;
+		json_t *top = NULL;
+
+		topk(p, mc->mc_classes, c->c_top, c->c_idx);
+		if (c->c_json)
+			top = json_array();
+		else
+			printf("%s:\n", c->c_files[i]);
+		for (j = 0; j < c->c_top; j++) {
+			int k = c->c_idx[j];
+
+			if (c->c_json)
+				json_array_append_new(top, json_pack(
+				    "{s:i, s:s, s:f}", "index", k, "label",
+				    model_label(c->c_md, k), "prob",
+				    (double)p[k]));
+			else
+				printf("  %2d. %.4f  %s (%d)\n", j + 1,
+				    (double)p[k], model_label(c->c_md, k), k);
+		}
+		if (c->c_json)
+			json_array_append_new(c->c_arr, json_pack("{s:s, s:o}",
+			    "file", c->c_files[i], "top", top));
+	}
+	c->c_n = 0;
+}
+
+int
+cmd_classify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "top", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct classify c;
+	struct image_limits lim;
+	struct image im;
+	char dir[PATH_MAX], err[768];
+	const char *model = NULL;
+	long top = 5, threads = 2;
+	uint8_t *crop = NULL;
+	int ch, i, batch, failed = 0, h, w, r;
+	size_t per;
+
+	memset(&c, 0, sizeof(c));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "m:k:jt:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			model = optarg;
+			break;
+		case 'k':
+			if (ag_parse_long(optarg, 1, 1000, &top) != 0)
+				fatalx("--top: expected 1..1000, got %s",
+				    optarg);
+			break;
+		case 'j':
+			c.c_json = 1;
+			break;
+		case 't':
+			if (ag_parse_long(optarg, 1, 64, &threads) != 0)
+				fatalx("--threads: expected 1..64, got %s",
+				    optarg);
+			break;
+		case 'h':
+			classify_usage(stdout);
+			return 0;
+		default:
+			classify_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		classify_usage(stderr);
+		return 2;
+	}
+
+	/*
+	 * No JIT anywhere: refuse writable+executable memory for the rest of
+	 * the process before any input is read.
+	 */
+	if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0L, 0L, 0L) != 0)
+		log_warn("prctl(PR_SET_MDWE) not available");
+
+	if (model == NULL) {
+		if (model_default_dir(dir, sizeof(dir)) != 0)
+			fatalx("no default model found (run make, or give "
+			    "--model DIR)");
+		model = dir;
+	}
+	resnet_set_threads((int)threads);
+	if (model_load(model, &c.c_md, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (c.c_md->md_conf.mc_synthetic)
+		log_info("model %s has SYNTHETIC weights: its labels are "
+		    "placeholders, not real classes", c.c_md->md_conf.mc_name);
+	h = c.c_md->md_conf.mc_height;
+	w = c.c_md->md_conf.mc_width;
+	c.c_top = top < c.c_md->md_conf.mc_classes ? (int)top :
+	    c.c_md->md_conf.mc_classes;
+	batch = argc - optind < CLASSIFY_MAX_BATCH ? argc - optind :
+	    CLASSIFY_MAX_BATCH;
+	if ((r = resnet_ws_new(c.c_md->md_net, batch, h, w, &c.c_ws, err,
+	    sizeof(err))) != 0)
+		fatalx("%s: %s", model, err);
+	per = (size_t)3 * h * w;
+	c.c_in = malloc((size_t)batch * per * sizeof(float));
+	c.c_out = malloc((size_t)batch * c.c_md->md_conf.mc_classes *
+	    sizeof(float));
+	c.c_idx = malloc((size_t)c.c_top * sizeof(int));
+	crop = malloc(per);
+	c.c_arr = json_array();
+	if (c.c_in == NULL || c.c_out == NULL || c.c_idx == NULL ||
+	    crop == NULL || c.c_arr == NULL)
+		fatalx("out of memory");
+
+	image_limits_default(&lim);
+	for (i = optind; i < argc; i++) {
+		const char *f = argv[i];
+
+		if ((r = image_decode_file(f, &lim, &im, err,
+		    sizeof(err))) != 0) {
+			log_warnx("%s", err);
+			failed = 1;
+			continue;
+		}
+		r = image_resize_crop(&im, c.c_md->md_conf.mc_resize, w, h,
+		    crop, err, sizeof(err));
+		image_free(&im);
+		if (r != 0) {
+			log_warnx("%s: %s", f, err);
+			failed = 1;
+			continue;
+		}
+		image_to_tensor(crop, w, h, c.c_md->md_conf.mc_mean,
+		    c.c_md->md_conf.mc_std, c.c_in + (size_t)c.c_n * per);
+		c.c_files[c.c_n++] = f;
+		if (c.c_n == batch)
+			classify_flush(&c);
+	}
+	classify_flush(&c);
+	if (c.c_json) {
+		if (json_dumpf(c.c_arr, stdout, JSON_INDENT(2) |
+		    JSON_REAL_PRECISION(7)) != 0)
+			failed = 1;
+		printf("\n");
+	}
+	json_decref(c.c_arr);
+	free(crop);
+	free(c.c_in);
+	free(c.c_out);
+	free(c.c_idx);
+	resnet_ws_free(c.c_ws);
+	model_free(c.c_md);
+	if (fflush(stdout) != 0) {
+		log_warn("stdout");
+		failed = 1;
+	}
+	return failed ? 1 : 0;
+}

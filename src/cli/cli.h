@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cli.h: the aiguard command's subcommands, one file each.
+ */
+#ifndef AG_CLI_H
+#define AG_CLI_H
+
+#define AIGUARD_VERSION	"0.1.0"
+
+/* Each takes the arguments after the subcommand name (argv[0] is it). */
+int	cmd_classify(int argc, char **argv);
+
+#endif /* AG_CLI_H */

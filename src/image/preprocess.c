@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * preprocess.c: torchvision's eval transform (Resize, CenterCrop, ToTensor,
+ * Normalize) computed the way torchvision 0.14 computes it on a PIL image,
+ * so that our tensors equal the reference ones.
+ *
+ * Resize on a PIL image ends in Pillow's resampler.  For the bilinear
+ * filter on 8-bit images that resampler works like this, and so does the
+ * code below:
+ *   - each axis is resampled separately, horizontally first; the
+ *     horizontal result is rounded and clipped to 8 bits before the
+ *     vertical pass reads it;
+ *   - for output index i the filter is centred on (i + 0.5) * scale, with
+ *     scale = input / output; when shrinking, the triangle filter is
+ *     stretched by scale (support = scale instead of 1), which is what
+ *     makes it antialias;
+ *   - the taps are computed in double, normalised to sum to one, and then
+ *     turned into fixed point with 22 fraction bits (32 - 8 - 2: room for
+ *     8-bit samples and some headroom in an int), rounding half away from
+ *     zero; sums start at one half (1 << 21) and are shifted down;
+ *   - an axis whose size does not change is copied, not filtered.
+ *
+ * Every output pixel of a separable resample depends only on its own index,
+ * so we compute only the pixels the centre crop keeps: the crop is taken
+ * from the virtual resized image.  The results are the same as resizing
+ * everything and cropping afterwards, without the cost; an extreme aspect
+ * ratio (1 x 8192 resized to 256 x 2097152) would otherwise need gigabytes.
+ * The horizontal pass feeds the vertical one through a ring of rows, one
+ * filter length tall.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ag_err.h"
+#include "common/util.h"
+#include "image/image.h"
+
+/* Fraction bits of the fixed-point filter taps (see the top). */
+#define PP_PRECISION_BITS	(32 - 8 - 2)
+
+/* Argument bounds; far above any model input, low enough for int maths. */
+#define PP_MAX_CROP		4096
+#define PP_MAX_RESIZE		65536
+/* The resized image is virtual, but its sides still go through int. */
+#define PP_MAX_RESIZED_SIDE	((int64_t)1 << 30)
+#define PP_MAX_INPUT_SIDE	((uint32_t)1 << 28)
+
+/*
+ * One axis of the resize + crop.  "Resized" coordinates index the image
+ * Resize would produce; output index o reads resized index o + off.
+ */
+struct pp_axis {
+	int		 ax_in;		/* input size */
+	int64_t		 ax_resized;	/* size after Resize */
+	int		 ax_crop;	/* size after CenterCrop */
+	int64_t		 ax_off;	/* resized index = output index + off */
+	int		 ax_lo, ax_hi;	/* outputs [lo, hi) lie in the image */
+	int		 ax_need;	/* resample (size changes) or copy */
+	int		 ax_ksize;	/* taps per output, at most */
+	int		*ax_bounds;	/* (hi - lo, 2): first input, taps */
+	int32_t		*ax_coef;	/* (hi - lo, ksize) fixed point */
+};
+
+/* ==== Filter ==== */
+
+/* The triangle ("bilinear") filter, support 1. */
+static double
+bilinear(double x)
+{
+	if (x < 0.0)
+		x = -x;
+	if (x < 1.0)
+		return 1.0 - x;
+	return 0.0;
+}
+
+/*
+ * Largest number of taps any output of this axis can have.  The order of
+ * the floating-point operations here and in axis_taps() is Pillow's; do
+ * not "simplify" it, the last bit of a tap can change a rounded pixel.
+ */
+static void
+axis_scale(const struct pp_axis *ax, double *scale, double *fscale,
+    double *support)
+{
+	/* Pillow holds the box edges in float: in1 - in0 = (float)in. */
+	*scale = (double)(float)ax->ax_in / (double)ax->ax_resized;
+	*fscale = *scale < 1.0 ? 1.0 : *scale;
+	*support = 1.0 * *fscale;
+}
+
+/*
+ * Taps of resized index xx: first input index, count, and ksize doubles
+ * (the ones past count zero), normalised to sum to one.
+ */
+static void
+axis_taps(const struct pp_axis *ax, int64_t xx, int *first, int *count,
+    double *k)
+{
+	double scale, fscale, support, center, ss, ww, w;
+	int x, xmin, xmax;
+
+	axis_scale(ax, &scale, &fscale, &support);
+	center = ((double)xx + 0.5) * scale;
+	ss = 1.0 / fscale;
+	/* Round to nearest by adding one half and truncating, as Pillow. */
+	xmin = (int)(center - support + 0.5);
+	if (xmin < 0)
+		xmin = 0;
+	xmax = (int)(center + support + 0.5);
+	if (xmax > ax->ax_in)
+		xmax = ax->ax_in;
+	xmax -= xmin;
+	ww = 0.0;
+	for (x = 0; x < xmax; x++) {
+		w = bilinear(((double)(x + xmin) - center + 0.5) * ss);
+		k[x] = w;
+		ww += w;
+	}
+	for (x = 0; x < xmax; x++)
+		if (ww != 0.0)
+			k[x] /= ww;
+	for (x = xmax < 0 ? 0 : xmax; x < ax->ax_ksize; x++)
+		k[x] = 0.0;
+	*first = xmin;
+	*count = xmax < 0 ? 0 : xmax;
+}
+
+/* A tap in fixed point, rounded half away from zero. */
+static int32_t
+tap_fixed(double k)
+{
+	double s = k * (double)(1 << PP_PRECISION_BITS);
+
+	return (int32_t)(s < 0.0 ? s - 0.5 : s + 0.5);
+}
+
+static inline uint8_t
+clip8(int64_t ss)
+{
+	ss >>= PP_PRECISION_BITS;
+	if (ss < 0)
+		return 0;
+	if (ss > 255)
+		return 255;
+	return (uint8_t)ss;
+}
+
+/* ==== Geometry ==== */
+
+/* Python's round(d / 2.0) for d >= 0: halves go to the even neighbour. */
+static int64_t
+half_round_even(int64_t d)
+{
+	int64_t k = d / 2;
+
+	if ((d & 1) && (k & 1))
+		k++;
+	return k;
+}
+
+/*
+ * CenterCrop along one axis: the offset of the crop in the resized image
+ * (negative when torchvision pads: it pads (crop - n) // 2 before), and
+ * the output range that falls inside the image.
+ */
+static void
+axis_crop(struct pp_axis *ax)
+{
+	int64_t n = ax->ax_resized, c = ax->ax_crop, lo, hi;
+
+	if (c > n)
+		ax->ax_off = -((c - n) / 2);
+	else
+		ax->ax_off = half_round_even(n - c);
+	lo = -ax->ax_off > 0 ? -ax->ax_off : 0;
+	hi = n - ax->ax_off < c ? n - ax->ax_off : c;
+	if (hi < lo)
+		hi = lo;
+	ax->ax_lo = (int)lo;
+	ax->ax_hi = (int)hi;
+	ax->ax_need = (n != ax->ax_in);
+}
+
+/* Fills bounds and fixed-point taps for the outputs [lo, hi). */
+static int
+axis_prepare(struct pp_axis *ax, char *err, size_t errlen)
+{
+	double scale, fscale, support, *k = NULL;
+	size_t n, ncoef;
+	int i, j, first, count, r;
+
+	ax->ax_bounds = NULL;
+	ax->ax_coef = NULL;
+	n = (size_t)(ax->ax_hi - ax->ax_lo);	/* >= 1, <= PP_MAX_CROP */
+	if (!ax->ax_need) {
+		ax->ax_ksize = 1;
+		return 0;
+	}
+	axis_scale(ax, &scale, &fscale, &support);
+	/*
+	 * support is at most the input size (<= 2^28) when shrinking and 1
+	 * when growing, so this fits an int.
+	 */
+	ax->ax_ksize = (int)ceil(support) * 2 + 1;
+	if (ag_mul_size(n, (size_t)ax->ax_ksize, &ncoef) != 0 ||
+	    ncoef > SIZE_MAX / sizeof(int32_t))
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "resize filter too large");
+	if ((ax->ax_bounds = calloc(n, 2 * sizeof(int))) == NULL ||
+	    (ax->ax_coef = calloc(ncoef, sizeof(int32_t))) == NULL ||
+	    (k = calloc((size_t)ax->ax_ksize, sizeof(double))) == NULL) {
+		r = ag_errf(err, errlen, AG_ERR_ALLOC,
+		    "out of memory for the resize filter");
+		goto out;
+	}
+	for (i = 0; i < (int)n; i++) {
+		axis_taps(ax, ax->ax_lo + ax->ax_off + i, &first, &count, k);
+		if (count > ax->ax_ksize || count < 1) {
+			r = ag_errf(err, errlen, AG_ERR_INTERNAL,
+			    "resize filter has %d taps of %d", count,
+			    ax->ax_ksize);
+			goto out;
+		}
+		ax->ax_bounds[2 * i] = first;
+		ax->ax_bounds[2 * i + 1] = count;
+		for (j = 0; j < ax->ax_ksize; j++)
+			ax->ax_coef[(size_t)i * (size_t)ax->ax_ksize + j] =
+			    tap_fixed(k[j]);
+	}
+	r = 0;
+ out:
+	free(k);
+	return r;
+}
+
+static void
+axis_cleanup(struct pp_axis *ax)
+{
+	free(ax->ax_bounds);
+	free(ax->ax_coef);
+	ax->ax_bounds = NULL;
+	ax->ax_coef = NULL;
+}
+
+/* ==== Passes ==== */
+
+/*
+ * One row of the horizontal pass: the crop's columns of input row src
+ * (in_w, 3) into dst (hi - lo, 3).
+ */
+static void
+pass_horizontal(const struct pp_axis *ax, const uint8_t *src, uint8_t *dst)
+{
+	const int32_t *k;
+	const uint8_t *p;
+	int64_t s0, s1, s2;
+	int i, t, n = ax->ax_hi - ax->ax_lo;
+
+	if (!ax->ax_need) {
+		memcpy(dst, src + 3 * (ax->ax_lo + ax->ax_off), (size_t)n * 3);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		k = ax->ax_coef + (size_t)i * (size_t)ax->ax_ksize;
+		p = src + 3 * (size_t)ax->ax_bounds[2 * i];
+		s0 = s1 = s2 = (int64_t)1 << (PP_PRECISION_BITS - 1);
+		for (t = 0; t < ax->ax_bounds[2 * i + 1]; t++, p += 3) {
+			s0 += (int64_t)p[0] * k[t];
+			s1 += (int64_t)p[1] * k[t];
+			s2 += (int64_t)p[2] * k[t];
+		}
+		dst[3 * i] = clip8(s0);
+		dst[3 * i + 1] = clip8(s1);
+		dst[3 * i + 2] = clip8(s2);
+	}
+}
+
+/*
+ * Resize + crop of the part of the output inside the resized image.
+ * ring holds ax_ksize rows of the horizontal result; input row y sits in
+ * slot y % ksize.  Windows of consecutive output rows only move forward,
+ * so a row is never overwritten while a later output row still needs it.
+ */
+static int
+resample(const struct image *in, const struct pp_axis *xa,
+    const struct pp_axis *ya, uint8_t *out, int crop_w, char *err,
+    size_t errlen)
+{
+	uint8_t *ring = NULL, *dst;
+	const uint8_t *row;
+	const int32_t *k;
+	size_t rowlen, ringlen, slots;
+	int64_t next, valid, s;
+	int i, j, t, c, first, count, nx;
+
+	nx = xa->ax_hi - xa->ax_lo;
+	rowlen = (size_t)nx * 3;
+	slots = (size_t)ya->ax_ksize;
+	if (ag_mul_size(rowlen, slots, &ringlen) != 0)
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "resize buffer too large");
+	if ((ring = malloc(ringlen ? ringlen : 1)) == NULL)
+		return ag_errf(err, errlen, AG_ERR_ALLOC,
+		    "out of memory for the resize buffer");
+
+	/* Ring rows [max(valid, next - slots), next) hold input rows. */
+	next = valid = 0;
+	for (i = 0; i < ya->ax_hi - ya->ax_lo; i++) {
+		if (ya->ax_need) {
+			first = ya->ax_bounds[2 * i];
+			count = ya->ax_bounds[2 * i + 1];
+		} else {
+			first = (int)(ya->ax_lo + ya->ax_off + i);
+			count = 1;
+		}
+		if (next < first)
+			next = valid = first;
+		if (first < valid || first < next - (int64_t)slots ||
+		    (size_t)count > slots || first + count > ya->ax_in) {
+			free(ring);
+			return ag_errf(err, errlen, AG_ERR_INTERNAL,
+			    "resize window out of order");
+		}
+		for (; next < first + count; next++) {
+			row = in->im_px + (size_t)next * in->im_w * 3;
+			pass_horizontal(xa, row,
+			    ring + (size_t)(next % (int64_t)slots) * rowlen);
+		}
+
+		dst = out + ((size_t)(ya->ax_lo + i) * (size_t)crop_w +
+		    (size_t)xa->ax_lo) * 3;
+		if (!ya->ax_need) {
+			memcpy(dst, ring + (size_t)(first % (int64_t)slots) *
+			    rowlen, rowlen);
+			continue;
+		}
+		k = ya->ax_coef + (size_t)i * (size_t)ya->ax_ksize;
+		for (j = 0; j < nx * 3; j++) {
+			s = (int64_t)1 << (PP_PRECISION_BITS - 1);
+			for (t = 0; t < count; t++) {
+				c = (first + t) % (int)slots;
+				s += (int64_t)ring[(size_t)c * rowlen +
+				    (size_t)j] * k[t];
+			}
+			dst[j] = clip8(s);
+		}
+	}
+	free(ring);
+	return 0;
+}
+
+/* ==== Entry points ==== */
+
+int
+image_resize_crop(const struct image *in, int resize, int crop_w, int crop_h,
+    uint8_t *out, char *err, size_t errlen)
+{
+	struct pp_axis xa, ya;
+	uint32_t shortside, longside;
+	int64_t newlong;
+	int r;
+
+	memset(&xa, 0, sizeof(xa));
+	memset(&ya, 0, sizeof(ya));
+	if (in == NULL || out == NULL || in->im_px == NULL)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+		    "no input image or output buffer");
+	if (in->im_w < 1 || in->im_h < 1 || in->im_w > PP_MAX_INPUT_SIDE ||
+	    in->im_h > PP_MAX_INPUT_SIDE)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+		    "bad input image size %ux%u", in->im_w, in->im_h);
+	if (resize < 1 || resize > PP_MAX_RESIZE)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+		    "resize %d out of range [1, %d]", resize, PP_MAX_RESIZE);
+	if (crop_w < 1 || crop_w > PP_MAX_CROP || crop_h < 1 ||
+	    crop_h > PP_MAX_CROP)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+		    "crop %dx%d out of range [1, %d]", crop_w, crop_h,
+		    PP_MAX_CROP);
+
+	/*
+	 * torchvision's size rule: the shorter side (the width on a tie)
+	 * becomes resize, the longer int(resize * long / short).  Python
+	 * divides the exact integers with one rounding to double, and so
+	 * does this: both operands are below 2^53.
+	 */
+	shortside = in->im_w <= in->im_h ? in->im_w : in->im_h;
+	longside = in->im_w <= in->im_h ? in->im_h : in->im_w;
+	newlong = (int64_t)((double)((uint64_t)resize * longside) /
+	    (double)shortside);
+	if (newlong < 1 || newlong > PP_MAX_RESIZED_SIDE)
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "image %ux%u resized to %d would be %lld long",
+		    in->im_w, in->im_h, resize, (long long)newlong);
+
+	xa.ax_in = (int)in->im_w;
+	ya.ax_in = (int)in->im_h;
+	xa.ax_resized = in->im_w <= in->im_h ? resize : newlong;
+	ya.ax_resized = in->im_w <= in->im_h ? newlong : resize;
+	xa.ax_crop = crop_w;
+	ya.ax_crop = crop_h;
+	axis_crop(&xa);
+	axis_crop(&ya);
+
+	/* Padding is zeros (black), as torchvision's pad(fill=0). */
+	memset(out, 0, (size_t)crop_w * (size_t)crop_h * 3);
+	if (xa.ax_hi <= xa.ax_lo || ya.ax_hi <= ya.ax_lo)
+		return 0;
+
+	if ((r = axis_prepare(&xa, err, errlen)) != 0 ||
+	    (r = axis_prepare(&ya, err, errlen)) != 0)
+		goto out;
+	r = resample(in, &xa, &ya, out, crop_w, err, errlen);
+ out:
+	axis_cleanup(&xa);
+	axis_cleanup(&ya);
+	return r;
+}
+
+void
+image_to_tensor(const uint8_t *px, int w, int h, const float mean[3],
+    const float std[3], float *out)
+{
+	size_t plane, i;
+	int c;
+	float v;
+
+	if (px == NULL || out == NULL || w < 1 || h < 1)
+		return;
+	plane = (size_t)w * (size_t)h;
+	/*
+	 * torchvision: img.float().div(255), then (t - mean) / std, each a
+	 * single float32 operation; the same operations in the same order
+	 * give the same bits (no FMA contraction under -std=c11).
+	 */
+	for (c = 0; c < 3; c++)
+		for (i = 0; i < plane; i++) {
+			v = (float)px[3 * i + (size_t)c] / 255.0f;
+			out[(size_t)c * plane + i] = (v - mean[c]) / std[c];
+		}
+}
