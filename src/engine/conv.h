@@ -28,6 +28,7 @@ struct conv {
 					   padded to a multiple of 32 */
 	const float	*cv_u;		/* NULL, or Winograd weights from
 					   wino_pack() (3x3 stride 1 only) */
+	int		 cv_wm;		/* Winograd output tile: 2 or 4 */
 };
 
 /* Floats conv_pack() writes for a K x cout weight (K = k*k*cin). */

@@ -296,16 +296,24 @@ rn_fold(const struct rn_convspec *cs, const float *w, const float *bn,
 }
 
 /*
- * Winograd F(2x2, 3x3) for the 3x3 stride-1 convs with fewer than 512
- * channels: there it does 2.25x fewer multiplications.  With 512 channels
- * (the last stage, 7x7 pixels at 224) its transformed weights are 16/9 the
- * size and the small images leave half-empty tiles: the direct kernel wins.
+ * Winograd for the 3x3 stride-1 convs with fewer than 512 channels: F(4x4,
+ * 3x3) does 4x fewer multiplications than the direct conv.  With 512
+ * channels (the last stage, 7x7 pixels at 224) the transformed weights
+ * would be 4x the size and the tiles mostly padding: the direct kernel
+ * wins there.  Returns the tile size, or 0 for the direct kernel.
+ * AG_WINOGRAD=0, 2 or 4 overrides the choice (for benchmarks and tests).
  */
 static int
-rn_use_wino(const struct rn_convspec *cs)
+rn_wino_m(const struct rn_convspec *cs)
 {
-	return cs->cs_k == 3 && cs->cs_stride == 1 && cs->cs_cin < 512 &&
-	    getenv("AG_NO_WINOGRAD") == NULL;
+	const char *e = getenv("AG_WINOGRAD");
+	int m = 4;
+
+	if (cs->cs_k != 3 || cs->cs_stride != 1 || cs->cs_cin >= 512)
+		return 0;
+	if (e != NULL && (strcmp(e, "0") == 0 || strcmp(e, "2") == 0))
+		m = e[0] - '0';
+	return m;
 }
 
 int
@@ -339,9 +347,9 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 
 		wl = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin * cs->cs_cout;
 		total += !packed ? wl + (size_t)cs->cs_cout :
-		    rn_use_wino(cs) ? wino_packed_floats(cs->cs_cin,
-		    cs->cs_cout) : conv_packed_floats(cs->cs_k * cs->cs_k *
-		    cs->cs_cin, cs->cs_cout);
+		    rn_wino_m(cs) ? wino_packed_floats(rn_wino_m(cs),
+		    cs->cs_cin, cs->cs_cout) : conv_packed_floats(cs->cs_k *
+		    cs->cs_k * cs->cs_cin, cs->cs_cout);
 		maxw = wl > maxw ? wl : maxw;
 		maxc = (size_t)cs->cs_cout > maxc ? (size_t)cs->cs_cout : maxc;
 	}
@@ -408,13 +416,15 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 		if ((r = rn_fold(cs, wtmp, bn, fold, fold + wl, err,
 		    errlen)) != 0)
 			goto fail;
-		if (rn_use_wino(cs)) {
-			if (wino_pack(cv, fold, fold + wl, p) != 0) {
+		if (rn_wino_m(cs) != 0) {
+			if (wino_pack(cv, rn_wino_m(cs), fold, fold + wl,
+			    p) != 0) {
 				r = ag_errf(err, errlen, AG_ERR_ALLOC,
 				    "out of memory");
 				goto fail;
 			}
-			p += wino_packed_floats(cs->cs_cin, cs->cs_cout);
+			p += wino_packed_floats(rn_wino_m(cs), cs->cs_cin,
+			    cs->cs_cout);
 			continue;
 		}
 		conv_pack(cv, fold, fold + wl, p);
@@ -568,8 +578,8 @@ resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
 	ws->ws_bufcap = cap;
 	/* Each engine thread gets its own share of the scratch. */
 	ws->ws_colcap = RN_COL_FLOATS > maxk * 16 ? RN_COL_FLOATS : maxk * 16;
-	if (ws->ws_colcap < wino_scratch_floats(512, 512))
-		ws->ws_colcap = wino_scratch_floats(512, 512);
+	if (ws->ws_colcap < wino_scratch_floats(4, 512, 512))
+		ws->ws_colcap = wino_scratch_floats(4, 512, 512);
 	ws->ws_colcap *= (size_t)pool_threads();
 	for (i = 0; i < RN_NBUF; i++)
 		if ((ws->ws_buf[i] = malloc(cap * sizeof(float))) == NULL)

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * winograd.c: F(2x2, 3x3) convolution.  See winograd.h.
+ * winograd.c: F(m x m, 3x3) convolution for m = 2 and m = 4.  See
+ * winograd.h.
  *
- * With d a 4x4 input tile, g the 3x3 kernel and
- *   Bt = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
- *   G  = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
- *   At = [1 1 1 0; 0 1 -1 -1]
- * the 2x2 output tile of the cross-correlation is At [(G g Gt) .* (Bt d B)] A.
- * Summed over input channels, the elementwise product becomes 16 matrix
- * products, one per transform position xi:
+ * With d an a x a input tile (a = m + 2), g the 3x3 kernel, and the
+ * transform matrices Bt (a x a), G (a x 3), At (m x a) of the interpolation
+ * points (0, 1, -1) for m = 2 and (0, 1, -1, 2, -2) for m = 4 (each with
+ * the point at infinity), the m x m output tile of the cross-correlation
+ * is At [(G g Gt) .* (Bt d B)] A.  Summed over input channels the
+ * elementwise product becomes a^2 matrix products, one per transform
+ * position xi:
  *   M_xi (tiles, cout) = V_xi (tiles, cin) @ U_xi (cin, cout).
+ * The weight transform is computed in double at load time; the data
+ * transforms run in float, vectorised over channels.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +24,40 @@
 
 #define WINO_TB_MAX	96	/* tiles per block: a multiple of 12 */
 #define WINO_TB_MIN	12
-#define WINO_CBLK	64	/* channels per pass of the transforms */
+#define WINO_CBLK	32	/* channels per pass of the transforms */
+#define WINO_AMAX	6
 
-/* The transforms are plain loops over channels, vectorised for AVX-512. */
-#define AG_VEC_TARGET __attribute__((target("avx512f"), \
-	optimize("tree-vectorize")))
+/* The data transforms: plain loops over channels, vectorised. */
+#define WINO_TARGET __attribute__((target("avx512f"), \
+	optimize("tree-vectorize"), always_inline)) inline
 
+/* F(2x2, 3x3) */
+static const float bt2[4][4] = {
+	{ 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 },
+};
+static const double g2[4][3] = {
+	{ 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 },
+};
+static const float at2[2][4] = {
+	{ 1, 1, 1, 0 }, { 0, 1, -1, -1 },
+};
+
+/* F(4x4, 3x3) */
+/*
+ * F(4x4, 3x3), interpolation points 0, 1, -1, 2, -2 and infinity:
+ *   Bt = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+ *         0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *   At = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+ * Bt and At are applied in factored form by f4_bt() and f4_at() below.
+ */
+static const double g4[6][3] = {
+	{ 1.0 / 4, 0, 0 },
+	{ -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+	{ -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+	{ 1.0 / 24, 1.0 / 12, 1.0 / 6 },
+	{ 1.0 / 24, -1.0 / 12, 1.0 / 6 },
+	{ 0, 0, 1 },
+};
 int
 wino_applies(const struct conv *cv)
 {
@@ -34,61 +65,63 @@ wino_applies(const struct conv *cv)
 }
 
 size_t
-wino_packed_floats(int cin, int cout)
+wino_packed_floats(int m, int cin, int cout)
 {
-	/* 16 packed (cin, cout) matrices, then the padded bias. */
-	return 16 * conv_packed_floats(cin, cout);
+	/* a^2 packed (cin, cout) matrices, each ending with the bias. */
+	return (size_t)(m + 2) * (m + 2) * conv_packed_floats(cin, cout);
 }
 
 int
-wino_pack(struct conv *cv, const float *w, const float *b, float *dst)
+wino_pack(struct conv *cv, int m, const float *w, const float *b,
+    float *dst)
 {
-	const int cin = cv->cv_cin, cout = cv->cv_cout;
+	const int cin = cv->cv_cin, cout = cv->cv_cout, a = m + 2;
 	const size_t one = conv_packed_floats(cin, cout);
 	const size_t n = (size_t)cin * cout;
+	const double (*g)[3] = m == 4 ? g4 : g2;
 	struct conv tmp;
 	float *u;
 	size_t i;
-	int xi, r, c;
+	int r, c, k, xi;
 
-	/* u (16, cin, cout): G g Gt for every channel pair, in double. */
-	if ((u = malloc(16 * n * sizeof(*u))) == NULL)
+	if (m != 2 && m != 4)
+		return -1;
+	/* u (a*a, cin, cout) = G g Gt for every channel pair. */
+	if ((u = malloc((size_t)a * a * n * sizeof(*u))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		double g[3][3], t[4][3];
+		double gg[3][3], t[WINO_AMAX][3], v;
 
 		for (r = 0; r < 3; r++)
 			for (c = 0; c < 3; c++)
-				g[r][c] = w[((size_t)r * 3 + c) * n + i];
-		for (c = 0; c < 3; c++) {
-			t[0][c] = g[0][c];
-			t[1][c] = (g[0][c] + g[1][c] + g[2][c]) / 2;
-			t[2][c] = (g[0][c] - g[1][c] + g[2][c]) / 2;
-			t[3][c] = g[2][c];
-		}
-		for (r = 0; r < 4; r++) {
-			u[(size_t)(r * 4 + 0) * n + i] = (float)t[r][0];
-			u[(size_t)(r * 4 + 1) * n + i] =
-			    (float)((t[r][0] + t[r][1] + t[r][2]) / 2);
-			u[(size_t)(r * 4 + 2) * n + i] =
-			    (float)((t[r][0] - t[r][1] + t[r][2]) / 2);
-			u[(size_t)(r * 4 + 3) * n + i] = (float)t[r][2];
-		}
+				gg[r][c] = w[((size_t)r * 3 + c) * n + i];
+		for (r = 0; r < a; r++)
+			for (c = 0; c < 3; c++)
+				t[r][c] = g[r][0] * gg[0][c] +
+				    g[r][1] * gg[1][c] + g[r][2] * gg[2][c];
+		for (r = 0; r < a; r++)
+			for (c = 0; c < a; c++) {
+				for (v = 0, k = 0; k < 3; k++)
+					v += t[r][k] * g[c][k];
+				u[(size_t)(r * a + c) * n + i] = (float)v;
+			}
 	}
-	for (xi = 0; xi < 16; xi++) {
+	for (xi = 0; xi < a * a; xi++) {
 		tmp = *cv;
 		tmp.cv_k = 1;	/* pack as a (cin, cout) matrix */
 		conv_pack(&tmp, u + (size_t)xi * n, b, dst + (size_t)xi * one);
 	}
 	free(u);
 	cv->cv_u = dst;
+	cv->cv_wm = m;
 	return 0;
 }
 
 size_t
-wino_scratch_floats(int cin, int cout)
+wino_scratch_floats(int m, int cin, int cout)
 {
-	return (size_t)16 * WINO_TB_MAX * ((size_t)cin + (size_t)cout);
+	return (size_t)(m + 2) * (m + 2) * WINO_TB_MAX * ((size_t)cin +
+	    (size_t)cout);
 }
 
 /* ==== The three passes ==== */
@@ -97,22 +130,25 @@ struct wino_job {
 	const struct conv	*wj_cv;
 	const float		*wj_x, *wj_res;
 	float			*wj_y, *wj_scratch;
-	int			 wj_n, wj_h, wj_w, wj_th, wj_tw;
-	int			 wj_relu, wj_tb;
+	int			 wj_h, wj_w, wj_th, wj_tw, wj_m;
+	int			 wj_relu, wj_tb, wj_nsplit;
 	size_t			 wj_ntiles, wj_per;
 };
 
 /*
- * V (16, tb, cin) for tiles [t0, t0 + tb): V_xi = (Bt d B)_xi, where d is
- * the 4x4 input patch at rows 2ty-1.., cols 2tx-1.. (zeros outside).
+ * V (a*a, tb, cin) for tiles [t0, t0 + tb): V_xi = (Bt d B)_xi, with d the
+ * a x a input patch at rows m*ty - 1.., columns m*tx - 1.. (zeros outside
+ * the image).
  */
-static AG_VEC_TARGET void
-wino_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
+static WINO_TARGET void
+wino_input(const struct wino_job *j, const int m, const float (*bt)[m + 2],
+    size_t t0, int tb, float *restrict v)
 {
-	const int cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
+	const int a = m + 2, cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
 	const size_t ld = (size_t)tb * cin;
-	float d[4][4][WINO_CBLK], t[4][4][WINO_CBLK];
-	int ti, r, c, cb, ch, nc;
+	float d[WINO_AMAX][WINO_AMAX][WINO_CBLK];
+	float t[WINO_AMAX][WINO_AMAX][WINO_CBLK];
+	int ti, r, c, k, cb, ch, nc;
 
 	for (ti = 0; ti < tb; ti++) {
 		size_t tile = t0 + (size_t)ti;
@@ -124,44 +160,312 @@ wino_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
 
 		for (cb = 0; cb < cin; cb += WINO_CBLK) {
 			nc = cin - cb < WINO_CBLK ? cin - cb : WINO_CBLK;
-			for (r = 0; r < 4; r++) {
-				int iy = 2 * ty - 1 + r;
+			for (r = 0; r < a; r++) {
+				int iy = m * ty - 1 + r;
 
-				for (c = 0; c < 4; c++) {
-					int ix = 2 * tx - 1 + c;
+				for (c = 0; c < a; c++) {
+					int ix = m * tx - 1 + c;
 					const float *src;
 
 					if (iy < 0 || iy >= h || ix < 0 ||
 					    ix >= w) {
-						for (ch = 0; ch < nc; ch++)
-							d[r][c][ch] = 0.0f;
+						memset(d[r][c], 0, sizeof(d[r][c]));
 						continue;
 					}
 					src = xi + ((size_t)iy * w + ix) * cin +
 					    cb;
-					for (ch = 0; ch < nc; ch++)
-						d[r][c][ch] = src[ch];
+					memcpy(d[r][c], src, (size_t)nc *
+					    sizeof(float));
 				}
 			}
-			/* rows: Bt d */
-			for (c = 0; c < 4; c++)
-				for (ch = 0; ch < nc; ch++) {
-					t[0][c][ch] = d[0][c][ch] - d[2][c][ch];
-					t[1][c][ch] = d[1][c][ch] + d[2][c][ch];
-					t[2][c][ch] = d[2][c][ch] - d[1][c][ch];
-					t[3][c][ch] = d[1][c][ch] - d[3][c][ch];
-				}
-			/* columns: (Bt d) B, stored at position r*4 + c */
-			for (r = 0; r < 4; r++) {
-				float *o = vt + (size_t)(r * 4) * ld + cb;
+			/* t = Bt d (over rows) */
+			for (r = 0; r < a; r++)
+				for (c = 0; c < a; c++) {
+					for (ch = 0; ch < WINO_CBLK; ch++)
+						t[r][c][ch] = 0.0f;
+					for (k = 0; k < a; k++) {
+						float f = bt[r][k];
 
-				for (ch = 0; ch < nc; ch++) {
-					o[ch] = t[r][0][ch] - t[r][2][ch];
-					o[ld + ch] = t[r][1][ch] + t[r][2][ch];
-					o[2 * ld + ch] = t[r][2][ch] -
-					    t[r][1][ch];
-					o[3 * ld + ch] = t[r][1][ch] -
-					    t[r][3][ch];
+						if (f == 0.0f)
+							continue;
+						for (ch = 0; ch < WINO_CBLK;
+						    ch++)
+							t[r][c][ch] += f *
+							    d[k][c][ch];
+					}
+				}
+			/* V = t B (over columns), position r * a + c */
+			for (r = 0; r < a; r++)
+				for (c = 0; c < a; c++) {
+					float *o = vt + (size_t)(r * a + c) *
+					    ld + cb, acc[WINO_CBLK];
+
+					for (ch = 0; ch < WINO_CBLK; ch++)
+						acc[ch] = 0.0f;
+					for (k = 0; k < a; k++) {
+						float f = bt[c][k];
+
+						if (f == 0.0f)
+							continue;
+						for (ch = 0; ch < WINO_CBLK;
+						    ch++)
+							acc[ch] += f *
+							    t[r][k][ch];
+					}
+					memcpy(o, acc, (size_t)nc *
+					    sizeof(float));
+				}
+		}
+	}
+}
+
+/*
+ * y = act(At M A + bias + res) for tiles [t0, t0 + tb) and channels
+ * [c0, c1), M (a*a, tb, cout); only pixels inside the image are stored.
+ */
+static WINO_TARGET void
+wino_output(const struct wino_job *j, const int m, const float (*at)[m + 2],
+    size_t t0, int tb, int c0, int c1, const float *restrict mm)
+{
+	const struct conv *cv = j->wj_cv;
+	const int a = m + 2, cout = cv->cv_cout, h = j->wj_h, w = j->wj_w;
+	const size_t ld = (size_t)tb * cout;
+	/* Every packed slot ends with the padded bias: use slot 0's. */
+	const float *bias = cv->cv_u + (size_t)((cout + KERN_NR - 1) /
+	    KERN_NR) * cv->cv_cin * KERN_NR;
+	float s[4][WINO_AMAX][WINO_CBLK], o[WINO_CBLK];
+	int ti, r, c, k, cb, ch, nc;
+
+	for (ti = 0; ti < tb; ti++) {
+		size_t tile = t0 + (size_t)ti;
+		int tx = (int)(tile % (size_t)j->wj_tw);
+		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
+		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
+		const float *mt = mm + (size_t)ti * cout;
+
+		for (cb = c0; cb < c1; cb += WINO_CBLK) {
+			nc = c1 - cb < WINO_CBLK ? c1 - cb : WINO_CBLK;
+			/* s = At M (over rows) */
+			for (r = 0; r < m; r++)
+				for (c = 0; c < a; c++) {
+					for (ch = 0; ch < WINO_CBLK; ch++)
+						s[r][c][ch] = 0.0f;
+					for (k = 0; k < a; k++) {
+						const float *src = mt +
+						    (size_t)(k * a + c) * ld +
+						    cb;
+						float f = at[r][k];
+
+						if (f == 0.0f)
+							continue;
+						for (ch = 0; ch < nc; ch++)
+							s[r][c][ch] += f *
+							    src[ch];
+					}
+				}
+			/* Y = s A (over columns), then the output pass */
+			for (r = 0; r < m; r++) {
+				int oy = m * ty + r;
+
+				if (oy >= h)
+					break;
+				for (c = 0; c < m; c++) {
+					int ox = m * tx + c;
+					size_t off;
+					float *yo;
+					const float *ro;
+
+					if (ox >= w)
+						break;
+					for (ch = 0; ch < WINO_CBLK; ch++)
+						o[ch] = bias[cb + ch];
+					for (k = 0; k < a; k++) {
+						float f = at[c][k];
+
+						if (f == 0.0f)
+							continue;
+						for (ch = 0; ch < WINO_CBLK;
+						    ch++)
+							o[ch] += f *
+							    s[r][k][ch];
+					}
+					off = ((img * h + oy) * w + ox) *
+					    (size_t)cout + cb;
+					yo = j->wj_y + off;
+					ro = j->wj_res ? j->wj_res + off : NULL;
+					if (ro != NULL)
+						for (ch = 0; ch < nc; ch++)
+							o[ch] += ro[ch];
+					if (j->wj_relu)
+						for (ch = 0; ch < nc; ch++)
+							o[ch] = o[ch] > 0.0f ?
+							    o[ch] : 0.0f;
+					memcpy(yo, o, (size_t)nc *
+					    sizeof(float));
+				}
+			}
+		}
+	}
+}
+
+
+/* ==== F(4x4, 3x3) transforms with AVX-512, 16 channels at a time ==== */
+
+#include <immintrin.h>
+
+#define F4_TARGET __attribute__((target("avx512f")))
+
+/* Bt applied to a column of 6 vectors (the rows of Bt above, factored). */
+static F4_TARGET inline void
+f4_bt(const __m512 d[6], __m512 t[6])
+{
+	const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f);
+	const __m512 two = _mm512_set1_ps(2.0f);
+	__m512 a = _mm512_fnmadd_ps(four, _mm512_add_ps(d[1], d[2]),
+	    _mm512_add_ps(d[3], d[4]));
+	__m512 b = _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]),
+	    _mm512_sub_ps(d[4], d[3]));
+	__m512 c = _mm512_sub_ps(d[4], d[2]);
+	__m512 e = _mm512_mul_ps(two, _mm512_sub_ps(d[1], d[3]));
+
+	t[0] = _mm512_add_ps(_mm512_fnmadd_ps(five, d[2],
+	    _mm512_mul_ps(four, d[0])), d[4]);
+	t[1] = a;
+	t[2] = b;
+	t[3] = _mm512_sub_ps(c, e);
+	t[4] = _mm512_add_ps(c, e);
+	t[5] = _mm512_add_ps(_mm512_fnmadd_ps(five, d[3],
+	    _mm512_mul_ps(four, d[1])), d[5]);
+}
+
+/* At applied to 6 vectors: 4 results. */
+static F4_TARGET inline void
+f4_at(const __m512 m[6], __m512 o[4])
+{
+	__m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+	__m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+
+	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+	o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
+	o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
+	o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12),
+	    m[5]);
+}
+
+static F4_TARGET void
+f4_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
+{
+	const int cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
+	const size_t ld = (size_t)tb * cin;
+	__m512 d[6][6], t[6][6], col[6], out[6];
+	int ti, r, c, cb, nc;
+
+	for (ti = 0; ti < tb; ti++) {
+		size_t tile = t0 + (size_t)ti;
+		int tx = (int)(tile % (size_t)j->wj_tw);
+		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
+		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
+		const float *xi = j->wj_x + img * (size_t)h * w * cin;
+		float *vt = v + (size_t)ti * cin;
+
+		for (cb = 0; cb < cin; cb += 16) {
+			__mmask16 mk;
+
+			nc = cin - cb < 16 ? cin - cb : 16;
+			mk = (__mmask16)((1u << nc) - 1);
+			for (r = 0; r < 6; r++) {
+				int iy = 4 * ty - 1 + r;
+
+				for (c = 0; c < 6; c++) {
+					int ix = 4 * tx - 1 + c;
+
+					if (iy < 0 || iy >= h || ix < 0 ||
+					    ix >= w)
+						d[r][c] = _mm512_setzero_ps();
+					else
+						d[r][c] = _mm512_maskz_loadu_ps(
+						    mk, xi + ((size_t)iy * w +
+						    ix) * cin + cb);
+				}
+			}
+			/* t = Bt d: column by column */
+			for (c = 0; c < 6; c++) {
+				for (r = 0; r < 6; r++)
+					col[r] = d[r][c];
+				f4_bt(col, out);
+				for (r = 0; r < 6; r++)
+					t[r][c] = out[r];
+			}
+			/* V = t B: row by row; position r * 6 + c */
+			for (r = 0; r < 6; r++) {
+				f4_bt(t[r], out);
+				for (c = 0; c < 6; c++)
+					_mm512_mask_storeu_ps(vt + (size_t)(r *
+					    6 + c) * ld + cb, mk, out[c]);
+			}
+		}
+	}
+}
+
+static F4_TARGET void
+f4_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
+    const float *restrict mm)
+{
+	const struct conv *cv = j->wj_cv;
+	const int cout = cv->cv_cout, h = j->wj_h, w = j->wj_w;
+	const size_t ld = (size_t)tb * cout;
+	const float *bias = cv->cv_u + (size_t)((cout + KERN_NR - 1) /
+	    KERN_NR) * cv->cv_cin * KERN_NR;
+	__m512 s[4][6], col[6], o[4], bv, zero = _mm512_setzero_ps();
+	int ti, r, c, k, cb, nc;
+
+	for (ti = 0; ti < tb; ti++) {
+		size_t tile = t0 + (size_t)ti;
+		int tx = (int)(tile % (size_t)j->wj_tw);
+		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
+		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
+		const float *mt = mm + (size_t)ti * cout;
+
+		for (cb = c0; cb < c1; cb += 16) {
+			__mmask16 mk;
+
+			nc = c1 - cb < 16 ? c1 - cb : 16;
+			mk = (__mmask16)((1u << nc) - 1);
+			bv = _mm512_maskz_loadu_ps(mk, bias + cb);
+			/* s = At M: column by column */
+			for (c = 0; c < 6; c++) {
+				for (k = 0; k < 6; k++)
+					col[k] = _mm512_maskz_loadu_ps(mk,
+					    mt + (size_t)(k * 6 + c) * ld + cb);
+				f4_at(col, o);
+				for (r = 0; r < 4; r++)
+					s[r][c] = o[r];
+			}
+			/* Y = s A: row by row, then the output pass */
+			for (r = 0; r < 4; r++) {
+				int oy = 4 * ty + r;
+
+				if (oy >= h)
+					break;
+				f4_at(s[r], o);
+				for (c = 0; c < 4; c++) {
+					int ox = 4 * tx + c;
+					size_t off;
+					__m512 y;
+
+					if (ox >= w)
+						break;
+					off = ((img * h + oy) * w + ox) *
+					    (size_t)cout + cb;
+					y = _mm512_add_ps(o[c], bv);
+					if (j->wj_res != NULL)
+						y = _mm512_add_ps(y,
+						    _mm512_maskz_loadu_ps(mk,
+						    j->wj_res + off));
+					if (j->wj_relu)
+						y = _mm512_max_ps(y, zero);
+					_mm512_mask_storeu_ps(j->wj_y + off,
+					    mk, y);
 				}
 			}
 		}
@@ -169,105 +473,39 @@ wino_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
 }
 
 /*
- * y = act(At M A + bias + res) for tiles [t0, t0 + tb), M (16, tb, cout);
- * only the output pixels inside the image are stored.
+ * One task: a block of tiles, and a share of the output channels (when
+ * there are too few tiles to go round the threads).
  */
-static AG_VEC_TARGET void
-wino_output(const struct wino_job *j, size_t t0, int tb,
-    const float *restrict m)
-{
-	const struct conv *cv = j->wj_cv;
-	const int cout = cv->cv_cout, h = j->wj_h, w = j->wj_w;
-	const size_t ld = (size_t)tb * cout;
-	/* Every packed slot ends with the padded bias: use slot 0's. */
-	const float *bias = cv->cv_u + (size_t)((cout + KERN_NR - 1) /
-	    KERN_NR) * cv->cv_cin * KERN_NR;
-	float s[2][4][WINO_CBLK], o[2][2][WINO_CBLK];
-	int ti, a, b, cb, ch, nc, c;
-
-	for (ti = 0; ti < tb; ti++) {
-		size_t tile = t0 + (size_t)ti;
-		int tx = (int)(tile % (size_t)j->wj_tw);
-		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
-		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
-		const float *mt = m + (size_t)ti * cout;
-
-		for (cb = 0; cb < cout; cb += WINO_CBLK) {
-			nc = cout - cb < WINO_CBLK ? cout - cb : WINO_CBLK;
-			/* rows: At M */
-			for (c = 0; c < 4; c++) {
-				const float *m0 = mt + (size_t)c * ld + cb;
-				const float *m1 = m0 + 4 * ld, *m2 = m0 + 8 * ld;
-				const float *m3 = m0 + 12 * ld;
-
-				for (ch = 0; ch < nc; ch++) {
-					s[0][c][ch] = m0[ch] + m1[ch] + m2[ch];
-					s[1][c][ch] = m1[ch] - m2[ch] - m3[ch];
-				}
-			}
-			/* columns: (At M) A */
-			for (a = 0; a < 2; a++)
-				for (ch = 0; ch < nc; ch++) {
-					o[a][0][ch] = s[a][0][ch] +
-					    s[a][1][ch] + s[a][2][ch];
-					o[a][1][ch] = s[a][1][ch] -
-					    s[a][2][ch] - s[a][3][ch];
-				}
-			for (a = 0; a < 2; a++) {
-				int oy = 2 * ty + a;
-
-				if (oy >= h)
-					continue;
-				for (b = 0; b < 2; b++) {
-					int ox = 2 * tx + b;
-					size_t off;
-					float *yo;
-					const float *ro;
-
-					if (ox >= w)
-						continue;
-					off = ((img * h + oy) * w + ox) *
-					    (size_t)cout + cb;
-					yo = j->wj_y + off;
-					ro = j->wj_res ? j->wj_res + off : NULL;
-					for (ch = 0; ch < nc; ch++) {
-						float v = o[a][b][ch] +
-						    bias[cb + ch];
-
-						if (ro != NULL)
-							v += ro[ch];
-						if (j->wj_relu && v < 0.0f)
-							v = 0.0f;
-						yo[ch] = v;
-					}
-				}
-			}
-		}
-	}
-}
-
-static void
+static __attribute__((target("avx512f"))) void
 wino_task(void *arg, int task, int thread)
 {
 	static const float zero[KERN_NR];
 	const struct wino_job *j = arg;
 	const struct conv *cv = j->wj_cv;
-	const int cin = cv->cv_cin, cout = cv->cv_cout;
+	const int cin = cv->cv_cin, cout = cv->cv_cout, m = j->wj_m;
+	const int a = m + 2, npanels = (cout + KERN_NR - 1) / KERN_NR;
 	const size_t one = conv_packed_floats(cin, cout);
-	size_t t0 = (size_t)task * j->wj_tb;
+	size_t t0 = (size_t)(task / j->wj_nsplit) * j->wj_tb;
+	int ns = task % j->wj_nsplit;
+	int p0 = ns * npanels / j->wj_nsplit;
+	int p1 = (ns + 1) * npanels / j->wj_nsplit;
 	float *v = j->wj_scratch + (size_t)thread * j->wj_per;
-	float *m = v + (size_t)16 * j->wj_tb * cin;
+	float *mm;
 	int tb, xi, p, r0, mr, nc;
 
 	tb = j->wj_ntiles - t0 < (size_t)j->wj_tb ? (int)(j->wj_ntiles - t0) :
 	    j->wj_tb;
-	wino_input(j, t0, tb, v);
-	for (xi = 0; xi < 16; xi++) {
+	mm = v + (size_t)a * a * tb * cin;
+	if (m == 4)
+		f4_input(j, t0, tb, v);
+	else
+		wino_input(j, 2, bt2, t0, tb, v);
+	for (xi = 0; xi < a * a; xi++) {
 		const float *vx = v + (size_t)xi * tb * cin;
-		float *mx = m + (size_t)xi * tb * cout;
+		float *mx = mm + (size_t)xi * tb * cout;
 		const float *u = cv->cv_u + (size_t)xi * one;
 
-		for (p = 0; p * KERN_NR < cout; p++) {
+		for (p = p0; p < p1; p++) {
 			nc = cout - p * KERN_NR;
 			nc = nc > KERN_NR ? KERN_NR : nc;
 			for (r0 = 0; r0 < tb; r0 += KERN_MR) {
@@ -280,7 +518,11 @@ wino_task(void *arg, int task, int thread)
 			}
 		}
 	}
-	wino_output(j, t0, tb, m);
+	p1 = p1 * KERN_NR > cout ? cout : p1 * KERN_NR;
+	if (m == 4)
+		f4_output(j, t0, tb, p0 * KERN_NR, p1, mm);
+	else
+		wino_output(j, 2, at2, t0, tb, p0 * KERN_NR, p1, mm);
 }
 
 void
@@ -288,31 +530,37 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
     const float *res, int relu, float *y, float *scratch, size_t colcap)
 {
 	struct wino_job j;
-	int nthreads = pool_threads(), tb;
-	size_t per_thread_tiles;
+	int nthreads = pool_threads(), tb, nblocks, npanels;
+	size_t per;
 
 	j.wj_cv = cv;
 	j.wj_x = x;
 	j.wj_res = res;
 	j.wj_y = y;
 	j.wj_scratch = scratch;
-	j.wj_n = n;
+	j.wj_m = cv->cv_wm;
 	j.wj_h = h;
 	j.wj_w = w;
-	j.wj_th = (h + 1) / 2;
-	j.wj_tw = (w + 1) / 2;
+	j.wj_th = (h + j.wj_m - 1) / j.wj_m;
+	j.wj_tw = (w + j.wj_m - 1) / j.wj_m;
 	j.wj_relu = relu;
 	j.wj_ntiles = (size_t)n * j.wj_th * j.wj_tw;
 	j.wj_per = colcap / (size_t)nthreads;
-	/* Enough blocks for every thread, each a multiple of 12 tiles. */
-	per_thread_tiles = (j.wj_ntiles + 2 * (size_t)nthreads - 1) /
-	    (2 * (size_t)nthreads);
-	tb = per_thread_tiles > WINO_TB_MAX ? WINO_TB_MAX :
-	    (int)per_thread_tiles;
+	/* Blocks of a multiple of 12 tiles, two or more per thread. */
+	per = (j.wj_ntiles + 2 * (size_t)nthreads - 1) / (2 * (size_t)nthreads);
+	tb = per > WINO_TB_MAX ? WINO_TB_MAX : (int)per;
 	tb = (tb + WINO_TB_MIN - 1) / WINO_TB_MIN * WINO_TB_MIN;
 	if (tb > WINO_TB_MAX)
 		tb = WINO_TB_MAX;
 	j.wj_tb = tb;
-	pool_run(wino_task, &j,
-	    (int)((j.wj_ntiles + (size_t)tb - 1) / (size_t)tb));
+	nblocks = (int)((j.wj_ntiles + (size_t)tb - 1) / (size_t)tb);
+	/* Too few blocks for the threads: split the output channels too. */
+	npanels = (cv->cv_cout + KERN_NR - 1) / KERN_NR;
+	j.wj_nsplit = 1;
+	if (nblocks < nthreads) {
+		j.wj_nsplit = (nthreads + nblocks - 1) / nblocks;
+		if (j.wj_nsplit > npanels)
+			j.wj_nsplit = npanels;
+	}
+	pool_run(wino_task, &j, nblocks * j.wj_nsplit);
 }

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * winograd.h: 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3).
+ * winograd.h: 3x3 stride-1 convolutions by Winograd's minimal filtering,
+ * F(2x2, 3x3) or F(4x4, 3x3).
  *
- * Each 2x2 output tile is computed from a 4x4 input tile with 16
- * multiplications per (input, output) channel pair instead of 36: the input
- * tiles are transformed (V = Bt d B), multiplied per transform position by
- * the transformed weights (U = G g Gt, prepared at load time) with the
- * engine's GEMM kernel, and transformed back (Y = At M A) in an output pass
- * that also adds the bias and the residual and applies the ReLU.  Tiles
- * are processed in blocks per thread, so the transformed data stays in
- * cache.  Used only where the AVX-512 kernel runs.
+ * Each m x m output tile is computed from an (m+2) x (m+2) input tile with
+ * (m+2)^2 multiplications per (input, output) channel pair instead of
+ * 9 m^2: 2.25x fewer for m = 2, 4x fewer for m = 4.  The input tiles are
+ * transformed (V = Bt d B), multiplied per transform position by the
+ * transformed weights (U = G g Gt, prepared at load time) with the engine's
+ * GEMM kernel, and transformed back (Y = At M A) in an output pass that also
+ * adds the bias and the residual and applies the ReLU.  Tiles are processed
+ * in blocks per thread, so the transformed data stays in cache.  Used only
+ * where the AVX-512 kernel runs.
  */
 #ifndef AG_WINOGRAD_H
 #define AG_WINOGRAD_H
@@ -18,22 +20,22 @@
 
 struct conv;
 
-/* 1 when cv is a 3x3, stride-1, pad-1 convolution this file handles. */
+/* 1 when cv is a 3x3, stride-1, pad-1 convolution. */
 int	wino_applies(const struct conv *cv);
 
-/* Floats wino_pack() writes for cin x cout channels. */
-size_t	wino_packed_floats(int cin, int cout);
+/* Floats wino_pack() writes for tile size m (2 or 4), cin x cout. */
+size_t	wino_packed_floats(int m, int cin, int cout);
 
 /*
  * Transforms and packs the folded weights w (3, 3, cin, cout) and bias b
- * (cout) into dst (64-byte aligned); sets cv->cv_u to dst.  Returns 0, or
- * -1 when out of memory.
+ * (cout) for tile size m (2 or 4) into dst (64-byte aligned); sets
+ * cv->cv_u and cv->cv_wm.  Returns 0, or -1 when out of memory.
  */
-int	wino_pack(struct conv *cv, const float *w, const float *b,
+int	wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	    float *dst);
 
-/* Scratch floats one thread needs for cv (see conv_forward's col). */
-size_t	wino_scratch_floats(int cin, int cout);
+/* Scratch floats one thread needs (see conv_forward()'s col). */
+size_t	wino_scratch_floats(int m, int cin, int cout);
 
 /*
  * y (n, h, w, cout) = [relu](conv3x3(x (n, h, w, cin)) + b + res); res may
