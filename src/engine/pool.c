@@ -2,10 +2,13 @@
 /*
  * pool.c: the engine's worker threads.  See pool.h.
  *
- * One job at a time (pool_run is called from one thread).  Workers sleep on
- * a condition variable between jobs; the job's tasks are claimed with an
- * atomic counter, and the caller waits until every worker has finished.
+ * One job at a time (pool_run is called from one thread).  The job's tasks
+ * are claimed with an atomic counter, and the caller waits until every
+ * worker has finished.  Between jobs a worker spins briefly (a forward pass
+ * starts a job per layer, a fraction of a millisecond apart) and then sleeps
+ * on a condition variable, so an idle engine costs no CPU.
  */
+#include <immintrin.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -17,8 +20,8 @@ static struct {
 	pthread_cond_t	 go, done;
 	pthread_t	 tid[POOL_MAX_THREADS];
 	int		 nthreads;	/* caller included */
-	unsigned long	 gen;		/* bumped for every job */
-	int		 busy;		/* workers still in the job */
+	atomic_ulong	 gen;		/* bumped for every job */
+	atomic_int	 busy;		/* workers still in the job */
 	int		 quit;
 	pool_fn		 fn;
 	void		*arg;
@@ -40,26 +43,38 @@ pool_work(int self)
 		pool.fn(pool.arg, t, self);
 }
 
+/* Pause-loop iterations to spin before sleeping: some 100 microseconds. */
+#define POOL_SPIN	4000
+
 static void *
 pool_main(void *p)
 {
-	int self = (int)(long)p;
+	int self = (int)(long)p, i;
 	unsigned long seen = 0;
 
-	pthread_mutex_lock(&pool.mtx);
 	for (;;) {
-		while (pool.gen == seen && !pool.quit)
+		for (i = 0; i < POOL_SPIN; i++) {
+			if (atomic_load_explicit(&pool.gen,
+			    memory_order_acquire) != seen)
+				break;
+			_mm_pause();
+		}
+		pthread_mutex_lock(&pool.mtx);
+		while (atomic_load(&pool.gen) == seen && !pool.quit)
 			pthread_cond_wait(&pool.go, &pool.mtx);
-		if (pool.quit)
+		if (pool.quit) {
+			pthread_mutex_unlock(&pool.mtx);
 			break;
-		seen = pool.gen;
+		}
+		seen = atomic_load(&pool.gen);
 		pthread_mutex_unlock(&pool.mtx);
 		pool_work(self);
-		pthread_mutex_lock(&pool.mtx);
-		if (--pool.busy == 0)
+		if (atomic_fetch_sub(&pool.busy, 1) == 1) {
+			pthread_mutex_lock(&pool.mtx);
 			pthread_cond_signal(&pool.done);
+			pthread_mutex_unlock(&pool.mtx);
+		}
 	}
-	pthread_mutex_unlock(&pool.mtx);
 	return NULL;
 }
 
@@ -108,6 +123,8 @@ pool_threads(void)
 void
 pool_run(pool_fn fn, void *arg, int ntasks)
 {
+	int i;
+
 	if (pool.nthreads == 1 || ntasks <= 1) {
 		int t;
 
@@ -120,15 +137,18 @@ pool_run(pool_fn fn, void *arg, int ntasks)
 	pool.arg = arg;
 	pool.ntasks = ntasks;
 	atomic_store(&pool.next, 0);
-	pool.busy = pool.nthreads - 1;
-	pool.gen++;
+	atomic_store(&pool.busy, pool.nthreads - 1);
+	/* Release: a spinning worker that sees the new gen sees the job. */
+	atomic_fetch_add_explicit(&pool.gen, 1, memory_order_release);
 	pthread_cond_broadcast(&pool.go);
 	pthread_mutex_unlock(&pool.mtx);
 
 	pool_work(0);
 
+	for (i = 0; i < POOL_SPIN && atomic_load(&pool.busy) > 0; i++)
+		_mm_pause();
 	pthread_mutex_lock(&pool.mtx);
-	while (pool.busy > 0)
+	while (atomic_load(&pool.busy) > 0)
 		pthread_cond_wait(&pool.done, &pool.mtx);
 	pthread_mutex_unlock(&pool.mtx);
 }
