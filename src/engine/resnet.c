@@ -497,6 +497,7 @@ resnet_get_arch(const struct resnet *net)
 
 struct resnet_ws {
 	int	 ws_max, ws_h, ws_w;
+	int	 ws_threads;		/* engine threads it was sized for */
 	size_t	 ws_bufcap;		/* floats per activation buffer */
 	size_t	 ws_colcap;		/* floats of im2col scratch */
 	float	*ws_buf[RN_NBUF];
@@ -580,7 +581,8 @@ resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
 	ws->ws_colcap = RN_COL_FLOATS > maxk * 16 ? RN_COL_FLOATS : maxk * 16;
 	if (ws->ws_colcap < wino_scratch_floats(4, 512, 512))
 		ws->ws_colcap = wino_scratch_floats(4, 512, 512);
-	ws->ws_colcap *= (size_t)pool_threads();
+	ws->ws_threads = pool_threads();
+	ws->ws_colcap *= (size_t)ws->ws_threads;
 	for (i = 0; i < RN_NBUF; i++)
 		if ((ws->ws_buf[i] = malloc(cap * sizeof(float))) == NULL)
 			goto nomem;
@@ -630,6 +632,9 @@ resnet_forward(const struct resnet *net, struct resnet_ws *ws,
 	int h = ws->ws_h, w = ws->ws_w, oh, ow, b, x, c;
 
 	if (n < 1 || n > ws->ws_max || in == NULL || logits == NULL)
+		return AG_ERR_INVALID_ARG;
+	/* Each thread has its own share of the scratch: no more threads. */
+	if (pool_threads() > ws->ws_threads)
 		return AG_ERR_INVALID_ARG;
 
 	/* (n, 3, h, w) -> NHWC, then the stem: conv 7x7/2 + BN + ReLU. */

@@ -89,7 +89,10 @@ void	resnet_free(struct resnet *net);
 int	resnet_num_classes(const struct resnet *net);
 const struct resnet_arch *resnet_get_arch(const struct resnet *net);
 
-/* Activation memory for up to max_batch images of h x w pixels. */
+/*
+ * Activation memory for up to max_batch images of h x w pixels, and scratch
+ * for as many engine threads as are set now.
+ */
 struct resnet_ws;
 
 int	resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
@@ -100,7 +103,8 @@ size_t	resnet_ws_bytes(const struct resnet_ws *ws);
 
 /*
  * logits (n, num_classes) = net(in (n, 3, h, w)), with h, w those of ws and
- * 1 <= n <= the workspace's max_batch.  Allocates nothing.
+ * 1 <= n <= the workspace's max_batch.  Allocates nothing.  The engine must
+ * not have more threads (resnet_set_threads()) than when ws was made.
  */
 int	resnet_forward(const struct resnet *net, struct resnet_ws *ws,
 	    const float *in, int n, float *logits);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "conv.h"
 #include "kernel.h"
 #include "pool.h"
@@ -552,6 +553,12 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	tb = (tb + WINO_TB_MIN - 1) / WINO_TB_MIN * WINO_TB_MIN;
 	if (tb > WINO_TB_MAX)
 		tb = WINO_TB_MAX;
+	/* Never more tiles than the thread's scratch holds. */
+	per = j.wj_per / ((size_t)(j.wj_m + 2) * (j.wj_m + 2) *
+	    ((size_t)cv->cv_cin + (size_t)cv->cv_cout));
+	AG_ASSERT(per >= 1);
+	if ((size_t)tb > per)
+		tb = (int)per;
 	j.wj_tb = tb;
 	nblocks = (int)((j.wj_ntiles + (size_t)tb - 1) / (size_t)tb);
 	/* Too few blocks for the threads: split the output channels too. */
