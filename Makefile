@@ -146,6 +146,9 @@ endif
 
 FORCE:
 
+# Keep the test and tool objects: they are not throwaway intermediates.
+.SECONDARY:
+
 clean:
 	rm -rf build
 

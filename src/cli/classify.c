@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * classify.c: aiguard classify [--model DIR] [--top K] [--json]
- *             [--threads N] [--batch N] IMAGE...
+ *             [--threads N] IMAGE...
  *
  * Decodes each JPEG/PNG, applies the model's preprocessing, runs the
  * engine in batches and prints the top-k classes with their softmax
