@@ -547,12 +547,18 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	j.wj_relu = relu;
 	j.wj_ntiles = (size_t)n * j.wj_th * j.wj_tw;
 	j.wj_per = colcap / (size_t)nthreads;
-	/* Blocks of a multiple of 12 tiles, two or more per thread. */
-	per = (j.wj_ntiles + 2 * (size_t)nthreads - 1) / (2 * (size_t)nthreads);
-	tb = per > WINO_TB_MAX ? WINO_TB_MAX : (int)per;
-	tb = (tb + WINO_TB_MIN - 1) / WINO_TB_MIN * WINO_TB_MIN;
-	if (tb > WINO_TB_MAX)
-		tb = WINO_TB_MAX;
+	/*
+	 * Many tiles: blocks of a multiple of 12 tiles, about four per
+	 * thread, so that the threads finish together.  Few tiles (small
+	 * images at batch 1): one block, its output channels shared out.
+	 */
+	per = (j.wj_ntiles + 4 * (size_t)nthreads - 1) / (4 * (size_t)nthreads);
+	if (j.wj_ntiles >= 4 * (size_t)nthreads * WINO_TB_MIN) {
+		tb = per > WINO_TB_MAX ? WINO_TB_MAX : (int)per;
+		tb = tb / WINO_TB_MIN * WINO_TB_MIN;
+	} else
+		tb = j.wj_ntiles > WINO_TB_MAX ? WINO_TB_MAX :
+		    (int)j.wj_ntiles;
 	/* Never more tiles than the thread's scratch holds. */
 	per = j.wj_per / ((size_t)(j.wj_m + 2) * (j.wj_m + 2) *
 	    ((size_t)cv->cv_cin + (size_t)cv->cv_cout));
@@ -564,8 +570,8 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	/* Too few blocks for the threads: split the output channels too. */
 	npanels = (cv->cv_cout + KERN_NR - 1) / KERN_NR;
 	j.wj_nsplit = 1;
-	if (nblocks < nthreads) {
-		j.wj_nsplit = (nthreads + nblocks - 1) / nblocks;
+	if (nblocks < 2 * nthreads) {
+		j.wj_nsplit = (2 * nthreads + nblocks - 1) / nblocks;
 		if (j.wj_nsplit > npanels)
 			j.wj_nsplit = npanels;
 	}
