@@ -233,8 +233,8 @@ conv_task(void *arg, int t, int thread)
 		int nc = cout - p * KERN_NR;
 
 		nc = nc > KERN_NR ? KERN_NR : nc;
-		for (r0 = m0; r0 < m1; r0 += KERN_MR) {
-			mr = m1 - r0 < KERN_MR ? (int)(m1 - r0) : KERN_MR;
+		for (r0 = m0; r0 < m1; r0 += (size_t)mr) {
+			mr = kern_rows(m1 - r0);
 			/* Y(mr, 32) = A(mr, kk) @ Wp(kk, 32), fused pass */
 			kern_tile(mr, kk, a + (r0 - m0) * lda, lda,
 			    cv->cv_wp + (size_t)p * kk * KERN_NR,

@@ -15,6 +15,23 @@
 #define KERN_NR		32	/* output columns per weight panel */
 #define KERN_MR		12	/* output rows per register tile */
 
+/*
+ * Rows for the next register tile when left rows remain: the rows are
+ * shared evenly among the fewest tiles of at most KERN_MR, so that no tile
+ * is left with one or two rows (a lone row is one latency-bound chain of
+ * FMAs; ten rows cost no more per FMA than twelve).
+ */
+static inline int
+kern_rows(size_t left)
+{
+	size_t n;
+
+	if (left <= KERN_MR)
+		return (int)left;
+	n = (left + KERN_MR - 1) / KERN_MR;
+	return (int)((left + n - 1) / n);
+}
+
 /* 1 when the AVX-512 kernel can run on this CPU. */
 int	kern_available(void);
 

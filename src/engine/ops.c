@@ -7,6 +7,7 @@
 
 #include "gemm.h"
 #include "ops.h"
+#include "pool.h"
 
 void
 ops_nchw_to_nhwc(const float *x, int n, int c, int h, int w, float *y)
@@ -25,31 +26,37 @@ ops_nchw_to_nhwc(const float *x, int n, int c, int h, int w, float *y)
 	}
 }
 
-void
-ops_maxpool(const float *x, int n, int h, int w, int c, int k, int s, int p,
-    float *y)
-{
-	int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
-	int i, oy, ox, ky, kx, ch;
+struct maxpool_job {
+	const float	*x;
+	float		*y;
+	int		 h, w, c, k, s, p, oh, ow;
+};
 
-	for (i = 0; i < n; i++)
-	for (oy = 0; oy < oh; oy++)
-	for (ox = 0; ox < ow; ox++) {
-		float *yo = y + (((size_t)i * oh + oy) * ow + ox) * c;
+/* One output row (image i, row oy) of the max pooling. */
+static void
+maxpool_row(void *arg, int task, int thread)
+{
+	const struct maxpool_job *j = arg;
+	const int c = j->c, i = task / j->oh, oy = task % j->oh;
+	int ox, ky, kx, ch;
+
+	for (ox = 0; ox < j->ow; ox++) {
+		float *yo = j->y + (((size_t)i * j->oh + oy) * j->ow + ox) * c;
 		int first = 1;
 
-		for (ky = 0; ky < k; ky++) {
-			int iy = oy * s - p + ky;
+		for (ky = 0; ky < j->k; ky++) {
+			int iy = oy * j->s - j->p + ky;
 
-			if (iy < 0 || iy >= h)
+			if (iy < 0 || iy >= j->h)
 				continue;
-			for (kx = 0; kx < k; kx++) {
-				int ix = ox * s - p + kx;
+			for (kx = 0; kx < j->k; kx++) {
+				int ix = ox * j->s - j->p + kx;
 				const float *xi;
 
-				if (ix < 0 || ix >= w)
+				if (ix < 0 || ix >= j->w)
 					continue;
-				xi = x + (((size_t)i * h + iy) * w + ix) * c;
+				xi = j->x + (((size_t)i * j->h + iy) * j->w +
+				    ix) * c;
 				if (first) {
 					for (ch = 0; ch < c; ch++)
 						yo[ch] = xi[ch];
@@ -63,9 +70,19 @@ ops_maxpool(const float *x, int n, int h, int w, int c, int k, int s, int p,
 		}
 		/*
 		 * With p < k every window holds at least one real pixel, so
-		 * first is clear here (resnet_* checks p < k).
+		 * first is clear here (the ResNet stem: k 3, p 1).
 		 */
 	}
+}
+
+void
+ops_maxpool(const float *x, int n, int h, int w, int c, int k, int s, int p,
+    float *y)
+{
+	struct maxpool_job j = { x, y, h, w, c, k, s, p,
+	    (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1 };
+
+	pool_run(maxpool_row, &j, n * j.oh);
 }
 
 void

@@ -509,8 +509,8 @@ wino_task(void *arg, int task, int thread)
 		for (p = p0; p < p1; p++) {
 			nc = cout - p * KERN_NR;
 			nc = nc > KERN_NR ? KERN_NR : nc;
-			for (r0 = 0; r0 < tb; r0 += KERN_MR) {
-				mr = tb - r0 < KERN_MR ? tb - r0 : KERN_MR;
+			for (r0 = 0; r0 < tb; r0 += mr) {
+				mr = kern_rows((size_t)(tb - r0));
 				/* M(mr, 32) = V(mr, cin) @ U_xi(cin, 32) */
 				kern_tile(mr, cin, vx + (size_t)r0 * cin,
 				    (size_t)cin, u + (size_t)p * cin * KERN_NR,
