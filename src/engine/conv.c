@@ -282,10 +282,11 @@ conv_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	tm /= (size_t)j.cj_kk;
 	if (tm > CONV_TILE_MAX || j.cj_direct)
 		tm = CONV_TILE_MAX;
-	if (tm >= KERN_MR)
-		tm -= tm % KERN_MR;
 	if (tm == 0)
 		tm = 1;
+	/* As many tiles as that takes, but of even size: no ragged tail. */
+	mtiles = (int)((j.cj_mtot + tm - 1) / tm);
+	tm = (j.cj_mtot + (size_t)mtiles - 1) / (size_t)mtiles;
 	j.cj_tm = tm;
 	mtiles = (int)((j.cj_mtot + tm - 1) / tm);
 	/* Too few row tiles to keep every thread busy: split the columns. */
