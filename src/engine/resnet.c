@@ -229,6 +229,8 @@ struct resnet {
 	struct conv	 rn_conv[RN_MAX_CONVS];
 	const float	*rn_fc_wt;	/* (feat, classes): fc.weight^T */
 	const float	*rn_fc_b;	/* (classes) */
+	struct conv	 rn_fc;		/* fc as a 1x1 conv for the kernel:
+					   packed only when it runs */
 	void		*rn_wmem;	/* all weights; read-only once built */
 	size_t		 rn_wlen;
 };
@@ -355,6 +357,8 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 	}
 	f = pl->pl_feat;
 	total += (size_t)f * num_classes + (size_t)num_classes;
+	if (packed)	/* + 16: the packed copy starts 64-byte aligned */
+		total += conv_packed_floats(f, num_classes) + 16;
 
 	/*
 	 * One anonymous mapping for all weights, so that it can be sealed
@@ -445,6 +449,16 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 	    err, errlen)) != 0)
 		goto fail;
 	net->rn_fc_b = p;
+	p += num_classes;
+	if (packed) {
+		/* The fc layer is a 1x1 conv over a 1x1 image of f channels. */
+		p += (16 - (size_t)((uintptr_t)p / sizeof(float)) % 16) % 16;
+		net->rn_fc.cv_cin = f;
+		net->rn_fc.cv_cout = num_classes;
+		net->rn_fc.cv_k = 1;
+		net->rn_fc.cv_stride = 1;
+		conv_pack(&net->rn_fc, net->rn_fc_wt, net->rn_fc_b, p);
+	}
 
 	if (mprotect(net->rn_wmem, net->rn_wlen, PROT_READ) != 0) {
 		r = ag_errf(err, errlen, AG_ERR_SYSTEM,
@@ -700,8 +714,12 @@ resnet_forward(const struct resnet *net, struct resnet_ws *ws,
 	}
 	/* AdaptiveAvgPool2d(1), flatten, fc */
 	ops_global_avgpool(buf[x], n, h, w, c, ws->ws_feat);
-	ops_linear(ws->ws_feat, n, c, net->rn_fc_wt, net->rn_fc_b,
-	    net->rn_classes, logits);
+	if (net->rn_fc.cv_wp != NULL)
+		conv_forward(&net->rn_fc, ws->ws_feat, n, 1, 1, NULL, 0,
+		    logits, ws->ws_col, ws->ws_colcap);
+	else
+		ops_linear(ws->ws_feat, n, c, net->rn_fc_wt, net->rn_fc_b,
+		    net->rn_classes, logits);
 	return 0;
 }
 
@@ -709,9 +727,9 @@ int
 resnet_set_threads(int n)
 {
 	/*
-	 * With the engine's own kernel, convolutions run on the engine's
-	 * threads and the BLAS only does the small fc layer: keep it on one
-	 * thread so that its spinning workers do not compete with ours.
+	 * With the engine's own kernel, every layer runs on the engine's
+	 * threads and the BLAS is idle: keep it on one thread so that no
+	 * spinning BLAS worker competes with ours.
 	 */
 	if (conv_kernel_available()) {
 		gemm_set_threads(1);
@@ -727,7 +745,7 @@ resnet_backend(void)
 
 	if (!conv_kernel_available())
 		return gemm_backend();
-	snprintf(name, sizeof(name), "aiguard AVX-512 kernel, %d threads "
-	    "(fc: %s)", pool_threads(), gemm_backend());
+	snprintf(name, sizeof(name), "aiguard AVX-512 kernels, %d threads",
+	    pool_threads());
 	return name;
 }
