@@ -25,22 +25,16 @@
 
 #define WINO_TB_MAX	96	/* tiles per block: a multiple of 12 */
 #define WINO_TB_MIN	12
-#define WINO_CBLK	32	/* channels per pass of the transforms */
 #define WINO_AMAX	6
 
-/* The data transforms: plain loops over channels, vectorised. */
-#define WINO_TARGET __attribute__((target("avx512f"), \
-	optimize("tree-vectorize"), always_inline)) inline
-
-/* F(2x2, 3x3) */
-static const float bt2[4][4] = {
-	{ 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 },
-};
+/*
+ * F(2x2, 3x3), interpolation points 0, 1, -1 and infinity:
+ *   Bt = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+ *   At = [1 1 1 0; 0 1 -1 -1]
+ * applied by f2_bt() and f2_at() below.
+ */
 static const double g2[4][3] = {
 	{ 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 },
-};
-static const float at2[2][4] = {
-	{ 1, 1, 1, 0 }, { 0, 1, -1, -1 },
 };
 
 /* F(4x4, 3x3) */
@@ -50,6 +44,7 @@ static const float at2[2][4] = {
  *         0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
  *   At = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
  * Bt and At are applied in factored form by f4_bt() and f4_at() below.
+ * G is used at load time only, in double.
  */
 static const double g4[6][3] = {
 	{ 1.0 / 4, 0, 0 },
@@ -136,188 +131,15 @@ struct wino_job {
 	size_t			 wj_ntiles, wj_per;
 };
 
-/*
- * V (a*a, tb, cin) for tiles [t0, t0 + tb): V_xi = (Bt d B)_xi, with d the
- * a x a input patch at rows m*ty - 1.., columns m*tx - 1.. (zeros outside
- * the image).
- */
-static WINO_TARGET void
-wino_input(const struct wino_job *j, const int m, const float (*bt)[m + 2],
-    size_t t0, int tb, float *restrict v)
-{
-	const int a = m + 2, cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
-	const size_t ld = (size_t)tb * cin;
-	float d[WINO_AMAX][WINO_AMAX][WINO_CBLK];
-	float t[WINO_AMAX][WINO_AMAX][WINO_CBLK];
-	int ti, r, c, k, cb, ch, nc;
-
-	for (ti = 0; ti < tb; ti++) {
-		size_t tile = t0 + (size_t)ti;
-		int tx = (int)(tile % (size_t)j->wj_tw);
-		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
-		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
-		const float *xi = j->wj_x + img * (size_t)h * w * cin;
-		float *vt = v + (size_t)ti * cin;
-
-		for (cb = 0; cb < cin; cb += WINO_CBLK) {
-			nc = cin - cb < WINO_CBLK ? cin - cb : WINO_CBLK;
-			for (r = 0; r < a; r++) {
-				int iy = m * ty - 1 + r;
-
-				for (c = 0; c < a; c++) {
-					int ix = m * tx - 1 + c;
-					const float *src;
-
-					if (iy < 0 || iy >= h || ix < 0 ||
-					    ix >= w) {
-						memset(d[r][c], 0, sizeof(d[r][c]));
-						continue;
-					}
-					src = xi + ((size_t)iy * w + ix) * cin +
-					    cb;
-					memcpy(d[r][c], src, (size_t)nc *
-					    sizeof(float));
-				}
-			}
-			/* t = Bt d (over rows) */
-			for (r = 0; r < a; r++)
-				for (c = 0; c < a; c++) {
-					for (ch = 0; ch < WINO_CBLK; ch++)
-						t[r][c][ch] = 0.0f;
-					for (k = 0; k < a; k++) {
-						float f = bt[r][k];
-
-						if (f == 0.0f)
-							continue;
-						for (ch = 0; ch < WINO_CBLK;
-						    ch++)
-							t[r][c][ch] += f *
-							    d[k][c][ch];
-					}
-				}
-			/* V = t B (over columns), position r * a + c */
-			for (r = 0; r < a; r++)
-				for (c = 0; c < a; c++) {
-					float *o = vt + (size_t)(r * a + c) *
-					    ld + cb, acc[WINO_CBLK];
-
-					for (ch = 0; ch < WINO_CBLK; ch++)
-						acc[ch] = 0.0f;
-					for (k = 0; k < a; k++) {
-						float f = bt[c][k];
-
-						if (f == 0.0f)
-							continue;
-						for (ch = 0; ch < WINO_CBLK;
-						    ch++)
-							acc[ch] += f *
-							    t[r][k][ch];
-					}
-					memcpy(o, acc, (size_t)nc *
-					    sizeof(float));
-				}
-		}
-	}
-}
-
-/*
- * y = act(At M A + bias + res) for tiles [t0, t0 + tb) and channels
- * [c0, c1), M (a*a, tb, cout); only pixels inside the image are stored.
- */
-static WINO_TARGET void
-wino_output(const struct wino_job *j, const int m, const float (*at)[m + 2],
-    size_t t0, int tb, int c0, int c1, const float *restrict mm)
-{
-	const struct conv *cv = j->wj_cv;
-	const int a = m + 2, cout = cv->cv_cout, h = j->wj_h, w = j->wj_w;
-	const size_t ld = (size_t)tb * cout;
-	/* Every packed slot ends with the padded bias: use slot 0's. */
-	const float *bias = cv->cv_u + (size_t)((cout + KERN_NR - 1) /
-	    KERN_NR) * cv->cv_cin * KERN_NR;
-	float s[4][WINO_AMAX][WINO_CBLK], o[WINO_CBLK];
-	int ti, r, c, k, cb, ch, nc;
-
-	for (ti = 0; ti < tb; ti++) {
-		size_t tile = t0 + (size_t)ti;
-		int tx = (int)(tile % (size_t)j->wj_tw);
-		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
-		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
-		const float *mt = mm + (size_t)ti * cout;
-
-		for (cb = c0; cb < c1; cb += WINO_CBLK) {
-			nc = c1 - cb < WINO_CBLK ? c1 - cb : WINO_CBLK;
-			/* s = At M (over rows) */
-			for (r = 0; r < m; r++)
-				for (c = 0; c < a; c++) {
-					for (ch = 0; ch < WINO_CBLK; ch++)
-						s[r][c][ch] = 0.0f;
-					for (k = 0; k < a; k++) {
-						const float *src = mt +
-						    (size_t)(k * a + c) * ld +
-						    cb;
-						float f = at[r][k];
-
-						if (f == 0.0f)
-							continue;
-						for (ch = 0; ch < nc; ch++)
-							s[r][c][ch] += f *
-							    src[ch];
-					}
-				}
-			/* Y = s A (over columns), then the output pass */
-			for (r = 0; r < m; r++) {
-				int oy = m * ty + r;
-
-				if (oy >= h)
-					break;
-				for (c = 0; c < m; c++) {
-					int ox = m * tx + c;
-					size_t off;
-					float *yo;
-					const float *ro;
-
-					if (ox >= w)
-						break;
-					for (ch = 0; ch < WINO_CBLK; ch++)
-						o[ch] = bias[cb + ch];
-					for (k = 0; k < a; k++) {
-						float f = at[c][k];
-
-						if (f == 0.0f)
-							continue;
-						for (ch = 0; ch < WINO_CBLK;
-						    ch++)
-							o[ch] += f *
-							    s[r][k][ch];
-					}
-					off = ((img * h + oy) * w + ox) *
-					    (size_t)cout + cb;
-					yo = j->wj_y + off;
-					ro = j->wj_res ? j->wj_res + off : NULL;
-					if (ro != NULL)
-						for (ch = 0; ch < nc; ch++)
-							o[ch] += ro[ch];
-					if (j->wj_relu)
-						for (ch = 0; ch < nc; ch++)
-							o[ch] = o[ch] > 0.0f ?
-							    o[ch] : 0.0f;
-					memcpy(yo, o, (size_t)nc *
-					    sizeof(float));
-				}
-			}
-		}
-	}
-}
-
-
-/* ==== F(4x4, 3x3) transforms with AVX-512, 16 channels at a time ==== */
+/* ==== The transforms, with AVX-512, 16 channels at a time ==== */
 
 #include <immintrin.h>
 
-#define F4_TARGET __attribute__((target("avx512f")))
+#define WINO_TARGET __attribute__((target("avx512f")))
+#define WINO_INLINE __attribute__((target("avx512f"), always_inline)) inline
 
 /* Bt applied to a column of 6 vectors (the rows of Bt above, factored). */
-static F4_TARGET inline void
+static WINO_INLINE void
 f4_bt(const __m512 d[6], __m512 t[6])
 {
 	const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f);
@@ -340,7 +162,25 @@ f4_bt(const __m512 d[6], __m512 t[6])
 }
 
 /* At applied to 6 vectors: 4 results. */
-static F4_TARGET inline void
+/* F(2x2): Bt on a column of 4 vectors. */
+static WINO_INLINE void
+f2_bt(const __m512 d[4], __m512 t[4])
+{
+	t[0] = _mm512_sub_ps(d[0], d[2]);
+	t[1] = _mm512_add_ps(d[1], d[2]);
+	t[2] = _mm512_sub_ps(d[2], d[1]);
+	t[3] = _mm512_sub_ps(d[1], d[3]);
+}
+
+/* F(2x2): At on 4 vectors, 2 results. */
+static WINO_INLINE void
+f2_at(const __m512 m[4], __m512 o[2])
+{
+	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], m[1]), m[2]);
+	o[1] = _mm512_sub_ps(_mm512_sub_ps(m[1], m[2]), m[3]);
+}
+
+static WINO_INLINE void
 f4_at(const __m512 m[6], __m512 o[4])
 {
 	__m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
@@ -353,12 +193,20 @@ f4_at(const __m512 m[6], __m512 o[4])
 	    m[5]);
 }
 
-static F4_TARGET void
-f4_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
+/*
+ * V (a*a, tb, cin) for tiles [t0, t0 + tb): V_xi = (Bt d B)_xi, with d the
+ * a x a input patch at rows m*ty - 1.., columns m*tx - 1.. (zeros outside
+ * the image).  m is a constant in each instantiation.
+ */
+static WINO_INLINE void
+wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
+    float *restrict v)
 {
+	const int a = m + 2;
 	const int cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
 	const size_t ld = (size_t)tb * cin;
-	__m512 d[6][6], t[6][6], col[6], out[6];
+	__m512 d[WINO_AMAX][WINO_AMAX], t[WINO_AMAX][WINO_AMAX];
+	__m512 col[WINO_AMAX], out[WINO_AMAX];
 	int ti, r, c, cb, nc;
 
 	for (ti = 0; ti < tb; ti++) {
@@ -374,11 +222,11 @@ f4_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
 
 			nc = cin - cb < 16 ? cin - cb : 16;
 			mk = (__mmask16)((1u << nc) - 1);
-			for (r = 0; r < 6; r++) {
-				int iy = 4 * ty - 1 + r;
+			for (r = 0; r < a; r++) {
+				int iy = m * ty - 1 + r;
 
-				for (c = 0; c < 6; c++) {
-					int ix = 4 * tx - 1 + c;
+				for (c = 0; c < a; c++) {
+					int ix = m * tx - 1 + c;
 
 					if (iy < 0 || iy >= h || ix < 0 ||
 					    ix >= w)
@@ -390,34 +238,46 @@ f4_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
 				}
 			}
 			/* t = Bt d: column by column */
-			for (c = 0; c < 6; c++) {
-				for (r = 0; r < 6; r++)
+			for (c = 0; c < a; c++) {
+				for (r = 0; r < a; r++)
 					col[r] = d[r][c];
-				f4_bt(col, out);
-				for (r = 0; r < 6; r++)
+				if (m == 4)
+					f4_bt(col, out);
+				else
+					f2_bt(col, out);
+				for (r = 0; r < a; r++)
 					t[r][c] = out[r];
 			}
-			/* V = t B: row by row; position r * 6 + c */
-			for (r = 0; r < 6; r++) {
-				f4_bt(t[r], out);
-				for (c = 0; c < 6; c++)
+			/* V = t B: row by row; position r * a + c */
+			for (r = 0; r < a; r++) {
+				if (m == 4)
+					f4_bt(t[r], out);
+				else
+					f2_bt(t[r], out);
+				for (c = 0; c < a; c++)
 					_mm512_mask_storeu_ps(vt + (size_t)(r *
-					    6 + c) * ld + cb, mk, out[c]);
+					    a + c) * ld + cb, mk, out[c]);
 			}
 		}
 	}
 }
 
-static F4_TARGET void
-f4_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
-    const float *restrict mm)
+/*
+ * y = act(At M A + bias + res) for tiles [t0, t0 + tb) and channels
+ * [c0, c1), M (a*a, tb, cout); only pixels inside the image are stored.
+ */
+static WINO_INLINE void
+wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
+    int c0, int c1, const float *restrict mm)
 {
+	const int a = m + 2;
 	const struct conv *cv = j->wj_cv;
 	const int cout = cv->cv_cout, h = j->wj_h, w = j->wj_w;
 	const size_t ld = (size_t)tb * cout;
 	const float *bias = cv->cv_u + (size_t)((cout + KERN_NR - 1) /
 	    KERN_NR) * cv->cv_cin * KERN_NR;
-	__m512 s[4][6], col[6], o[4], bv, zero = _mm512_setzero_ps();
+	__m512 s[4][WINO_AMAX], col[WINO_AMAX], o[4], bv;
+	const __m512 zero = _mm512_setzero_ps();
 	int ti, r, c, k, cb, nc;
 
 	for (ti = 0; ti < tb; ti++) {
@@ -434,23 +294,29 @@ f4_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
 			mk = (__mmask16)((1u << nc) - 1);
 			bv = _mm512_maskz_loadu_ps(mk, bias + cb);
 			/* s = At M: column by column */
-			for (c = 0; c < 6; c++) {
-				for (k = 0; k < 6; k++)
+			for (c = 0; c < a; c++) {
+				for (k = 0; k < a; k++)
 					col[k] = _mm512_maskz_loadu_ps(mk,
-					    mt + (size_t)(k * 6 + c) * ld + cb);
-				f4_at(col, o);
-				for (r = 0; r < 4; r++)
+					    mt + (size_t)(k * a + c) * ld + cb);
+				if (m == 4)
+					f4_at(col, o);
+				else
+					f2_at(col, o);
+				for (r = 0; r < m; r++)
 					s[r][c] = o[r];
 			}
 			/* Y = s A: row by row, then the output pass */
-			for (r = 0; r < 4; r++) {
-				int oy = 4 * ty + r;
+			for (r = 0; r < m; r++) {
+				int oy = m * ty + r;
 
 				if (oy >= h)
 					break;
-				f4_at(s[r], o);
-				for (c = 0; c < 4; c++) {
-					int ox = 4 * tx + c;
+				if (m == 4)
+					f4_at(s[r], o);
+				else
+					f2_at(s[r], o);
+				for (c = 0; c < m; c++) {
+					int ox = m * tx + c;
 					size_t off;
 					__m512 y;
 
@@ -471,6 +337,33 @@ f4_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
 			}
 		}
 	}
+}
+
+/* The two instantiations of each pass. */
+static WINO_TARGET void
+f4_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
+{
+	wino_input(j, 4, t0, tb, v);
+}
+
+static WINO_TARGET void
+f2_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
+{
+	wino_input(j, 2, t0, tb, v);
+}
+
+static WINO_TARGET void
+f4_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
+    const float *restrict mm)
+{
+	wino_output(j, 4, t0, tb, c0, c1, mm);
+}
+
+static WINO_TARGET void
+f2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
+    const float *restrict mm)
+{
+	wino_output(j, 2, t0, tb, c0, c1, mm);
 }
 
 /*
@@ -500,7 +393,7 @@ wino_task(void *arg, int task, int thread)
 	if (m == 4)
 		f4_input(j, t0, tb, v);
 	else
-		wino_input(j, 2, bt2, t0, tb, v);
+		f2_input(j, t0, tb, v);
 	for (xi = 0; xi < a * a; xi++) {
 		const float *vx = v + (size_t)xi * tb * cin;
 		float *mx = mm + (size_t)xi * tb * cout;
@@ -523,7 +416,7 @@ wino_task(void *arg, int task, int thread)
 	if (m == 4)
 		f4_output(j, t0, tb, p0 * KERN_NR, p1, mm);
 	else
-		wino_output(j, 2, at2, t0, tb, p0 * KERN_NR, p1, mm);
+		f2_output(j, t0, tb, p0 * KERN_NR, p1, mm);
 }
 
 void
