@@ -377,6 +377,11 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 		    "cannot map %zu bytes of weights", net->rn_wlen);
 		goto fail;
 	}
+	/*
+	 * Every pass streams all the weights: huge pages spare the TLB.
+	 * Advice only; without transparent huge pages nothing changes.
+	 */
+	(void)madvise(net->rn_wmem, net->rn_wlen, MADV_HUGEPAGE);
 	wtmp = malloc(maxw * sizeof(*wtmp));
 	bn = malloc(4 * maxc * sizeof(*bn));
 	fcw = malloc((size_t)f * num_classes * sizeof(*fcw));
@@ -522,6 +527,33 @@ struct resnet_ws {
 	size_t	 ws_bytes;
 };
 
+/*
+ * The big activation and scratch buffers: anonymous mappings advised for
+ * huge pages, as the weights are.  Returns NULL when out of memory.
+ */
+static float *
+rn_map(size_t nfloats)
+{
+	size_t len;
+	void *p;
+
+	if (ag_mul_size(nfloats, sizeof(float), &len) != 0 || len == 0)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+static void
+rn_unmap(float *p, size_t nfloats)
+{
+	if (p != NULL)
+		munmap(p, nfloats * sizeof(float));
+}
+
 /* Largest activation (floats per image) anywhere in the net at h x w. */
 static size_t
 rn_max_act(const struct resnet *net, int h, int w, size_t *maxk)
@@ -600,9 +632,9 @@ resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
 	ws->ws_threads = pool_threads();
 	ws->ws_colcap *= (size_t)ws->ws_threads;
 	for (i = 0; i < RN_NBUF; i++)
-		if ((ws->ws_buf[i] = malloc(cap * sizeof(float))) == NULL)
+		if ((ws->ws_buf[i] = rn_map(cap)) == NULL)
 			goto nomem;
-	if ((ws->ws_col = malloc(ws->ws_colcap * sizeof(float))) == NULL ||
+	if ((ws->ws_col = rn_map(ws->ws_colcap)) == NULL ||
 	    (ws->ws_feat = malloc((size_t)max_batch *
 	    net->rn_plan.pl_feat * sizeof(float))) == NULL)
 		goto nomem;
@@ -625,8 +657,8 @@ resnet_ws_free(struct resnet_ws *ws)
 	if (ws == NULL)
 		return;
 	for (i = 0; i < RN_NBUF; i++)
-		free(ws->ws_buf[i]);
-	free(ws->ws_col);
+		rn_unmap(ws->ws_buf[i], ws->ws_bufcap);
+	rn_unmap(ws->ws_col, ws->ws_colcap);
 	free(ws->ws_feat);
 	free(ws);
 }
