@@ -62,38 +62,58 @@ ag_parse_long(const char *s, long lo, long hi, long *out)
 }
 
 int
+ag_open_regular(const char *path, int *fdp, uint64_t *sizep, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	int fd, r;
+
+	*fdp = -1;
+	*sizep = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		return ag_errf(err, errlen, errno == ENOENT ?
+		    AG_ERR_NOT_FOUND : AG_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: fstat: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 0) {
+		r = ag_errf(err, errlen, AG_ERR_FORMAT,
+		    "%s: not a regular file", path);
+		goto fail;
+	}
+	*fdp = fd;
+	*sizep = (uint64_t)st.st_size;
+	return 0;
+ fail:
+	close(fd);
+	return r;
+}
+
+int
 ag_read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
     char *err, size_t errlen)
 {
-	struct stat st;
 	uint8_t *buf = NULL;
+	uint64_t size;
 	size_t len, off = 0;
 	ssize_t n;
 	int fd, r;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return ag_errf(err, errlen, errno == ENOENT ?
-		    AG_ERR_NOT_FOUND : AG_ERR_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = ag_errf(err, errlen, AG_ERR_FORMAT,
-		    "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size < 0 || (uint64_t)st.st_size > max) {
+	if ((r = ag_open_regular(path, &fd, &size, err, errlen)) != 0)
+		return r;
+	if (size > max) {
 		r = ag_errf(err, errlen, AG_ERR_TOO_LARGE,
-		    "%s: file is %lld bytes, limit %zu", path,
-		    (long long)st.st_size, max);
+		    "%s: file is %llu bytes, limit %zu", path,
+		    (unsigned long long)size, max);
 		goto out;
 	}
-	len = (size_t)st.st_size;
+	len = (size_t)size;
 	if ((buf = malloc(len + 1)) == NULL) {
 		r = ag_errf(err, errlen, AG_ERR_ALLOC, "%s: out of memory",
 		    path);

@@ -30,6 +30,16 @@ int	ag_add_size(size_t a, size_t b, size_t *out);
 int	ag_parse_long(const char *s, long lo, long hi, long *out);
 
 /*
+ * Opens path read-only (O_CLOEXEC, and O_NONBLOCK so that a FIFO cannot
+ * hang the open) and checks that it is a regular file.  Symlinks are
+ * followed.  On success *fdp is the open descriptor (caller closes) and
+ * *sizep its size.  Returns 0 or an AG_ERR_* code with a message naming
+ * path (AG_ERR_NOT_FOUND, AG_ERR_SYSTEM, AG_ERR_FORMAT for not a file).
+ */
+int	ag_open_regular(const char *path, int *fdp, uint64_t *sizep,
+	    char *err, size_t errlen);
+
+/*
  * Reads the whole regular file at path into a new buffer (caller frees)
  * with one extra NUL byte after the data.  Refuses files past max bytes.
  * Returns 0 or an AG_ERR_* code with a message naming path in err.

@@ -733,7 +733,7 @@ int
 st_open(const char *path, struct st_file **out, char *err, size_t errlen)
 {
 	struct st_file *f = NULL;
-	struct stat sb;
+	uint64_t size;
 	void *map = MAP_FAILED;
 	size_t len = 0;
 	char msg[ST_MSG_LEN];
@@ -745,36 +745,21 @@ st_open(const char *path, struct st_file **out, char *err, size_t errlen)
 	/*
 	 * Symlinks are followed on purpose: model versions are activated by
 	 * switching a link.  What we end up on must be a regular file.
-	 * O_NONBLOCK keeps a FIFO from hanging the open until fstat() can
-	 * refuse it; it changes nothing for a regular file.
 	 */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1)
-		return ag_errf(err, errlen, errno == ENOENT ?
-		    AG_ERR_NOT_FOUND : AG_ERR_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &sb) == -1) {
-		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: fstat: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		r = ag_errf(err, errlen, AG_ERR_FORMAT,
-		    "%s: not a regular file", path);
-		goto out;
-	}
-	if (sb.st_size < ST_PREFIX_LEN) {
-		r = ag_errf(err, errlen, AG_ERR_TRUNCATED, "%s: file is %lld "
+	if ((r = ag_open_regular(path, &fd, &size, err, errlen)) != 0)
+		return r;
+	if (size < ST_PREFIX_LEN) {
+		r = ag_errf(err, errlen, AG_ERR_TRUNCATED, "%s: file is %llu "
 		    "bytes, too short for the 8-byte header length", path,
-		    (long long)sb.st_size);
+		    (unsigned long long)size);
 		goto out;
 	}
-	if ((uint64_t)sb.st_size > SIZE_MAX) {
+	if (size > SIZE_MAX) {
 		r = ag_errf(err, errlen, AG_ERR_TOO_LARGE,
 		    "%s: file too large to map", path);
 		goto out;
 	}
-	len = (size_t)sb.st_size;
+	len = (size_t)size;
 	/*
 	 * A private read-only mapping: we never write the weights.  Note
 	 * that a file shrunk under us by someone else would still fault

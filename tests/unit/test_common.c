@@ -86,6 +86,14 @@ test_read_file(void)
 	ASSERT_STRING_CONTAINS(err, path);
 	TEST_DONE();
 
+	TEST_START("ag_read_file: a FIFO is refused without blocking");
+	snprintf(path, sizeof(path), "%s/fifo", test_tmpdir());
+	ASSERT_INT_EQ(mkfifo(path, 0600), 0);
+	ASSERT_INT_EQ(ag_read_file(path, 100, &buf, &len, err, sizeof(err)),
+	    AG_ERR_FORMAT);
+	ASSERT_STRING_CONTAINS(err, "not a regular file");
+	TEST_DONE();
+
 	TEST_START("ag_read_file: missing file, directory");
 	snprintf(path, sizeof(path), "%s/nope", test_tmpdir());
 	ASSERT_INT_EQ(ag_read_file(path, 100, &buf, &len, err, sizeof(err)),

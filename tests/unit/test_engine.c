@@ -73,23 +73,11 @@ fill(float *p, size_t n, float scale, float offset)
 		p[i] = rng_f() * scale + offset;
 }
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n == 0 ? 1 : n);
-
-	if (p == NULL) {
-		fprintf(stderr, "out of memory (%zu bytes)\n", n);
-		exit(99);
-	}
-	return p;
-}
-
 /* n floats followed by GUARD guard values. */
 static float *
 alloc_guarded(size_t n)
 {
-	float *p = xmalloc((n + GUARD) * sizeof(*p));
+	float *p = test_xmalloc((n + GUARD) * sizeof(*p));
 	size_t i;
 
 	for (i = 0; i < n + GUARD; i++)
@@ -174,10 +162,10 @@ gemm_check(const struct gemm_case *gc, int pad, int acc, int sample)
 	snprintf(name, sizeof(name), "gemm %dx%dx%d lda+%d acc=%d%s", m, n, k,
 	    pad, acc, sample ? " (sampled rows)" : "");
 	TEST_START(name);
-	a = xmalloc(asz * sizeof(*a));
-	b = xmalloc(bsz * sizeof(*b));
+	a = test_xmalloc(asz * sizeof(*a));
+	b = test_xmalloc(bsz * sizeof(*b));
 	c = alloc_guarded(csz);
-	ref = xmalloc(csz * sizeof(*ref));
+	ref = test_xmalloc(csz * sizeof(*ref));
 	fill(a, asz, 1.0f, 0.0f);
 	fill(b, bsz, 1.0f, 0.0f);
 	/* C's padding columns must survive; its m x n window is input. */
@@ -310,15 +298,15 @@ conv_check(const struct conv_case *cc, int nthreads)
 	nx = (size_t)cc->n * cc->h * cc->w * cc->cin;
 	ny = (size_t)cc->n * oh * ow * cc->cout;
 	nw = (size_t)kk * cc->cout;
-	x = xmalloc(nx * sizeof(*x));
-	w = xmalloc(nw * sizeof(*w));
-	b = xmalloc((size_t)cc->cout * sizeof(*b));
+	x = test_xmalloc(nx * sizeof(*x));
+	w = test_xmalloc(nw * sizeof(*w));
+	b = test_xmalloc((size_t)cc->cout * sizeof(*b));
 	fill(x, nx, 1.0f, 0.0f);
 	/* Keep outputs near 1 whatever the fan-in. */
 	fill(w, nw, (float)(1.7 / sqrt((double)kk)), 0.0f);
 	fill(b, (size_t)cc->cout, 0.5f, 0.0f);
 	if (cc->res) {
-		res = xmalloc(ny * sizeof(*res));
+		res = test_xmalloc(ny * sizeof(*res));
 		fill(res, ny, 1.0f, 0.0f);
 	}
 	memset(&base, 0, sizeof(base));
@@ -483,7 +471,7 @@ test_nchw(void)
 		    ch, h, w);
 		TEST_START(name);
 		nel = (size_t)n * ch * h * w;
-		in = xmalloc(nel * sizeof(*in));
+		in = test_xmalloc(nel * sizeof(*in));
 		out = alloc_guarded(nel);
 		fill(in, nel, 1.0f, 0.0f);
 		ops_nchw_to_nhwc(in, n, ch, h, w, out);
@@ -533,7 +521,7 @@ test_maxpool(void)
 		    "p%d %s", n, h, w, ch, k, s, p, neg ? "all negative" :
 		    "mixed");
 		TEST_START(name);
-		x = xmalloc(nx * sizeof(*x));
+		x = test_xmalloc(nx * sizeof(*x));
 		y = alloc_guarded(ny);
 		/* All negative: a zero from the padding would win if used. */
 		fill(x, nx, 1.0f, neg ? -3.0f : 0.0f);
@@ -589,9 +577,9 @@ test_avgpool(void)
 		snprintf(name, sizeof(name), "ops_global_avgpool %dx%dx%dx%d",
 		    n, h, w, ch);
 		TEST_START(name);
-		x = xmalloc(nx * sizeof(*x));
+		x = test_xmalloc(nx * sizeof(*x));
 		y = alloc_guarded(ny);
-		ref = xmalloc(ny * sizeof(*ref));
+		ref = test_xmalloc(ny * sizeof(*ref));
 		fill(x, nx, 2.0f, 1.0f);
 		for (i = 0; i < n; i++)
 			for (c = 0; c < ch; c++) {
@@ -699,11 +687,11 @@ test_linear(void)
 		snprintf(name, sizeof(name), "ops_linear %dx%d -> %d", n, in,
 		    out);
 		TEST_START(name);
-		x = xmalloc((size_t)n * in * sizeof(*x));
-		wt = xmalloc((size_t)in * out * sizeof(*wt));
-		b = xmalloc((size_t)out * sizeof(*b));
+		x = test_xmalloc((size_t)n * in * sizeof(*x));
+		wt = test_xmalloc((size_t)in * out * sizeof(*wt));
+		b = test_xmalloc((size_t)out * sizeof(*b));
 		y = alloc_guarded(ny);
-		ref = xmalloc(ny * sizeof(*ref));
+		ref = test_xmalloc(ny * sizeof(*ref));
 		fill(x, (size_t)n * in, 1.0f, 0.0f);
 		fill(wt, (size_t)in * out, 1.0f, 0.0f);
 		fill(b, (size_t)out, 3.0f, 0.0f);
@@ -854,7 +842,7 @@ params_check(const char *archname, int bottleneck, const int blocks[4],
 {
 	const struct resnet_arch *arch = resnet_arch_find(archname);
 	struct resnet_param *rp = NULL;
-	struct plist *want = xmalloc(sizeof(*want));
+	struct plist *want = test_xmalloc(sizeof(*want));
 	size_t n = 0, i, nf = 0, nc = 0, bad = 0;
 	char name[64];
 	int d;
@@ -1393,7 +1381,7 @@ test_resnet_forward(void)
 	ASSERT_PTR_NE(ws2, NULL);
 	TEST_DONE();
 
-	x = xmalloc((size_t)3 * 3 * 45 * 45 * sizeof(*x));
+	x = test_xmalloc((size_t)3 * 3 * 45 * 45 * sizeof(*x));
 	y3 = alloc_guarded(3 * 10);
 	y1 = alloc_guarded(10);
 	yy = alloc_guarded(3 * 10);
@@ -1449,7 +1437,7 @@ test_resnet_forward(void)
 	TEST_START("forward is repeatable and keeps its input");
 	memcpy(yy, y3, 30 * sizeof(*yy));
 	{
-		float *x0 = xmalloc((size_t)3 * 3 * 37 * 45 * sizeof(*x0));
+		float *x0 = test_xmalloc((size_t)3 * 3 * 37 * 45 * sizeof(*x0));
 
 		memcpy(x0, x, (size_t)3 * 3 * 37 * 45 * sizeof(*x0));
 		ASSERT_INT_EQ(resnet_forward(net, ws, x, 3, y3), 0);

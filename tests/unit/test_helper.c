@@ -101,6 +101,18 @@ test_tmpdir(void)
 	return tmpdir;
 }
 
+void *
+test_xmalloc(size_t n)
+{
+	void *p = malloc(n == 0 ? 1 : n);
+
+	if (p == NULL) {
+		fprintf(stderr, "out of memory (%zu bytes)\n", n);
+		exit(99);
+	}
+	return p;
+}
+
 const char *
 test_data_dir(void)
 {

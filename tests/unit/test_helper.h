@@ -21,6 +21,8 @@ void	test_done(void);
 void	test_skip_all(const char *why) __attribute__((noreturn));
 /* Path of a scratch directory, created on first use, removed at exit. */
 const char *test_tmpdir(void);
+/* malloc that exits 99 (a hard error, not a failure) when out of memory. */
+void	*test_xmalloc(size_t n);
 /* Directory of the test data given by AG_TEST_DATA, or "tests". */
 const char *test_data_dir(void);
 

@@ -57,18 +57,6 @@ static const char good_labels[] =
 
 /* ==== Helpers =========================================================== */
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n == 0 ? 1 : n);
-
-	if (p == NULL) {
-		fprintf(stderr, "out of memory (%zu bytes)\n", n);
-		exit(99);
-	}
-	return p;
-}
-
 /*
  * base with the first occurrence of from replaced by to, as a new string
  * (caller frees).  Exits 99 when from is absent: the case is broken.
@@ -86,7 +74,7 @@ subst(const char *base, const char *from, const char *to)
 	}
 	pre = (size_t)(at - base);
 	n = strlen(base) - strlen(from) + strlen(to);
-	out = xmalloc(n + 1);
+	out = test_xmalloc(n + 1);
 	memcpy(out, base, pre);
 	memcpy(out + pre, to, strlen(to));
 	strcpy(out + pre + strlen(to), at + strlen(from));
@@ -291,7 +279,7 @@ test_conf_valid(void)
 	/* The same text with a NUL byte in the middle must not parse. */
 	{
 		size_t n = strlen(good_conf);
-		char *b = xmalloc(n + 1);
+		char *b = test_xmalloc(n + 1);
 
 		memcpy(b, good_conf, n + 1);
 		b[n / 2] = '\0';
@@ -364,8 +352,8 @@ wset_make(struct wset *w)
 	memset(w, 0, sizeof(*w));
 	if (resnet_params(arch, CLASSES, &w->ws_params, &w->ws_nparams) != 0)
 		exit(99);
-	w->ws_t = xmalloc(w->ws_nparams * sizeof(*w->ws_t));
-	w->ws_data = xmalloc(w->ws_nparams * sizeof(*w->ws_data));
+	w->ws_t = test_xmalloc(w->ws_nparams * sizeof(*w->ws_t));
+	w->ws_data = test_xmalloc(w->ws_nparams * sizeof(*w->ws_data));
 	rng_state = 0x9e3779b97f4a7c15ULL;
 	for (i = 0; i < w->ws_nparams; i++) {
 		const struct resnet_param *p = &w->ws_params[i];
@@ -389,7 +377,7 @@ wset_make(struct wset *w)
 			off = 1.0;
 			scale = 0.5;
 		}
-		v = xmalloc(cnt * sizeof(*v));
+		v = test_xmalloc(cnt * sizeof(*v));
 		for (j = 0; j < cnt; j++)
 			v[j] = (float)(off + scale * rng_f());
 		t->name = p->rp_name;
@@ -608,7 +596,7 @@ test_load_dirs(void)
 		exit(99);
 	load_fails("config.json a directory", dir, MODEL_CONFIG_FILE,
 	    AG_ERR_FORMAT, NULL);
-	t = xmalloc(MODEL_CONFIG_MAX + 2);
+	t = test_xmalloc(MODEL_CONFIG_MAX + 2);
 	memset(t, ' ', MODEL_CONFIG_MAX + 1);
 	memcpy(t, good_conf, strlen(good_conf));
 	t[MODEL_CONFIG_MAX + 1] = '\0';
@@ -683,7 +671,7 @@ test_load_labels(void)
 static void
 test_load_weights(struct wset *w)
 {
-	struct st_wtensor *t = xmalloc((w->ws_n + 1) * sizeof(*t));
+	struct st_wtensor *t = test_xmalloc((w->ws_n + 1) * sizeof(*t));
 	const struct st_wtensor *src;
 	char p[PATH_MAX];
 	const char *dir;
@@ -701,7 +689,7 @@ test_load_weights(struct wset *w)
 	    AG_ERR_TRUNCATED, NULL);
 
 	/* fc.weight (11, 512) where (10, 512) is expected. */
-	bigfc = xmalloc((size_t)(CLASSES + 1) * 512 * sizeof(*bigfc));
+	bigfc = test_xmalloc((size_t)(CLASSES + 1) * 512 * sizeof(*bigfc));
 	memset(bigfc, 0, (size_t)(CLASSES + 1) * 512 * sizeof(*bigfc));
 	memcpy(t, w->ws_t, w->ws_n * sizeof(*t));
 	for (i = 0; i < w->ws_n; i++)
@@ -740,7 +728,7 @@ test_load_weights(struct wset *w)
 
 	/* layer3.0.bn1.running_var with one negative element. */
 	src = wset_find(w, "layer3.0.bn1.running_var");
-	bad = xmalloc((size_t)src->shape[0] * sizeof(*bad));
+	bad = test_xmalloc((size_t)src->shape[0] * sizeof(*bad));
 	memcpy(bad, src->data, (size_t)src->shape[0] * sizeof(*bad));
 	bad[17] = -0.5f;
 	memcpy(t, w->ws_t, w->ws_n * sizeof(*t));
