@@ -22,19 +22,21 @@
 
 /* ==== config.json ==== */
 
+/* where: "" for a top-level key, "input." for one inside "input". */
 static int
-conf_int(json_t *obj, const char *key, long lo, long hi, int *out,
-    char *err, size_t errlen)
+conf_int(json_t *obj, const char *where, const char *key, long lo, long hi,
+    int *out, char *err, size_t errlen)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (v == NULL)
 		return ag_errf(err, errlen, AG_ERR_MISSING,
-		    "missing key \"%s\"", key);
+		    "missing key \"%s%s\"", where, key);
 	if (!json_is_integer(v) || json_integer_value(v) < lo ||
 	    json_integer_value(v) > hi)
 		return ag_errf(err, errlen, AG_ERR_CONFIG,
-		    "\"%s\" must be an integer in %ld..%ld", key, lo, hi);
+		    "\"%s%s\" must be an integer in %ld..%ld", where, key, lo,
+		    hi);
 	*out = (int)json_integer_value(v);
 	return 0;
 }
@@ -159,7 +161,7 @@ model_conf_parse(const char *buf, size_t len, struct model_conf *conf,
 	    sizeof(conf->mc_arch), err, errlen)) != 0 ||
 	    (r = conf_str(root, "source", 0, conf->mc_source,
 	    sizeof(conf->mc_source), err, errlen)) != 0 ||
-	    (r = conf_int(root, "num_classes", 1, RESNET_MAX_CLASSES,
+	    (r = conf_int(root, "", "num_classes", 1, RESNET_MAX_CLASSES,
 	    &conf->mc_classes, err, errlen)) != 0)
 		goto out;
 	/* The name appears in URLs and logs: keep it to a safe alphabet. */
@@ -194,12 +196,14 @@ model_conf_parse(const char *buf, size_t len, struct model_conf *conf,
 		goto out;
 	}
 	if ((r = conf_only(in, "input.", inp, err, errlen)) != 0 ||
-	    (r = conf_int(in, "height", RESNET_MIN_SIDE, RESNET_MAX_SIDE,
+	    (r = conf_int(in, "input.", "height", RESNET_MIN_SIDE,
+	    RESNET_MAX_SIDE,
 	    &conf->mc_height, err, errlen)) != 0 ||
-	    (r = conf_int(in, "width", RESNET_MIN_SIDE, RESNET_MAX_SIDE,
+	    (r = conf_int(in, "input.", "width", RESNET_MIN_SIDE,
+	    RESNET_MAX_SIDE,
 	    &conf->mc_width, err, errlen)) != 0 ||
-	    (r = conf_int(in, "resize", 1, 8192, &conf->mc_resize, err,
-	    errlen)) != 0 ||
+	    (r = conf_int(in, "input.", "resize", 1, 8192, &conf->mc_resize,
+	    err, errlen)) != 0 ||
 	    (r = conf_vec3(in, "mean", 0, conf->mc_mean, err, errlen)) != 0 ||
 	    (r = conf_vec3(in, "std", 1, conf->mc_std, err, errlen)) != 0)
 		goto out;
