@@ -197,11 +197,9 @@ model_conf_parse(const char *buf, size_t len, struct model_conf *conf,
 	}
 	if ((r = conf_only(in, "input.", inp, err, errlen)) != 0 ||
 	    (r = conf_int(in, "input.", "height", RESNET_MIN_SIDE,
-	    RESNET_MAX_SIDE,
-	    &conf->mc_height, err, errlen)) != 0 ||
+	    RESNET_MAX_SIDE, &conf->mc_height, err, errlen)) != 0 ||
 	    (r = conf_int(in, "input.", "width", RESNET_MIN_SIDE,
-	    RESNET_MAX_SIDE,
-	    &conf->mc_width, err, errlen)) != 0 ||
+	    RESNET_MAX_SIDE, &conf->mc_width, err, errlen)) != 0 ||
 	    (r = conf_int(in, "input.", "resize", 1, 8192, &conf->mc_resize,
 	    err, errlen)) != 0 ||
 	    (r = conf_vec3(in, "mean", 0, conf->mc_mean, err, errlen)) != 0 ||
