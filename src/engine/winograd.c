@@ -54,12 +54,6 @@ static const double g4[6][3] = {
 	{ 1.0 / 24, -1.0 / 12, 1.0 / 6 },
 	{ 0, 0, 1 },
 };
-int
-wino_applies(const struct conv *cv)
-{
-	return cv->cv_k == 3 && cv->cv_stride == 1 && cv->cv_pad == 1;
-}
-
 size_t
 wino_packed_floats(int m, int cin, int cout)
 {

@@ -20,9 +20,6 @@
 
 struct conv;
 
-/* 1 when cv is a 3x3, stride-1, pad-1 convolution. */
-int	wino_applies(const struct conv *cv);
-
 /* Floats wino_pack() writes for tile size m (2 or 4), cin x cout. */
 size_t	wino_packed_floats(int m, int cin, int cout);
 
