@@ -3,13 +3,15 @@
  * conv.h: 2-D convolution on NHWC activations with a fused output pass.
  *
  * y = act(conv(x, w) + bias + res): the bias, the residual add and the ReLU
- * are applied in one pass over each output tile while it is still in cache.
- * The layer is computed tile by tile over output pixels: im2col of a tile
- * into a caller-provided scratch buffer, one GEMM, then the output pass.
- * A 1x1 stride-1 convolution needs no im2col: the input rows are the GEMM's
- * A matrix as they are.  conv_forward() is the single place that picks the
- * method, so a faster kernel (direct AVX-512, Winograd) can replace it for
- * the layers where it wins.
+ * are applied in the kernel's store, while the output tile is still in
+ * registers.  The layer is computed tile by tile over output pixels, the
+ * tiles shared out over the engine's threads: im2col of a tile into the
+ * thread's scratch, then the GEMM kernel over it.  A 1x1 stride-1
+ * convolution needs no im2col: the input rows are the GEMM's A matrix as
+ * they are.  conv_forward() is the single place that picks the method, per
+ * layer, from the weights the layer was given: Winograd (cv_u), the
+ * AVX-512 kernel (cv_wp), or im2col + BLAS (cv_w) on CPUs without
+ * AVX-512.
  */
 #ifndef AG_CONV_H
 #define AG_CONV_H
@@ -55,8 +57,8 @@ size_t	conv_tile_rows(const struct conv *cv, size_t cap);
  * y (n, oh, ow, cout) = [relu](conv(x (n, h, w, cin)) + b + res), where
  * res (n, oh, ow, cout) may be NULL.  col is scratch of colcap floats, at
  * least k*k*cin of them per engine thread (pool_threads()).  y must not
- * alias x or res.  Uses the packed weights and the AVX-512 kernel when both
- * are there, else im2col + gemm_f32 on cv_w.
+ * alias x or res.  With cv_u set, Winograd needs wino_scratch_floats() per
+ * thread instead.
  */
 void	conv_forward(const struct conv *cv, const float *x, int n, int h,
 	    int w, const float *res, int relu, float *y, float *col,

@@ -15,7 +15,6 @@
  * transforms run in float, vectorised over channels.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/util.h"
 #include "conv.h"
