@@ -9,8 +9,6 @@
  * writable+executable memory).  An image that fails is reported with its
  * file name and the rest still run; the exit status is then 1.
  */
-#include <sys/mman.h>
-#include <sys/prctl.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,11 +26,6 @@
 #include "engine/resnet.h"
 #include "image/image.h"
 #include "model/model.h"
-
-#ifndef PR_SET_MDWE
-#define PR_SET_MDWE			65
-#define PR_MDWE_REFUSE_EXEC_GAIN	1
-#endif
 
 #define CLASSIFY_MAX_BATCH	8
 
@@ -178,7 +171,7 @@ cmd_classify(int argc, char **argv)
 	 * No JIT anywhere: refuse writable+executable memory for the rest of
 	 * the process before any input is read.
 	 */
-	if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0L, 0L, 0L) != 0)
+	if (ag_mdwe_enable() != 0)
 		log_warn("prctl(PR_SET_MDWE) not available");
 
 	if (model == NULL) {

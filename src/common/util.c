@@ -2,6 +2,7 @@
 /*
  * util.c: small safe helpers.  See util.h.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -141,6 +142,19 @@ ag_read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
 	free(buf);
 	close(fd);
 	return r;
+}
+
+/* Older headers lack the constants (Linux 6.3). */
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE			65
+#define PR_MDWE_REFUSE_EXEC_GAIN	1
+#endif
+
+int
+ag_mdwe_enable(void)
+{
+	return prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0L, 0L, 0L) == 0 ?
+	    0 : -1;
 }
 
 double

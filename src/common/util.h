@@ -47,6 +47,13 @@ int	ag_open_regular(const char *path, int *fdp, uint64_t *sizep,
 int	ag_read_file(const char *path, size_t max, uint8_t **out,
 	    size_t *outlen, char *err, size_t errlen);
 
+/*
+ * PR_SET_MDWE(PR_MDWE_REFUSE_EXEC_GAIN) for the rest of the process: no
+ * memory can become writable and executable.  Returns 0, or -1 with errno
+ * set when the kernel does not offer it.
+ */
+int	ag_mdwe_enable(void);
+
 /* Monotonic clock in seconds. */
 double	ag_now(void);
 

@@ -236,23 +236,17 @@ decode_jpeg(const uint8_t *buf, size_t len, const struct image_limits *lim,
 			    "out of memory for a %dx%d CMYK image", w, h);
 			goto out;
 		}
-		if (tjDecompress2(tj, buf, (unsigned long)len, cmyk, w, w * 4,
-		    h, TJPF_CMYK, flags) != 0) {
-			msg = tjGetErrorStr2(tj);
-			r = ag_errf(err, errlen, jpeg_errcode(msg),
-			    "JPEG data does not decode: %s", msg);
-			goto out;
-		}
-		cmyk_inverted_to_rgb(cmyk, px, npx);
-	} else {
-		if (tjDecompress2(tj, buf, (unsigned long)len, px, w, w * 3,
-		    h, TJPF_RGB, flags) != 0) {
-			msg = tjGetErrorStr2(tj);
-			r = ag_errf(err, errlen, jpeg_errcode(msg),
-			    "JPEG data does not decode: %s", msg);
-			goto out;
-		}
 	}
+	if (tjDecompress2(tj, buf, (unsigned long)len, cmykmode ? cmyk : px,
+	    w, w * (cmykmode ? 4 : 3), h, cmykmode ? TJPF_CMYK : TJPF_RGB,
+	    flags) != 0) {
+		msg = tjGetErrorStr2(tj);
+		r = ag_errf(err, errlen, jpeg_errcode(msg),
+		    "JPEG data does not decode: %s", msg);
+		goto out;
+	}
+	if (cmykmode)
+		cmyk_inverted_to_rgb(cmyk, px, npx);
 	/*
 	 * Belt and braces: a warning that did not stop the decoder (there
 	 * should be none with STOPONWARNING) still means damaged data.

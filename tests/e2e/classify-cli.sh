@@ -18,12 +18,7 @@ set -u
 AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
-work=$(mktemp -d) || exit 99
-trap 'rm -rf "$work"' EXIT
-
-nfail=0
-pass() { echo "ok $*"; }
-fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
+. "$AG_TOP/tests/lib.sh"
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 run() { "$@" >"$work/out" 2>"$work/err"; rc=$?; }
 show() { sed 's/^/    | /' "$work/err" | head -n 8; }
@@ -376,5 +371,4 @@ else
 	fail "one label short: rc=$rc"; show
 fi
 
-echo "$nfail failed"
-[ $nfail -eq 0 ]
+finish

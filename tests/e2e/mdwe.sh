@@ -20,12 +20,7 @@ for b in "$ER" "$AG"; do
 	[ -x "$b" ] || { echo "missing $b"; exit 99; }
 done
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
-work=$(mktemp -d) || exit 99
-trap 'rm -rf "$work"' EXIT
-
-nfail=0
-pass() { echo "ok $*"; }
-fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
+. "$AG_TOP/tests/lib.sh"
 
 # The probe: the smallest run with --mdwe.  engine-run reports a refused
 # prctl as "prctl(PR_SET_MDWE): <strerror>".
@@ -90,5 +85,4 @@ else
 	fi
 fi
 
-echo "$nfail failed"
-[ $nfail -eq 0 ]
+finish

@@ -14,7 +14,6 @@
  * if W^X memory can still be mapped afterwards.
  */
 #include <sys/mman.h>
-#include <sys/prctl.h>
 
 #include <getopt.h>
 #include <limits.h>
@@ -26,11 +25,6 @@
 #include "common/util.h"
 #include "engine/resnet.h"
 #include "model/model.h"
-
-#ifndef PR_SET_MDWE
-#define PR_SET_MDWE			65
-#define PR_MDWE_REFUSE_EXEC_GAIN	1
-#endif
 
 static int
 cmp_dbl(const void *a, const void *b)
@@ -45,7 +39,7 @@ apply_mdwe(void)
 {
 	void *p;
 
-	if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0L, 0L, 0L) != 0)
+	if (ag_mdwe_enable() != 0)
 		fatal("prctl(PR_SET_MDWE)");
 	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
