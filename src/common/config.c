@@ -1,0 +1,892 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * config.c: aiguardd's configuration: defaults, one key at a time from
+ * text, an INI file through inih, cross-field checks and the dump.  See
+ * config.h for the syntax.
+ *
+ * One table (config_keys[]) names every key, its type, its field and its
+ * range; config_set(), config_validate() and config_dump() all walk it, so
+ * a key cannot be settable but not dumped, or dumped but not checked.
+ *
+ * inih does the INI parsing.  We feed it lines through our own reader
+ * (ini_parse_stream()) over the file's bytes read into memory, which lets
+ * us count lines for messages (Debian's inih does not pass the line number
+ * to the handler), refuse over-long lines and NUL bytes that inih would
+ * silently split or truncate, and drop leading blanks so that inih never
+ * treats an indented line as the continuation of the previous value.  We
+ * do not touch inih's global run-time options.
+ */
+#include <arpa/inet.h>
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "ag_err.h"
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#if INI_HANDLER_LINENO
+#error "config.c expects inih's handler without the line number argument"
+#endif
+
+_Static_assert(CONFIG_LINE_MAX + 3 <= INI_MAX_LINE,
+    "CONFIG_LINE_MAX does not fit in inih's line buffer");
+_Static_assert(CONFIG_MODEL_DIR_MAX < sizeof(((struct ag_config *)0)->
+    cf_model_dir), "cf_model_dir too small");
+_Static_assert(LOG_LVL_FATAL == 0 && LOG_LVL_WARN == 1 &&
+    LOG_LVL_INFO == 2 && LOG_LVL_DEBUG == 3, "log level names out of step");
+
+/* Longest value echoed back in a message; the rest becomes "...". */
+#define CONFIG_ECHO_MAX		64
+
+enum config_type {
+	CK_LISTEN,	/* server.listen: cf_listen_addr + cf_listen_port */
+	CK_INT,		/* int, plain digits */
+	CK_SIZE,	/* size_t, digits with an optional k/m/g suffix */
+	CK_LLONG,	/* long long, plain digits */
+	CK_DIR,		/* char[4096], a path or "" */
+	CK_NAME,	/* char[64], a model name or "" */
+	CK_LEVEL,	/* int, LOG_LVL_* from its name */
+	CK_BOOL,	/* int, 0 or 1 */
+};
+
+struct config_key {
+	const char		*ck_section;
+	const char		*ck_name;
+	enum config_type	 ck_type;
+	size_t			 ck_off;	/* of the field in ag_config */
+	long long		 ck_lo, ck_hi;	/* numeric range, inclusive */
+};
+
+#define KEY(s, n, t, f, lo, hi) \
+	{ s, n, t, offsetof(struct ag_config, f), lo, hi }
+
+#define KIB	1024LL
+#define MIB	(1024LL * 1024)
+#define GIB	(1024LL * 1024 * 1024)
+
+/* In the order of etc/aiguardd.conf and of config_dump(). */
+static const struct config_key config_keys[] = {
+	KEY("server", "listen", CK_LISTEN, cf_listen_addr, 0, 65535),
+	KEY("server", "http_threads", CK_INT, cf_http_threads, 1, 64),
+	KEY("server", "max_connections", CK_INT, cf_max_connections,
+	    1, 65536),
+	/* The upper bound is max_connections, checked in config_validate(). */
+	KEY("server", "max_connections_per_ip", CK_INT,
+	    cf_max_connections_per_ip, 1, 65536),
+	KEY("server", "max_header_bytes", CK_SIZE, cf_max_header_bytes,
+	    KIB, MIB),
+	KEY("server", "max_body_bytes", CK_SIZE, cf_max_body_bytes, KIB, GIB),
+	KEY("server", "connection_timeout", CK_INT, cf_connection_timeout,
+	    1, 3600),
+	KEY("server", "request_timeout", CK_INT, cf_request_timeout, 1, 3600),
+	KEY("model", "dir", CK_DIR, cf_model_dir, 0, CONFIG_MODEL_DIR_MAX),
+	KEY("model", "name", CK_NAME, cf_model_name, 0, 63),
+	KEY("model", "max_batch", CK_INT, cf_max_batch, 1, 256),
+	KEY("model", "max_delay_us", CK_INT, cf_max_delay_us, 0, 1000000),
+	KEY("model", "threads", CK_INT, cf_threads, 1, 256),
+	KEY("model", "queue_slots", CK_INT, cf_queue_slots, 1, 4096),
+	KEY("model", "max_request_batch", CK_INT, cf_max_request_batch,
+	    1, 256),
+	/* JPEG cannot describe a side past 65535. */
+	KEY("image", "max_side", CK_INT, cf_image_max_side, 1, 65535),
+	/* One decoded 8-bit RGB image stays under 3 GB. */
+	KEY("image", "max_pixels", CK_LLONG, cf_image_max_pixels,
+	    1, 1000000000),
+	KEY("log", "level", CK_LEVEL, cf_log_level, LOG_LVL_FATAL,
+	    LOG_LVL_DEBUG),
+	KEY("log", "access_log", CK_BOOL, cf_access_log, 0, 1),
+	/*
+	 * The backoff doubles from the minimum, so zero would mean a crash
+	 * loop that restarts at once, forever.
+	 */
+	KEY("worker", "restart_backoff_min_ms", CK_INT, cf_restart_min_ms,
+	    1, 3600000),
+	KEY("worker", "restart_backoff_max_ms", CK_INT, cf_restart_max_ms,
+	    1, 3600000),
+};
+#define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const char *const config_level_names[] = {
+	"fatal", "warn", "info", "debug"
+};
+
+/* ==== Helpers ==== */
+
+/*
+ * Copies s into buf for a message: printable ASCII only (anything else
+ * becomes '?'), at most CONFIG_ECHO_MAX characters, then "...".
+ */
+static const char *
+config_echo(const char *s, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; s[i] != '\0' && o + 4 < len; i++) {
+		if (i == CONFIG_ECHO_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		buf[o++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static int
+config_bad(char *err, size_t errlen, const struct config_key *ck,
+    const char *value, const char *why)
+{
+	char echo[CONFIG_ECHO_MAX + 8];
+
+	return ag_errf(err, errlen, AG_ERR_CONFIG, "%s.%s: invalid value "
+	    "\"%s\": %s", ck->ck_section, ck->ck_name,
+	    config_echo(value, echo, sizeof(echo)), why);
+}
+
+static void *
+config_field(struct ag_config *cf, const struct config_key *ck)
+{
+	return (char *)cf + ck->ck_off;
+}
+
+static const void *
+config_cfield(const struct ag_config *cf, const struct config_key *ck)
+{
+	return (const char *)cf + ck->ck_off;
+}
+
+static long long
+config_get_num(const struct ag_config *cf, const struct config_key *ck)
+{
+	const void *p = config_cfield(cf, ck);
+
+	switch (ck->ck_type) {
+	case CK_SIZE:
+		return (long long)*(const size_t *)p;
+	case CK_LLONG:
+		return *(const long long *)p;
+	case CK_INT:
+	case CK_LEVEL:
+	case CK_BOOL:
+		return *(const int *)p;
+	default:
+		AG_ASSERT(0);
+	}
+	return 0;
+}
+
+static void
+config_put_num(struct ag_config *cf, const struct config_key *ck,
+    long long v)
+{
+	void *p = config_field(cf, ck);
+
+	/* Every caller has checked v against ck_lo..ck_hi, which fit. */
+	AG_ASSERT(v >= ck->ck_lo && v <= ck->ck_hi);
+	switch (ck->ck_type) {
+	case CK_SIZE:
+		*(size_t *)p = (size_t)v;
+		break;
+	case CK_LLONG:
+		*(long long *)p = v;
+		break;
+	case CK_INT:
+	case CK_LEVEL:
+	case CK_BOOL:
+		*(int *)p = (int)v;
+		break;
+	default:
+		AG_ASSERT(0);
+	}
+}
+
+/* Stores s in a char array field, zeroing its tail. */
+static void
+config_put_str(char *dst, size_t dstlen, const char *s)
+{
+	size_t n = strlen(s);
+
+	AG_ASSERT(n < dstlen);
+	memset(dst, 0, dstlen);
+	memcpy(dst, s, n);
+}
+
+/* ==== Values ==== */
+
+#define NUM_OK		0
+#define NUM_JUNK	-1	/* not digits (with a suffix where allowed) */
+#define NUM_NEGATIVE	-2
+#define NUM_OVERFLOW	-3
+
+/*
+ * Parses s as decimal digits with, where suffix_ok, one trailing k, m or g
+ * (binary multiples).  No sign, no blanks, no base prefix.
+ */
+static int
+config_parse_num(const char *s, int suffix_ok, long long *out)
+{
+	char digits[24];
+	size_t n = strspn(s, "0123456789");
+	long long mul = 1, v;
+	long lv;
+
+	if (s[0] == '-')
+		return NUM_NEGATIVE;
+	if (n == 0)
+		return NUM_JUNK;
+	if (s[n] != '\0') {
+		if (!suffix_ok || s[n + 1] != '\0')
+			return NUM_JUNK;
+		switch (s[n]) {
+		case 'k': case 'K':
+			mul = KIB;
+			break;
+		case 'm': case 'M':
+			mul = MIB;
+			break;
+		case 'g': case 'G':
+			mul = GIB;
+			break;
+		default:
+			return NUM_JUNK;
+		}
+	}
+	/* More digits than any long holds: skip the copy, it overflows. */
+	if (n >= sizeof(digits))
+		return NUM_OVERFLOW;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (ag_parse_long(digits, 0, LONG_MAX, &lv) != 0)
+		return NUM_OVERFLOW;
+	if (__builtin_mul_overflow((long long)lv, mul, &v))
+		return NUM_OVERFLOW;
+	*out = v;
+	return NUM_OK;
+}
+
+static int
+config_set_num(struct ag_config *cf, const struct config_key *ck,
+    const char *value, char *err, size_t errlen)
+{
+	char why[96];
+	long long v = 0;
+	int r;
+
+	r = config_parse_num(value, ck->ck_type == CK_SIZE, &v);
+	switch (r) {
+	case NUM_OK:
+		break;
+	case NUM_NEGATIVE:
+		return config_bad(err, errlen, ck, value,
+		    "must not be negative");
+	case NUM_JUNK:
+		return config_bad(err, errlen, ck, value,
+		    ck->ck_type == CK_SIZE ? "expected digits with an "
+		    "optional k, m or g suffix" : "expected decimal digits");
+	default:
+		v = LLONG_MAX;	/* reported as out of range below */
+		break;
+	}
+	if (v < ck->ck_lo || v > ck->ck_hi) {
+		snprintf(why, sizeof(why), "out of range (%lld..%lld)",
+		    ck->ck_lo, ck->ck_hi);
+		return config_bad(err, errlen, ck, value, why);
+	}
+	config_put_num(cf, ck, v);
+	return 0;
+}
+
+/* The address part of listen: "localhost", "*", an IPv4 dotted quad. */
+static int
+config_host_ok(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "*") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return 1;
+	return inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+static int
+config_set_listen(struct ag_config *cf, const struct config_key *ck,
+    const char *value, char *err, size_t errlen)
+{
+	char host[sizeof(cf->cf_listen_addr)];
+	struct in6_addr a6;
+	struct in_addr a4;
+	const char *colon, *port;
+	size_t hlen;
+	long long v;
+
+	if (value[0] == '[') {
+		/* [IPv6]:PORT */
+		if ((colon = strchr(value, ']')) == NULL)
+			return config_bad(err, errlen, ck, value,
+			    "missing ']' after the IPv6 address");
+		hlen = (size_t)(colon - value - 1);
+		if (colon[1] != ':')
+			return config_bad(err, errlen, ck, value,
+			    "expected ':PORT' after ']'");
+		if (hlen == 0 || hlen >= sizeof(host))
+			return config_bad(err, errlen, ck, value,
+			    "bad IPv6 address");
+		memcpy(host, value + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return config_bad(err, errlen, ck, value,
+			    "bad IPv6 address");
+		port = colon + 2;
+	} else {
+		/* IPv4:PORT, localhost:PORT or *:PORT */
+		if ((colon = strchr(value, ':')) == NULL)
+			return config_bad(err, errlen, ck, value,
+			    "expected ADDR:PORT");
+		if (strchr(colon + 1, ':') != NULL)
+			return config_bad(err, errlen, ck, value,
+			    "an IPv6 address needs brackets: [ADDR]:PORT");
+		hlen = (size_t)(colon - value);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return config_bad(err, errlen, ck, value,
+			    "expected an IPv4 address, [IPv6], localhost or * "
+			    "before ':'");
+		memcpy(host, value, hlen);
+		host[hlen] = '\0';
+		if (strcmp(host, "localhost") != 0 &&
+		    strcmp(host, "*") != 0 &&
+		    inet_pton(AF_INET, host, &a4) != 1)
+			return config_bad(err, errlen, ck, value,
+			    "expected an IPv4 address a.b.c.d, [IPv6], "
+			    "localhost or * before ':'");
+		port = colon + 1;
+	}
+	if (*port == '\0')
+		return config_bad(err, errlen, ck, value, "missing port");
+	if (config_parse_num(port, 0, &v) != NUM_OK || v > 65535)
+		return config_bad(err, errlen, ck, value,
+		    "the port must be 0..65535");
+	config_put_str(cf->cf_listen_addr, sizeof(cf->cf_listen_addr), host);
+	cf->cf_listen_port = (int)v;
+	return 0;
+}
+
+/*
+ * A model directory: a path that inih gives back unchanged when dumped as
+ * "dir = PATH", so no control characters, no blanks at either end and no
+ * blank followed by ';' (an inline comment).  "" means the default.
+ */
+static const char *
+config_dir_why(const char *s, size_t max)
+{
+	size_t i, n = strnlen(s, max + 1);
+
+	if (n > max)
+		return "path too long";
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "control character in the path";
+		if ((s[i] == ' ' || s[i] == '\t') && s[i + 1] == ';')
+			return "blank before ';' in the path (an inline "
+			    "comment)";
+	}
+	if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
+		return "blank at the start or end of the path";
+	return NULL;
+}
+
+/* A model name: [A-Za-z0-9._-]+ not starting with '.', as model.c wants. */
+static const char *
+config_name_why(const char *s, size_t max)
+{
+	size_t i, n = strnlen(s, max + 1);
+
+	if (n > max)
+		return "name too long";
+	/* Spelled out, not isalnum(): that one follows the locale. */
+	for (i = 0; i < n; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789._-", s[i]) == NULL)
+			return "use only A-Z a-z 0-9 . _ -";
+	if (s[0] == '.')
+		return "must not start with '.'";
+	return NULL;
+}
+
+static int
+config_parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const struct config_key *
+config_find(const char *section, size_t seclen, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (strlen(config_keys[i].ck_section) == seclen &&
+		    strncmp(config_keys[i].ck_section, section, seclen) == 0 &&
+		    strcmp(config_keys[i].ck_name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+static int
+config_section_known(const char *section)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (strcmp(config_keys[i].ck_section, section) == 0)
+			return 1;
+	return 0;
+}
+
+/* Sets ck from value; cf is written only once the value checks out. */
+static int
+config_set_key(struct ag_config *cf, const struct config_key *ck,
+    const char *value, char *err, size_t errlen)
+{
+	const char *why;
+	size_t i;
+	int b, r;
+
+	switch (ck->ck_type) {
+	case CK_LISTEN:
+		return config_set_listen(cf, ck, value, err, errlen);
+	case CK_INT:
+	case CK_SIZE:
+	case CK_LLONG:
+		return config_set_num(cf, ck, value, err, errlen);
+	case CK_DIR:
+		if ((why = config_dir_why(value, (size_t)ck->ck_hi)) != NULL)
+			return config_bad(err, errlen, ck, value, why);
+		config_put_str(config_field(cf, ck), sizeof(cf->cf_model_dir),
+		    value);
+		return 0;
+	case CK_NAME:
+		if ((why = config_name_why(value, (size_t)ck->ck_hi)) != NULL)
+			return config_bad(err, errlen, ck, value, why);
+		config_put_str(config_field(cf, ck), sizeof(cf->cf_model_name),
+		    value);
+		return 0;
+	case CK_LEVEL:
+		for (i = 0; i < sizeof(config_level_names) /
+		    sizeof(config_level_names[0]); i++) {
+			if (strcasecmp(value, config_level_names[i]) == 0) {
+				config_put_num(cf, ck, (long long)i);
+				return 0;
+			}
+		}
+		return config_bad(err, errlen, ck, value,
+		    "expected fatal, warn, info or debug");
+	case CK_BOOL:
+		if ((r = config_parse_bool(value, &b)) != 0)
+			return config_bad(err, errlen, ck, value,
+			    "expected yes or no (true/false, on/off, 1/0)");
+		config_put_num(cf, ck, b);
+		return 0;
+	}
+	AG_ASSERT(0);
+	return AG_ERR_INTERNAL;
+}
+
+/* ==== Public: defaults, set, validate, dump ==== */
+
+void
+config_defaults(struct ag_config *cf)
+{
+	memset(cf, 0, sizeof(*cf));
+	config_put_str(cf->cf_listen_addr, sizeof(cf->cf_listen_addr),
+	    "127.0.0.1");
+	cf->cf_listen_port = 8500;
+	cf->cf_http_threads = 2;
+	cf->cf_max_connections = 256;
+	cf->cf_max_connections_per_ip = 64;
+	cf->cf_max_header_bytes = 16 * 1024;
+	cf->cf_max_body_bytes = 32 * 1024 * 1024;
+	cf->cf_connection_timeout = 15;
+	cf->cf_request_timeout = 30;
+	/* cf_model_dir, cf_model_name: "" (zeroed above). */
+	cf->cf_max_batch = 8;
+	cf->cf_max_delay_us = 2000;
+	cf->cf_threads = 2;
+	cf->cf_queue_slots = 64;
+	cf->cf_max_request_batch = 8;
+	cf->cf_image_max_side = 8192;
+	cf->cf_image_max_pixels = 40000000;
+	cf->cf_log_level = LOG_LVL_INFO;
+	cf->cf_access_log = 1;
+	cf->cf_restart_min_ms = 100;
+	cf->cf_restart_max_ms = 5000;
+}
+
+int
+config_set(struct ag_config *cf, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	const struct config_key *ck;
+	const char *dot;
+	char echo[CONFIG_ECHO_MAX + 8];
+
+	if (key == NULL || value == NULL)
+		return ag_errf(err, errlen, AG_ERR_CONFIG, "missing key or "
+		    "value");
+	if ((dot = strchr(key, '.')) == NULL ||
+	    (ck = config_find(key, (size_t)(dot - key), dot + 1)) == NULL)
+		return ag_errf(err, errlen, AG_ERR_CONFIG, "unknown key \"%s\"",
+		    config_echo(key, echo, sizeof(echo)));
+	return config_set_key(cf, ck, value, err, errlen);
+}
+
+int
+config_validate(const struct ag_config *cf, char *err, size_t errlen)
+{
+	const struct config_key *ck;
+	const char *s, *why;
+	long long v;
+	size_t i, size;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		ck = &config_keys[i];
+		switch (ck->ck_type) {
+		case CK_LISTEN:
+			if (strnlen(cf->cf_listen_addr,
+			    sizeof(cf->cf_listen_addr)) ==
+			    sizeof(cf->cf_listen_addr) ||
+			    !config_host_ok(cf->cf_listen_addr))
+				return ag_errf(err, errlen, AG_ERR_CONFIG,
+				    "server.listen: bad address");
+			v = cf->cf_listen_port;
+			break;
+		case CK_DIR:
+		case CK_NAME:
+			s = config_cfield(cf, ck);
+			size = ck->ck_type == CK_DIR ?
+			    sizeof(cf->cf_model_dir) :
+			    sizeof(cf->cf_model_name);
+			if (strnlen(s, size) == size)
+				why = "not NUL-terminated";
+			else if (ck->ck_type == CK_DIR)
+				why = config_dir_why(s, (size_t)ck->ck_hi);
+			else
+				why = config_name_why(s, (size_t)ck->ck_hi);
+			if (why != NULL)
+				return ag_errf(err, errlen, AG_ERR_CONFIG,
+				    "%s.%s: %s", ck->ck_section, ck->ck_name,
+				    why);
+			continue;
+		default:
+			v = config_get_num(cf, ck);
+			break;
+		}
+		if (v < ck->ck_lo || v > ck->ck_hi)
+			return ag_errf(err, errlen, AG_ERR_CONFIG,
+			    "%s.%s: %lld is out of range (%lld..%lld)",
+			    ck->ck_section, ck->ck_name, v, ck->ck_lo,
+			    ck->ck_hi);
+	}
+	if (cf->cf_max_connections_per_ip > cf->cf_max_connections)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "server.max_connections_per_ip (%d) is larger than "
+		    "server.max_connections (%d)",
+		    cf->cf_max_connections_per_ip, cf->cf_max_connections);
+	if (cf->cf_restart_min_ms > cf->cf_restart_max_ms)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "worker.restart_backoff_min_ms (%d) is larger than "
+		    "worker.restart_backoff_max_ms (%d)",
+		    cf->cf_restart_min_ms, cf->cf_restart_max_ms);
+	/* One request's images must fit in the queue at once, or it waits
+	 * forever for slots that cannot free up. */
+	if (cf->cf_max_request_batch > cf->cf_queue_slots)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "model.max_request_batch (%d) is larger than "
+		    "model.queue_slots (%d)",
+		    cf->cf_max_request_batch, cf->cf_queue_slots);
+	return 0;
+}
+
+/* Writes a byte size with the largest suffix that keeps it exact. */
+static void
+config_dump_size(FILE *fp, size_t sz)
+{
+	unsigned long long v = sz;
+
+	if (v != 0 && v % GIB == 0)
+		fprintf(fp, " %llug\n", v / GIB);
+	else if (v != 0 && v % MIB == 0)
+		fprintf(fp, " %llum\n", v / MIB);
+	else if (v != 0 && v % KIB == 0)
+		fprintf(fp, " %lluk\n", v / KIB);
+	else
+		fprintf(fp, " %llu\n", v);
+}
+
+/* Writes " VALUE" (nothing for "") and the line end. */
+static void
+config_dump_str(FILE *fp, const char *s, size_t size)
+{
+	if (s[0] != '\0')
+		fprintf(fp, " %.*s", (int)strnlen(s, size), s);
+	fputc('\n', fp);
+}
+
+void
+config_dump(const struct ag_config *cf, FILE *fp)
+{
+	const struct config_key *ck;
+	const char *section = NULL;
+	long long v;
+	size_t i;
+
+	fprintf(fp, "# aiguardd configuration: every key, effective values\n");
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		ck = &config_keys[i];
+		if (section == NULL || strcmp(section, ck->ck_section) != 0) {
+			section = ck->ck_section;
+			fprintf(fp, "\n[%s]\n", section);
+		}
+		fprintf(fp, "%s =", ck->ck_name);
+		switch (ck->ck_type) {
+		case CK_LISTEN:
+			if (strchr(cf->cf_listen_addr, ':') != NULL)
+				fprintf(fp, " [%.*s]:%d\n",
+				    (int)sizeof(cf->cf_listen_addr),
+				    cf->cf_listen_addr, cf->cf_listen_port);
+			else
+				fprintf(fp, " %.*s:%d\n",
+				    (int)sizeof(cf->cf_listen_addr),
+				    cf->cf_listen_addr, cf->cf_listen_port);
+			break;
+		case CK_DIR:
+			config_dump_str(fp, cf->cf_model_dir,
+			    sizeof(cf->cf_model_dir));
+			break;
+		case CK_NAME:
+			config_dump_str(fp, cf->cf_model_name,
+			    sizeof(cf->cf_model_name));
+			break;
+		case CK_SIZE:
+			config_dump_size(fp, *(const size_t *)
+			    config_cfield(cf, ck));
+			break;
+		case CK_LEVEL:
+			v = config_get_num(cf, ck);
+			if (v >= 0 && v < (long long)
+			    (sizeof(config_level_names) /
+			    sizeof(config_level_names[0])))
+				fprintf(fp, " %s\n", config_level_names[v]);
+			else
+				fprintf(fp, " %lld\n", v);	/* invalid */
+			break;
+		case CK_BOOL:
+			fprintf(fp, " %s\n", config_get_num(cf, ck) ? "yes" :
+			    "no");
+			break;
+		case CK_INT:
+		case CK_LLONG:
+			fprintf(fp, " %lld\n", config_get_num(cf, ck));
+			break;
+		}
+	}
+}
+
+/* ==== The file loader ==== */
+
+struct config_load {
+	struct ag_config	*cl_cf;		/* the copy being filled */
+	const char		*cl_path;
+	const char		*cl_p;		/* next unread byte */
+	size_t			 cl_left;	/* bytes from cl_p on */
+	int			 cl_lineno;	/* of the last line read */
+	int			 cl_errline;	/* first error's line, or 0 */
+	int			 cl_r;		/* that error's code */
+	char			*cl_err;
+	size_t			 cl_errlen;
+	unsigned char		 cl_seen[CONFIG_NKEYS];
+};
+
+/* Records the first error at the current line; err holds the message. */
+static void
+config_load_fail(struct config_load *cl, int r, const char *msg)
+{
+	if (cl->cl_errline != 0)
+		return;
+	cl->cl_errline = cl->cl_lineno;
+	cl->cl_r = r;
+	ag_errf(cl->cl_err, cl->cl_errlen, r, "%s:%d: %s", cl->cl_path,
+	    cl->cl_lineno, msg);
+}
+
+/*
+ * inih's line reader (fgets-shaped): hands out one whole line per call,
+ * without its leading blanks, so the line count stays exact.  Returns NULL
+ * at the end, and after an error, which stops the parse there.
+ */
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct config_load *cl = stream;
+	const char *p = cl->cl_p, *nl;
+	size_t len, linelen, skip = 0;
+
+	if (cl->cl_errline != 0 || cl->cl_left == 0)
+		return NULL;
+	cl->cl_lineno++;
+	nl = memchr(p, '\n', cl->cl_left);
+	linelen = nl != NULL ? (size_t)(nl - p) : cl->cl_left;
+	cl->cl_p += linelen + (nl != NULL);
+	cl->cl_left -= linelen + (nl != NULL);
+
+	if (memchr(p, '\0', linelen) != NULL) {
+		config_load_fail(cl, AG_ERR_CONFIG, "NUL byte in the line");
+		return NULL;
+	}
+	/* inih needs room for the line, "\r\n" and its NUL. */
+	if (linelen > CONFIG_LINE_MAX || linelen + 3 > (size_t)num) {
+		config_load_fail(cl, AG_ERR_CONFIG, "line too long");
+		return NULL;
+	}
+	if (cl->cl_lineno == 1 && linelen >= 3 &&
+	    memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		skip = 3;
+	while (skip < linelen && (p[skip] == ' ' || p[skip] == '\t'))
+		skip++;
+	len = linelen - skip;
+	memcpy(str, p + skip, len);
+	if (nl != NULL)
+		str[len++] = '\n';
+	str[len] = '\0';
+	return str;
+}
+
+/* inih's handler: returns 1 to go on, 0 on an error (recorded in cl). */
+static int
+config_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct config_load *cl = user;
+	const struct config_key *ck;
+	char msg[512], echo[CONFIG_ECHO_MAX + 8], echo2[CONFIG_ECHO_MAX + 8];
+	size_t idx;
+	int r;
+
+	if (cl->cl_errline != 0)
+		return 0;
+	if (section == NULL || name == NULL || value == NULL) {
+		config_load_fail(cl, AG_ERR_CONFIG, "key without a value");
+		return 0;
+	}
+	if (*section == '\0') {
+		snprintf(msg, sizeof(msg), "key \"%s\" outside any [section]",
+		    config_echo(name, echo, sizeof(echo)));
+		config_load_fail(cl, AG_ERR_CONFIG, msg);
+		return 0;
+	}
+	if (!config_section_known(section)) {
+		snprintf(msg, sizeof(msg), "unknown section [%s]",
+		    config_echo(section, echo, sizeof(echo)));
+		config_load_fail(cl, AG_ERR_CONFIG, msg);
+		return 0;
+	}
+	if ((ck = config_find(section, strlen(section), name)) == NULL) {
+		snprintf(msg, sizeof(msg), "unknown key \"%s\" in [%s]",
+		    config_echo(name, echo, sizeof(echo)),
+		    config_echo(section, echo2, sizeof(echo2)));
+		config_load_fail(cl, AG_ERR_CONFIG, msg);
+		return 0;
+	}
+	idx = (size_t)(ck - config_keys);
+	if (cl->cl_seen[idx]) {
+		snprintf(msg, sizeof(msg), "duplicate key %s.%s",
+		    ck->ck_section, ck->ck_name);
+		config_load_fail(cl, AG_ERR_CONFIG, msg);
+		return 0;
+	}
+	cl->cl_seen[idx] = 1;
+	if ((r = config_set_key(cl->cl_cf, ck, value, msg,
+	    sizeof(msg))) != 0) {
+		config_load_fail(cl, r, msg);
+		return 0;
+	}
+	return 1;
+}
+
+int
+config_load_file(struct ag_config *cf, const char *path, char *err,
+    size_t errlen)
+{
+	struct ag_config copy = *cf;
+	struct config_load cl;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r, line;
+
+	if ((r = ag_read_file(path, CONFIG_FILE_MAX, &buf, &len, err,
+	    errlen)) != 0)
+		return r;
+	memset(&cl, 0, sizeof(cl));
+	cl.cl_cf = &copy;
+	cl.cl_path = path;
+	cl.cl_p = (const char *)buf;
+	cl.cl_left = len;
+	cl.cl_err = err;
+	cl.cl_errlen = errlen;
+
+	line = ini_parse_stream(config_reader, &cl, config_handler, &cl);
+	if (line == -2) {
+		r = ag_errf(err, errlen, AG_ERR_ALLOC, "%s: out of memory",
+		    path);
+		goto out;
+	}
+	if (line < 0) {
+		r = ag_errf(err, errlen, AG_ERR_INTERNAL, "%s: inih returned "
+		    "%d", path, line);
+		goto out;
+	}
+	/*
+	 * inih returns the first line it found in error, ours (handler,
+	 * reader) or its own (no '=' or ':', no ']').  An earlier one of its
+	 * own wins over ours.
+	 */
+	if (line > 0 && (cl.cl_errline == 0 || line < cl.cl_errline)) {
+		r = ag_errf(err, errlen, AG_ERR_CONFIG, "%s:%d: syntax error: "
+		    "expected [section], key = value or a comment", path, line);
+		goto out;
+	}
+	if (cl.cl_errline != 0) {
+		r = cl.cl_r;	/* message already in err */
+		goto out;
+	}
+	*cf = copy;
+	r = 0;
+ out:
+	free(buf);
+	return r;
+}

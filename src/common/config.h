@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * config.h: the configuration of aiguardd.
+ *
+ * The configuration starts from config_defaults(), then an INI file
+ * (config_load_file(), parsed by inih), then command-line overrides
+ * (config_set(), e.g. `--set server.listen=127.0.0.1:0`), and is checked
+ * as a whole by config_validate() once all of them are applied.
+ * `aiguardd --check-config` prints config_dump(), which is itself a valid
+ * file that loads back to the same configuration.  etc/aiguardd.conf is
+ * the annotated example, every key at its default.
+ *
+ * File syntax (what inih reads, with our stricter rules on top):
+ *
+ *	# a comment; so is a line starting with ';'
+ *	[server]
+ *	listen = 127.0.0.1:8500		; an inline comment needs a blank
+ *					; before the ';'
+ *	max_body_bytes = 32m
+ *
+ *  - Every key belongs to a section: [server], [model], [image], [log] or
+ *    [worker].  An unknown section or key, a key outside any section, or
+ *    a key given twice in one file is an error.  A section may be opened
+ *    more than once.  Names are case-sensitive.
+ *  - "key = value" or "key: value".  Blanks around the key and the value
+ *    are stripped; nothing else is: quotes are part of the value.
+ *  - Leading blanks on a line are ignored, so there are no continuation
+ *    lines (inih's multi-line values are off).
+ *  - A line is at most CONFIG_LINE_MAX bytes (inih's fixed line buffer);
+ *    a longer one is an error, never silently split.  NUL bytes are errors.
+ *    A UTF-8 byte order mark at the start is skipped.
+ *  - The file is at most CONFIG_FILE_MAX bytes and must be a regular file
+ *    (a FIFO or a device is refused without blocking on it).
+ *
+ * Values:
+ *  - Integers are plain decimal digits: no sign, no "0x", no blanks.
+ *  - Byte sizes (max_header_bytes, max_body_bytes) take an optional
+ *    suffix k, m or g (KiB, MiB, GiB; either case).  Counts such as
+ *    image.max_pixels take no suffix: "40m" pixels would be ambiguous
+ *    between 40000000 and 40 * 2^20.
+ *  - Booleans: yes/no, true/false, on/off, 1/0 (any case).
+ *  - server.listen: ADDR:PORT, ADDR one of an IPv4 dotted quad, [IPv6]
+ *    (brackets required), "localhost" or "*" (every address); PORT
+ *    0..65535, 0 meaning any free port.
+ *  - log.level: fatal, warn, info or debug.
+ *
+ * Errors are returned as AG_ERR_CONFIG (a bad value, key or syntax) or the
+ * file's open/read error, with one line in err naming the key and the
+ * value, prefixed with "FILE:LINE: " for a file.
+ */
+#ifndef AG_CONFIG_H
+#define AG_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Largest configuration file read, in bytes. */
+#define CONFIG_FILE_MAX		(64 * 1024)
+/*
+ * Longest line of a configuration file, without its line end: inih's
+ * line buffer is 200 bytes, which must hold the line, "\r\n" and a NUL.
+ */
+#define CONFIG_LINE_MAX		197
+/*
+ * Longest model.dir, so that config_dump()'s "dir = ..." line fits in
+ * CONFIG_LINE_MAX and every valid configuration can be written and read
+ * back.
+ */
+#define CONFIG_MODEL_DIR_MAX	(CONFIG_LINE_MAX - 6)
+
+struct ag_config {
+	/* [server] */
+	char	 cf_listen_addr[64];	/* listen: address text, no brackets */
+	int	 cf_listen_port;	/* listen: port, 0..65535 */
+	int	 cf_http_threads;	/* 1..64 */
+	int	 cf_max_connections;	/* 1..65536 */
+	int	 cf_max_connections_per_ip; /* 1..cf_max_connections */
+	size_t	 cf_max_header_bytes;	/* 1k..1m */
+	size_t	 cf_max_body_bytes;	/* 1k..1g */
+	int	 cf_connection_timeout;	/* seconds idle, 1..3600 */
+	int	 cf_request_timeout;	/* seconds per whole request, 1..3600 */
+	/* [model] */
+	char	 cf_model_dir[4096];	/* "" means model_default_dir() */
+	char	 cf_model_name[64];	/* "" means the model's own name */
+	int	 cf_max_batch;		/* images per engine call, 1..256 */
+	int	 cf_max_delay_us;	/* batching delay, 0..1000000 */
+	int	 cf_threads;		/* engine threads, 1..256 */
+	int	 cf_queue_slots;	/* images front->worker, 1..4096 */
+	int	 cf_max_request_batch;	/* images per infer request, 1..256 */
+	/* [image] */
+	int	 cf_image_max_side;	/* pixels per side, 1..65535 */
+	long long cf_image_max_pixels;	/* w * h, 1..1000000000 */
+	/* [log] */
+	int	 cf_log_level;		/* LOG_LVL_* (common/log.h) */
+	int	 cf_access_log;		/* 0 or 1 */
+	/* [worker] */
+	int	 cf_restart_min_ms;	/* restart backoff, 1..3600000 */
+	int	 cf_restart_max_ms;	/* 1..3600000, >= cf_restart_min_ms */
+};
+
+/*
+ * Fills cf with the defaults (the values in etc/aiguardd.conf).  Unused
+ * bytes, string tails included, are zero, so two configurations built the
+ * same way compare equal with memcmp().
+ */
+void	config_defaults(struct ag_config *cf);
+
+/*
+ * Sets one key, named "section.key" (e.g. "server.listen"), from its text
+ * value.  Used by the file loader and by command-line flags.  Checks the
+ * value alone (syntax and range); cross-field rules are config_validate()'s.
+ * Returns 0, or AG_ERR_CONFIG with err naming the key and the value (the
+ * value sanitised and capped); cf is unchanged on failure.
+ */
+int	config_set(struct ag_config *cf, const char *key, const char *value,
+	    char *err, size_t errlen);
+
+/*
+ * Loads the INI file at path over the current values of cf: keys it does
+ * not name keep their values.  All or nothing: on failure cf is unchanged.
+ * The file is opened by ag_open_regular() (common/util.h) and refused past
+ * CONFIG_FILE_MAX bytes.  Returns 0, AG_ERR_CONFIG with "PATH:LINE: ..." in
+ * err for an unknown section or key, a duplicate key, a bad value or a line
+ * inih cannot parse, or the error of opening or reading the file
+ * (AG_ERR_NOT_FOUND, AG_ERR_FORMAT for not a regular file,
+ * AG_ERR_TOO_LARGE, AG_ERR_SYSTEM, AG_ERR_ALLOC).  Does not run
+ * config_validate(): call it after the command-line overrides.
+ */
+int	config_load_file(struct ag_config *cf, const char *path, char *err,
+	    size_t errlen);
+
+/*
+ * Checks every field's range and the rules between fields
+ * (max_connections_per_ip <= max_connections, restart min <= max,
+ * max_request_batch <= queue_slots).  Returns 0 or AG_ERR_CONFIG with err
+ * naming the keys.
+ */
+int	config_validate(const struct ag_config *cf, char *err, size_t errlen);
+
+/*
+ * Writes cf to fp as an INI file with every key and its value, in the
+ * order of etc/aiguardd.conf.  For a configuration that passes
+ * config_validate(), config_load_file() of the output over any starting
+ * values gives back cf.  Does not check fp for write errors (the caller
+ * does, with ferror()/fclose()).
+ */
+void	config_dump(const struct ag_config *cf, FILE *fp);
+
+#endif /* AG_CONFIG_H */
