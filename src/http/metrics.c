@@ -1,0 +1,785 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * metrics.c: counters, gauges and histograms of the front process, and their
+ * rendering in the Prometheus text exposition format 0.0.4.
+ *
+ * The state is one plain struct with fixed-size tables, guarded by one
+ * mutex.  Recording takes the mutex for a handful of stores.  Rendering
+ * copies the whole struct under the mutex (a few kilobytes) and formats the
+ * copy without holding it, so a slow scrape never stalls a request thread.
+ *
+ * Numbers: counters are printed as integers; durations are stored as
+ * integer nanoseconds and printed as seconds with up to nine decimals by
+ * our own code, so neither LC_NUMERIC nor printf's float rounding can
+ * change the text.  Bucket bounds are constant strings.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/ag_err.h"
+#include "common/util.h"
+#include "http/metrics.h"
+
+#define MT_NS_PER_S		1000000000ULL
+/* Longest duration we record: keeps the double-to-integer cast defined. */
+#define MT_DUR_CAP_S		1000000ULL
+#define MT_BUCKETS_MAX		14	/* bounds + the +Inf bucket */
+#define MT_RENDER_INITIAL	8192
+
+/* ==== Tables ==== */
+
+struct mt_bound {
+	uint64_t	 b_le;		/* inclusive upper bound, in units */
+	const char	*b_text;	/* the le="..." label value */
+};
+
+/* 1 ms .. 10 s, in nanoseconds. */
+static const struct mt_bound dur_bounds[] = {
+	{ 1000000ULL, "0.001" },
+	{ 2500000ULL, "0.0025" },
+	{ 5000000ULL, "0.005" },
+	{ 10000000ULL, "0.01" },
+	{ 25000000ULL, "0.025" },
+	{ 50000000ULL, "0.05" },
+	{ 100000000ULL, "0.1" },
+	{ 250000000ULL, "0.25" },
+	{ 500000000ULL, "0.5" },
+	{ 1000000000ULL, "1" },
+	{ 2500000000ULL, "2.5" },
+	{ 5000000000ULL, "5" },
+	{ 10000000000ULL, "10" },
+};
+#define MT_NDUR	(sizeof(dur_bounds) / sizeof(dur_bounds[0]))
+
+/* Images per batch. */
+static const struct mt_bound batch_bounds[] = {
+	{ 1, "1" }, { 2, "2" }, { 4, "4" }, { 8, "8" },
+	{ 16, "16" }, { 32, "32" }, { 64, "64" },
+};
+#define MT_NBATCH	(sizeof(batch_bounds) / sizeof(batch_bounds[0]))
+
+_Static_assert(MT_NDUR + 1 <= MT_BUCKETS_MAX, "duration buckets");
+_Static_assert(MT_NBATCH + 1 <= MT_BUCKETS_MAX, "batch buckets");
+
+static const char *const ep_names[METRICS_EP__COUNT] = {
+	[METRICS_EP_LIVE] = "health_live",
+	[METRICS_EP_READY] = "health_ready",
+	[METRICS_EP_SERVER] = "server_metadata",
+	[METRICS_EP_MODEL] = "model_metadata",
+	[METRICS_EP_MODEL_READY] = "model_ready",
+	[METRICS_EP_INFER] = "infer",
+	[METRICS_EP_CLASSIFY] = "classify",
+	[METRICS_EP_METRICS] = "metrics",
+	[METRICS_EP_OTHER] = "other",
+};
+
+/* ==== State ==== */
+
+struct mt_hist {
+	uint64_t	h_n[MT_BUCKETS_MAX];	/* per bucket, not cumulative */
+	uint64_t	h_sum;			/* ns, or images for batches */
+};
+
+struct mt_code {
+	int		c_code;			/* 100..599 */
+	uint64_t	c_n;
+};
+
+struct mt_endpoint {
+	struct mt_code	e_codes[METRICS_CODES_MAX];	/* sorted by code */
+	int		e_ncodes;
+	uint64_t	e_other;		/* code="other" */
+	uint64_t	e_total;		/* all requests seen */
+	struct mt_hist	e_dur;
+};
+
+struct mt_layer {
+	char		l_role[METRICS_LAYER_NAME_MAX];
+	char		l_layer[METRICS_LAYER_NAME_MAX];
+	int		l_active;
+};
+
+/* Everything rendered: plain data, copied whole by metrics_render(). */
+struct mt_state {
+	char		st_version[METRICS_LABEL_MAX];
+	uint64_t	st_start_ns;		/* Unix time, ns */
+	struct mt_endpoint st_ep[METRICS_EP__COUNT];
+	struct mt_hist	st_queue, st_infer, st_batch;
+	long long	st_inflight;
+	int		st_model_known;
+	char		st_model_name[METRICS_LABEL_MAX];
+	char		st_model_version[METRICS_LABEL_MAX];
+	char		st_model_digest[METRICS_LABEL_MAX];
+	int		st_model_loaded, st_model_verified;
+	uint64_t	st_reload_ok, st_reload_failed;
+	uint64_t	st_load_failures;
+	int		st_worker_up;
+	uint64_t	st_worker_restarts;
+	struct mt_layer	st_layers[METRICS_LAYERS_MAX];
+	int		st_nlayers;
+};
+
+struct metrics {
+	pthread_mutex_t	m_mtx;
+	struct mt_state	m_st;
+};
+
+static void
+mt_lock(struct metrics *m)
+{
+	/* Fails only on a broken mutex: an invariant, not an input. */
+	AG_ASSERT(pthread_mutex_lock(&m->m_mtx) == 0);
+}
+
+static void
+mt_unlock(struct metrics *m)
+{
+	AG_ASSERT(pthread_mutex_unlock(&m->m_mtx) == 0);
+}
+
+/* ==== Label values ==== */
+
+/*
+ * Length of the valid UTF-8 sequence at s, or 0 if it is not one (overlong
+ * forms, surrogates and code points past U+10FFFF are invalid).  s is
+ * NUL-terminated and a NUL is never a continuation byte, so the checks
+ * below stop at the terminator and never read past it.
+ */
+static size_t
+mt_utf8_len(const unsigned char *s)
+{
+#define CONT(c)	((c) >= 0x80 && (c) <= 0xbf)
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return CONT(s[1]) ? 2 : 0;
+	if (c == 0xe0)
+		return s[1] >= 0xa0 && s[1] <= 0xbf && CONT(s[2]) ? 3 : 0;
+	if (c == 0xed)	/* U+D800..DFFF are surrogates */
+		return s[1] >= 0x80 && s[1] <= 0x9f && CONT(s[2]) ? 3 : 0;
+	if (c >= 0xe1 && c <= 0xef)
+		return CONT(s[1]) && CONT(s[2]) ? 3 : 0;
+	if (c == 0xf0)
+		return s[1] >= 0x90 && s[1] <= 0xbf && CONT(s[2]) &&
+		    CONT(s[3]) ? 4 : 0;
+	if (c >= 0xf1 && c <= 0xf3)
+		return CONT(s[1]) && CONT(s[2]) && CONT(s[3]) ? 4 : 0;
+	if (c == 0xf4)
+		return s[1] >= 0x80 && s[1] <= 0x8f && CONT(s[2]) &&
+		    CONT(s[3]) ? 4 : 0;
+	return 0;
+#undef CONT
+}
+
+/*
+ * Copies src (NULL reads as "") into dst[dstsz] as valid UTF-8: each byte
+ * that does not start a valid sequence becomes U+FFFD, because Prometheus
+ * rejects a scrape whose label values are not UTF-8.  Stops before a
+ * character that would not fit, so the cut never splits one.
+ */
+static void
+mt_copy_label(char *dst, size_t dstsz, const char *src)
+{
+	static const char repl[] = "\xef\xbf\xbd";
+	const unsigned char *s = (const unsigned char *)(src ? src : "");
+	const void *put;
+	size_t o = 0, n, putlen;
+
+	AG_ASSERT(dstsz > 0);
+	while (*s != '\0') {
+		if ((n = mt_utf8_len(s)) == 0) {
+			put = repl;
+			putlen = sizeof(repl) - 1;
+			n = 1;
+		} else {
+			put = s;
+			putlen = n;
+		}
+		if (putlen >= dstsz - o)
+			break;
+		memcpy(dst + o, put, putlen);
+		o += putlen;
+		s += n;
+	}
+	dst[o] = '\0';
+}
+
+/* ==== Recording ==== */
+
+/* Seconds to nanoseconds: NaN and negatives read as 0, capped above. */
+static uint64_t
+mt_ns(double s)
+{
+	if (!(s > 0.0))
+		return 0;
+	if (s >= (double)MT_DUR_CAP_S)
+		return MT_DUR_CAP_S * MT_NS_PER_S;
+	return (uint64_t)(s * 1e9 + 0.5);
+}
+
+static void
+mt_observe(struct mt_hist *h, const struct mt_bound *b, size_t nb,
+    uint64_t v)
+{
+	size_t i;
+
+	for (i = 0; i < nb && v > b[i].b_le; i++)
+		;
+	h->h_n[i]++;
+	h->h_sum += v;
+}
+
+static void
+mt_count_code(struct mt_endpoint *e, int status)
+{
+	int i;
+
+	e->e_total++;
+	if (status < 100 || status > 599) {
+		e->e_other++;
+		return;
+	}
+	for (i = 0; i < e->e_ncodes && e->e_codes[i].c_code < status; i++)
+		;
+	if (i < e->e_ncodes && e->e_codes[i].c_code == status) {
+		e->e_codes[i].c_n++;
+		return;
+	}
+	/* A full table: the label set stays bounded whatever is sent. */
+	if (e->e_ncodes == METRICS_CODES_MAX) {
+		e->e_other++;
+		return;
+	}
+	memmove(&e->e_codes[i + 1], &e->e_codes[i],
+	    (size_t)(e->e_ncodes - i) * sizeof(e->e_codes[0]));
+	e->e_codes[i].c_code = status;
+	e->e_codes[i].c_n = 1;
+	e->e_ncodes++;
+}
+
+struct metrics *
+metrics_new(const char *version)
+{
+	struct metrics *m;
+	struct timespec ts;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	if (pthread_mutex_init(&m->m_mtx, NULL) != 0) {
+		free(m);
+		return NULL;
+	}
+	mt_copy_label(m->m_st.st_version, sizeof(m->m_st.st_version),
+	    version);
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec >= 0)
+		m->m_st.st_start_ns = (uint64_t)ts.tv_sec * MT_NS_PER_S +
+		    (uint64_t)ts.tv_nsec;
+	return m;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_destroy(&m->m_mtx);
+	free(m);
+}
+
+void
+metrics_request(struct metrics *m, enum metrics_endpoint ep, int status,
+    double total_s)
+{
+	struct mt_endpoint *e;
+	uint64_t ns = mt_ns(total_s);
+
+	if (m == NULL)
+		return;
+	/* The enum's range is not enforced by C: check it. */
+	if ((int)ep < 0 || (int)ep >= METRICS_EP__COUNT)
+		ep = METRICS_EP_OTHER;
+	mt_lock(m);
+	e = &m->m_st.st_ep[ep];
+	mt_count_code(e, status);
+	mt_observe(&e->e_dur, dur_bounds, MT_NDUR, ns);
+	mt_unlock(m);
+}
+
+void
+metrics_request_worker(struct metrics *m, double queue_s, double infer_s)
+{
+	uint64_t q = mt_ns(queue_s), i = mt_ns(infer_s);
+
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	mt_observe(&m->m_st.st_queue, dur_bounds, MT_NDUR, q);
+	mt_observe(&m->m_st.st_infer, dur_bounds, MT_NDUR, i);
+	mt_unlock(m);
+}
+
+void
+metrics_batch(struct metrics *m, int n)
+{
+	if (m == NULL || n < 1)
+		return;
+	mt_lock(m);
+	mt_observe(&m->m_st.st_batch, batch_bounds, MT_NBATCH, (uint64_t)n);
+	mt_unlock(m);
+}
+
+void
+metrics_inflight(struct metrics *m, int delta)
+{
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	m->m_st.st_inflight += delta;
+	mt_unlock(m);
+}
+
+void
+metrics_model(struct metrics *m, const char *name, const char *version,
+    int loaded, int verified, const char *digest)
+{
+	struct mt_state *st;
+
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	st = &m->m_st;
+	st->st_model_known = 1;
+	mt_copy_label(st->st_model_name, sizeof(st->st_model_name), name);
+	mt_copy_label(st->st_model_version, sizeof(st->st_model_version),
+	    version);
+	mt_copy_label(st->st_model_digest, sizeof(st->st_model_digest),
+	    digest);
+	st->st_model_loaded = loaded != 0;
+	st->st_model_verified = verified != 0;
+	mt_unlock(m);
+}
+
+void
+metrics_reload(struct metrics *m, int ok)
+{
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	if (ok)
+		m->m_st.st_reload_ok++;
+	else
+		m->m_st.st_reload_failed++;
+	mt_unlock(m);
+}
+
+void
+metrics_model_load_failure(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	m->m_st.st_load_failures++;
+	mt_unlock(m);
+}
+
+void
+metrics_worker_restart(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	m->m_st.st_worker_restarts++;
+	mt_unlock(m);
+}
+
+void
+metrics_worker_up(struct metrics *m, int up)
+{
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	m->m_st.st_worker_up = up != 0;
+	mt_unlock(m);
+}
+
+void
+metrics_layer(struct metrics *m, const char *role, const char *layer,
+    int active)
+{
+	char r[METRICS_LAYER_NAME_MAX], l[METRICS_LAYER_NAME_MAX];
+	struct mt_layer *ly;
+	struct mt_state *st;
+	int i;
+
+	if (m == NULL)
+		return;
+	/* Compare in the stored (cleaned, cut) form so updates match. */
+	mt_copy_label(r, sizeof(r), role);
+	mt_copy_label(l, sizeof(l), layer);
+	mt_lock(m);
+	st = &m->m_st;
+	for (i = 0; i < st->st_nlayers; i++) {
+		ly = &st->st_layers[i];
+		if (strcmp(ly->l_role, r) == 0 && strcmp(ly->l_layer, l) == 0)
+			break;
+	}
+	if (i == st->st_nlayers) {
+		if (st->st_nlayers == METRICS_LAYERS_MAX)
+			goto out;
+		ly = &st->st_layers[st->st_nlayers++];
+		memcpy(ly->l_role, r, sizeof(r));
+		memcpy(ly->l_layer, l, sizeof(l));
+	}
+	st->st_layers[i].l_active = active != 0;
+ out:
+	mt_unlock(m);
+}
+
+/* ==== Rendering ==== */
+
+struct mt_buf {
+	char	*b_data;
+	size_t	 b_len, b_cap;
+	int	 b_err;			/* sticky AG_ERR_* */
+};
+
+static void
+mb_reserve(struct mt_buf *b, size_t n)
+{
+	size_t need, cap;
+	char *p;
+
+	if (b->b_err != 0)
+		return;
+	if (ag_add_size(b->b_len, n + 1, &need) != 0) {
+		b->b_err = AG_ERR_TOO_LARGE;
+		return;
+	}
+	if (need <= b->b_cap)
+		return;
+	for (cap = b->b_cap ? b->b_cap : MT_RENDER_INITIAL; cap < need;) {
+		if (ag_mul_size(cap, 2, &cap) != 0) {
+			b->b_err = AG_ERR_TOO_LARGE;
+			return;
+		}
+	}
+	if ((p = realloc(b->b_data, cap)) == NULL) {
+		b->b_err = AG_ERR_ALLOC;
+		return;
+	}
+	b->b_data = p;
+	b->b_cap = cap;
+}
+
+static void
+mb_putn(struct mt_buf *b, const char *s, size_t n)
+{
+	mb_reserve(b, n);
+	if (b->b_err != 0)
+		return;
+	memcpy(b->b_data + b->b_len, s, n);
+	b->b_len += n;
+	b->b_data[b->b_len] = '\0';
+}
+
+static void
+mb_puts(struct mt_buf *b, const char *s)
+{
+	mb_putn(b, s, strlen(s));
+}
+
+/* Only integer and string conversions are used: none is locale-bound. */
+static void __attribute__((format(printf, 2, 3)))
+mb_printf(struct mt_buf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	/* Every caller formats a short line; a longer one is a bug. */
+	AG_ASSERT(n >= 0 && (size_t)n < sizeof(tmp));
+	mb_putn(b, tmp, (size_t)n);
+}
+
+/* A label value, escaped as the exposition format asks: \\ \" \n. */
+static void
+mb_escape(struct mt_buf *b, const char *s)
+{
+	const char *run = s;
+
+	for (; *s != '\0'; s++) {
+		const char *esc;
+
+		switch (*s) {
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		default:
+			continue;
+		}
+		mb_putn(b, run, (size_t)(s - run));
+		mb_puts(b, esc);
+		run = s + 1;
+	}
+	mb_putn(b, run, (size_t)(s - run));
+}
+
+/* name="value" with the value escaped; sep is "" or ",". */
+static void
+mb_label(struct mt_buf *b, const char *sep, const char *name,
+    const char *value)
+{
+	mb_printf(b, "%s%s=\"", sep, name);
+	mb_escape(b, value);
+	mb_puts(b, "\"");
+}
+
+/* v nanoseconds as decimal seconds: "0", "1.5", "0.000000001". */
+static void
+mb_seconds(struct mt_buf *b, uint64_t ns)
+{
+	char frac[16];
+	size_t n;
+
+	mb_printf(b, "%llu", (unsigned long long)(ns / MT_NS_PER_S));
+	if (ns % MT_NS_PER_S == 0)
+		return;
+	snprintf(frac, sizeof(frac), "%09llu",
+	    (unsigned long long)(ns % MT_NS_PER_S));
+	for (n = strlen(frac); n > 0 && frac[n - 1] == '0'; n--)
+		;
+	mb_puts(b, ".");
+	mb_putn(b, frac, n);
+}
+
+static void
+mb_family(struct mt_buf *b, const char *name, const char *type,
+    const char *help)
+{
+	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+mb_u64(struct mt_buf *b, const char *name, uint64_t v)
+{
+	mb_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/*
+ * One histogram's samples (the family lines are the caller's): cumulative
+ * _bucket lines, _sum and _count, with an optional extra label lname=lval.
+ * ns says whether the values are nanoseconds (printed as seconds).
+ */
+static void
+mb_hist(struct mt_buf *b, const char *name, const char *lname,
+    const char *lval, const struct mt_hist *h, const struct mt_bound *bd,
+    size_t nb, int ns)
+{
+	uint64_t cum = 0;
+	size_t i;
+
+	for (i = 0; i <= nb; i++) {
+		cum += h->h_n[i];
+		mb_printf(b, "%s_bucket{", name);
+		if (lname != NULL)
+			mb_label(b, "", lname, lval);
+		mb_label(b, lname != NULL ? "," : "", "le",
+		    i < nb ? bd[i].b_text : "+Inf");
+		mb_printf(b, "} %llu\n", (unsigned long long)cum);
+	}
+	mb_printf(b, "%s_sum", name);
+	if (lname != NULL) {
+		mb_label(b, "{", lname, lval);
+		mb_puts(b, "}");
+	}
+	mb_puts(b, " ");
+	if (ns)
+		mb_seconds(b, h->h_sum);
+	else
+		mb_printf(b, "%llu", (unsigned long long)h->h_sum);
+	mb_printf(b, "\n%s_count", name);
+	if (lname != NULL) {
+		mb_label(b, "{", lname, lval);
+		mb_puts(b, "}");
+	}
+	mb_printf(b, " %llu\n", (unsigned long long)cum);
+}
+
+/* The {model,version} labels of the model gauges. */
+static void
+mb_model_labels(struct mt_buf *b, const struct mt_state *st)
+{
+	mb_label(b, "{", "model", st->st_model_name);
+	mb_label(b, ",", "version", st->st_model_version);
+}
+
+static void
+mt_render_state(struct mt_buf *b, const struct mt_state *st)
+{
+	const struct mt_endpoint *e;
+	const struct mt_layer *ly;
+	char code[8];
+	int i, j;
+
+	mb_family(b, "aiguard_build_info", "gauge",
+	    "Build information; the value is always 1.");
+	mb_label(b, "aiguard_build_info{", "version", st->st_version);
+	mb_puts(b, "} 1\n");
+
+	mb_family(b, "aiguard_start_time_seconds", "gauge",
+	    "Start time of the front process since the Unix epoch "
+	    "in seconds.");
+	mb_puts(b, "aiguard_start_time_seconds ");
+	mb_seconds(b, st->st_start_ns);
+	mb_puts(b, "\n");
+
+	mb_family(b, "aiguard_http_requests_total", "counter",
+	    "HTTP requests answered, by endpoint and status code.");
+	for (i = 0; i < METRICS_EP__COUNT; i++) {
+		e = &st->st_ep[i];
+		for (j = 0; j <= e->e_ncodes; j++) {
+			uint64_t n;
+
+			if (j < e->e_ncodes) {
+				snprintf(code, sizeof(code), "%d",
+				    e->e_codes[j].c_code);
+				n = e->e_codes[j].c_n;
+			} else {
+				if (e->e_other == 0)
+					continue;
+				snprintf(code, sizeof(code), "other");
+				n = e->e_other;
+			}
+			mb_label(b, "aiguard_http_requests_total{",
+			    "endpoint", ep_names[i]);
+			mb_label(b, ",", "code", code);
+			mb_printf(b, "} %llu\n", (unsigned long long)n);
+		}
+	}
+
+	mb_family(b, "aiguard_request_duration_seconds", "histogram",
+	    "Time spent on a request from arrival to response, by endpoint.");
+	for (i = 0; i < METRICS_EP__COUNT; i++) {
+		e = &st->st_ep[i];
+		if (e->e_total == 0)
+			continue;
+		mb_hist(b, "aiguard_request_duration_seconds", "endpoint",
+		    ep_names[i], &e->e_dur, dur_bounds, MT_NDUR, 1);
+	}
+
+	mb_family(b, "aiguard_queue_duration_seconds", "histogram",
+	    "Time a request waited in the worker's queue.");
+	mb_hist(b, "aiguard_queue_duration_seconds", NULL, NULL,
+	    &st->st_queue, dur_bounds, MT_NDUR, 1);
+
+	mb_family(b, "aiguard_inference_duration_seconds", "histogram",
+	    "Time a request spent in the inference engine.");
+	mb_hist(b, "aiguard_inference_duration_seconds", NULL, NULL,
+	    &st->st_infer, dur_bounds, MT_NDUR, 1);
+
+	mb_family(b, "aiguard_batch_size", "histogram",
+	    "Images per engine batch.");
+	mb_hist(b, "aiguard_batch_size", NULL, NULL, &st->st_batch,
+	    batch_bounds, MT_NBATCH, 0);
+
+	mb_family(b, "aiguard_inflight_requests", "gauge",
+	    "Requests being served now.");
+	mb_printf(b, "aiguard_inflight_requests %lld\n", st->st_inflight);
+
+	mb_family(b, "aiguard_model_loaded", "gauge",
+	    "Whether the model is loaded (1) or not (0).");
+	if (st->st_model_known) {
+		mb_puts(b, "aiguard_model_loaded");
+		mb_model_labels(b, st);
+		mb_printf(b, "} %d\n", st->st_model_loaded);
+	}
+	mb_family(b, "aiguard_model_verified", "gauge",
+	    "Whether the model's digests were verified (1) or not (0).");
+	if (st->st_model_known) {
+		mb_puts(b, "aiguard_model_verified");
+		mb_model_labels(b, st);
+		mb_printf(b, "} %d\n", st->st_model_verified);
+	}
+	mb_family(b, "aiguard_model_info", "gauge",
+	    "Model identity; the value is always 1.");
+	if (st->st_model_known) {
+		mb_puts(b, "aiguard_model_info");
+		mb_model_labels(b, st);
+		mb_label(b, ",", "digest", st->st_model_digest);
+		mb_puts(b, "} 1\n");
+	}
+
+	mb_family(b, "aiguard_model_reloads_total", "counter",
+	    "Model reloads on SIGHUP, by result.");
+	mb_u64(b, "aiguard_model_reloads_total{result=\"ok\"}",
+	    st->st_reload_ok);
+	mb_u64(b, "aiguard_model_reloads_total{result=\"failed\"}",
+	    st->st_reload_failed);
+	mb_family(b, "aiguard_model_load_failures_total", "counter",
+	    "Model loads that failed.");
+	mb_u64(b, "aiguard_model_load_failures_total", st->st_load_failures);
+
+	mb_family(b, "aiguard_worker_up", "gauge",
+	    "Whether the worker process is up (1) or not (0).");
+	mb_printf(b, "aiguard_worker_up %d\n", st->st_worker_up);
+	mb_family(b, "aiguard_worker_restarts_total", "counter",
+	    "Worker process restarts.");
+	mb_u64(b, "aiguard_worker_restarts_total", st->st_worker_restarts);
+
+	mb_family(b, "aiguard_sandbox_layer_active", "gauge",
+	    "Whether a confinement layer is active (1) or not (0), "
+	    "by process role and layer.");
+	for (i = 0; i < st->st_nlayers; i++) {
+		ly = &st->st_layers[i];
+		mb_label(b, "aiguard_sandbox_layer_active{", "role",
+		    ly->l_role);
+		mb_label(b, ",", "layer", ly->l_layer);
+		mb_printf(b, "} %d\n", ly->l_active);
+	}
+}
+
+int
+metrics_render(struct metrics *m, char **out, size_t *len)
+{
+	struct mt_buf b = { NULL, 0, 0, 0 };
+	struct mt_state *snap;
+
+	if (out != NULL)
+		*out = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (m == NULL || out == NULL || len == NULL)
+		return AG_ERR_INVALID_ARG;
+	if ((snap = malloc(sizeof(*snap))) == NULL)
+		return AG_ERR_ALLOC;
+	mt_lock(m);
+	memcpy(snap, &m->m_st, sizeof(*snap));
+	mt_unlock(m);
+
+	mb_reserve(&b, 0);
+	mt_render_state(&b, snap);
+	free(snap);
+	if (b.b_err != 0) {
+		free(b.b_data);
+		return b.b_err;
+	}
+	*out = b.b_data;
+	*len = b.b_len;
+	return 0;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * metrics.h: the front process's counters, gauges and histograms, rendered
+ * in the Prometheus text exposition format 0.0.4 for GET /metrics.
+ *
+ * One struct metrics is shared by every HTTP thread: each call takes the
+ * object's mutex for a few stores, and metrics_render() copies the state
+ * under the mutex and formats the copy without it.  All storage is fixed
+ * at metrics_new(); recording never allocates and never fails.  Label
+ * values that come from outside the code (model name, version, digest) are
+ * copied, cut to METRICS_LABEL_MAX bytes on a character boundary, with any
+ * invalid UTF-8 replaced by U+FFFD, and escaped on output.  No number is
+ * formatted through the locale: durations are kept as integer nanoseconds
+ * and printed digit by digit, so the decimal mark is always '.'.
+ *
+ * Every recording call with m == NULL does nothing, so a caller without
+ * metrics needs no checks.  Not async-signal-safe: a signal handler sets a
+ * flag and the main loop calls metrics_reload().
+ */
+#ifndef AG_METRICS_H
+#define AG_METRICS_H
+
+#include <stddef.h>
+
+#define METRICS_LABEL_MAX	256	/* bytes kept of a model label value */
+#define METRICS_LAYER_NAME_MAX	32	/* bytes kept of a role or layer name */
+#define METRICS_CODES_MAX	24	/* distinct status codes per endpoint */
+#define METRICS_LAYERS_MAX	16	/* role/layer pairs */
+
+enum metrics_endpoint {		/* label endpoint="..." */
+	METRICS_EP_LIVE,	/* "health_live" */
+	METRICS_EP_READY,	/* "health_ready" */
+	METRICS_EP_SERVER,	/* "server_metadata" */
+	METRICS_EP_MODEL,	/* "model_metadata" */
+	METRICS_EP_MODEL_READY,	/* "model_ready" */
+	METRICS_EP_INFER,	/* "infer" */
+	METRICS_EP_CLASSIFY,	/* "classify" */
+	METRICS_EP_METRICS,	/* "metrics" */
+	METRICS_EP_OTHER,	/* "other" (404s, unknown paths) */
+	METRICS_EP__COUNT
+};
+
+struct metrics;
+
+/*
+ * Returns a new metrics object (free with metrics_free()), or NULL when out
+ * of memory.  version is the build_info label (copied; NULL reads as "").
+ * The start time (aiguard_start_time_seconds) is the wall clock now.
+ */
+struct metrics *metrics_new(const char *version);
+/* Frees m; NULL is a no-op.  No other thread may be using m. */
+void	metrics_free(struct metrics *m);
+
+/*
+ * One finished request: endpoint (out of range counts as "other"), HTTP
+ * status, total seconds.  A status outside 100..599, or a new one once the
+ * endpoint has seen METRICS_CODES_MAX distinct codes, counts under
+ * code="other".  Negative or NaN durations count as 0, durations past
+ * 1e6 seconds as 1e6.
+ */
+void	metrics_request(struct metrics *m, enum metrics_endpoint ep,
+	    int status, double total_s);
+/* One request's time in the worker's queue and in the engine (seconds). */
+void	metrics_request_worker(struct metrics *m, double queue_s,
+	    double infer_s);
+/* One engine batch of n images (once per batch); n < 1 is ignored. */
+void	metrics_batch(struct metrics *m, int n);
+/* Adds delta (+1 on entry, -1 on exit) to the in-flight request gauge. */
+void	metrics_inflight(struct metrics *m, int delta);
+
+/*
+ * The model as the front knows it.  name, version and digest are copied
+ * (NULL reads as ""; digest may be "").  The aiguard_model_* gauges appear
+ * from the first call on; each call replaces the previous model's series.
+ */
+void	metrics_model(struct metrics *m, const char *name,
+	    const char *version, int loaded, int verified, const char *digest);
+/* One SIGHUP reload: ok != 0 counts result="ok", else result="failed". */
+void	metrics_reload(struct metrics *m, int ok);
+void	metrics_model_load_failure(struct metrics *m);
+void	metrics_worker_restart(struct metrics *m);
+/* The worker process is up (1) or not (0). */
+void	metrics_worker_up(struct metrics *m, int up);
+
+/*
+ * Confinement layer ("landlock", "seccomp", "no_new_privs", "mdwe",
+ * "selinux", "privdrop", "rlimits", ...) active or not in a process role
+ * ("front", "worker").  A later call for the same pair updates it; past
+ * METRICS_LAYERS_MAX pairs, new pairs are dropped.  Names are cut to
+ * METRICS_LAYER_NAME_MAX - 1 bytes.
+ */
+void	metrics_layer(struct metrics *m, const char *role, const char *layer,
+	    int active);
+
+/*
+ * Renders every family into a new NUL-terminated buffer: *out (caller
+ * frees), *len its length without the NUL.  Returns 0, AG_ERR_INVALID_ARG
+ * or AG_ERR_ALLOC; on failure *out is NULL and *len 0.
+ */
+int	metrics_render(struct metrics *m, char **out, size_t *len);
+
+#endif /* AG_METRICS_H */

@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_metrics.c: the Prometheus exposition of http/metrics.c: cumulative
+ * buckets, _sum and _count, status codes and code="other", label escaping
+ * and UTF-8 cleaning, the layer table, exact totals under four threads, no
+ * locale in the numbers, and promtool's parser and linter on the output.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ag_err.h"
+#include "http/metrics.h"
+#include "test_helper.h"
+
+/* ==== Helpers ==== */
+
+static char *
+render(struct metrics *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (metrics_render(m, &text, &len) != 0 || text == NULL) {
+		fprintf(stderr, "metrics_render failed\n");
+		exit(99);
+	}
+	if (strlen(text) != len) {
+		fprintf(stderr, "metrics_render: length mismatch\n");
+		exit(99);
+	}
+	return text;
+}
+
+/* Whether text holds line as a whole line. */
+static int
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p;
+
+	for (p = text; (p = strstr(p, line)) != NULL; p++) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+	}
+	return 0;
+}
+
+#define ASSERT_LINE(text, line) do {					\
+	if (!has_line((text), (line)))					\
+		assert_str_fail(__FILE__, __LINE__, "text", "line",	\
+		    "(no such line)", (line));				\
+} while (0)
+#define ASSERT_NO_LINE_WITH(text, s) do {				\
+	if (strstr((text), (s)) != NULL)				\
+		assert_str_fail(__FILE__, __LINE__, "text", "absent",	\
+		    "(present)", (s));					\
+} while (0)
+
+/*
+ * Runs "promtool check metrics" with text on its stdin; its stdout and
+ * stderr together land in out.  Returns the exit status, 127 when promtool
+ * could not be run, or -1 on a local failure.
+ */
+static int
+run_promtool(const char *text, char *out, size_t outsz)
+{
+	char path[512];
+	size_t o = 0;
+	ssize_t n;
+	pid_t pid;
+	int fd, p[2], st;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/metrics.txt", test_tmpdir());
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		return -1;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    lseek(fd, 0, SEEK_SET) != 0 || pipe2(p, O_CLOEXEC) == -1) {
+		close(fd);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		close(fd);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(fd, 0) == -1 || dup2(p[1], 1) == -1 ||
+		    dup2(p[1], 2) == -1)
+			_exit(126);
+		execlp("promtool", "promtool", "check", "metrics",
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	close(p[1]);
+	for (;;) {
+		n = read(p[0], out + o, outsz - 1 - o);
+		if (n > 0 && (o += (size_t)n) < outsz - 1)
+			continue;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n > 0) {	/* out is full: drain the rest */
+			char sink[512];
+
+			while (read(p[0], sink, sizeof(sink)) > 0)
+				;
+		}
+		break;
+	}
+	out[o] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Asserts that promtool accepts text with nothing to say; skips if absent. */
+static void
+check_promtool(const char *text)
+{
+	char out[4096];
+	int r;
+
+	r = run_promtool(text, out, sizeof(out));
+	if (r == 127) {
+		printf("note: promtool not found, exposition not checked\n");
+		return;
+	}
+	if (r != 0 || out[0] != '\0')
+		fprintf(stderr, "promtool exit %d:\n%s\n--- input:\n%s", r,
+		    out, text);
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_STRING_EQ(out, "");
+}
+
+/* A metrics object with every family populated. */
+static struct metrics *
+full_metrics(void)
+{
+	struct metrics *m;
+
+	if ((m = metrics_new("0.1.0")) == NULL)
+		exit(99);
+	metrics_request(m, METRICS_EP_INFER, 200, 0.001);
+	metrics_request(m, METRICS_EP_INFER, 200, 0.003);
+	metrics_request(m, METRICS_EP_INFER, 200, 0.2);
+	metrics_request(m, METRICS_EP_INFER, 503, 20.0);
+	metrics_request(m, METRICS_EP_INFER, 400, -1.0);
+	metrics_request(m, METRICS_EP_INFER, 200, NAN);
+	metrics_request(m, METRICS_EP_LIVE, 200, 0.0001);
+	metrics_request(m, METRICS_EP_OTHER, 404, 0.0002);
+	metrics_request_worker(m, 0.0005, 0.04);
+	metrics_request_worker(m, 0.5, 1.5);
+	metrics_batch(m, 1);
+	metrics_batch(m, 3);
+	metrics_batch(m, 64);
+	metrics_batch(m, 100);
+	metrics_batch(m, 0);		/* ignored */
+	metrics_inflight(m, 1);
+	metrics_inflight(m, 1);
+	metrics_inflight(m, -1);
+	metrics_model(m, "resnet18", "1", 1, 1,
+	    "sha256:0123456789abcdef");
+	metrics_reload(m, 1);
+	metrics_reload(m, 0);
+	metrics_reload(m, 0);
+	metrics_model_load_failure(m);
+	metrics_worker_restart(m);
+	metrics_worker_up(m, 1);
+	metrics_layer(m, "front", "landlock", 1);
+	metrics_layer(m, "front", "seccomp", 1);
+	metrics_layer(m, "worker", "selinux", 0);
+	return m;
+}
+
+/* ==== Cases ==== */
+
+static void
+test_empty(void)
+{
+	struct metrics *m;
+	char *text;
+	size_t len = 9;
+
+	TEST_START("metrics: fresh object");
+	m = metrics_new("0.1.0");
+	ASSERT_PTR_NE(m, NULL);
+	text = render(m);
+	ASSERT_LINE(text, "# TYPE aiguard_build_info gauge");
+	ASSERT_LINE(text, "aiguard_build_info{version=\"0.1.0\"} 1");
+	ASSERT_STRING_CONTAINS(text, "\naiguard_start_time_seconds 1");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket"
+	    "{le=\"+Inf\"} 0");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_sum 0");
+	ASSERT_LINE(text, "aiguard_batch_size_count 0");
+	ASSERT_LINE(text, "aiguard_inflight_requests 0");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{result=\"ok\"} 0");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{result=\"failed\"} 0");
+	ASSERT_LINE(text, "aiguard_model_load_failures_total 0");
+	ASSERT_LINE(text, "aiguard_worker_up 0");
+	ASSERT_LINE(text, "aiguard_worker_restarts_total 0");
+	/* No model known yet, no request seen yet: no such series. */
+	ASSERT_NO_LINE_WITH(text, "aiguard_model_info{");
+	ASSERT_NO_LINE_WITH(text, "aiguard_model_loaded{");
+	ASSERT_NO_LINE_WITH(text, "aiguard_http_requests_total{");
+	ASSERT_NO_LINE_WITH(text, "aiguard_request_duration_seconds_bucket");
+	ASSERT_TRUE(text[strlen(text) - 1] == '\n');
+	check_promtool(text);
+	free(text);
+	metrics_free(m);
+	TEST_DONE();
+
+	TEST_START("metrics: bad arguments, NULL object");
+	text = (char *)"x";
+	ASSERT_INT_EQ(metrics_render(NULL, &text, &len), AG_ERR_INVALID_ARG);
+	ASSERT_PTR_EQ(text, NULL);
+	ASSERT_INT_EQ(len, 0);
+	m = metrics_new(NULL);
+	ASSERT_PTR_NE(m, NULL);
+	ASSERT_INT_EQ(metrics_render(m, NULL, &len), AG_ERR_INVALID_ARG);
+	/* Recording into NULL is a no-op, as is freeing it. */
+	metrics_request(NULL, METRICS_EP_INFER, 200, 1.0);
+	metrics_request_worker(NULL, 1.0, 1.0);
+	metrics_batch(NULL, 1);
+	metrics_inflight(NULL, 1);
+	metrics_model(NULL, "a", "b", 1, 1, "");
+	metrics_reload(NULL, 1);
+	metrics_model_load_failure(NULL);
+	metrics_worker_restart(NULL);
+	metrics_worker_up(NULL, 1);
+	metrics_layer(NULL, "front", "mdwe", 1);
+	metrics_free(NULL);
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_build_info{version=\"\"} 1");
+	free(text);
+	metrics_free(m);
+	TEST_DONE();
+}
+
+static void
+test_histograms(void)
+{
+	struct metrics *m = full_metrics();
+	char *text = render(m);
+
+	TEST_START("metrics: request duration buckets are cumulative");
+#define RQ "aiguard_request_duration_seconds"
+	/* 0.001 (on the bound), -1 and NaN (as 0) */
+	ASSERT_LINE(text, RQ "_bucket{endpoint=\"infer\",le=\"0.001\"} 3");
+	ASSERT_LINE(text, RQ "_bucket{endpoint=\"infer\",le=\"0.0025\"} 3");
+	ASSERT_LINE(text, RQ "_bucket{endpoint=\"infer\",le=\"0.005\"} 4");
+	ASSERT_LINE(text, RQ "_bucket{endpoint=\"infer\",le=\"0.1\"} 4");
+	ASSERT_LINE(text, RQ "_bucket{endpoint=\"infer\",le=\"0.25\"} 5");
+	ASSERT_LINE(text, RQ "_bucket{endpoint=\"infer\",le=\"10\"} 5");
+	ASSERT_LINE(text, RQ "_bucket{endpoint=\"infer\",le=\"+Inf\"} 6");
+	ASSERT_LINE(text, RQ "_sum{endpoint=\"infer\"} 20.204");
+	ASSERT_LINE(text, RQ "_count{endpoint=\"infer\"} 6");
+	ASSERT_LINE(text, RQ "_bucket{endpoint=\"health_live\","
+	    "le=\"0.001\"} 1");
+	ASSERT_LINE(text, RQ "_sum{endpoint=\"health_live\"} 0.0001");
+	ASSERT_LINE(text, RQ "_count{endpoint=\"other\"} 1");
+	ASSERT_NO_LINE_WITH(text, "endpoint=\"classify\"");
+#undef RQ
+	TEST_DONE();
+
+	TEST_START("metrics: queue, inference and batch histograms");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket"
+	    "{le=\"0.001\"} 1");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket"
+	    "{le=\"0.25\"} 1");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket"
+	    "{le=\"0.5\"} 2");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_sum 0.5005");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_count 2");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_bucket"
+	    "{le=\"0.025\"} 0");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_bucket"
+	    "{le=\"0.05\"} 1");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_bucket"
+	    "{le=\"1\"} 1");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_bucket"
+	    "{le=\"2.5\"} 2");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum 1.54");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"1\"} 1");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"2\"} 1");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"4\"} 2");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"32\"} 2");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"64\"} 3");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"+Inf\"} 4");
+	ASSERT_LINE(text, "aiguard_batch_size_sum 168");
+	ASSERT_LINE(text, "aiguard_batch_size_count 4");
+	TEST_DONE();
+
+	TEST_START("metrics: gauges and counters");
+	ASSERT_LINE(text, "aiguard_inflight_requests 1");
+	ASSERT_LINE(text, "aiguard_model_loaded{model=\"resnet18\","
+	    "version=\"1\"} 1");
+	ASSERT_LINE(text, "aiguard_model_verified{model=\"resnet18\","
+	    "version=\"1\"} 1");
+	ASSERT_LINE(text, "aiguard_model_info{model=\"resnet18\","
+	    "version=\"1\",digest=\"sha256:0123456789abcdef\"} 1");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{result=\"ok\"} 1");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{result=\"failed\"} 2");
+	ASSERT_LINE(text, "aiguard_model_load_failures_total 1");
+	ASSERT_LINE(text, "aiguard_worker_up 1");
+	ASSERT_LINE(text, "aiguard_worker_restarts_total 1");
+	ASSERT_LINE(text, "aiguard_sandbox_layer_active{role=\"front\","
+	    "layer=\"landlock\"} 1");
+	ASSERT_LINE(text, "aiguard_sandbox_layer_active{role=\"worker\","
+	    "layer=\"selinux\"} 0");
+	TEST_DONE();
+
+	TEST_START("metrics: promtool check metrics, all families");
+	check_promtool(text);
+	TEST_DONE();
+
+	TEST_START("metrics: a new model replaces the old series");
+	free(text);
+	metrics_model(m, "resnet18", "2", 0, 0, "");
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_model_loaded{model=\"resnet18\","
+	    "version=\"2\"} 0");
+	ASSERT_LINE(text, "aiguard_model_info{model=\"resnet18\","
+	    "version=\"2\",digest=\"\"} 1");
+	ASSERT_NO_LINE_WITH(text, "version=\"1\"");
+	TEST_DONE();
+	free(text);
+	metrics_free(m);
+}
+
+static void
+test_codes(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text, line[256];
+	const char *a, *b;
+	int i;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: status codes, sorted, unknown under other");
+	metrics_request(m, METRICS_EP_INFER, 503, 0.0);
+	metrics_request(m, METRICS_EP_INFER, 200, 0.0);
+	metrics_request(m, METRICS_EP_INFER, 200, 0.0);
+	metrics_request(m, METRICS_EP_INFER, 0, 0.0);
+	metrics_request(m, METRICS_EP_INFER, 99, 0.0);
+	metrics_request(m, METRICS_EP_INFER, 600, 0.0);
+	metrics_request(m, METRICS_EP_INFER, -200, 0.0);
+	metrics_request(m, (enum metrics_endpoint)42, 404, 0.0);
+	metrics_request(m, (enum metrics_endpoint)-1, 404, 0.0);
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_http_requests_total{endpoint=\"infer\","
+	    "code=\"200\"} 2");
+	ASSERT_LINE(text, "aiguard_http_requests_total{endpoint=\"infer\","
+	    "code=\"503\"} 1");
+	ASSERT_LINE(text, "aiguard_http_requests_total{endpoint=\"infer\","
+	    "code=\"other\"} 4");
+	ASSERT_LINE(text, "aiguard_http_requests_total{endpoint=\"other\","
+	    "code=\"404\"} 2");
+	a = strstr(text, "code=\"200\"");
+	b = strstr(text, "code=\"503\"");
+	ASSERT_TRUE(a != NULL && b != NULL && a < b);
+	ASSERT_NO_LINE_WITH(text, "code=\"0\"");
+	ASSERT_NO_LINE_WITH(text, "code=\"600\"");
+	free(text);
+	TEST_DONE();
+
+	TEST_START("metrics: a full code table overflows into other");
+	for (i = 0; i < METRICS_CODES_MAX + 5; i++)
+		metrics_request(m, METRICS_EP_CLASSIFY, 100 + i, 0.0);
+	metrics_request(m, METRICS_EP_CLASSIFY, 100, 0.0);	/* known */
+	text = render(m);
+	snprintf(line, sizeof(line), "aiguard_http_requests_total"
+	    "{endpoint=\"classify\",code=\"%d\"} 1",
+	    100 + METRICS_CODES_MAX - 1);
+	ASSERT_LINE(text, line);
+	ASSERT_LINE(text, "aiguard_http_requests_total{endpoint="
+	    "\"classify\",code=\"100\"} 2");
+	ASSERT_LINE(text, "aiguard_http_requests_total{endpoint="
+	    "\"classify\",code=\"other\"} 5");
+	snprintf(line, sizeof(line), "code=\"%d\"", 100 + METRICS_CODES_MAX);
+	ASSERT_NO_LINE_WITH(text, line);
+	ASSERT_LINE(text, "aiguard_request_duration_seconds_count"
+	    "{endpoint=\"classify\"} 30");
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+static void
+test_escape(void)
+{
+	struct metrics *m = metrics_new("1.0 \"beta\"");
+	char *text, big[1024], want[1024];
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: label values escaped");
+	metrics_model(m, "a\"b\\c\nd", "v\\1", 1, 0, "\"\n\\");
+	metrics_layer(m, "fr\"ont", "land\nlock", 1);
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_build_info{version=\"1.0 \\\"beta\\\"\"} 1");
+	ASSERT_LINE(text, "aiguard_model_info{model=\"a\\\"b\\\\c\\nd\","
+	    "version=\"v\\\\1\",digest=\"\\\"\\n\\\\\"} 1");
+	ASSERT_LINE(text, "aiguard_model_verified{model=\"a\\\"b\\\\c\\nd\","
+	    "version=\"v\\\\1\"} 0");
+	ASSERT_LINE(text, "aiguard_sandbox_layer_active{role=\"fr\\\"ont\","
+	    "layer=\"land\\nlock\"} 1");
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+
+	TEST_START("metrics: invalid UTF-8 replaced, long values cut");
+	/* a lone continuation, an overlong '/', a surrogate, a cut seq */
+	metrics_model(m, "x\x80y\xc0\xafz\xed\xa0\x80w\xe2\x82", "\xc3\xa9",
+	    1, 1, "");
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_model_loaded{model=\"x\xef\xbf\xbdy"
+	    "\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdw"
+	    "\xef\xbf\xbd\xef\xbf\xbd\",version=\"\xc3\xa9\"} 1");
+	check_promtool(text);
+	free(text);
+	/* 254 bytes, then a 2-byte character that would not fit */
+	memset(big, 'x', 254);
+	memcpy(big + 254, "\xc3\xa9tail", 7);
+	metrics_model(m, big, "1", 1, 1, "");
+	text = render(m);
+	memcpy(want, "aiguard_model_loaded{model=\"", 28);
+	memset(want + 28, 'x', 254);
+	snprintf(want + 28 + 254, sizeof(want) - 28 - 254,
+	    "\",version=\"1\"} 1");
+	ASSERT_LINE(text, want);
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+static void
+test_layers(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text, name[32], line[128];
+	int i;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: layer table updates and is bounded");
+	for (i = 0; i < METRICS_LAYERS_MAX + 3; i++) {
+		snprintf(name, sizeof(name), "layer%d", i);
+		metrics_layer(m, "front", name, 1);
+	}
+	metrics_layer(m, "front", "layer3", 0);		/* update */
+	metrics_layer(m, "worker", "layer3", 1);	/* new, dropped */
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_sandbox_layer_active{role=\"front\","
+	    "layer=\"layer3\"} 0");
+	snprintf(line, sizeof(line), "aiguard_sandbox_layer_active"
+	    "{role=\"front\",layer=\"layer%d\"} 1", METRICS_LAYERS_MAX - 1);
+	ASSERT_LINE(text, line);
+	snprintf(line, sizeof(line), "layer=\"layer%d\"", METRICS_LAYERS_MAX);
+	ASSERT_NO_LINE_WITH(text, line);
+	ASSERT_NO_LINE_WITH(text, "role=\"worker\"");
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+/* ==== Concurrency ==== */
+
+#define CC_THREADS	4
+#define CC_REQUESTS	10000
+
+static void *
+cc_worker(void *arg)
+{
+	struct metrics *m = arg;
+	int i;
+
+	for (i = 0; i < CC_REQUESTS; i++) {
+		metrics_inflight(m, 1);
+		metrics_request_worker(m, 0.001, 0.002);
+		metrics_batch(m, 1 + i % 8);
+		metrics_request(m, METRICS_EP_INFER, i % 2 ? 200 : 429,
+		    0.002);
+		metrics_inflight(m, -1);
+	}
+	return NULL;
+}
+
+static void *
+cc_renderer(void *arg)
+{
+	struct metrics *m = arg;
+	char *text;
+	size_t len;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (metrics_render(m, &text, &len) != 0)
+			return arg;
+		free(text);
+	}
+	return NULL;
+}
+
+static void
+test_concurrency(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	pthread_t th[CC_THREADS], rth;
+	char *text, line[256];
+	void *rv;
+	int i;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: 4 threads x 10000 requests, exact totals");
+	ASSERT_INT_EQ(pthread_create(&rth, NULL, cc_renderer, m), 0);
+	for (i = 0; i < CC_THREADS; i++)
+		ASSERT_INT_EQ(pthread_create(&th[i], NULL, cc_worker, m), 0);
+	for (i = 0; i < CC_THREADS; i++)
+		ASSERT_INT_EQ(pthread_join(th[i], NULL), 0);
+	ASSERT_INT_EQ(pthread_join(rth, &rv), 0);
+	ASSERT_PTR_EQ(rv, NULL);
+	text = render(m);
+	snprintf(line, sizeof(line), "aiguard_http_requests_total"
+	    "{endpoint=\"infer\",code=\"200\"} %d",
+	    CC_THREADS * CC_REQUESTS / 2);
+	ASSERT_LINE(text, line);
+	snprintf(line, sizeof(line), "aiguard_http_requests_total"
+	    "{endpoint=\"infer\",code=\"429\"} %d",
+	    CC_THREADS * CC_REQUESTS / 2);
+	ASSERT_LINE(text, line);
+	snprintf(line, sizeof(line), "aiguard_request_duration_seconds_count"
+	    "{endpoint=\"infer\"} %d", CC_THREADS * CC_REQUESTS);
+	ASSERT_LINE(text, line);
+	/* 40000 x 2 ms, summed in integer nanoseconds: exactly 80 s. */
+	ASSERT_LINE(text, "aiguard_request_duration_seconds_sum"
+	    "{endpoint=\"infer\"} 80");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_sum 40");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum 80");
+	snprintf(line, sizeof(line), "aiguard_batch_size_count %d",
+	    CC_THREADS * CC_REQUESTS);
+	ASSERT_LINE(text, line);
+	/* 1..8 evenly: 4.5 per batch */
+	snprintf(line, sizeof(line), "aiguard_batch_size_sum %d",
+	    CC_THREADS * CC_REQUESTS / 2 * 9);
+	ASSERT_LINE(text, line);
+	ASSERT_LINE(text, "aiguard_inflight_requests 0");
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+/* ==== Locale ==== */
+
+static void
+test_locale(void)
+{
+	static const char *const locs[] = {
+		"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8",
+	};
+	struct metrics *m;
+	char *text;
+	size_t i;
+
+	TEST_START("metrics: numbers ignore LC_NUMERIC");
+	for (i = 0; i < sizeof(locs) / sizeof(locs[0]); i++)
+		if (setlocale(LC_NUMERIC, locs[i]) != NULL)
+			break;
+	if (i == sizeof(locs) / sizeof(locs[0]))
+		printf("note: no comma-decimal locale installed; "
+		    "checking in the C locale only\n");
+	m = full_metrics();
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_request_duration_seconds_sum"
+	    "{endpoint=\"infer\"} 20.204");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum 1.54");
+	ASSERT_STRING_CONTAINS(text, "le=\"0.0025\"");
+	ASSERT_NO_LINE_WITH(text, "0,");
+	setlocale(LC_NUMERIC, "C");
+	free(text);
+	metrics_free(m);
+	TEST_DONE();
+}
+
+void
+tests(void)
+{
+	test_empty();
+	test_histograms();
+	test_codes();
+	test_escape();
+	test_layers();
+	test_concurrency();
+	test_locale();
+}
