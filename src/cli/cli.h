@@ -5,7 +5,7 @@
 #ifndef AG_CLI_H
 #define AG_CLI_H
 
-#define AIGUARD_VERSION	"0.1.0"
+#include "common/version.h"
 
 /* Each takes the arguments after the subcommand name (argv[0] is it). */
 int	cmd_classify(int argc, char **argv);

@@ -32,6 +32,9 @@ ag_strerror(int r)
 	case AG_ERR_CONFIG:		return "bad configuration";
 	case AG_ERR_NOT_FOUND:		return "not found";
 	case AG_ERR_NUMERIC:		return "bad numeric value";
+	case AG_ERR_UNAVAILABLE:	return "service unavailable";
+	case AG_ERR_BUSY:		return "overloaded";
+	case AG_ERR_PROTOCOL:		return "IPC protocol violation";
 	default:			return "unknown error";
 	}
 }

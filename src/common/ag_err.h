@@ -34,7 +34,10 @@
 #define AG_ERR_CONFIG		-18	/* bad configuration value */
 #define AG_ERR_NOT_FOUND	-19	/* a file or name that does not exist */
 #define AG_ERR_NUMERIC		-20	/* NaN, infinity or out-of-range number */
-#define AG_ERR_MAX		-20
+#define AG_ERR_UNAVAILABLE	-21	/* no model or no worker to serve it */
+#define AG_ERR_BUSY		-22	/* queue full: try again later */
+#define AG_ERR_PROTOCOL		-23	/* a peer process broke the IPC protocol */
+#define AG_ERR_MAX		-23
 
 /* Returns a static string describing code r; never NULL. */
 const char *ag_strerror(int r);

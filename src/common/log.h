@@ -24,6 +24,18 @@ extern int log_verbosity;
 void	log_init(const char *progname, int level);
 void	log_setlevel(int level);
 
+/*
+ * The daemon logs one key=value line per event (logfmt; journald keeps it
+ * whole): "level=info proc=front pid=12 msg=\"...\"".  log_set_role() names
+ * the process in it.  log_event() writes its own fields after level, proc
+ * and pid; quote client-supplied values with log_quote_value().
+ */
+void	log_set_kv(int on);
+void	log_set_role(const char *role);
+void	log_event(int level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	log_quote_value(char *out, size_t outlen, const char *s);
+
 void	log_emit(int level, int with_errno, const char *func,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	fatal_emit(int with_errno, const char *func, const char *fmt, ...)
