@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * front.c: the process that faces the network.
+ *
+ * It runs the HTTP server (src/http) and is its backend: a submitted job's
+ * images are written into free slots of the shared area that the worker
+ * created, an INFER names the slots, and the RESULT that comes back wakes
+ * the suspended HTTP request.  The main thread reads the parent's control
+ * link (new workers), the worker link (HELLO, LABELS, RESULT, RELOAD) and
+ * the signals.
+ *
+ * The front never opens a model file: the labels and the geometry come
+ * from the worker, and are checked like any other input.  When the worker
+ * dies, every request waiting for it gets 503 at once and the model is
+ * unpublished (ready is false) until a new worker says HELLO.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ag_err.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/version.h"
+#include "http/metrics.h"
+#include "http/server.h"
+#include "model/model.h"
+#include "daemon.h"
+#include "ipc.h"
+
+#define FRONT_MAX_PENDING	4096
+
+/* The shared area of one worker; freed when the last user lets go. */
+struct front_shm {
+	int		 fs_refs;	/* under f_mtx */
+	uint8_t		*fs_base;
+	size_t		 fs_bytes, fs_slot_bytes;
+	uint32_t	 fs_nslots;
+	uint32_t	*fs_free;	/* stack of free slot indices */
+	uint32_t	 fs_nfree;
+};
+
+struct pending {
+	uint64_t	 pd_id;		/* 0: entry unused */
+	struct http_job	*pd_job;
+	struct front_shm *pd_shm;
+	uint32_t	 pd_n;
+	uint32_t	 pd_slots[IPC_MAX_REQ_IMAGES];
+};
+
+struct front {
+	const struct ag_config	*f_cf;
+	struct metrics		*f_metrics;
+	struct http_server	*f_http;
+	pthread_mutex_t		 f_mtx;
+	/* worker link, under f_mtx */
+	int			 f_wfd;
+	struct front_shm	*f_shm;
+	struct http_model	*f_model;	/* published: ready */
+	struct pending		*f_pend;	/* FRONT_MAX_PENDING entries */
+	size_t			 f_npend;
+	uint64_t		 f_next_id;
+	/* model being announced (main thread only) */
+	struct ipc_hello	 f_hello;
+	int			 f_have_hello;
+	char			*f_labels;
+	uint32_t		 f_labels_got;
+	uint32_t		 f_layers;		/* ours, IPC_LAYER_* */
+	uint32_t		 f_worker_layers;	/* under f_mtx */
+	uint32_t		 f_load_failures;	/* counted so far */
+};
+
+static struct front *the_front;
+
+struct http_model *
+http_model_ref(struct http_model *hm)
+{
+	if (hm != NULL)
+		__atomic_add_fetch(&hm->hm_refs, 1, __ATOMIC_RELAXED);
+	return hm;
+}
+
+void
+http_model_unref(struct http_model *hm)
+{
+	if (hm == NULL || __atomic_sub_fetch(&hm->hm_refs, 1,
+	    __ATOMIC_ACQ_REL) != 0)
+		return;
+	free(hm->hm_labels);
+	free(hm->hm_label_buf);
+	free(hm);
+}
+
+static void
+front_shm_unref(struct front_shm *fs)
+{
+	if (fs == NULL || --fs->fs_refs > 0)
+		return;
+	(void)munmap(fs->fs_base, fs->fs_bytes);
+	free(fs->fs_free);
+	free(fs);
+}
+
+/* Finishes a pending entry: the job's done callback runs unlocked. */
+static struct http_job *
+front_pending_take(struct front *f, struct pending *pd, int status)
+{
+	struct http_job *job = pd->pd_job;
+	uint32_t k;
+
+	for (k = 0; k < pd->pd_n; k++)
+		pd->pd_shm->fs_free[pd->pd_shm->fs_nfree++] = pd->pd_slots[k];
+	front_shm_unref(pd->pd_shm);
+	if (status != 0)
+		job->jb_status = status;
+	pd->pd_id = 0;
+	pd->pd_job = NULL;
+	pd->pd_shm = NULL;
+	f->f_npend--;
+	return job;
+}
+
+/* Worker gone: fail everything waiting for it.  Called with f_mtx held. */
+static void
+front_worker_lost(struct front *f, const char *why)
+{
+	struct http_job **done;
+	size_t i, n = 0;
+
+	if (f->f_wfd == -1)
+		return;
+	if (strcmp(why, "shutdown") == 0)
+		log_info("closing the worker link");
+	else
+		log_warnx("worker lost (%s): %zu request(s) answered 503; "
+		    "not ready until it is back", why, f->f_npend);
+	(void)close(f->f_wfd);
+	f->f_wfd = -1;
+	http_model_unref(f->f_model);
+	f->f_model = NULL;
+	metrics_worker_up(f->f_metrics, 0);
+	metrics_model(f->f_metrics, f->f_hello.hl_name,
+	    f->f_hello.hl_version, 0, 0, "");
+	done = calloc(f->f_npend + 1, sizeof(*done));
+	for (i = 0; i < FRONT_MAX_PENDING && f->f_npend > 0; i++) {
+		struct http_job *job;
+
+		if (f->f_pend[i].pd_id == 0)
+			continue;
+		job = front_pending_take(f, &f->f_pend[i], AG_ERR_UNAVAILABLE);
+		if (done != NULL)
+			done[n++] = job;
+		else
+			job->jb_done(job);	/* no memory: under the lock */
+	}
+	front_shm_unref(f->f_shm);
+	f->f_shm = NULL;
+	f->f_have_hello = 0;
+	free(f->f_labels);
+	f->f_labels = NULL;
+	pthread_mutex_unlock(&f->f_mtx);
+	for (i = 0; i < n; i++)
+		done[i]->jb_done(done[i]);
+	pthread_mutex_lock(&f->f_mtx);
+	free(done);
+}
+
+static struct http_model *
+front_be_model(void *ctx)
+{
+	struct front *f = ctx;
+	struct http_model *hm;
+
+	pthread_mutex_lock(&f->f_mtx);
+	hm = http_model_ref(f->f_model);
+	pthread_mutex_unlock(&f->f_mtx);
+	return hm;
+}
+
+static int
+front_be_submit(void *ctx, struct http_job *job)
+{
+	struct front *f = ctx;
+	struct http_model *hm = job->jb_model;
+	struct front_shm *fs;
+	struct pending *pd = NULL;
+	union {
+		struct ipc_infer	in;
+		uint8_t			b[sizeof(struct ipc_infer) +
+					    IPC_MAX_REQ_IMAGES * sizeof(uint32_t)];
+	} msg;
+	size_t img, i, len;
+	uint32_t k;
+	int r;
+
+	img = (size_t)hm->hm_channels * hm->hm_height * hm->hm_width;
+	if (job->jb_n < 1 || job->jb_n > hm->hm_max_request)
+		return AG_ERR_INVALID_ARG;
+	pthread_mutex_lock(&f->f_mtx);
+	fs = f->f_shm;
+	if (f->f_wfd == -1 || f->f_model == NULL || fs == NULL ||
+	    f->f_model->hm_height != hm->hm_height ||
+	    f->f_model->hm_width != hm->hm_width ||
+	    f->f_model->hm_classes != hm->hm_classes) {
+		pthread_mutex_unlock(&f->f_mtx);
+		return AG_ERR_UNAVAILABLE;
+	}
+	if (fs->fs_nfree < (uint32_t)job->jb_n ||
+	    f->f_npend == FRONT_MAX_PENDING) {
+		pthread_mutex_unlock(&f->f_mtx);
+		return AG_ERR_BUSY;
+	}
+	for (i = 0; i < FRONT_MAX_PENDING; i++)
+		if (f->f_pend[i].pd_id == 0) {
+			pd = &f->f_pend[i];
+			break;
+		}
+	AG_ASSERT(pd != NULL);
+	pd->pd_id = ++f->f_next_id;
+	pd->pd_job = job;
+	pd->pd_shm = fs;
+	fs->fs_refs++;
+	pd->pd_n = (uint32_t)job->jb_n;
+	for (k = 0; k < pd->pd_n; k++)
+		pd->pd_slots[k] = fs->fs_free[--fs->fs_nfree];
+	f->f_npend++;
+	/* The slots are ours alone until the RESULT: copy without the lock? The
+	 * copy is short (0.6 MB per image); keeping the lock keeps it simple. */
+	for (k = 0; k < pd->pd_n; k++)
+		memcpy(fs->fs_base + (size_t)pd->pd_slots[k] * fs->fs_slot_bytes,
+		    job->jb_input + k * img, img * sizeof(float));
+	len = sizeof(msg.in) + pd->pd_n * sizeof(uint32_t);
+	ipc_hdr_init(&msg.in.in_hdr, IPC_INFER, len, pd->pd_id);
+	msg.in.in_n = pd->pd_n;
+	msg.in.in_pad = 0;
+	memcpy(msg.in.in_slots, pd->pd_slots, pd->pd_n * sizeof(uint32_t));
+	/* Never block here: a full socket means an overloaded worker. */
+	r = send(f->f_wfd, &msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	    (ssize_t)len ? 0 : (errno == EAGAIN || errno == EWOULDBLOCK) ?
+	    AG_ERR_BUSY : AG_ERR_UNAVAILABLE;
+	if (r != 0)
+		(void)front_pending_take(f, pd, 0);
+	pthread_mutex_unlock(&f->f_mtx);
+	return r;
+}
+
+static int
+front_be_layers(void *ctx, const char **out, int max)
+{
+	struct front *f = ctx;
+	int n = 0;
+
+	pthread_mutex_lock(&f->f_mtx);
+	if ((f->f_layers & IPC_LAYER_MDWE) && n < max)
+		out[n++] = "front:mdwe";
+	if (f->f_model != NULL && (f->f_worker_layers & IPC_LAYER_MDWE) &&
+	    n < max)
+		out[n++] = "worker:mdwe";
+	pthread_mutex_unlock(&f->f_mtx);
+	return n;
+}
+
+/* A RESULT for one of ours: copy the logits out, wake the request. */
+static void
+front_on_result(struct front *f, const struct ipc_result *rs)
+{
+	struct pending *pd = NULL;
+	struct http_job *job;
+	struct front_shm *fs;
+	size_t i, img;
+	uint32_t k;
+
+	pthread_mutex_lock(&f->f_mtx);
+	for (i = 0; i < FRONT_MAX_PENDING; i++)
+		if (f->f_pend[i].pd_id == rs->rs_hdr.ih_id &&
+		    rs->rs_hdr.ih_id != 0) {
+			pd = &f->f_pend[i];
+			break;
+		}
+	if (pd == NULL || pd->pd_n != rs->rs_n) {
+		front_worker_lost(f, "result for an unknown request");
+		pthread_mutex_unlock(&f->f_mtx);
+		return;
+	}
+	job = pd->pd_job;
+	fs = pd->pd_shm;
+	img = (size_t)job->jb_model->hm_channels * job->jb_model->hm_height *
+	    job->jb_model->hm_width;
+	if (rs->rs_status == 0)
+		for (k = 0; k < pd->pd_n; k++)
+			memcpy(job->jb_logits + k * job->jb_model->hm_classes,
+			    fs->fs_base + (size_t)pd->pd_slots[k] *
+			    fs->fs_slot_bytes + img * sizeof(float),
+			    (size_t)job->jb_model->hm_classes * sizeof(float));
+	job->jb_status = rs->rs_status;
+	job->jb_queue_s = rs->rs_queue_us * 1e-6;
+	job->jb_infer_s = rs->rs_infer_us * 1e-6;
+	job->jb_batch_size = (int)rs->rs_batch_size;
+	job->jb_batch_first = (int)rs->rs_batch_first;
+	(void)front_pending_take(f, pd, 0);
+	pthread_mutex_unlock(&f->f_mtx);
+	metrics_request_worker(f->f_metrics, job->jb_queue_s,
+	    job->jb_infer_s);
+	if (rs->rs_batch_first)
+		metrics_batch(f->f_metrics, (int)rs->rs_batch_size);
+	job->jb_done(job);
+}
+
+/* Maps the worker's shared area after checking what it is. */
+static int
+front_map_shm(struct front *f, const struct ipc_hello *hl, int fd,
+    struct front_shm **out, char *err, size_t errlen)
+{
+	struct front_shm *fs;
+	struct stat st;
+	int seals;
+	uint32_t i;
+
+	*out = NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != hl->hl_shm_bytes)
+		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
+		    "shared area: not a file of %llu bytes",
+		    (unsigned long long)hl->hl_shm_bytes);
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals == -1 || !(seals & F_SEAL_SHRINK))
+		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
+		    "shared area: not sealed against shrinking");
+	if ((fs = calloc(1, sizeof(*fs))) == NULL ||
+	    (fs->fs_free = calloc(hl->hl_slots, sizeof(uint32_t))) == NULL) {
+		if (fs != NULL)
+			free(fs);
+		return AG_ERR_ALLOC;
+	}
+	fs->fs_base = mmap(NULL, (size_t)hl->hl_shm_bytes, PROT_READ |
+	    PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fs->fs_base == MAP_FAILED) {
+		free(fs->fs_free);
+		free(fs);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "mmap: %s",
+		    strerror(errno));
+	}
+	fs->fs_refs = 1;
+	fs->fs_bytes = (size_t)hl->hl_shm_bytes;
+	fs->fs_slot_bytes = (size_t)hl->hl_slot_bytes;
+	fs->fs_nslots = hl->hl_slots;
+	for (i = 0; i < hl->hl_slots; i++)
+		fs->fs_free[i] = hl->hl_slots - 1 - i;
+	fs->fs_nfree = hl->hl_slots;
+	*out = fs;
+	return 0;
+}
+
+/* All the labels arrived: check them and publish the model. */
+static int
+front_publish(struct front *f, char *err, size_t errlen)
+{
+	const struct ipc_hello *hl = &f->f_hello;
+	struct http_model *hm, *old;
+	size_t off = 0;
+	int i;
+
+	if ((hm = calloc(1, sizeof(*hm))) == NULL ||
+	    (hm->hm_labels = calloc((size_t)hl->hl_classes,
+	    sizeof(char *))) == NULL) {
+		free(hm);
+		return AG_ERR_ALLOC;
+	}
+	hm->hm_refs = 1;
+	hm->hm_label_buf = f->f_labels;
+	f->f_labels = NULL;
+	for (i = 0; i < hl->hl_classes; i++) {
+		char *end = memchr(hm->hm_label_buf + off, '\0',
+		    hl->hl_labels_bytes - off);
+
+		if (end == NULL || end - (hm->hm_label_buf + off) >
+		    MODEL_LABEL_MAX) {
+			http_model_unref(hm);
+			return ag_errf(err, errlen, AG_ERR_PROTOCOL,
+			    "label %d unterminated or too long", i);
+		}
+		hm->hm_labels[i] = hm->hm_label_buf + off;
+		off = (size_t)(end - hm->hm_label_buf) + 1;
+	}
+	if (off != hl->hl_labels_bytes) {
+		http_model_unref(hm);
+		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
+		    "labels: %zu bytes left over", hl->hl_labels_bytes - off);
+	}
+	memcpy(hm->hm_name, hl->hl_name, sizeof(hm->hm_name));
+	memcpy(hm->hm_version, hl->hl_version, sizeof(hm->hm_version));
+	memcpy(hm->hm_arch, hl->hl_arch, sizeof(hm->hm_arch));
+	memcpy(hm->hm_digest, hl->hl_digest, sizeof(hm->hm_digest));
+	memcpy(hm->hm_source, hl->hl_source, sizeof(hm->hm_source));
+	hm->hm_channels = hl->hl_channels;
+	hm->hm_height = hl->hl_height;
+	hm->hm_width = hl->hl_width;
+	hm->hm_classes = hl->hl_classes;
+	hm->hm_resize = hl->hl_resize;
+	memcpy(hm->hm_mean, hl->hl_mean, sizeof(hm->hm_mean));
+	memcpy(hm->hm_std, hl->hl_std, sizeof(hm->hm_std));
+	hm->hm_max_request = hl->hl_max_request;
+	hm->hm_synthetic = hl->hl_synthetic != 0;
+	hm->hm_verified = hl->hl_verified != 0;
+	for (i = 0; i < 3; i++)
+		if (!(hm->hm_std[i] > 0) || hm->hm_mean[i] != hm->hm_mean[i]) {
+			http_model_unref(hm);
+			return ag_errf(err, errlen, AG_ERR_PROTOCOL,
+			    "bad normalisation constants");
+		}
+
+	pthread_mutex_lock(&f->f_mtx);
+	old = f->f_model;
+	f->f_model = hm;
+	f->f_worker_layers = hl->hl_layers;
+	pthread_mutex_unlock(&f->f_mtx);
+	metrics_layer(f->f_metrics, "worker", "mdwe",
+	    (hl->hl_layers & IPC_LAYER_MDWE) != 0);
+	http_model_unref(old);
+	metrics_model(f->f_metrics, hm->hm_name, hm->hm_version, 1,
+	    hm->hm_verified, hm->hm_digest);
+	metrics_worker_up(f->f_metrics, 1);
+	log_info("ready model=%s version=%s arch=%s classes=%d input=%dx%d",
+	    hm->hm_name, hm->hm_version, hm->hm_arch, hm->hm_classes,
+	    hm->hm_height, hm->hm_width);
+	return 0;
+}
+
+/* One message from the worker; a bad one costs the worker its link. */
+static void
+front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
+{
+	char err[256];
+	int r = 0;
+
+	err[0] = '\0';
+	switch (h->ih_type) {
+	case IPC_HELLO: {
+		const struct ipc_hello *hl = (const void *)h;
+		struct front_shm *fs = NULL;
+
+		pthread_mutex_lock(&f->f_mtx);
+		fs = f->f_shm;
+		pthread_mutex_unlock(&f->f_mtx);
+		if (fs == NULL) {
+			/* A new worker: its first HELLO brings the area. */
+			if (fd == -1) {
+				r = ag_errf(err, sizeof(err), AG_ERR_PROTOCOL,
+				    "first hello without a shared area");
+				break;
+			}
+			if ((r = front_map_shm(f, hl, fd, &fs, err,
+			    sizeof(err))) != 0)
+				break;
+			pthread_mutex_lock(&f->f_mtx);
+			f->f_shm = fs;
+			pthread_mutex_unlock(&f->f_mtx);
+		} else if (fd != -1 || hl->hl_shm_bytes != fs->fs_bytes ||
+		    hl->hl_slot_bytes != fs->fs_slot_bytes ||
+		    hl->hl_slots != fs->fs_nslots) {
+			r = ag_errf(err, sizeof(err), AG_ERR_PROTOCOL,
+			    "reload hello changes the shared area");
+			break;
+		}
+		f->f_hello = *hl;
+		f->f_have_hello = 1;
+		free(f->f_labels);
+		f->f_labels_got = 0;
+		if ((f->f_labels = malloc(hl->hl_labels_bytes)) == NULL)
+			r = AG_ERR_ALLOC;
+		break;
+	}
+	case IPC_LABELS: {
+		const struct ipc_labels *lb = (const void *)h;
+
+		if (!f->f_have_hello || f->f_labels == NULL ||
+		    lb->lb_offset != f->f_labels_got ||
+		    lb->lb_len > f->f_hello.hl_labels_bytes - f->f_labels_got) {
+			r = ag_errf(err, sizeof(err), AG_ERR_PROTOCOL,
+			    "labels out of order or too long");
+			break;
+		}
+		memcpy(f->f_labels + f->f_labels_got, lb->lb_data, lb->lb_len);
+		f->f_labels_got += lb->lb_len;
+		if (f->f_labels_got == f->f_hello.hl_labels_bytes)
+			r = front_publish(f, err, sizeof(err));
+		break;
+	}
+	case IPC_RESULT:
+		front_on_result(f, (const void *)h);
+		break;
+	case IPC_RELOAD: {
+		const struct ipc_reload *rl = (const void *)h;
+		char q[600];
+
+		log_quote_value(q, sizeof(q), rl->rl_msg);
+		metrics_reload(f->f_metrics, rl->rl_ok != 0);
+		if (rl->rl_ok)
+			log_event(LOG_LVL_INFO, "event=reload result=ok msg=%s",
+			    q);
+		else
+			log_event(LOG_LVL_WARN, "event=reload result=failed "
+			    "msg=%s (the old model keeps serving)", q);
+		break;
+	}
+	default:
+		r = ag_errf(err, sizeof(err), AG_ERR_PROTOCOL,
+		    "unexpected message type %u", (unsigned)h->ih_type);
+	}
+	if (fd != -1)
+		(void)close(fd);
+	if (r != 0) {
+		pthread_mutex_lock(&f->f_mtx);
+		front_worker_lost(f, err[0] ? err : ag_strerror(r));
+		pthread_mutex_unlock(&f->f_mtx);
+	}
+}
+
+static void
+front_worker_read(struct front *f)
+{
+	union {
+		struct ipc_hdr	h;
+		uint8_t		b[IPC_MAX_MSG];
+	} *m;
+	char err[256];
+	int n, fd, wfd;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("malloc");
+	for (;;) {
+		pthread_mutex_lock(&f->f_mtx);
+		wfd = f->f_wfd;
+		pthread_mutex_unlock(&f->f_mtx);
+		if (wfd == -1)
+			break;
+		/* Only this thread closes f_wfd, so wfd stays valid here. */
+		n = ipc_recv(wfd, m, sizeof(*m), &fd, 1, err, sizeof(err));
+		if (n == AG_ERR_BUSY)
+			break;
+		if (n <= 0) {
+			pthread_mutex_lock(&f->f_mtx);
+			front_worker_lost(f, n == 0 ? "end of link" : err);
+			pthread_mutex_unlock(&f->f_mtx);
+			break;
+		}
+		front_worker_msg(f, &m->h, fd);
+	}
+	free(m);
+}
+
+/* A message from the parent: a new worker's socket. */
+static int
+front_ctl_read(struct front *f, int ctl)
+{
+	union {
+		struct ipc_hdr		h;
+		struct ipc_ctl_worker	cw;
+		uint8_t			b[256];
+	} m;
+	char err[256];
+	int n, fd;
+
+	n = ipc_recv(ctl, &m, sizeof(m), &fd, 0, err, sizeof(err));
+	if (n == 0) {
+		log_warnx("parent gone; stopping");
+		return -1;
+	}
+	if (n < 0)
+		fatalx("parent link: %s", err);
+	if (m.h.ih_type != IPC_CTL_WORKER || fd == -1)
+		fatalx("parent link: unexpected message %u", m.h.ih_type);
+	pthread_mutex_lock(&f->f_mtx);
+	front_worker_lost(f, "replaced");
+	f->f_wfd = fd;
+	pthread_mutex_unlock(&f->f_mtx);
+	if (m.cw.cw_restarts > 0)
+		metrics_worker_restart(f->f_metrics);
+	while (f->f_load_failures < m.cw.cw_load_failures) {
+		metrics_model_load_failure(f->f_metrics);
+		f->f_load_failures++;
+	}
+	log_debug("new worker link (restarts so far: %u)",
+	    (unsigned)m.cw.cw_restarts);
+	return 0;
+}
+
+int
+front_main(const struct ag_config *cf, int ctl)
+{
+	struct http_backend be;
+	struct front f;
+	struct pollfd pfd[3];
+	sigset_t set;
+	char err[512];
+	int sigfd, stopping = 0;
+	double deadline = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.f_cf = cf;
+	f.f_wfd = -1;
+	the_front = &f;
+	log_set_role("front");
+	(void)prctl(PR_SET_NAME, "aiguardd-front");
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	if (pthread_mutex_init(&f.f_mtx, NULL) != 0)
+		fatalx("pthread_mutex_init");
+	if ((f.f_pend = calloc(FRONT_MAX_PENDING, sizeof(*f.f_pend))) == NULL)
+		fatal("calloc");
+	if ((f.f_metrics = metrics_new(AIGUARD_VERSION)) == NULL)
+		fatalx("metrics_new");
+	/* No memory both writable and executable from here on. */
+	if (ag_mdwe_enable() == 0)
+		f.f_layers |= IPC_LAYER_MDWE;
+	else
+		log_warnx("PR_SET_MDWE not available: W^X not enforced");
+	metrics_layer(f.f_metrics, "front", "mdwe",
+	    (f.f_layers & IPC_LAYER_MDWE) != 0);
+	metrics_worker_up(f.f_metrics, 0);
+
+	be.be_ctx = &f;
+	be.be_model = front_be_model;
+	be.be_submit = front_be_submit;
+	be.be_layers = front_be_layers;
+	/* HTTP threads start after the signal mask: they inherit it. */
+	if (http_start(cf, &be, f.f_metrics, &f.f_http, err,
+	    sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return FRONT_EXIT_LISTEN;
+	}
+	log_info("listening on %s:%d", cf->cf_listen_addr,
+	    http_port(f.f_http));
+
+	for (;;) {
+		int nfd = 0, wfd, timeout = -1;
+
+		pthread_mutex_lock(&f.f_mtx);
+		wfd = f.f_wfd;
+		pthread_mutex_unlock(&f.f_mtx);
+		pfd[nfd].fd = sigfd;
+		pfd[nfd++].events = POLLIN;
+		pfd[nfd].fd = ctl;
+		pfd[nfd++].events = POLLIN;
+		if (wfd != -1) {
+			pfd[nfd].fd = wfd;
+			pfd[nfd++].events = POLLIN;
+		}
+		if (stopping) {
+			int left = http_inflight(f.f_http);
+
+			if (left == 0 || ag_now() > deadline) {
+				if (left > 0)
+					log_warnx("drain timeout: %d "
+					    "request(s) cut off", left);
+				break;
+			}
+			timeout = 20;
+		}
+		if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+				if (si.ssi_signo == SIGTERM && !stopping) {
+					stopping = 1;
+					deadline = ag_now() +
+					    cf->cf_request_timeout;
+					http_quiesce(f.f_http);
+					log_info("SIGTERM: not accepting; "
+					    "finishing %d request(s)",
+					    http_inflight(f.f_http));
+				}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR) &&
+		    front_ctl_read(&f, ctl) != 0) {
+			ctl = -1;	/* poll() skips it from now on */
+			if (!stopping) {
+				stopping = 1;
+				deadline = ag_now() + cf->cf_request_timeout;
+				http_quiesce(f.f_http);
+			}
+		}
+		if (nfd == 3 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			front_worker_read(&f);
+	}
+	/* Fail what still waits (resuming it) before the server goes. */
+	pthread_mutex_lock(&f.f_mtx);
+	front_worker_lost(&f, "shutdown");
+	pthread_mutex_unlock(&f.f_mtx);
+	http_stop(f.f_http);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipc.h: the protocol between aiguardd's processes.
+ *
+ * front <-> worker: a SOCK_SEQPACKET socketpair (one message per datagram,
+ * never split) plus a shared-memory tensor area that the worker creates
+ * (memfd, sealed against growing and shrinking) and passes to the front with
+ * its HELLO.  The area is an array of slots; a slot holds one image's input
+ * tensor (C*H*W floats) followed by its logits (classes floats).  The front
+ * writes inputs, names the slots in an INFER message; the worker answers each
+ * INFER with one RESULT after writing the logits.
+ *
+ * parent -> front: a SOCK_SEQPACKET socketpair carrying CTL_WORKER, whose
+ * ancillary data is the front's end of a new worker's socketpair.
+ *
+ * Every message starts with struct ipc_hdr (magic, version, type, exact
+ * length).  Each side checks every field of every message it receives: a
+ * peer that breaks the protocol is treated as compromised and cut off.
+ */
+#ifndef AG_IPC_H
+#define AG_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_MAGIC		0x50494741u	/* "AGIP" little-endian */
+#define IPC_VERSION		1
+#define IPC_MAX_REQ_IMAGES	256		/* images in one INFER */
+#define IPC_MAX_MSG		65536
+#define IPC_LABEL_CHUNK		32768
+#define IPC_NAME_MAX		64
+#define IPC_DIGEST_MAX		80
+#define IPC_TEXT_MAX		256
+
+/* Confinement layers a process has applied to itself. */
+#define IPC_LAYER_MDWE		0x01	/* PR_SET_MDWE: no W+X memory */
+#define IPC_LAYER_ALL		0x01
+
+enum ipc_type {
+	IPC_HELLO = 1,		/* worker -> front: model loaded (+ shm fd) */
+	IPC_LABELS = 2,		/* worker -> front: a chunk of labels */
+	IPC_INFER = 3,		/* front -> worker */
+	IPC_RESULT = 4,		/* worker -> front */
+	IPC_RELOAD = 5,		/* worker -> front: result of a reload */
+	IPC_CTL_WORKER = 16,	/* parent -> front: a new worker (+ fd) */
+};
+
+struct ipc_hdr {
+	uint32_t	ih_magic;
+	uint16_t	ih_version;
+	uint16_t	ih_type;
+	uint32_t	ih_len;		/* whole message, header included */
+	uint32_t	ih_pad;
+	uint64_t	ih_id;		/* request id (INFER/RESULT), else 0 */
+};
+
+/* Model description; the labels follow in IPC_LABELS messages. */
+struct ipc_hello {
+	struct ipc_hdr	hl_hdr;
+	uint32_t	hl_generation;	/* worker's reload count */
+	int32_t		hl_classes;
+	int32_t		hl_channels, hl_height, hl_width;
+	int32_t		hl_resize;
+	float		hl_mean[3], hl_std[3];
+	int32_t		hl_max_request;	/* images per INFER */
+	int32_t		hl_synthetic;
+	int32_t		hl_verified;	/* signature checked (issue 5) */
+	uint32_t	hl_slots;	/* slots in the shared area */
+	uint64_t	hl_slot_bytes;	/* bytes per slot (page multiple) */
+	uint64_t	hl_shm_bytes;	/* slots * slot_bytes */
+	uint32_t	hl_labels_bytes; /* total of the IPC_LABELS payloads */
+	uint32_t	hl_layers;	/* IPC_LAYER_* active in the worker */
+	char		hl_name[IPC_NAME_MAX];
+	char		hl_version[16];
+	char		hl_arch[32];
+	char		hl_digest[IPC_DIGEST_MAX];
+	char		hl_source[IPC_TEXT_MAX];
+};
+
+/* Labels: NUL-terminated strings back to back, split at any byte. */
+struct ipc_labels {
+	struct ipc_hdr	lb_hdr;
+	uint32_t	lb_offset;
+	uint32_t	lb_len;
+	char		lb_data[];	/* lb_len bytes */
+};
+
+struct ipc_infer {
+	struct ipc_hdr	in_hdr;
+	uint32_t	in_n;
+	uint32_t	in_pad;
+	uint32_t	in_slots[];	/* in_n slot indices */
+};
+
+struct ipc_result {
+	struct ipc_hdr	rs_hdr;
+	int32_t		rs_status;	/* 0 or AG_ERR_* */
+	uint32_t	rs_n;		/* images, as in the INFER */
+	uint64_t	rs_batch_id;
+	uint32_t	rs_batch_size;	/* images in the engine call */
+	uint32_t	rs_batch_first;	/* 1 for one request per batch */
+	uint32_t	rs_queue_us;	/* arrival to engine start */
+	uint32_t	rs_infer_us;	/* the engine call */
+};
+
+struct ipc_reload {
+	struct ipc_hdr	rl_hdr;
+	int32_t		rl_ok;
+	uint32_t	rl_pad;
+	char		rl_msg[IPC_TEXT_MAX];
+};
+
+struct ipc_ctl_worker {
+	struct ipc_hdr	cw_hdr;
+	uint32_t	cw_restarts;	/* worker restarts so far */
+	uint32_t	cw_load_failures; /* workers whose model did not load */
+};
+
+/* Fills a header. */
+void	ipc_hdr_init(struct ipc_hdr *h, enum ipc_type type, size_t len,
+	    uint64_t id);
+
+/*
+ * Sends one message (and fd when >= 0, as SCM_RIGHTS).  Blocks; retries on
+ * EINTR.  Returns 0 or AG_ERR_SYSTEM (errno set; EPIPE/ECONNRESET: peer
+ * gone).  MSG_NOSIGNAL: a dead peer never raises SIGPIPE.
+ */
+int	ipc_send(int sock, const void *msg, size_t len, int fd);
+
+/*
+ * Receives one message into buf (cap bytes, aligned for any ipc_* struct)
+ * and checks its header: magic, version, a known type, ih_len equal to the
+ * bytes received.  *fdp gets a passed descriptor or -1 (only when fdp is
+ * not NULL; descriptors arriving otherwise are closed).  Returns the length
+ * (> 0), 0 at EOF, or AG_ERR_SYSTEM / AG_ERR_PROTOCOL (err says why).
+ * With nonblock, EAGAIN gives AG_ERR_BUSY.
+ */
+int	ipc_recv(int sock, void *buf, size_t cap, int *fdp, int nonblock,
+	    char *err, size_t errlen);
+
+/* Checks a message's body against its type; 0 or AG_ERR_PROTOCOL. */
+int	ipc_check(const void *msg, size_t len, char *err, size_t errlen);
+
+/* Bytes of one slot for this geometry, page-aligned; 0 on overflow. */
+size_t	ipc_slot_bytes(int channels, int height, int width, int classes);
+
+#endif /* AG_IPC_H */

@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * main.c: aiguardd, the parent process.
+ *
+ * It reads the configuration, then forks the front (HTTP) and the worker
+ * (model, engine) and supervises them: a worker that dies is started again
+ * after a backoff that doubles from restart_backoff_min_ms to _max_ms
+ * (reset once a worker has lived a minute), and the front is handed the
+ * new worker's socket; a front that dies takes the worker with it and both
+ * start again.  SIGHUP is passed to the worker (reload).  SIGTERM or
+ * SIGINT: the front stops accepting and finishes what it has, then the
+ * worker stops, then the parent exits 0.
+ *
+ * The parent holds no model, no socket to the network and no client data:
+ * it only forks, waits and signals.
+ */
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ag_err.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/version.h"
+#include "model/model.h"
+#include "daemon.h"
+#include "ipc.h"
+
+#define STABLE_AFTER_S		60.0	/* a worker this old resets backoff */
+#define STOP_GRACE_S		5.0	/* after request_timeout, SIGKILL */
+
+struct child {
+	pid_t		 ch_pid;	/* 0: not running */
+	double		 ch_started;
+	double		 ch_restart_at;	/* 0: no restart due */
+	int		 ch_backoff_ms;
+	unsigned	 ch_starts;
+};
+
+struct parent {
+	const struct ag_config	*p_cf;
+	int			 p_sigfd;
+	int			 p_ctl;		/* our end of the front link */
+	struct child		 p_front, p_worker;
+	int			 p_stopping;
+	double			 p_stop_deadline;
+	int			 p_status;
+	unsigned		 p_load_failures;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: aiguardd [--config FILE] [--listen ADDR:PORT] [--model DIR]\n"
+	    "                [--name NAME] [--threads N] [--max-batch N]\n"
+	    "                [--max-delay-us N] [--log-level LEVEL]\n"
+	    "                [--set SECTION.KEY=VALUE]... [--check-config]\n"
+	    "       aiguardd --help | --version\n"
+	    "\n"
+	    "Serves an image classification model over HTTP: the Open Inference\n"
+	    "Protocol (KServe v2 REST) at /v2, POST /v2/models/NAME/classify\n"
+	    "for JPEG or PNG bodies, Prometheus metrics at /metrics.\n"
+	    "\n"
+	    "  --config FILE        INI configuration (see etc/aiguardd.conf);\n"
+	    "                       flags override it\n"
+	    "  --listen ADDR:PORT   default 127.0.0.1:8500 (port 0: any free port,\n"
+	    "                       logged at start)\n"
+	    "  --model DIR          model directory (default: the bundled model)\n"
+	    "  --name NAME          name served under /v2/models/ (default: the\n"
+	    "                       model's own)\n"
+	    "  --threads N          engine threads (default 2)\n"
+	    "  --max-batch N        images per engine call (default 8)\n"
+	    "  --max-delay-us N     batching window in microseconds (default 2000)\n"
+	    "  --log-level LEVEL    fatal, warn, info or debug (default info)\n"
+	    "  --set KEY=VALUE      any configuration key, e.g. server.max_body_bytes=8m\n"
+	    "  --check-config       check the configuration and the model, print the\n"
+	    "                       effective configuration, exit\n"
+	    "\n"
+	    "Signals: SIGHUP reloads the model (a failed reload keeps the old one);\n"
+	    "SIGTERM finishes the requests in progress and exits 0.\n");
+}
+
+static void
+set_or_die(struct ag_config *cf, const char *key, const char *val)
+{
+	char err[512];
+
+	if (config_set(cf, key, val, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aiguardd: %s\n", err);
+		exit(2);
+	}
+}
+
+static void
+parse_args(int argc, char **argv, struct ag_config *cf, int *check)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "max-batch", required_argument, NULL, 'b' },
+		{ "max-delay-us", required_argument, NULL, 'd' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "set", required_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *file = NULL;
+	char err[512];
+	int ch;
+
+	/* First pass: the file, so that every flag overrides it. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("aiguardd %s\n", AIGUARD_VERSION);
+			exit(0);
+		case '?':
+			fprintf(stderr, "aiguardd: unknown or incomplete "
+			    "option %s\n", argv[optind - 1]);
+			usage(stderr);
+			exit(2);
+		default:
+			break;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "aiguardd: unexpected argument %s\n",
+		    argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+	config_defaults(cf);
+	if (file != NULL && config_load_file(cf, file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aiguardd: %s\n", err);
+		exit(2);
+	}
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': set_or_die(cf, "server.listen", optarg); break;
+		case 'm': set_or_die(cf, "model.dir", optarg); break;
+		case 'n': set_or_die(cf, "model.name", optarg); break;
+		case 't': set_or_die(cf, "model.threads", optarg); break;
+		case 'b': set_or_die(cf, "model.max_batch", optarg); break;
+		case 'd': set_or_die(cf, "model.max_delay_us", optarg); break;
+		case 'L': set_or_die(cf, "log.level", optarg); break;
+		case 'C': *check = 1; break;
+		case 's': {
+			char key[64], *eq = strchr(optarg, '=');
+
+			if (eq == NULL || (size_t)(eq - optarg) >= sizeof(key)) {
+				fprintf(stderr, "aiguardd: --set %s: expected "
+				    "SECTION.KEY=VALUE\n", optarg);
+				exit(2);
+			}
+			memcpy(key, optarg, (size_t)(eq - optarg));
+			key[eq - optarg] = '\0';
+			set_or_die(cf, key, eq + 1);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (config_validate(cf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aiguardd: %s\n", err);
+		exit(2);
+	}
+}
+
+/* --check-config: the configuration, and whether the model loads. */
+static int
+check_config(struct ag_config *cf)
+{
+	struct model *md;
+	char dir[4096], err[512];
+	int r;
+
+	config_dump(cf, stdout);
+	if (cf->cf_model_dir[0] != '\0')
+		(void)snprintf(dir, sizeof(dir), "%s", cf->cf_model_dir);
+	else if (model_default_dir(dir, sizeof(dir)) != 0) {
+		fprintf(stderr, "aiguardd: no model directory given and none "
+		    "found\n");
+		return 1;
+	}
+	if ((r = model_load(dir, &md, err, sizeof(err))) != 0) {
+		fprintf(stderr, "aiguardd: model: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "aiguardd: configuration OK; model %s (%s, %d "
+	    "classes) loads from %s\n", md->md_conf.mc_name,
+	    md->md_conf.mc_arch, md->md_conf.mc_classes, md->md_dir);
+	model_free(md);
+	return 0;
+}
+
+/* In a child: forget the parent's signal handling. */
+static void
+child_reset(struct parent *p)
+{
+	sigset_t set;
+
+	(void)close(p->p_sigfd);
+	sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+	signal(SIGCHLD, SIG_DFL);
+}
+
+static void
+spawn_front(struct parent *p)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		(void)close(sv[0]);
+		if (p->p_ctl != -1)
+			(void)close(p->p_ctl);
+		child_reset(p);
+		_exit(front_main(p->p_cf, sv[1]));
+	}
+	(void)close(sv[1]);
+	if (p->p_ctl != -1)
+		(void)close(p->p_ctl);
+	p->p_ctl = sv[0];
+	p->p_front.ch_pid = pid;
+	p->p_front.ch_started = ag_now();
+	p->p_front.ch_starts++;
+	log_debug("front started pid=%ld", (long)pid);
+}
+
+static void
+spawn_worker(struct parent *p)
+{
+	struct ipc_ctl_worker cw;
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		(void)close(sv[0]);
+		(void)close(p->p_ctl);
+		child_reset(p);
+		_exit(worker_main(p->p_cf, sv[1]));
+	}
+	(void)close(sv[1]);
+	p->p_worker.ch_pid = pid;
+	p->p_worker.ch_started = ag_now();
+	p->p_worker.ch_starts++;
+	memset(&cw, 0, sizeof(cw));
+	ipc_hdr_init(&cw.cw_hdr, IPC_CTL_WORKER, sizeof(cw), 0);
+	cw.cw_restarts = p->p_worker.ch_starts - 1;
+	cw.cw_load_failures = p->p_load_failures;
+	if (ipc_send(p->p_ctl, &cw, sizeof(cw), sv[0]) != 0)
+		log_warn("cannot hand the worker to the front");
+	(void)close(sv[0]);
+	log_debug("worker started pid=%ld", (long)pid);
+}
+
+static void
+schedule_restart(struct parent *p, struct child *ch, const char *what)
+{
+	const struct ag_config *cf = p->p_cf;
+
+	if (ag_now() - ch->ch_started > STABLE_AFTER_S ||
+	    ch->ch_backoff_ms == 0)
+		ch->ch_backoff_ms = cf->cf_restart_min_ms;
+	else if (ch->ch_backoff_ms < cf->cf_restart_max_ms / 2)
+		ch->ch_backoff_ms *= 2;
+	else
+		ch->ch_backoff_ms = cf->cf_restart_max_ms;
+	ch->ch_restart_at = ag_now() + ch->ch_backoff_ms / 1000.0;
+	log_event(LOG_LVL_WARN, "event=restart_scheduled child=%s "
+	    "in_ms=%d", what, ch->ch_backoff_ms);
+}
+
+static void
+describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		(void)snprintf(buf, len, "exit=%d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		(void)snprintf(buf, len, "signal=%d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		(void)snprintf(buf, len, "status=%d", status);
+}
+
+static void
+reap(struct parent *p)
+{
+	char how[96];
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		describe_exit(status, how, sizeof(how));
+		if (pid == p->p_worker.ch_pid) {
+			p->p_worker.ch_pid = 0;
+			if (p->p_stopping) {
+				log_event(LOG_LVL_INFO, "event=child_exit "
+				    "child=worker %s", how);
+				continue;
+			}
+			log_event(LOG_LVL_WARN, "event=child_exit child=worker "
+			    "%s msg=\"worker died; requests in flight were "
+			    "answered 503\"", how);
+			if (WIFEXITED(status) && WEXITSTATUS(status) ==
+			    WORKER_EXIT_MODEL)
+				p->p_load_failures++;
+			if (WIFEXITED(status) && WEXITSTATUS(status) ==
+			    WORKER_EXIT_MODEL && p->p_worker.ch_starts == 1) {
+				log_warnx("the model does not load; stopping "
+				    "(aiguardd --check-config says why)");
+				p->p_status = 1;
+				p->p_stopping = 1;
+				if (p->p_front.ch_pid > 0)
+					(void)kill(p->p_front.ch_pid, SIGTERM);
+				continue;
+			}
+			schedule_restart(p, &p->p_worker, "worker");
+		} else if (pid == p->p_front.ch_pid) {
+			p->p_front.ch_pid = 0;
+			if (p->p_stopping) {
+				log_event(LOG_LVL_INFO, "event=child_exit "
+				    "child=front %s", how);
+				if (p->p_worker.ch_pid > 0)
+					(void)kill(p->p_worker.ch_pid, SIGTERM);
+				continue;
+			}
+			log_event(LOG_LVL_WARN, "event=child_exit child=front "
+			    "%s", how);
+			if (WIFEXITED(status) && WEXITSTATUS(status) ==
+			    FRONT_EXIT_LISTEN) {
+				log_warnx("cannot listen; stopping");
+				p->p_status = 1;
+				p->p_stopping = 1;
+				p->p_stop_deadline = ag_now() + STOP_GRACE_S;
+				if (p->p_worker.ch_pid > 0)
+					(void)kill(p->p_worker.ch_pid, SIGTERM);
+				continue;
+			}
+			/* The worker's link died with the front: both again. */
+			if (p->p_worker.ch_pid > 0)
+				(void)kill(p->p_worker.ch_pid, SIGTERM);
+			p->p_worker.ch_restart_at = 0;
+			schedule_restart(p, &p->p_front, "front");
+		}
+	}
+}
+
+static void
+begin_stop(struct parent *p, const char *why)
+{
+	if (p->p_stopping)
+		return;
+	p->p_stopping = 1;
+	p->p_stop_deadline = ag_now() + p->p_cf->cf_request_timeout +
+	    STOP_GRACE_S;
+	log_info("%s: stopping", why);
+	if (p->p_front.ch_pid > 0)
+		(void)kill(p->p_front.ch_pid, SIGTERM);
+	else if (p->p_worker.ch_pid > 0)
+		(void)kill(p->p_worker.ch_pid, SIGTERM);
+}
+
+static int
+supervise(struct parent *p)
+{
+	struct pollfd pfd;
+
+	spawn_front(p);
+	spawn_worker(p);
+	pfd.fd = p->p_sigfd;
+	pfd.events = POLLIN;
+	for (;;) {
+		double now = ag_now(), next = 0;
+		int timeout = -1;
+
+		if (p->p_stopping) {
+			if (p->p_front.ch_pid == 0 && p->p_worker.ch_pid == 0)
+				break;
+			if (p->p_stop_deadline > 0 && now > p->p_stop_deadline) {
+				log_warnx("children still running after the "
+				    "grace period: killing them");
+				if (p->p_front.ch_pid > 0)
+					(void)kill(p->p_front.ch_pid, SIGKILL);
+				if (p->p_worker.ch_pid > 0)
+					(void)kill(p->p_worker.ch_pid, SIGKILL);
+				p->p_stop_deadline = 0;
+			}
+			next = p->p_stop_deadline;
+		} else {
+			/* Due restarts: the front first, it takes the worker. */
+			if (p->p_front.ch_pid == 0 &&
+			    p->p_front.ch_restart_at > 0 &&
+			    now >= p->p_front.ch_restart_at &&
+			    p->p_worker.ch_pid == 0) {
+				p->p_front.ch_restart_at = 0;
+				spawn_front(p);
+				spawn_worker(p);
+			} else if (p->p_front.ch_pid > 0 &&
+			    p->p_worker.ch_pid == 0 &&
+			    p->p_worker.ch_restart_at > 0 &&
+			    now >= p->p_worker.ch_restart_at) {
+				p->p_worker.ch_restart_at = 0;
+				spawn_worker(p);
+			}
+			if (p->p_front.ch_pid == 0 && p->p_front.ch_restart_at)
+				next = p->p_front.ch_restart_at;
+			else if (p->p_worker.ch_pid == 0 &&
+			    p->p_worker.ch_restart_at > 0)
+				next = p->p_worker.ch_restart_at;
+			else if (p->p_front.ch_pid == 0 &&
+			    p->p_worker.ch_pid > 0)
+				next = 0;	/* wait for the worker to go */
+		}
+		if (next > 0) {
+			double d = (next - ag_now()) * 1000.0 + 1;
+
+			timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
+		}
+		if (poll(&pfd, 1, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd.revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(p->p_sigfd, &si, sizeof(si)) ==
+			    sizeof(si)) {
+				switch (si.ssi_signo) {
+				case SIGCHLD:
+					reap(p);
+					break;
+				case SIGTERM:
+					begin_stop(p, "SIGTERM");
+					break;
+				case SIGINT:
+					begin_stop(p, "SIGINT");
+					break;
+				case SIGHUP:
+					if (p->p_worker.ch_pid > 0) {
+						log_info("SIGHUP: reloading "
+						    "the model");
+						(void)kill(p->p_worker.ch_pid,
+						    SIGHUP);
+					} else
+						log_warnx("SIGHUP: no worker "
+						    "to reload");
+					break;
+				}
+			}
+			/* A SIGCHLD may have merged with another signal. */
+			reap(p);
+		}
+	}
+	log_info("stopped status=%d", p->p_status);
+	return p->p_status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ag_config cf;
+	struct parent p;
+	sigset_t set;
+	int check = 0;
+
+	parse_args(argc, argv, &cf, &check);
+	log_init("aiguardd", cf.cf_log_level);
+	if (check)
+		return check_config(&cf);
+	log_set_kv(1);
+	log_set_role("parent");
+	/* Lines, not blocks, even when stderr is a pipe or a file. */
+	setvbuf(stderr, NULL, _IOLBF, 0);
+
+	memset(&p, 0, sizeof(p));
+	p.p_cf = &cf;
+	p.p_ctl = -1;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (p.p_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	log_info("aiguardd %s starting listen=%s:%d model=%s", AIGUARD_VERSION,
+	    cf.cf_listen_addr, cf.cf_listen_port,
+	    cf.cf_model_dir[0] ? cf.cf_model_dir : "(default)");
+	return supervise(&p);
+}

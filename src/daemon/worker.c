@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * worker.c: the process that holds the weights.
+ *
+ * It loads the model, creates the shared tensor area, announces both to the
+ * front, and then batches: requests arriving within max_delay_us of the
+ * oldest queued one (or until max_batch images) go through the engine in
+ * one call.  Every INFER is checked against the worker's own state before
+ * anything is read from the shared area; a front that breaks the protocol
+ * is cut off (the worker exits and the parent starts another).
+ *
+ * SIGHUP reloads the model from the same directory between batches.  A
+ * reload that fails, or that would change the tensor geometry, keeps the
+ * old model serving and says so in the log and to the front.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ag_err.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/resnet.h"
+#include "model/model.h"
+#include "daemon.h"
+#include "ipc.h"
+
+struct wreq {
+	uint64_t	wr_id;
+	uint32_t	wr_n;
+	uint32_t	wr_slots[IPC_MAX_REQ_IMAGES];
+	double		wr_arrival;
+};
+
+struct worker {
+	const struct ag_config	*w_cf;
+	int			 w_sock;
+	int			 w_sigfd;
+	struct model		*w_md;
+	struct resnet_ws	*w_ws;
+	int			 w_cap;		/* images per engine call */
+	int			 w_max_request;
+	/* shared area */
+	int			 w_shmfd;
+	uint8_t			*w_shm;
+	size_t			 w_shm_bytes, w_slot_bytes;
+	uint32_t		 w_nslots;
+	int			 w_c, w_h, w_w, w_classes;
+	/* queue: a ring of requests, FIFO */
+	struct wreq		*w_q;
+	size_t			 w_qcap, w_qhead, w_qlen;
+	size_t			 w_qimages;
+	uint8_t			*w_slot_busy;	/* per slot: named by a queued request */
+	float			*w_in, *w_out;
+	uint64_t		 w_batch_id;
+	uint32_t		 w_generation;
+	int			 w_stopping;
+	uint32_t		 w_layers;	/* IPC_LAYER_* applied */
+};
+
+static int
+worker_send_hello(struct worker *w, int fd)
+{
+	const struct model_conf *mc = &w->w_md->md_conf;
+	const char *name = w->w_cf->cf_model_name[0] != '\0' ?
+	    w->w_cf->cf_model_name : mc->mc_name;
+	struct ipc_hello hl;
+	struct ipc_labels *lb;
+	char *blob;
+	size_t total = 0, off;
+	int i, r;
+
+	for (i = 0; i < mc->mc_classes; i++)
+		total += strlen(model_label(w->w_md, i)) + 1;
+	if (total > UINT32_MAX || (blob = malloc(total)) == NULL)
+		return AG_ERR_ALLOC;
+	for (i = 0, off = 0; i < mc->mc_classes; i++) {
+		size_t l = strlen(model_label(w->w_md, i)) + 1;
+
+		memcpy(blob + off, model_label(w->w_md, i), l);
+		off += l;
+	}
+
+	memset(&hl, 0, sizeof(hl));
+	ipc_hdr_init(&hl.hl_hdr, IPC_HELLO, sizeof(hl), 0);
+	hl.hl_generation = w->w_generation;
+	hl.hl_classes = mc->mc_classes;
+	hl.hl_channels = w->w_c;
+	hl.hl_height = mc->mc_height;
+	hl.hl_width = mc->mc_width;
+	hl.hl_resize = mc->mc_resize;
+	memcpy(hl.hl_mean, mc->mc_mean, sizeof(hl.hl_mean));
+	memcpy(hl.hl_std, mc->mc_std, sizeof(hl.hl_std));
+	hl.hl_max_request = w->w_max_request;
+	hl.hl_synthetic = mc->mc_synthetic;
+	hl.hl_verified = 0;
+	hl.hl_slots = w->w_nslots;
+	hl.hl_slot_bytes = w->w_slot_bytes;
+	hl.hl_shm_bytes = w->w_shm_bytes;
+	hl.hl_labels_bytes = (uint32_t)total;
+	hl.hl_layers = w->w_layers;
+	(void)snprintf(hl.hl_name, sizeof(hl.hl_name), "%s", name);
+	(void)snprintf(hl.hl_version, sizeof(hl.hl_version), "1");
+	(void)snprintf(hl.hl_arch, sizeof(hl.hl_arch), "%s", mc->mc_arch);
+	(void)snprintf(hl.hl_source, sizeof(hl.hl_source), "%s",
+	    mc->mc_source);
+	if ((r = ipc_send(w->w_sock, &hl, sizeof(hl), fd)) != 0)
+		goto out;
+
+	if ((lb = malloc(sizeof(*lb) + IPC_LABEL_CHUNK)) == NULL) {
+		r = AG_ERR_ALLOC;
+		goto out;
+	}
+	for (off = 0; off < total; off += lb->lb_len) {
+		size_t len = total - off;
+
+		if (len > IPC_LABEL_CHUNK)
+			len = IPC_LABEL_CHUNK;
+		ipc_hdr_init(&lb->lb_hdr, IPC_LABELS, sizeof(*lb) + len, 0);
+		lb->lb_offset = (uint32_t)off;
+		lb->lb_len = (uint32_t)len;
+		memcpy(lb->lb_data, blob + off, len);
+		if ((r = ipc_send(w->w_sock, lb, sizeof(*lb) + len, -1)) != 0)
+			break;
+	}
+	free(lb);
+ out:
+	free(blob);
+	return r;
+}
+
+/* Loads the model and its workspace; nothing in w changes on failure. */
+static int
+worker_load(struct worker *w, struct model **mdp, struct resnet_ws **wsp,
+    char *err, size_t errlen)
+{
+	char dir[4096];
+	int r;
+
+	*mdp = NULL;
+	*wsp = NULL;
+	if (w->w_cf->cf_model_dir[0] != '\0')
+		(void)snprintf(dir, sizeof(dir), "%s", w->w_cf->cf_model_dir);
+	else if ((r = model_default_dir(dir, sizeof(dir))) != 0)
+		return ag_errf(err, errlen, r, "no model directory found");
+	if ((r = model_load(dir, mdp, err, errlen)) != 0)
+		return r;
+	if ((r = resnet_ws_new((*mdp)->md_net, w->w_cap,
+	    (*mdp)->md_conf.mc_height, (*mdp)->md_conf.mc_width, wsp, err,
+	    errlen)) != 0) {
+		model_free(*mdp);
+		*mdp = NULL;
+	}
+	return r;
+}
+
+static void
+worker_shm_create(struct worker *w)
+{
+	const struct model_conf *mc = &w->w_md->md_conf;
+	uint64_t total;
+
+	w->w_c = 3;
+	w->w_h = mc->mc_height;
+	w->w_w = mc->mc_width;
+	w->w_classes = mc->mc_classes;
+	w->w_nslots = (uint32_t)w->w_cf->cf_queue_slots;
+	w->w_slot_bytes = ipc_slot_bytes(w->w_c, w->w_h, w->w_w, w->w_classes);
+	if (w->w_slot_bytes == 0 || __builtin_mul_overflow(w->w_slot_bytes,
+	    (uint64_t)w->w_nslots, &total) || total > SIZE_MAX / 2)
+		fatalx("shared area: size overflow");
+	w->w_shm_bytes = (size_t)total;
+	w->w_shmfd = memfd_create("aiguard-tensors",
+	    MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (w->w_shmfd == -1)
+		fatal("memfd_create");
+	if (ftruncate(w->w_shmfd, (off_t)w->w_shm_bytes) == -1)
+		fatal("ftruncate shared area");
+	/* The front maps it too: neither side may shrink it under the other. */
+	if (fcntl(w->w_shmfd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK |
+	    F_SEAL_SEAL) == -1)
+		fatal("seal shared area");
+	w->w_shm = mmap(NULL, w->w_shm_bytes, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, w->w_shmfd, 0);
+	if (w->w_shm == MAP_FAILED)
+		fatal("mmap shared area");
+	if ((w->w_slot_busy = calloc(w->w_nslots, 1)) == NULL ||
+	    (w->w_q = calloc(w->w_nslots, sizeof(*w->w_q))) == NULL)
+		fatal("calloc");
+	w->w_qcap = w->w_nslots;
+}
+
+static int
+worker_alloc_buffers(struct worker *w)
+{
+	size_t in, out;
+
+	free(w->w_in);
+	free(w->w_out);
+	w->w_in = w->w_out = NULL;
+	if (ag_mul_size((size_t)w->w_cap * 3, (size_t)w->w_h * w->w_w, &in) ||
+	    ag_mul_size((size_t)w->w_cap, (size_t)w->w_classes, &out) ||
+	    (w->w_in = calloc(in, sizeof(float))) == NULL ||
+	    (w->w_out = calloc(out, sizeof(float))) == NULL)
+		return AG_ERR_ALLOC;
+	return 0;
+}
+
+static uint32_t
+worker_us(double s)
+{
+	if (s < 0)
+		return 0;
+	if (s > 4000.0)
+		return UINT32_MAX;
+	return (uint32_t)(s * 1e6);
+}
+
+/* Runs the oldest queued requests that fit in one engine call. */
+static void
+worker_run_batch(struct worker *w)
+{
+	size_t img = (size_t)w->w_c * w->w_h * w->w_w;
+	size_t take = 0, nimg = 0, i, k, at;
+	struct ipc_result rs;
+	double t0, t1;
+	int r;
+
+	while (take < w->w_qlen) {
+		struct wreq *q = &w->w_q[(w->w_qhead + take) % w->w_qcap];
+
+		if (nimg + q->wr_n > (size_t)w->w_cap)
+			break;
+		nimg += q->wr_n;
+		take++;
+	}
+	AG_ASSERT(take > 0);	/* wr_n <= w_max_request <= w_cap */
+
+	for (i = 0, at = 0; i < take; i++) {
+		struct wreq *q = &w->w_q[(w->w_qhead + i) % w->w_qcap];
+
+		for (k = 0; k < q->wr_n; k++, at++)
+			memcpy(w->w_in + at * img, w->w_shm +
+			    (size_t)q->wr_slots[k] * w->w_slot_bytes,
+			    img * sizeof(float));
+	}
+	t0 = ag_now();
+	r = resnet_forward(w->w_md->md_net, w->w_ws, w->w_in, (int)nimg,
+	    w->w_out);
+	t1 = ag_now();
+	w->w_batch_id++;
+	if (r != 0)
+		log_warnx("engine: batch of %zu: %s", nimg, ag_strerror(r));
+
+	for (i = 0, at = 0; i < take; i++) {
+		struct wreq *q = &w->w_q[w->w_qhead];
+
+		for (k = 0; k < q->wr_n; k++, at++) {
+			if (r == 0)
+				memcpy(w->w_shm + (size_t)q->wr_slots[k] *
+				    w->w_slot_bytes + img * sizeof(float),
+				    w->w_out + at * w->w_classes,
+				    (size_t)w->w_classes * sizeof(float));
+			w->w_slot_busy[q->wr_slots[k]] = 0;
+		}
+		memset(&rs, 0, sizeof(rs));
+		ipc_hdr_init(&rs.rs_hdr, IPC_RESULT, sizeof(rs), q->wr_id);
+		rs.rs_status = r;
+		rs.rs_n = q->wr_n;
+		rs.rs_batch_id = w->w_batch_id;
+		rs.rs_batch_size = (uint32_t)nimg;
+		rs.rs_batch_first = i == 0;
+		rs.rs_queue_us = worker_us(t0 - q->wr_arrival);
+		rs.rs_infer_us = worker_us(t1 - t0);
+		if (ipc_send(w->w_sock, &rs, sizeof(rs), -1) != 0) {
+			log_info("front gone (%s); exiting", strerror(errno));
+			exit(0);
+		}
+		w->w_qimages -= q->wr_n;
+		w->w_qhead = (w->w_qhead + 1) % w->w_qcap;
+		w->w_qlen--;
+	}
+	log_debug("batch %llu: %zu request(s), %zu image(s), %.2f ms",
+	    (unsigned long long)w->w_batch_id, take, nimg, (t1 - t0) * 1e3);
+}
+
+/* Queues one INFER after checking it against our own state. */
+static void
+worker_enqueue(struct worker *w, const struct ipc_infer *in)
+{
+	struct wreq *q;
+	uint32_t k;
+
+	if (in->in_n > (uint32_t)w->w_max_request || w->w_qlen == w->w_qcap)
+		fatalx("front broke the protocol: request of %u image(s), "
+		    "%zu queued", (unsigned)in->in_n, w->w_qlen);
+	q = &w->w_q[(w->w_qhead + w->w_qlen) % w->w_qcap];
+	for (k = 0; k < in->in_n; k++) {
+		uint32_t s = in->in_slots[k];
+
+		if (s >= w->w_nslots || w->w_slot_busy[s])
+			fatalx("front broke the protocol: slot %u invalid or "
+			    "in use", (unsigned)s);
+		w->w_slot_busy[s] = 1;
+		q->wr_slots[k] = s;
+	}
+	q->wr_id = in->in_hdr.ih_id;
+	q->wr_n = in->in_n;
+	q->wr_arrival = ag_now();
+	w->w_qlen++;
+	w->w_qimages += in->in_n;
+}
+
+/* Reads every message waiting on the socket. */
+static void
+worker_read(struct worker *w)
+{
+	union {
+		struct ipc_hdr	h;
+		uint8_t		b[IPC_MAX_MSG];
+	} *m;
+	char err[256];
+	int n;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("malloc");
+	for (;;) {
+		n = ipc_recv(w->w_sock, m, sizeof(*m), NULL, 1, err,
+		    sizeof(err));
+		if (n == AG_ERR_BUSY)
+			break;
+		if (n == 0) {
+			log_info("front closed the link; exiting");
+			exit(0);
+		}
+		if (n < 0)
+			fatalx("front link: %s", err);
+		if (m->h.ih_type != IPC_INFER)
+			fatalx("front broke the protocol: message type %u",
+			    (unsigned)m->h.ih_type);
+		worker_enqueue(w, (const struct ipc_infer *)m);
+	}
+	free(m);
+}
+
+static void
+worker_reload(struct worker *w)
+{
+	struct ipc_reload rl;
+	struct model *md;
+	struct resnet_ws *ws;
+	char err[512];
+	int r;
+
+	/* Requests already queued are answered by the model they came for. */
+	while (w->w_qlen > 0)
+		worker_run_batch(w);
+	memset(&rl, 0, sizeof(rl));
+	ipc_hdr_init(&rl.rl_hdr, IPC_RELOAD, sizeof(rl), 0);
+	log_info("reload requested");
+	if ((r = worker_load(w, &md, &ws, err, sizeof(err))) != 0) {
+		log_warnx("reload failed, the old model keeps serving: %s",
+		    err);
+		(void)snprintf(rl.rl_msg, sizeof(rl.rl_msg), "%.250s", err);
+	} else if (md->md_conf.mc_height != w->w_h ||
+	    md->md_conf.mc_width != w->w_w ||
+	    md->md_conf.mc_classes != w->w_classes) {
+		(void)snprintf(rl.rl_msg, sizeof(rl.rl_msg),
+		    "new model's input %dx%d or classes %d differ from the "
+		    "serving one's; restart aiguardd to change them",
+		    md->md_conf.mc_height, md->md_conf.mc_width,
+		    md->md_conf.mc_classes);
+		log_warnx("reload refused, the old model keeps serving: %s",
+		    rl.rl_msg);
+		resnet_ws_free(ws);
+		model_free(md);
+	} else {
+		resnet_ws_free(w->w_ws);
+		model_free(w->w_md);
+		w->w_md = md;
+		w->w_ws = ws;
+		w->w_generation++;
+		rl.rl_ok = 1;
+		(void)snprintf(rl.rl_msg, sizeof(rl.rl_msg), "reloaded %.240s",
+		    md->md_dir);
+		log_info("reloaded model=%s arch=%s dir=%s",
+		    md->md_conf.mc_name, md->md_conf.mc_arch, md->md_dir);
+	}
+	if (ipc_send(w->w_sock, &rl, sizeof(rl), -1) != 0 ||
+	    (rl.rl_ok && worker_send_hello(w, -1) != 0)) {
+		log_info("front gone; exiting");
+		exit(0);
+	}
+}
+
+static void
+worker_signal(struct worker *w)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	while ((n = read(w->w_sigfd, &si, sizeof(si))) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			worker_reload(w);
+		else if (si.ssi_signo == SIGTERM) {
+			log_info("SIGTERM: finishing %zu queued request(s)",
+			    w->w_qlen);
+			w->w_stopping = 1;
+		}
+	}
+}
+
+int
+worker_main(const struct ag_config *cf, int sock)
+{
+	struct worker w;
+	struct pollfd pfd[2];
+	sigset_t set;
+	char err[512];
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	w.w_cf = cf;
+	w.w_sock = sock;
+	log_set_role("worker");
+	(void)prctl(PR_SET_NAME, "aiguardd-worker");
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGINT, SIG_IGN);	/* the parent orders the shutdown */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (w.w_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+
+	/* No memory both writable and executable from here on. */
+	if (ag_mdwe_enable() == 0)
+		w.w_layers |= IPC_LAYER_MDWE;
+	else
+		log_warnx("PR_SET_MDWE not available: W^X not enforced");
+	w.w_max_request = cf->cf_max_request_batch;
+	w.w_cap = cf->cf_max_batch > w.w_max_request ? cf->cf_max_batch :
+	    w.w_max_request;
+	resnet_set_threads(cf->cf_threads);
+	if ((r = worker_load(&w, &w.w_md, &w.w_ws, err, sizeof(err))) != 0) {
+		log_warnx("model: %s", err);
+		exit(WORKER_EXIT_MODEL);
+	}
+	worker_shm_create(&w);
+	if (worker_alloc_buffers(&w) != 0)
+		fatalx("out of memory for the batch buffers");
+	log_info("model loaded model=%s arch=%s classes=%d input=%dx%d "
+	    "dir=%s max_batch=%d max_delay_us=%d threads=%d backend=\"%s\"%s",
+	    w.w_md->md_conf.mc_name, w.w_md->md_conf.mc_arch, w.w_classes,
+	    w.w_h, w.w_w, w.w_md->md_dir, cf->cf_max_batch,
+	    cf->cf_max_delay_us, cf->cf_threads, resnet_backend(),
+	    w.w_md->md_conf.mc_synthetic ? " synthetic=yes" : "");
+	if (worker_send_hello(&w, w.w_shmfd) != 0) {
+		log_info("front gone before hello; exiting");
+		exit(0);
+	}
+
+	pfd[0].fd = w.w_sock;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = w.w_sigfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		struct timespec ts, *tsp = NULL;
+
+		if (w.w_qlen > 0) {
+			double due = w.w_q[w.w_qhead].wr_arrival +
+			    cf->cf_max_delay_us * 1e-6 - ag_now();
+
+			if (due < 0 || w.w_qimages >= (size_t)cf->cf_max_batch ||
+			    w.w_stopping)
+				due = 0;
+			ts.tv_sec = (time_t)due;
+			ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
+			tsp = &ts;
+		} else if (w.w_stopping) {
+			log_info("stopped");
+			exit(0);
+		}
+		if (ppoll(pfd, 2, tsp, NULL) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("ppoll");
+		}
+		if (pfd[1].revents & POLLIN)
+			worker_signal(&w);
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			worker_read(&w);
+		while (w.w_qlen > 0) {
+			double age = ag_now() - w.w_q[w.w_qhead].wr_arrival;
+
+			if (w.w_qimages < (size_t)cf->cf_max_batch &&
+			    age < cf->cf_max_delay_us * 1e-6 && !w.w_stopping)
+				break;
+			worker_run_batch(&w);
+		}
+	}
+}

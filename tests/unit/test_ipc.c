@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_ipc.c: the messages between aiguardd's processes, and the worker
+ * facing a front that breaks the protocol.
+ *
+ * Framing: round trips with and without a passed descriptor; every header
+ * and body check (bad magic, version, type, length, counts, strings); a
+ * million random and mutated messages that must be refused or accepted
+ * without a crash.  The worker: with a real model (AG_MODEL), a valid
+ * request gets the engine's answer in the shared area; a slot out of
+ * range, a slot named twice, too many images and an unexpected message
+ * type each make it exit with an error instead of reading out of bounds.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ag_err.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "daemon/daemon.h"
+#include "daemon/ipc.h"
+#include "test_helper.h"
+
+static void
+pair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		perror("socketpair");
+		exit(99);
+	}
+}
+
+static union {
+	struct ipc_hdr	h;
+	uint8_t		b[IPC_MAX_MSG];
+} rbuf;
+
+static void
+test_roundtrip(void)
+{
+	struct ipc_ctl_worker cw;
+	struct ipc_result rs;
+	struct stat st;
+	char err[256];
+	int sv[2], fd, n;
+
+	TEST_START("send and receive, with and without a descriptor");
+	pair(sv);
+	memset(&rs, 0, sizeof(rs));
+	ipc_hdr_init(&rs.rs_hdr, IPC_RESULT, sizeof(rs), 42);
+	rs.rs_n = 3;
+	rs.rs_batch_size = 5;
+	rs.rs_batch_first = 1;
+	ASSERT_INT_EQ(ipc_send(sv[0], &rs, sizeof(rs), -1), 0);
+	n = ipc_recv(sv[1], &rbuf, sizeof(rbuf), &fd, 0, err, sizeof(err));
+	ASSERT_INT_EQ(n, (int)sizeof(rs));
+	ASSERT_INT_EQ(fd, -1);
+	ASSERT_INT_EQ(rbuf.h.ih_type, IPC_RESULT);
+	ASSERT_TRUE(rbuf.h.ih_id == 42);
+
+	memset(&cw, 0, sizeof(cw));
+	ipc_hdr_init(&cw.cw_hdr, IPC_CTL_WORKER, sizeof(cw), 0);
+	ASSERT_INT_EQ(ipc_send(sv[0], &cw, sizeof(cw), sv[0]), 0);
+	n = ipc_recv(sv[1], &rbuf, sizeof(rbuf), &fd, 0, err, sizeof(err));
+	ASSERT_INT_EQ(n, (int)sizeof(cw));
+	ASSERT_INT_GE(fd, 0);
+	ASSERT_INT_EQ(fstat(fd, &st), 0);
+	ASSERT_TRUE(S_ISSOCK(st.st_mode));
+	ASSERT_INT_NE(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	close(fd);
+
+	/* A descriptor nobody asked for is closed, not leaked. */
+	ASSERT_INT_EQ(ipc_send(sv[0], &cw, sizeof(cw), sv[0]), 0);
+	n = ipc_recv(sv[1], &rbuf, sizeof(rbuf), NULL, 0, err, sizeof(err));
+	ASSERT_INT_EQ(n, (int)sizeof(cw));
+
+	/* Non-blocking with nothing to read; then end of stream. */
+	ASSERT_INT_EQ(ipc_recv(sv[1], &rbuf, sizeof(rbuf), NULL, 1, err,
+	    sizeof(err)), AG_ERR_BUSY);
+	close(sv[0]);
+	ASSERT_INT_EQ(ipc_recv(sv[1], &rbuf, sizeof(rbuf), NULL, 0, err,
+	    sizeof(err)), 0);
+	/* Sending to a closed peer: an error, never SIGPIPE. */
+	ASSERT_INT_EQ(ipc_send(sv[1], &rs, sizeof(rs), -1), AG_ERR_SYSTEM);
+	close(sv[1]);
+	TEST_DONE();
+}
+
+/* Sends len raw bytes and returns what ipc_recv() makes of them. */
+static int
+recv_raw(const void *msg, size_t len)
+{
+	char err[256];
+	int sv[2], r;
+
+	pair(sv);
+	if (send(sv[0], msg, len, 0) != (ssize_t)len) {
+		perror("send");
+		exit(99);
+	}
+	r = ipc_recv(sv[1], &rbuf, sizeof(rbuf), NULL, 0, err, sizeof(err));
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
+static void
+valid_hello(struct ipc_hello *hl)
+{
+	memset(hl, 0, sizeof(*hl));
+	ipc_hdr_init(&hl->hl_hdr, IPC_HELLO, sizeof(*hl), 0);
+	hl->hl_classes = 1000;
+	hl->hl_channels = 3;
+	hl->hl_height = hl->hl_width = 224;
+	hl->hl_resize = 256;
+	hl->hl_std[0] = hl->hl_std[1] = hl->hl_std[2] = 0.25f;
+	hl->hl_max_request = 8;
+	hl->hl_slots = 16;
+	hl->hl_slot_bytes = ipc_slot_bytes(3, 224, 224, 1000);
+	hl->hl_shm_bytes = hl->hl_slot_bytes * 16;
+	hl->hl_labels_bytes = 9000;
+	strcpy(hl->hl_name, "resnet18");
+	strcpy(hl->hl_version, "1");
+}
+
+static void
+test_checks(void)
+{
+	struct ipc_hello hl;
+	union {
+		struct ipc_infer	in;
+		uint8_t			b[4096];
+	} in;
+	struct ipc_result rs;
+	struct ipc_reload rl;
+	char err[256];
+
+	TEST_START("slot size");
+	ASSERT_TRUE(ipc_slot_bytes(3, 224, 224, 1000) % 4096 == 0);
+	ASSERT_TRUE(ipc_slot_bytes(3, 224, 224, 1000) >=
+	    (3 * 224 * 224 + 1000) * sizeof(float));
+	ASSERT_TRUE(ipc_slot_bytes(0, 224, 224, 1000) == 0);
+	ASSERT_TRUE(ipc_slot_bytes(3, INT32_MAX, INT32_MAX, 1000) == 0);
+	TEST_DONE();
+
+	TEST_START("header checks");
+	valid_hello(&hl);
+	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), (int)sizeof(hl));
+	hl.hl_hdr.ih_magic ^= 1;
+	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_hdr.ih_version = 2;
+	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_hdr.ih_len++;
+	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_hdr.ih_type = 99;
+	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
+	ASSERT_INT_EQ(recv_raw(&hl, 10), AG_ERR_PROTOCOL);	/* short */
+	TEST_DONE();
+
+	TEST_START("hello checks");
+	valid_hello(&hl);
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)), 0);
+	memset(hl.hl_name, 'a', sizeof(hl.hl_name));	/* unterminated */
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_classes = 0;
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_height = 100000;
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_shm_bytes += 4096;	/* area and slots disagree */
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_slot_bytes = 4096;	/* a slot too small for an image */
+	hl.hl_shm_bytes = 4096 * 16;
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_slots = 0xffffffff;
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_labels_bytes = 10;	/* fewer bytes than labels */
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	valid_hello(&hl);
+	hl.hl_layers = 0x80;
+	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	TEST_DONE();
+
+	TEST_START("infer, result and reload checks");
+	memset(&in, 0, sizeof(in));
+	ipc_hdr_init(&in.in.in_hdr, IPC_INFER, sizeof(in.in) + 8, 1);
+	in.in.in_n = 2;
+	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 8, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 4, err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	in.in.in_n = 0;
+	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	in.in.in_n = 0x40000001;	/* n * 4 wraps in 32 bits */
+	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 4, err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	memset(&rs, 0, sizeof(rs));
+	ipc_hdr_init(&rs.rs_hdr, IPC_RESULT, sizeof(rs), 1);
+	ASSERT_INT_EQ(ipc_check(&rs, sizeof(rs), err, sizeof(err)), 0);
+	rs.rs_status = 5;
+	ASSERT_INT_EQ(ipc_check(&rs, sizeof(rs), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	rs.rs_status = 0;
+	rs.rs_n = IPC_MAX_REQ_IMAGES + 1;
+	ASSERT_INT_EQ(ipc_check(&rs, sizeof(rs), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	memset(&rl, 'x', sizeof(rl));
+	ipc_hdr_init(&rl.rl_hdr, IPC_RELOAD, sizeof(rl), 0);
+	ASSERT_INT_EQ(ipc_check(&rl, sizeof(rl), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);	/* message unterminated */
+	TEST_DONE();
+}
+
+/* Random bytes and mutations of valid messages: refused or accepted,
+ * never a crash (ASan watches the reads). */
+static void
+test_mutations(void)
+{
+	struct ipc_hello hl;
+	uint8_t m[sizeof(struct ipc_hello) + 64];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	char err[256];
+	int i, accepted = 0;
+
+	TEST_START("1,000,000 mutated messages");
+	for (i = 0; i < 1000000; i++) {
+		size_t len, k;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		valid_hello(&hl);
+		memcpy(m, &hl, sizeof(hl));
+		len = sizeof(hl);
+		if (i % 7 == 0)
+			len = sizeof(struct ipc_hdr) + (x >> 20) % 64;
+		for (k = 0; k < 1 + (x >> 40) % 4; k++)
+			m[(x >> (8 * k)) % len] ^= (uint8_t)(1u << (x >> 60 &
+			    7));
+		if (i % 3 == 0)		/* valid header, random type */
+			((struct ipc_hdr *)(void *)m)->ih_type =
+			    (uint16_t)(x >> 33) % 20;
+		((struct ipc_hdr *)(void *)m)->ih_len = (uint32_t)len;
+		if (len >= sizeof(struct ipc_hdr) &&
+		    ipc_check(m, len, err, sizeof(err)) == 0)
+			accepted++;
+	}
+	ASSERT_INT_GT(accepted, 0);
+	ASSERT_INT_LT(accepted, 1000000);
+	TEST_DONE();
+}
+
+/* ---- the worker against a front that misbehaves ------------------------ */
+
+struct wk {
+	pid_t		 pid;
+	int		 sock;
+	uint8_t		*shm;
+	struct ipc_hello hl;
+};
+
+static int
+wk_start(struct wk *wk, const struct ag_config *cf)
+{
+	char err[256];
+	int sv[2], fd = -1, n;
+
+	pair(sv);
+	if ((wk->pid = fork()) == -1)
+		exit(99);
+	if (wk->pid == 0) {
+		close(sv[0]);
+		log_init("test-worker", LOG_LVL_FATAL);
+		_exit(worker_main(cf, sv[1]));
+	}
+	close(sv[1]);
+	wk->sock = sv[0];
+	n = ipc_recv(wk->sock, &rbuf, sizeof(rbuf), &fd, 0, err, sizeof(err));
+	if (n != (int)sizeof(struct ipc_hello) || fd == -1)
+		return -1;
+	memcpy(&wk->hl, &rbuf, sizeof(wk->hl));
+	wk->shm = mmap(NULL, wk->hl.hl_shm_bytes, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+	close(fd);
+	if (wk->shm == MAP_FAILED)
+		return -1;
+	/* The labels. */
+	for (n = 0; (uint32_t)n < wk->hl.hl_labels_bytes; ) {
+		int r = ipc_recv(wk->sock, &rbuf, sizeof(rbuf), NULL, 0, err,
+		    sizeof(err));
+
+		if (r <= 0 || rbuf.h.ih_type != IPC_LABELS)
+			return -1;
+		n += (int)((struct ipc_labels *)(void *)&rbuf)->lb_len;
+	}
+	return 0;
+}
+
+/* Waits for the worker to exit; its status, or -1 after 20 s. */
+static int
+wk_wait(struct wk *wk)
+{
+	int st, i;
+
+	for (i = 0; i < 2000; i++) {
+		if (waitpid(wk->pid, &st, WNOHANG) == wk->pid)
+			return st;
+		usleep(10000);
+	}
+	kill(wk->pid, SIGKILL);
+	waitpid(wk->pid, &st, 0);
+	return -1;
+}
+
+static void
+wk_send_infer(struct wk *wk, const uint32_t *slots, uint32_t n, uint64_t id)
+{
+	union {
+		struct ipc_infer	in;
+		uint8_t			b[sizeof(struct ipc_infer) + 4 * 300];
+	} m;
+	size_t len = sizeof(m.in) + n * sizeof(uint32_t);
+
+	memset(&m, 0, sizeof(m));
+	ipc_hdr_init(&m.in.in_hdr, IPC_INFER, len, id);
+	m.in.in_n = n;
+	memcpy(m.in.in_slots, slots, n * sizeof(uint32_t));
+	if (ipc_send(wk->sock, &m, len, -1) != 0)
+		exit(99);
+}
+
+static void
+test_worker(void)
+{
+	struct ag_config cf;
+	struct wk wk;
+	const char *model = getenv("AG_MODEL");
+	char err[256];
+	uint32_t slots[4];
+	int st, n;
+
+	if (model == NULL || access(model, R_OK) != 0) {
+		printf("AG_MODEL not set: worker cases skipped\n");
+		return;
+	}
+	config_defaults(&cf);
+	if (config_set(&cf, "model.dir", model, err, sizeof(err)) != 0 ||
+	    config_set(&cf, "model.queue_slots", "8", err, sizeof(err)) != 0 ||
+	    config_set(&cf, "model.max_request_batch", "4", err,
+	    sizeof(err)) != 0 ||
+	    config_set(&cf, "model.max_delay_us", "0", err, sizeof(err)) != 0) {
+		printf("config: %s\n", err);
+		exit(99);
+	}
+
+	TEST_START("worker: a valid request is answered in its slots");
+	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
+	ASSERT_INT_EQ(wk.hl.hl_slots, 8);
+	ASSERT_INT_EQ(wk.hl.hl_max_request, 4);
+	{
+		size_t img = 3 * 224 * 224, i;
+		float *in = (float *)(void *)(wk.shm + 5 * wk.hl.hl_slot_bytes);
+		const float *lg;
+
+		for (i = 0; i < img; i++)
+			in[i] = (float)((i * 7919) % 255) / 255.0f - 0.5f;
+		slots[0] = 5;
+		wk_send_infer(&wk, slots, 1, 77);
+		n = ipc_recv(wk.sock, &rbuf, sizeof(rbuf), NULL, 0, err,
+		    sizeof(err));
+		ASSERT_INT_EQ(n, (int)sizeof(struct ipc_result));
+		ASSERT_INT_EQ(rbuf.h.ih_type, IPC_RESULT);
+		ASSERT_TRUE(rbuf.h.ih_id == 77);
+		ASSERT_INT_EQ(((struct ipc_result *)(void *)&rbuf)->rs_status,
+		    0);
+		lg = (const float *)(const void *)(wk.shm + 5 *
+		    wk.hl.hl_slot_bytes + img * sizeof(float));
+		for (i = 0; i < 1000; i++)
+			ASSERT_TRUE(lg[i] == lg[i] && lg[i] != 0.0f);
+	}
+	close(wk.sock);		/* the worker exits cleanly at EOF */
+	st = wk_wait(&wk);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	TEST_DONE();
+
+	TEST_START("worker: a slot out of range ends it");
+	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
+	slots[0] = 8;
+	wk_send_infer(&wk, slots, 1, 1);
+	st = wk_wait(&wk);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	close(wk.sock);
+	TEST_DONE();
+
+	TEST_START("worker: a slot named twice ends it");
+	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
+	slots[0] = 2;
+	slots[1] = 2;
+	wk_send_infer(&wk, slots, 2, 1);
+	st = wk_wait(&wk);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	close(wk.sock);
+	TEST_DONE();
+
+	TEST_START("worker: more images than max_request_batch end it");
+	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
+	{
+		uint32_t s5[5] = { 0, 1, 2, 3, 4 };
+
+		wk_send_infer(&wk, s5, 5, 1);
+	}
+	st = wk_wait(&wk);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	close(wk.sock);
+	TEST_DONE();
+
+	TEST_START("worker: a message it never takes ends it");
+	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
+	{
+		struct ipc_hello hl;
+
+		valid_hello(&hl);
+		ASSERT_INT_EQ(ipc_send(wk.sock, &hl, sizeof(hl), -1), 0);
+	}
+	st = wk_wait(&wk);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	close(wk.sock);
+	TEST_DONE();
+
+	TEST_START("worker: a model that does not load");
+	{
+		struct ag_config bad = cf;
+		int sv[2];
+
+		ASSERT_INT_EQ(config_set(&bad, "model.dir", test_tmpdir(), err,
+		    sizeof(err)), 0);
+		pair(sv);
+		if ((wk.pid = fork()) == 0) {
+			close(sv[0]);
+			log_init("test-worker", LOG_LVL_FATAL);
+			_exit(worker_main(&bad, sv[1]));
+		}
+		close(sv[1]);
+		st = wk_wait(&wk);
+		ASSERT_TRUE(WIFEXITED(st) &&
+		    WEXITSTATUS(st) == WORKER_EXIT_MODEL);
+		close(sv[0]);
+	}
+	TEST_DONE();
+}
+
+void
+tests(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	test_roundtrip();
+	test_checks();
+	test_mutations();
+	test_worker();
+}
