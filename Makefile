@@ -2,9 +2,11 @@
 #
 # aiguard: one GNU Makefile.  Targets:
 #   all        build the binaries, tools and the default model
-#   run        install what is missing, build, classify the bundled samples
+#   run        install what is missing, build, serve the default model on
+#              127.0.0.1:8500 (aiguardd in the foreground)
 #   check      all tests (unit, end-to-end, reference against PyTorch)
 #   bench      side-by-side benchmark (our engine, PyTorch, ONNX Runtime)
+#   bench-serve  aiguardd against Flask + PyTorch under wrk
 #   unit e2e reference clean fuzz
 # Variables:
 #   SANITIZE=1  ASan + UBSan build in build/asan (abort on first error)
@@ -37,7 +39,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-PKGS := jansson libturbojpeg spng
+PKGS := jansson libturbojpeg spng libmicrohttpd inih
 BLAS ?= openblas
 ifeq ($(BLAS),ref)
 BLAS_CFLAGS ?= -DAG_BLAS_REF
@@ -47,7 +49,7 @@ BLAS_CFLAGS ?= $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS ?= $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(FORTIFY) \
@@ -58,29 +60,38 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -pthread \
 LIBS := $(BLAS_LIBS) $(PKG_LIBS) -lm
 
 LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/model/*.c \
-	src/image/*.c)
+	src/image/*.c src/http/*.c) \
+	$(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
+DAEMON_SRCS := src/daemon/main.c
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_HELPER := tests/unit/test_helper.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(filter-out $(TEST_HELPER),$(TEST_SRCS)))
 TOOL_BINS := $(B)/bin/gen-weights $(B)/tests/engine-run $(B)/tests/image-dump
 DEFAULT_MODEL := $(MODELS)/resnet18/model.safetensors
 
-.PHONY: all run check unit e2e reference bench clean deps FORCE \
+.PHONY: all run check unit e2e reference bench bench-serve clean deps FORCE \
 	fuzz
 
-all: $(B)/bin/aiguard $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL)
+all: $(B)/bin/aiguard $(B)/bin/aiguardd $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL)
 
 deps:
 	@scripts/install-deps
 
-# The sample images are committed; the default model is generated.
+# The sample images are committed; the default model is generated.  run
+# starts the server in the foreground (Ctrl-C stops it) after printing a
+# request to try from another shell.
+RUN_SAMPLE := $(firstword $(wildcard samples/*.jpg))
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(B)/bin/aiguard classify --threads $(THREADS) samples/*.jpg samples/*.png
+	@echo "aiguardd: serving $(MODELS)/resnet18 on http://127.0.0.1:8500 (Ctrl-C stops it)."
+	@echo "Classify a bundled sample from another shell:"
+	@echo "  curl -s -H 'Content-Type: image/jpeg' --data-binary @$(RUN_SAMPLE) http://127.0.0.1:8500/v2/models/resnet18/classify"
+	$(B)/bin/aiguardd --listen 127.0.0.1:8500 --model $(MODELS)/resnet18 --threads $(THREADS)
 
 check: deps
 	@$(MAKE) --no-print-directory all
@@ -102,6 +113,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/run $(B) $(THREADS)
 
+bench-serve: deps
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory all
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/serve $(B) $(THREADS)
+
 # The engine's loops over channels are meant to be vectorised.
 $(B)/obj/src/engine/%.o: OPT_EXTRA := -O3
 
@@ -116,6 +132,10 @@ $(B)/libaiguard.a: $(LIB_OBJS)
 $(B)/bin/aiguard: $(CLI_OBJS) $(B)/libaiguard.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libaiguard.a $(LIBS)
+
+$(B)/bin/aiguardd: $(DAEMON_OBJS) $(B)/libaiguard.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(B)/libaiguard.a $(LIBS)
 
 $(B)/bin/gen-weights: $(B)/obj/tools/gen-weights.o $(B)/libaiguard.a
 	@mkdir -p $(@D)
@@ -162,11 +182,16 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc \
 FUZZ_SAFETENSORS_SRCS := tests/fuzz/fuzz_safetensors.c \
 	src/model/safetensors.c src/common/ag_err.c src/common/util.c
 
+FUZZ_OIP_SRCS := tests/fuzz/fuzz_oip.c src/http/oip.c src/common/ag_err.c \
+	src/common/util.c
+
 fuzz:
 	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 	    echo "fuzz: $(FUZZ_CC) not found, skipping"; exit 0; fi; \
 	mkdir -p build/fuzz && \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/fuzz_oip $(FUZZ_OIP_SRCS) -lm && \
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags jansson) \
 	    -o build/fuzz/fuzz_safetensors $(FUZZ_SAFETENSORS_SRCS) \
 	    $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) && \
-	echo "fuzz: run build/fuzz/fuzz_safetensors [-max_total_time=N] [CORPUS]"
+	echo "fuzz: run build/fuzz/fuzz_safetensors or build/fuzz/fuzz_oip" \
+	    "[-max_total_time=N] [CORPUS]"

@@ -1,0 +1,1058 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * server.c: the HTTP server of aiguardd, on libmicrohttpd.
+ *
+ * libmicrohttpd runs a fixed pool of threads (http_threads), each with its
+ * own epoll set; it enforces the connection limits (total and per client
+ * address), the header size (through the per-connection memory pool) and
+ * the idle timeout.  We enforce the body limit, the content types, and a
+ * deadline per request (request_timeout): a sweeper thread shuts down a
+ * connection that has spent longer than that between two answers without
+ * waiting for the engine (slow clients, slowloris).
+ *
+ * A request's life: the first call of the access handler routes it and
+ * refuses what the headers alone condemn (404, 405, 411, 413, 415); the
+ * body is gathered (bounded); the last call parses it (JSON tensors or an
+ * image), hands a job to the backend and suspends the connection; the
+ * backend's done callback resumes it, and the handler, called once more,
+ * answers.  Every error is a JSON body {"error": "..."} with its status.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "common/ag_err.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/version.h"
+#include "image/image.h"
+#include "metrics.h"
+#include "oip.h"
+#include "routes.h"
+#include "server.h"
+
+#define HTTP_INPUT_NAME		"input"
+#define HTTP_OUTPUT_NAME	"logits"
+#define HTTP_TOP_DEFAULT	5
+#define HTTP_FILE_FIELD		"file"
+#define HTTP_SWEEP_MS		500
+#define HTTP_MAX_LAYERS		32
+
+/* One TCP connection, for the request deadline. */
+struct http_conn {
+	struct http_conn	*hc_next, *hc_prev;
+	int			 hc_fd;
+	double			 hc_since;	/* start, or the last answer */
+	int			 hc_waiting;	/* suspended on the backend */
+	int			 hc_cut;	/* shut down by the sweeper */
+};
+
+struct http_server {
+	struct MHD_Daemon		*hs_mhd;
+	const struct ag_config		*hs_cf;
+	const struct http_backend	*hs_be;
+	struct metrics			*hs_m;
+	struct image_limits		 hs_lim;
+	int				 hs_port;
+	int				 hs_inflight;	/* atomic */
+	int				 hs_quiesced;
+	pthread_mutex_t			 hs_mtx;	/* conns, request refs */
+	struct http_conn		*hs_conns;
+	pthread_t			 hs_sweeper;
+	int				 hs_stop;	/* under hs_mtx */
+	pthread_cond_t			 hs_cond;
+};
+
+enum req_state {
+	RQ_RECV,		/* gathering the body */
+	RQ_GET,			/* a GET or HEAD, answered on the next call */
+	RQ_WAIT,		/* suspended, the backend has the job */
+	RQ_DONE,		/* the backend answered */
+	RQ_ANSWERED,
+};
+
+struct http_req {
+	struct http_server	*rq_srv;
+	struct MHD_Connection	*rq_conn;	/* NULL once MHD let go */
+	struct http_conn	*rq_hc;
+	int			 rq_refs;	/* MHD + a pending job */
+	enum req_state		 rq_state;
+	struct route		 rq_route;
+	enum metrics_endpoint	 rq_ep;
+	const char		*rq_method;
+	char			 rq_path[256];
+	double			 rq_start;
+	int			 rq_status;
+	size_t			 rq_sent;
+	/* body */
+	uint8_t			*rq_body;
+	size_t			 rq_len, rq_cap, rq_max;
+	int			 rq_overflow;
+	int			 rq_is_multipart;
+	/* inference */
+	struct http_model	*rq_model;
+	struct oip_infer_req	 rq_oip;
+	int			 rq_have_oip;
+	float			*rq_input;	/* classify's tensor */
+	float			*rq_logits;
+	int			 rq_top;
+	struct http_job		 rq_job;
+	/* multipart */
+	uint8_t			*rq_file;
+	size_t			 rq_file_len;
+	int			 rq_file_seen, rq_file_bad;
+	char			 rq_file_type[64];
+};
+
+static const char *const http_extensions[] = {
+	"classification", "binary_tensor_data", "aiguard_classify", NULL
+};
+
+/* Responses */
+
+static enum MHD_Result
+http_send(struct http_req *rq, int status, const char *ctype, void *body,
+    size_t len, size_t json_len)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    ctype);
+	if (json_len != len) {
+		char hl[32];
+
+		(void)snprintf(hl, sizeof(hl), "%zu", json_len);
+		(void)MHD_add_response_header(resp,
+		    "Inference-Header-Content-Length", hl);
+	}
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    rq->rq_route.rt_kind == ROUTE_INFER ||
+		    rq->rq_route.rt_kind == ROUTE_CLASSIFY ? "POST" :
+		    "GET, HEAD");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		(void)MHD_add_response_header(resp, "Retry-After", "1");
+	ret = MHD_queue_response(rq->rq_conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	rq->rq_status = status;
+	rq->rq_sent = len;
+	rq->rq_state = RQ_ANSWERED;
+	return ret;
+}
+
+static enum MHD_Result
+http_send_json(struct http_req *rq, int status, json_t *doc)
+{
+	char *s;
+
+	s = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (s == NULL)
+		return MHD_NO;
+	return http_send(rq, status, "application/json", s, strlen(s),
+	    strlen(s));
+}
+
+static enum MHD_Result
+http_error(struct http_req *rq, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum MHD_Result
+http_error(struct http_req *rq, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return http_send_json(rq, status, json_pack("{s:s}", "error", msg));
+}
+
+/* The served model if the route names it (and its version), else NULL. */
+static enum MHD_Result
+http_model_for(struct http_req *rq, struct http_model **out)
+{
+	struct http_server *hs = rq->rq_srv;
+	struct http_model *hm;
+
+	*out = NULL;
+	if ((hm = hs->hs_be->be_model(hs->hs_be->be_ctx)) == NULL)
+		return http_error(rq, 503, "model not ready");
+	if (strcmp(rq->rq_route.rt_model, hm->hm_name) != 0 ||
+	    (rq->rq_route.rt_has_version &&
+	    strcmp(rq->rq_route.rt_version, hm->hm_version) != 0)) {
+		http_model_unref(hm);
+		/* The name is the client's: printed escaped by jansson. */
+		return http_error(rq, 404, "unknown model '%s'%s%s",
+		    rq->rq_route.rt_model,
+		    rq->rq_route.rt_has_version ? " version " : "",
+		    rq->rq_route.rt_has_version ? rq->rq_route.rt_version : "");
+	}
+	*out = hm;
+	return MHD_YES;
+}
+
+/* GET handlers */
+
+static enum MHD_Result
+http_get(struct http_req *rq)
+{
+	struct http_server *hs = rq->rq_srv;
+	struct http_model *hm;
+	const char *layers[HTTP_MAX_LAYERS];
+	int nl;
+	json_t *arr;
+	enum MHD_Result ret;
+	size_t i;
+
+	switch (rq->rq_route.rt_kind) {
+	case ROUTE_LIVE:
+		return http_send_json(rq, 200, json_pack("{s:b}", "live", 1));
+	case ROUTE_READY:
+		hm = hs->hs_be->be_model(hs->hs_be->be_ctx);
+		http_model_unref(hm);
+		return http_send_json(rq, hm != NULL ? 200 : 503,
+		    json_pack("{s:b}", "ready", hm != NULL));
+	case ROUTE_SERVER:
+		arr = json_array();
+		for (i = 0; http_extensions[i] != NULL; i++)
+			json_array_append_new(arr,
+			    json_string(http_extensions[i]));
+		nl = hs->hs_be->be_layers != NULL ? hs->hs_be->be_layers(
+		    hs->hs_be->be_ctx, layers, HTTP_MAX_LAYERS) : 0;
+		{
+			json_t *la = json_array();
+
+			for (i = 0; i < (size_t)nl; i++)
+				json_array_append_new(la,
+				    json_string(layers[i]));
+			return http_send_json(rq, 200, json_pack(
+			    "{s:s, s:s, s:o, s:o}", "name", "aiguardd",
+			    "version", AIGUARD_VERSION, "extensions", arr,
+			    "aiguard_sandbox", la));
+		}
+	case ROUTE_METRICS: {
+		char *text;
+		size_t len;
+
+		if (metrics_render(hs->hs_m, &text, &len) != 0)
+			return http_error(rq, 500, "metrics unavailable");
+		return http_send(rq, 200, "text/plain; version=0.0.4; "
+		    "charset=utf-8", text, len, len);
+	}
+	case ROUTE_MODEL:
+		if ((ret = http_model_for(rq, &hm)) != MHD_YES || hm == NULL)
+			return ret;
+		ret = http_send_json(rq, 200, json_pack(
+		    "{s:s, s:[s], s:s,"
+		    " s:[{s:s, s:s, s:[i,i,i,i]}],"
+		    " s:[{s:s, s:s, s:[i,i]}],"
+		    " s:{s:s, s:i, s:i, s:b, s:b, s:s, s:s}}",
+		    "name", hm->hm_name, "versions", hm->hm_version,
+		    "platform", "aiguard",
+		    "inputs", "name", HTTP_INPUT_NAME, "datatype", "FP32",
+		    "shape", -1, hm->hm_channels, hm->hm_height, hm->hm_width,
+		    "outputs", "name", HTTP_OUTPUT_NAME, "datatype", "FP32",
+		    "shape", -1, hm->hm_classes,
+		    "parameters", "architecture", hm->hm_arch,
+		    "max_batch_size", hm->hm_max_request,
+		    "resize", hm->hm_resize, "synthetic", hm->hm_synthetic,
+		    "verified", hm->hm_verified, "digest", hm->hm_digest,
+		    "source", hm->hm_source));
+		http_model_unref(hm);
+		return ret;
+	case ROUTE_MODEL_READY: {
+		int ready;
+
+		hm = hs->hs_be->be_model(hs->hs_be->be_ctx);
+		if (hm != NULL && (strcmp(rq->rq_route.rt_model,
+		    hm->hm_name) != 0 || (rq->rq_route.rt_has_version &&
+		    strcmp(rq->rq_route.rt_version, hm->hm_version) != 0))) {
+			http_model_unref(hm);
+			return http_error(rq, 404, "unknown model '%s'",
+			    rq->rq_route.rt_model);
+		}
+		ready = hm != NULL;
+		http_model_unref(hm);
+		return http_send_json(rq, ready ? 200 : 503, json_pack(
+		    "{s:s, s:b}", "name", rq->rq_route.rt_model, "ready",
+		    ready));
+	}
+	default:
+		return http_error(rq, 404, "not found");
+	}
+}
+
+/* Requests to the backend */
+
+static void
+http_req_unref(struct http_req *rq)
+{
+	struct http_server *hs = rq->rq_srv;
+	int left;
+
+	pthread_mutex_lock(&hs->hs_mtx);
+	left = --rq->rq_refs;
+	pthread_mutex_unlock(&hs->hs_mtx);
+	if (left > 0)
+		return;
+	if (rq->rq_have_oip)
+		oip_infer_req_free(&rq->rq_oip);
+	http_model_unref(rq->rq_model);
+	free(rq->rq_body);
+	free(rq->rq_input);
+	free(rq->rq_logits);
+	free(rq->rq_file);
+	free(rq);
+}
+
+/* The backend's answer (another thread): wake the request up. */
+static void
+http_job_done(struct http_job *job)
+{
+	struct http_req *rq = job->jb_arg;
+	struct http_server *hs = rq->rq_srv;
+
+	pthread_mutex_lock(&hs->hs_mtx);
+	rq->rq_state = RQ_DONE;
+	if (rq->rq_hc != NULL) {
+		/* The deadline restarts: the answer still has to go out. */
+		rq->rq_hc->hc_waiting = 0;
+		rq->rq_hc->hc_since = ag_now();
+	}
+	if (rq->rq_conn != NULL)
+		MHD_resume_connection(rq->rq_conn);
+	pthread_mutex_unlock(&hs->hs_mtx);
+	http_req_unref(rq);
+}
+
+/* Hands n images to the backend and suspends the connection. */
+static enum MHD_Result
+http_submit(struct http_req *rq, const float *input, int n)
+{
+	struct http_server *hs = rq->rq_srv;
+	struct http_model *hm = rq->rq_model;
+	size_t nl;
+	int r;
+
+	if (ag_mul_size((size_t)n, (size_t)hm->hm_classes, &nl) != 0 ||
+	    (rq->rq_logits = malloc(nl * sizeof(float))) == NULL)
+		return http_error(rq, 503, "out of memory");
+	memset(&rq->rq_job, 0, sizeof(rq->rq_job));
+	rq->rq_job.jb_model = hm;
+	rq->rq_job.jb_n = n;
+	rq->rq_job.jb_input = input;
+	rq->rq_job.jb_logits = rq->rq_logits;
+	rq->rq_job.jb_done = http_job_done;
+	rq->rq_job.jb_arg = rq;
+
+	pthread_mutex_lock(&hs->hs_mtx);
+	rq->rq_refs++;
+	rq->rq_state = RQ_WAIT;
+	if (rq->rq_hc != NULL)
+		rq->rq_hc->hc_waiting = 1;
+	MHD_suspend_connection(rq->rq_conn);
+	pthread_mutex_unlock(&hs->hs_mtx);
+
+	if ((r = hs->hs_be->be_submit(hs->hs_be->be_ctx, &rq->rq_job)) != 0) {
+		rq->rq_job.jb_status = r;
+		http_job_done(&rq->rq_job);
+	}
+	return MHD_YES;
+}
+
+static void
+http_io(const struct http_model *hm, struct oip_model_io *io)
+{
+	io->io_input_name = HTTP_INPUT_NAME;
+	io->io_channels = hm->hm_channels;
+	io->io_height = hm->hm_height;
+	io->io_width = hm->hm_width;
+	io->io_max_batch = hm->hm_max_request;
+	io->io_output_name = HTTP_OUTPUT_NAME;
+	io->io_classes = hm->hm_classes;
+}
+
+/* POST /v2/models/NAME/infer, the body complete. */
+static enum MHD_Result
+http_infer(struct http_req *rq)
+{
+	struct oip_model_io io;
+	const char *v;
+	long hlen = -1;
+	char err[512];
+	int r;
+
+	v = MHD_lookup_connection_value(rq->rq_conn, MHD_HEADER_KIND,
+	    "Inference-Header-Content-Length");
+	if (v != NULL && (ag_parse_long(v, 0, (long)rq->rq_len, &hlen) != 0))
+		return http_error(rq, 400, "Inference-Header-Content-Length: "
+		    "not a length within the body");
+	http_io(rq->rq_model, &io);
+	if ((r = oip_parse_infer(rq->rq_body, rq->rq_len, hlen, &io,
+	    &rq->rq_oip, err, sizeof(err))) != 0)
+		return http_error(rq, r == AG_ERR_ALLOC ? 503 :
+		    routes_status(r) == 413 ? 413 : 400, "%s", err);
+	rq->rq_have_oip = 1;
+	free(rq->rq_body);		/* the tensor has it now */
+	rq->rq_body = NULL;
+	return http_submit(rq, rq->rq_oip.rq_data, rq->rq_oip.rq_n);
+}
+
+static enum MHD_Result
+http_infer_answer(struct http_req *rq)
+{
+	struct oip_model_io io;
+	struct oip_buf out;
+	size_t json_len;
+	int r;
+
+	http_io(rq->rq_model, &io);
+	memset(&out, 0, sizeof(out));
+	r = oip_write_infer(&out, &json_len, rq->rq_model->hm_name,
+	    rq->rq_model->hm_version, &io, &rq->rq_oip, rq->rq_logits,
+	    (const char *const *)rq->rq_model->hm_labels);
+	if (r != 0) {
+		oip_buf_free(&out);
+		return http_error(rq, 500, "response: %s", ag_strerror(r));
+	}
+	/* The buffer goes to MHD, which frees it. */
+	return http_send(rq, 200, json_len == out.len ? "application/json" :
+	    "application/octet-stream", out.b, out.len, json_len);
+}
+
+/* multipart/form-data: keep the "file" field. */
+static enum MHD_Result
+http_post_field(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *filename, const char *content_type,
+    const char *transfer_encoding, const char *data, uint64_t off,
+    size_t size)
+{
+	struct http_req *rq = cls;
+	uint8_t *p;
+
+	if (key == NULL || strcmp(key, HTTP_FILE_FIELD) != 0)
+		return MHD_YES;
+	if (off == 0) {
+		if (rq->rq_file_seen) {
+			rq->rq_file_bad = 1;	/* two "file" fields */
+			return MHD_NO;
+		}
+		rq->rq_file_seen = 1;
+		if (content_type != NULL)
+			(void)snprintf(rq->rq_file_type,
+			    sizeof(rq->rq_file_type), "%s", content_type);
+	}
+	if (size == 0)
+		return MHD_YES;
+	if (off != rq->rq_file_len || size > rq->rq_len ||
+	    rq->rq_file_len + size > rq->rq_len) {
+		rq->rq_file_bad = 1;
+		return MHD_NO;
+	}
+	if ((p = realloc(rq->rq_file, rq->rq_file_len + size)) == NULL) {
+		rq->rq_file_bad = 1;
+		return MHD_NO;
+	}
+	memcpy(p + rq->rq_file_len, data, size);
+	rq->rq_file = p;
+	rq->rq_file_len += size;
+	return MHD_YES;
+}
+
+/* POST /v2/models/NAME/classify, the body complete. */
+static enum MHD_Result
+http_classify(struct http_req *rq)
+{
+	struct http_model *hm = rq->rq_model;
+	struct http_server *hs = rq->rq_srv;
+	const uint8_t *img = rq->rq_body;
+	size_t img_len = rq->rq_len, npx;
+	struct image im;
+	uint8_t *px = NULL;
+	char err[512];
+	const char *v;
+	long top = HTTP_TOP_DEFAULT;
+	int r;
+
+	v = MHD_lookup_connection_value(rq->rq_conn, MHD_GET_ARGUMENT_KIND,
+	    "top");
+	if (v != NULL && ag_parse_long(v, 1, hm->hm_classes, &top) != 0)
+		return http_error(rq, 400, "top: expected an integer from 1 "
+		    "to %d", hm->hm_classes);
+	rq->rq_top = (int)top;
+
+	if (rq->rq_is_multipart) {
+		struct MHD_PostProcessor *pp;
+		enum MHD_Result pr;
+
+		pp = MHD_create_post_processor(rq->rq_conn, 65536,
+		    http_post_field, rq);
+		if (pp == NULL)
+			return http_error(rq, 400, "multipart/form-data: "
+			    "cannot parse (boundary missing?)");
+		pr = MHD_post_process(pp, (const char *)rq->rq_body,
+		    rq->rq_len);
+		if (MHD_destroy_post_processor(pp) != MHD_YES || pr != MHD_YES ||
+		    rq->rq_file_bad)
+			return http_error(rq, 400, "multipart/form-data: "
+			    "malformed body or more than one '%s' field",
+			    HTTP_FILE_FIELD);
+		if (!rq->rq_file_seen || rq->rq_file_len == 0)
+			return http_error(rq, 400, "multipart/form-data: no "
+			    "'%s' field with an image", HTTP_FILE_FIELD);
+		img = rq->rq_file;
+		img_len = rq->rq_file_len;
+	}
+
+	memset(&im, 0, sizeof(im));
+	if ((r = image_decode(img, img_len, &hs->hs_lim, &im, err,
+	    sizeof(err))) != 0)
+		return http_error(rq, r == AG_ERR_TOO_LARGE ? 413 :
+		    r == AG_ERR_UNSUPPORTED ? 415 : 400, "image: %s", err);
+	npx = (size_t)hm->hm_width * hm->hm_height;
+	if ((px = malloc(npx * 3)) == NULL ||
+	    (rq->rq_input = malloc(npx * 3 * sizeof(float))) == NULL) {
+		free(px);
+		image_free(&im);
+		return http_error(rq, 503, "out of memory");
+	}
+	r = image_resize_crop(&im, hm->hm_resize, hm->hm_width, hm->hm_height,
+	    px, err, sizeof(err));
+	image_free(&im);
+	if (r != 0) {
+		free(px);
+		return http_error(rq, 400, "image: %s", err);
+	}
+	image_to_tensor(px, hm->hm_width, hm->hm_height, hm->hm_mean,
+	    hm->hm_std, rq->rq_input);
+	free(px);
+	free(rq->rq_body);
+	rq->rq_body = NULL;
+	return http_submit(rq, rq->rq_input, 1);
+}
+
+static enum MHD_Result
+http_classify_answer(struct http_req *rq)
+{
+	const struct http_model *hm = rq->rq_model;
+	const float *lg = rq->rq_logits;
+	json_t *preds;
+	double mx, sum = 0;
+	int *idx, i, j, k = rq->rq_top;
+
+	if ((idx = malloc((size_t)k * sizeof(int))) == NULL)
+		return http_error(rq, 503, "out of memory");
+	mx = lg[0];
+	for (i = 1; i < hm->hm_classes; i++)
+		if (lg[i] > mx)
+			mx = lg[i];
+	for (i = 0; i < hm->hm_classes; i++)
+		sum += exp((double)lg[i] - mx);
+	/* Top k by insertion: ties keep the lower index first. */
+	for (i = 0, j = 0; i < hm->hm_classes; i++) {
+		int n = j < k ? j++ : k - 1, m;
+
+		if (n == k - 1 && j == k && i >= k && lg[i] <= lg[idx[k - 1]])
+			continue;
+		for (m = n; m > 0 && lg[i] > lg[idx[m - 1]]; m--)
+			idx[m] = idx[m - 1];
+		idx[m] = i;
+	}
+	preds = json_array();
+	for (i = 0; i < k; i++)
+		json_array_append_new(preds, json_pack("{s:i, s:s, s:f, s:f}",
+		    "index", idx[i], "label", hm->hm_labels[idx[i]],
+		    "probability", exp((double)lg[idx[i]] - mx) / sum,
+		    "logit", (double)lg[idx[i]]));
+	free(idx);
+	return http_send_json(rq, 200, json_pack("{s:s, s:s, s:o}",
+	    "model_name", hm->hm_name, "model_version", hm->hm_version,
+	    "predictions", preds));
+}
+
+/* The first call of a request: route it and judge its headers. */
+static enum MHD_Result
+http_begin(struct http_req *rq, const char *method)
+{
+	struct http_server *hs = rq->rq_srv;
+	struct MHD_Connection *c = rq->rq_conn;
+	const char *cl, *te, *ct;
+	int post, is_get;
+	long long len = -1;
+
+	is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	if (routes_match(rq->rq_path, &rq->rq_route) != 0) {
+		rq->rq_ep = METRICS_EP_OTHER;
+		return http_error(rq, 404, "no such path");
+	}
+	switch (rq->rq_route.rt_kind) {
+	case ROUTE_LIVE:	rq->rq_ep = METRICS_EP_LIVE; break;
+	case ROUTE_READY:	rq->rq_ep = METRICS_EP_READY; break;
+	case ROUTE_SERVER:	rq->rq_ep = METRICS_EP_SERVER; break;
+	case ROUTE_METRICS:	rq->rq_ep = METRICS_EP_METRICS; break;
+	case ROUTE_MODEL:	rq->rq_ep = METRICS_EP_MODEL; break;
+	case ROUTE_MODEL_READY:	rq->rq_ep = METRICS_EP_MODEL_READY; break;
+	case ROUTE_INFER:	rq->rq_ep = METRICS_EP_INFER; break;
+	case ROUTE_CLASSIFY:	rq->rq_ep = METRICS_EP_CLASSIFY; break;
+	default:		rq->rq_ep = METRICS_EP_OTHER; break;
+	}
+	if (rq->rq_route.rt_kind != ROUTE_INFER &&
+	    rq->rq_route.rt_kind != ROUTE_CLASSIFY) {
+		if (!is_get)
+			return http_error(rq, 405, "method %s not allowed "
+			    "here", method);
+		/*
+		 * Answer on the next call, once MHD has the whole request:
+		 * a response queued on the first call closes the connection.
+		 */
+		rq->rq_state = RQ_GET;
+		return MHD_YES;
+	}
+	if (!post)
+		return http_error(rq, 405, "method %s not allowed here; use "
+		    "POST", method);
+
+	/* POST: the body's length must be announced and within bounds. */
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (cl == NULL && (te == NULL || strcasecmp(te, "chunked") != 0))
+		return http_error(rq, 411, "Content-Length required");
+	if (cl != NULL) {
+		char *end;
+
+		errno = 0;
+		len = strtoll(cl, &end, 10);
+		if (errno != 0 || end == cl || *end != '\0' || len < 0)
+			return http_error(rq, 400, "bad Content-Length");
+		if ((unsigned long long)len > hs->hs_cf->cf_max_body_bytes)
+			return http_error(rq, 413, "body of %lld bytes: the "
+			    "limit is %zu", len, hs->hs_cf->cf_max_body_bytes);
+		if (len == 0)
+			return http_error(rq, 400, "empty body");
+	}
+	rq->rq_max = hs->hs_cf->cf_max_body_bytes;
+
+	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (rq->rq_route.rt_kind == ROUTE_CLASSIFY) {
+		if (ct == NULL)
+			return http_error(rq, 415, "Content-Type required: "
+			    "image/jpeg, image/png or multipart/form-data");
+		if (strncasecmp(ct, "multipart/form-data", 19) == 0)
+			rq->rq_is_multipart = 1;
+		else if (strncasecmp(ct, "image/jpeg", 10) != 0 &&
+		    strncasecmp(ct, "image/png", 9) != 0)
+			return http_error(rq, 415, "unsupported Content-Type; "
+			    "use image/jpeg, image/png or multipart/form-data");
+	} else if (ct != NULL && *ct != '\0' &&
+	    strncasecmp(ct, "application/json", 16) != 0 &&
+	    strncasecmp(ct, "application/octet-stream", 24) != 0)
+		return http_error(rq, 415, "unsupported Content-Type; use "
+		    "application/json (or application/octet-stream with "
+		    "Inference-Header-Content-Length)");
+
+	/* The model is fixed for the request from here on. */
+	{
+		enum MHD_Result ret = http_model_for(rq, &rq->rq_model);
+
+		if (ret != MHD_YES || rq->rq_model == NULL)
+			return ret;
+	}
+	if (len > 0) {
+		if ((rq->rq_body = malloc((size_t)len)) == NULL)
+			return http_error(rq, 503, "out of memory");
+		rq->rq_cap = (size_t)len;
+	}
+	return MHD_YES;
+}
+
+static int
+http_body_append(struct http_req *rq, const char *data, size_t size)
+{
+	if (rq->rq_overflow || size > rq->rq_max - rq->rq_len) {
+		rq->rq_overflow = 1;
+		return 0;
+	}
+	if (rq->rq_len + size > rq->rq_cap) {
+		size_t cap = rq->rq_cap ? rq->rq_cap : 65536;
+		uint8_t *p;
+
+		while (cap < rq->rq_len + size)
+			cap = cap > rq->rq_max / 2 ? rq->rq_max : cap * 2;
+		if ((p = realloc(rq->rq_body, cap)) == NULL)
+			return -1;
+		rq->rq_body = p;
+		rq->rq_cap = cap;
+	}
+	memcpy(rq->rq_body + rq->rq_len, data, size);
+	rq->rq_len += size;
+	return 0;
+}
+
+static enum MHD_Result
+http_handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *hs = cls;
+	struct http_req *rq = *con_cls;
+
+	if (rq == NULL) {
+		const union MHD_ConnectionInfo *ci;
+
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		rq->rq_srv = hs;
+		rq->rq_conn = conn;
+		rq->rq_refs = 1;
+		rq->rq_start = ag_now();
+		rq->rq_method = method;
+		(void)snprintf(rq->rq_path, sizeof(rq->rq_path), "%s", url);
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		rq->rq_hc = ci != NULL ? ci->socket_context : NULL;
+		*con_cls = rq;
+		__atomic_add_fetch(&hs->hs_inflight, 1, __ATOMIC_RELAXED);
+		metrics_inflight(hs->hs_m, 1);
+		if (strlen(url) >= sizeof(rq->rq_path))
+			return http_error(rq, 404, "path too long");
+		return http_begin(rq, method);
+	}
+
+	switch (rq->rq_state) {
+	case RQ_RECV:
+		if (*upload_data_size != 0) {
+			if (http_body_append(rq, upload_data,
+			    *upload_data_size) != 0)
+				return MHD_NO;
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		if (rq->rq_overflow)
+			return http_error(rq, 413, "body over the limit of %zu "
+			    "bytes", rq->rq_max);
+		if (rq->rq_len == 0)
+			return http_error(rq, 400, "empty body");
+		return rq->rq_route.rt_kind == ROUTE_INFER ? http_infer(rq) :
+		    http_classify(rq);
+	case RQ_GET:
+		if (*upload_data_size != 0)	/* a body on a GET: ignored */
+			*upload_data_size = 0;
+		else
+			return http_get(rq);
+		return MHD_YES;
+	case RQ_WAIT:
+		return MHD_YES;	/* spurious: still suspended */
+	case RQ_DONE:
+		if (rq->rq_job.jb_status != 0)
+			return http_error(rq, 503, "%s",
+			    rq->rq_job.jb_status == AG_ERR_BUSY ?
+			    "overloaded: the queue is full, try again" :
+			    rq->rq_job.jb_status == AG_ERR_UNAVAILABLE ?
+			    "the model worker is not available" :
+			    ag_strerror(rq->rq_job.jb_status));
+		return rq->rq_route.rt_kind == ROUTE_INFER ?
+		    http_infer_answer(rq) : http_classify_answer(rq);
+	case RQ_ANSWERED:
+		if (*upload_data_size != 0)	/* answered early: drop */
+			*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return MHD_NO;
+}
+
+/* The access log line and the metrics of a finished request. */
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *hs = cls;
+	struct http_req *rq = *con_cls;
+	double dt;
+
+	if (rq == NULL)
+		return;
+	*con_cls = NULL;
+	dt = ag_now() - rq->rq_start;
+	if (rq->rq_status == 0)
+		rq->rq_status = 499;	/* closed before an answer */
+	metrics_request(hs->hs_m, rq->rq_ep, rq->rq_status, dt);
+	metrics_inflight(hs->hs_m, -1);
+	__atomic_sub_fetch(&hs->hs_inflight, 1, __ATOMIC_RELAXED);
+	if (hs->hs_cf->cf_access_log) {
+		const union MHD_ConnectionInfo *ci;
+		char addr[INET6_ADDRSTRLEN] = "-", path[600];
+
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci != NULL && ci->client_addr != NULL) {
+			const struct sockaddr *sa = ci->client_addr;
+
+			if (sa->sa_family == AF_INET)
+				(void)inet_ntop(AF_INET, &((const struct
+				    sockaddr_in *)(const void *)sa)->sin_addr,
+				    addr, sizeof(addr));
+			else if (sa->sa_family == AF_INET6)
+				(void)inet_ntop(AF_INET6, &((const struct
+				    sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				    addr, sizeof(addr));
+		}
+		log_quote_value(path, sizeof(path), rq->rq_path);
+		log_event(LOG_LVL_INFO, "event=access client=%s method=%s "
+		    "path=%s status=%d bytes=%zu ms=%.3f%s%s", addr,
+		    rq->rq_method, path, rq->rq_status, rq->rq_sent, dt * 1e3,
+		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
+		    " terminated=", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
+		    "" : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ?
+		    "timeout" : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ?
+		    "client" : "error");
+	}
+	pthread_mutex_lock(&hs->hs_mtx);
+	rq->rq_conn = NULL;
+	if (rq->rq_hc != NULL) {
+		rq->rq_hc->hc_since = ag_now();
+		rq->rq_hc->hc_waiting = 0;
+	}
+	pthread_mutex_unlock(&hs->hs_mtx);
+	http_req_unref(rq);
+}
+
+/* Connections: tracked for the sweeper. */
+static void
+http_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *hs = cls;
+	struct http_conn *hc;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci;
+
+		if ((hc = calloc(1, sizeof(*hc))) == NULL)
+			return;
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		hc->hc_fd = ci != NULL ? ci->connect_fd : -1;
+		hc->hc_since = ag_now();
+		pthread_mutex_lock(&hs->hs_mtx);
+		hc->hc_next = hs->hs_conns;
+		if (hs->hs_conns != NULL)
+			hs->hs_conns->hc_prev = hc;
+		hs->hs_conns = hc;
+		pthread_mutex_unlock(&hs->hs_mtx);
+		*socket_ctx = hc;
+	} else if ((hc = *socket_ctx) != NULL) {
+		/* MHD closes the descriptor after this returns. */
+		pthread_mutex_lock(&hs->hs_mtx);
+		if (hc->hc_prev != NULL)
+			hc->hc_prev->hc_next = hc->hc_next;
+		else
+			hs->hs_conns = hc->hc_next;
+		if (hc->hc_next != NULL)
+			hc->hc_next->hc_prev = hc->hc_prev;
+		pthread_mutex_unlock(&hs->hs_mtx);
+		free(hc);
+		*socket_ctx = NULL;
+	}
+}
+
+/* Cuts connections that take longer than request_timeout. */
+static void *
+http_sweeper(void *arg)
+{
+	struct http_server *hs = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&hs->hs_mtx);
+	while (!hs->hs_stop) {
+		struct http_conn *hc;
+		double now = ag_now();
+
+		for (hc = hs->hs_conns; hc != NULL; hc = hc->hc_next) {
+			if (hc->hc_waiting || hc->hc_cut || hc->hc_fd < 0 ||
+			    now - hc->hc_since < hs->hs_cf->cf_request_timeout)
+				continue;
+			/* The descriptor is open: CLOSED needs hs_mtx. */
+			(void)shutdown(hc->hc_fd, SHUT_RDWR);
+			hc->hc_cut = 1;
+			log_event(LOG_LVL_INFO, "event=timeout after_s=%.1f "
+			    "msg=\"request not complete in time; connection "
+			    "closed\"", now - hc->hc_since);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += HTTP_SWEEP_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&hs->hs_cond, &hs->hs_mtx, &ts);
+	}
+	pthread_mutex_unlock(&hs->hs_mtx);
+	return NULL;
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512], q[600];
+	size_t n;
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_quote_value(q, sizeof(q), msg);
+	log_event(LOG_LVL_DEBUG, "event=http msg=%s", q);
+}
+
+int
+http_start(const struct ag_config *cf, const struct http_backend *be,
+    struct metrics *m, struct http_server **out, char *err, size_t errlen)
+{
+	struct http_server *hs;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	const union MHD_DaemonInfo *di;
+	unsigned int flags;
+	int v6 = 0;
+
+	*out = NULL;
+	memset(&ss, 0, sizeof(ss));
+	if (strcmp(cf->cf_listen_addr, "localhost") == 0)
+		inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
+	else if (strcmp(cf->cf_listen_addr, "*") == 0)
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, cf->cf_listen_addr, &sin->sin_addr) != 1) {
+		if (inet_pton(AF_INET6, cf->cf_listen_addr,
+		    &sin6->sin6_addr) != 1)
+			return ag_errf(err, errlen, AG_ERR_CONFIG,
+			    "listen: bad address %s", cf->cf_listen_addr);
+		v6 = 1;
+	}
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)cf->cf_listen_port);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)cf->cf_listen_port);
+	}
+
+	if ((hs = calloc(1, sizeof(*hs))) == NULL)
+		return AG_ERR_ALLOC;
+	hs->hs_cf = cf;
+	hs->hs_be = be;
+	hs->hs_m = m;
+	image_limits_default(&hs->hs_lim);
+	hs->hs_lim.max_side = (uint32_t)cf->cf_image_max_side;
+	hs->hs_lim.max_pixels = (uint64_t)cf->cf_image_max_pixels;
+	pthread_mutex_init(&hs->hs_mtx, NULL);
+	pthread_cond_init(&hs->hs_cond, NULL);
+
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	hs->hs_mhd = MHD_start_daemon(flags, (uint16_t)cf->cf_listen_port,
+	    NULL, NULL, http_handler, hs,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cf->cf_http_threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cf->cf_max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)cf->cf_max_connections_per_ip,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, cf->cf_max_header_bytes,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cf->cf_connection_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, hs,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify_conn, hs,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, hs,
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_END);
+	if (hs->hs_mhd == NULL) {
+		pthread_mutex_destroy(&hs->hs_mtx);
+		pthread_cond_destroy(&hs->hs_cond);
+		free(hs);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM,
+		    "cannot listen on %s:%d (address in use, or not "
+		    "permitted?)", cf->cf_listen_addr, cf->cf_listen_port);
+	}
+	di = MHD_get_daemon_info(hs->hs_mhd, MHD_DAEMON_INFO_BIND_PORT);
+	hs->hs_port = di != NULL ? di->port : cf->cf_listen_port;
+	if (pthread_create(&hs->hs_sweeper, NULL, http_sweeper, hs) != 0) {
+		MHD_stop_daemon(hs->hs_mhd);
+		free(hs);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "pthread_create");
+	}
+	*out = hs;
+	return 0;
+}
+
+int
+http_port(const struct http_server *hs)
+{
+	return hs->hs_port;
+}
+
+void
+http_quiesce(struct http_server *hs)
+{
+	MHD_socket fd;
+
+	if (hs->hs_quiesced)
+		return;
+	hs->hs_quiesced = 1;
+	fd = MHD_quiesce_daemon(hs->hs_mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		(void)close(fd);
+}
+
+int
+http_inflight(const struct http_server *hs)
+{
+	return __atomic_load_n(&hs->hs_inflight, __ATOMIC_RELAXED);
+}
+
+void
+http_stop(struct http_server *hs)
+{
+	if (hs == NULL)
+		return;
+	pthread_mutex_lock(&hs->hs_mtx);
+	hs->hs_stop = 1;
+	pthread_cond_signal(&hs->hs_cond);
+	pthread_mutex_unlock(&hs->hs_mtx);
+	(void)pthread_join(hs->hs_sweeper, NULL);
+	MHD_stop_daemon(hs->hs_mhd);
+	pthread_mutex_destroy(&hs->hs_mtx);
+	pthread_cond_destroy(&hs->hs_cond);
+	free(hs);
+}

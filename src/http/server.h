@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * server.h: aiguardd's HTTP front end (libmicrohttpd): the Open Inference
+ * Protocol (KServe v2 REST), the classify extension, /metrics.
+ *
+ * The server parses requests and images; the inference itself is somebody
+ * else's job, reached through struct http_backend (in aiguardd: the front
+ * process's link to the worker).  A request waiting for the backend is
+ * suspended, so a few HTTP threads carry many requests in flight.
+ */
+#ifndef AG_HTTP_SERVER_H
+#define AG_HTTP_SERVER_H
+
+#include <stddef.h>
+
+struct ag_config;
+struct metrics;
+
+/* What the backend serves now; reference-counted, immutable once shared. */
+struct http_model {
+	int		  hm_refs;		/* atomic */
+	char		  hm_name[64];
+	char		  hm_version[16];
+	char		  hm_arch[32];
+	char		  hm_digest[80];	/* "" until signing lands */
+	char		  hm_source[256];
+	int		  hm_channels, hm_height, hm_width, hm_classes;
+	int		  hm_resize;
+	float		  hm_mean[3], hm_std[3];
+	int		  hm_max_request;	/* images per infer request */
+	int		  hm_synthetic, hm_verified;
+	char		**hm_labels;		/* hm_classes strings */
+	char		 *hm_label_buf;		/* their storage */
+};
+
+struct http_model *http_model_ref(struct http_model *hm);
+void	http_model_unref(struct http_model *hm);
+
+/* One inference: jb_n images shaped for jb_model. */
+struct http_job {
+	struct http_model *jb_model;	/* referenced by the job */
+	int		 jb_n;
+	const float	*jb_input;	/* n*C*H*W */
+	float		*jb_logits;	/* n*classes, filled by the backend */
+	int		 jb_status;	/* 0 or AG_ERR_* */
+	double		 jb_queue_s, jb_infer_s;
+	int		 jb_batch_size, jb_batch_first;
+	void		(*jb_done)(struct http_job *);
+	void		*jb_arg;
+};
+
+struct http_backend {
+	void	*be_ctx;
+	/* The model served now, referenced; NULL when not ready. */
+	struct http_model *(*be_model)(void *ctx);
+	/*
+	 * Queues job.  0: jb_done() will be called exactly once, from another
+	 * thread, after jb_status and jb_logits are set.  < 0 (AG_ERR_BUSY,
+	 * AG_ERR_UNAVAILABLE): not queued, jb_done() is never called.
+	 */
+	int	(*be_submit)(void *ctx, struct http_job *job);
+	/*
+	 * Confinement layers active now, as "role:layer" static strings, for
+	 * GET /v2: fills out (at most max) and returns the count.  May be NULL.
+	 */
+	int	(*be_layers)(void *ctx, const char **out, int max);
+};
+
+struct http_server;
+
+/*
+ * Starts listening on cf's address with cf's limits and HTTP threads.
+ * The server borrows be, m and cf until http_stop().
+ */
+int	http_start(const struct ag_config *cf, const struct http_backend *be,
+	    struct metrics *m, struct http_server **out, char *err,
+	    size_t errlen);
+/* The bound port (useful when the configuration asked for port 0). */
+int	http_port(const struct http_server *srv);
+/* Stops accepting connections; requests in progress go on. */
+void	http_quiesce(struct http_server *srv);
+/* Requests received and not yet answered. */
+int	http_inflight(const struct http_server *srv);
+/* Closes every connection and frees srv. */
+void	http_stop(struct http_server *srv);
+
+#endif /* AG_HTTP_SERVER_H */
