@@ -1,0 +1,232 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# server-process.sh: aiguardd's processes, end to end.
+#
+# Dynamic batching (concurrent requests share engine calls, visible in
+# /metrics, and each still gets its own answer); kill -9 of the worker
+# during a request (that request gets 503 at once, the worker comes back,
+# ready turns true again, later requests succeed); SIGHUP reloads (a good
+# reload, then a broken model that is refused while the old one keeps
+# serving); SIGTERM finishing the request in flight and exiting 0; start-up
+# failures (no model, port taken, bad configuration) with a clear message;
+# --check-config and --help.
+#
+# Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL, PYTHON.
+# Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+set -u
+: "${AG_BUILD:?}" "${AG_TOP:?}" "${AG_MODEL:?}" "${PYTHON:=/usr/bin/python3}"
+AGD=$AG_BUILD/bin/aiguardd
+AG=$AG_BUILD/bin/aiguard
+[ -x "$AGD" ] || { echo "missing $AGD"; exit 99; }
+command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
+. "$AG_TOP/tests/lib.sh"
+. "$AG_TOP/tests/server-lib.sh"
+
+samples=("$AG_TOP"/samples/*.jpg "$AG_TOP"/samples/*.png)
+
+# classify FILE OUT: POSTs FILE, writes the body to OUT, prints the status.
+classify() {
+	local ct=image/jpeg
+	case "$1" in *.png) ct=image/png ;; esac
+	curl -s -o "$2" -w '%{http_code}' -H "Content-Type: $ct" \
+	    --data-binary @"$1" "$base/v2/models/resnet18/classify"
+}
+
+# metric NAME_WITH_LABELS: its value from /metrics, or "none".
+metric() {
+	curl -s "$base/metrics" | awk -v k="$1" '$1 == k { v = $2 } END {
+	    print (v == "" ? "none" : v) }'
+}
+
+# wait_log PATTERN [SECONDS]: waits for a line of the server log.
+wait_log() {
+	local i
+	for i in $(seq 1 $(( ${2:-10} * 20 ))); do
+		grep -q -- "$1" "$srv_log" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# top1_same JSON_HTTP JSON_CLI_ENTRY_INDEX: the HTTP answer's top-5 equals
+# aiguard classify's for that file.
+same_top5() {
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import json, sys
+http = json.load(open(sys.argv[1]))["predictions"]
+cli = json.load(open(sys.argv[2]))[0]["top"]
+a = [(p["index"], p["probability"]) for p in http]
+b = [(p["index"], p["prob"]) for p in cli]
+ok = [i for i, _ in a] == [i for i, _ in b] and \
+    all(abs(x - y) < 1e-5 for (_, x), (_, y) in zip(a, b))
+sys.exit(0 if ok else 1)
+EOF
+}
+
+# ---- the expected answers ------------------------------------------------
+
+for i in 0 1 2 3; do
+	"$AG" classify --json --top 5 --model "$AG_MODEL" "${samples[$i]}" \
+	    >"$work/cli$i.json" 2>/dev/null ||
+	    { echo "aiguard classify failed on ${samples[$i]}"; exit 99; }
+done
+
+# ---- dynamic batching ----------------------------------------------------
+
+server_start --max-batch 8 --max-delay-us 300000
+pids=()
+for k in 0 1 2 3 4 5 6 7; do
+	i=$((k % 4))
+	( classify "${samples[$i]}" "$work/b$k.json" >"$work/b$k.code" ) &
+	pids+=($!)
+done
+wait "${pids[@]}"
+ok=1
+for k in 0 1 2 3 4 5 6 7; do
+	i=$((k % 4))
+	if [ "$(cat "$work/b$k.code")" != 200 ] ||
+	    ! same_top5 "$work/b$k.json" "$work/cli$i.json"; then
+		ok=0
+		echo "    request $k (${samples[$i]##*/}): $(cat "$work/b$k.code")"
+	fi
+done
+[ $ok -eq 1 ] && pass "8 concurrent requests each get their own answer" ||
+    fail "concurrent answers"
+n=$(metric aiguard_batch_size_count)
+s=$(metric aiguard_batch_size_sum)
+if [ "$s" = 8 ] && [ "$n" != none ] && [ "$n" -lt 8 ]; then
+	pass "8 images went through $n engine call(s) (batched)"
+else
+	fail "batching: $n batches for $s images"
+fi
+server_stop
+
+# ---- kill -9 of the worker during a request ------------------------------
+
+server_start --max-delay-us 1000000 --set worker.restart_backoff_min_ms=200
+server_pids >/dev/null
+( curl -s -o "$work/k.json" -w '%{http_code} %{time_total}' \
+    -H 'Content-Type: image/jpeg' --data-binary @"${samples[0]}" \
+    "$base/v2/models/resnet18/classify" >"$work/k.code" ) &
+cpid=$!
+sleep 0.3
+kill -KILL "$worker_pid"
+t0=$(date +%s.%N)
+wait $cpid
+read -r code took <"$work/k.code"
+if [ "$code" = 503 ] && grep -q '"error"' "$work/k.json"; then
+	pass "request in flight when the worker died: 503 ($took s)"
+else
+	fail "request in flight: $code in $took s: $(head -c 200 "$work/k.json")"
+fi
+back=0
+for i in $(seq 1 200); do
+	if [ "$(curl -s -o /dev/null -w '%{http_code}' \
+	    "$base/v2/health/ready")" = 200 ]; then
+		back=1
+		break
+	fi
+	sleep 0.05
+done
+t1=$(date +%s.%N)
+[ $back -eq 1 ] &&
+    pass "ready again $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s after the kill" ||
+    fail "not ready again within 10 s"
+code=$(classify "${samples[0]}" "$work/k2.json")
+[ "$code" = 200 ] && same_top5 "$work/k2.json" "$work/cli0.json" &&
+    pass "requests succeed after the restart" ||
+    fail "after the restart: $code"
+grep -q 'event=child_exit child=worker signal=9' "$srv_log" &&
+    pass "the log says the worker died of signal 9" ||
+    fail "no log line for the worker's death"
+[ "$(metric aiguard_worker_restarts_total)" = 1 ] &&
+    pass "aiguard_worker_restarts_total 1" ||
+    fail "worker restarts metric: $(metric aiguard_worker_restarts_total)"
+server_stop
+
+# ---- SIGHUP: reload, and a failed reload --------------------------------
+
+cp -r "$AG_MODEL" "$work/model"
+AG_MODEL_SAVED=$AG_MODEL
+AG_MODEL=$work/model
+server_start
+kill -HUP "$srv_pid"
+wait_log 'event=reload result=ok' &&
+    pass "SIGHUP reloads the model" || fail "no successful reload logged"
+[ "$(metric 'aiguard_model_reloads_total{result="ok"}')" = 1 ] &&
+    pass "reload counted ok in /metrics" ||
+    fail "reloads ok: $(metric 'aiguard_model_reloads_total{result="ok"}')"
+head -c 1000 "$AG_MODEL_SAVED/model.safetensors" >"$work/model/model.safetensors"
+kill -HUP "$srv_pid"
+wait_log 'event=reload result=failed' &&
+    pass "a reload of a truncated model is refused" ||
+    fail "no failed reload logged"
+[ "$(metric 'aiguard_model_reloads_total{result="failed"}')" = 1 ] &&
+    pass "failed reload counted in /metrics" ||
+    fail "reloads failed: $(metric 'aiguard_model_reloads_total{result="failed"}')"
+code=$(classify "${samples[0]}" "$work/h.json")
+[ "$code" = 200 ] && same_top5 "$work/h.json" "$work/cli0.json" &&
+    pass "the old model keeps serving" || fail "after the failed reload: $code"
+server_stop
+AG_MODEL=$AG_MODEL_SAVED
+
+# ---- SIGTERM finishes the request in flight -----------------------------
+
+server_start --max-delay-us 1000000
+( classify "${samples[1]}" "$work/t.json" >"$work/t.code" ) &
+cpid=$!
+sleep 0.3
+kill -TERM "$srv_pid"
+wait $cpid
+[ "$(cat "$work/t.code")" = 200 ] && same_top5 "$work/t.json" "$work/cli1.json" &&
+    pass "SIGTERM: the request in flight is answered" ||
+    fail "SIGTERM: request got $(cat "$work/t.code")"
+wait "$srv_pid"
+st=$?
+srv_pid=
+[ $st -eq 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $st"
+grep -q 'level=fatal' "$srv_log" && fail "fatal lines in the log"
+
+# ---- start-up failures and options --------------------------------------
+
+mkdir -p "$work/empty"
+timeout 20 "$AGD" --listen 127.0.0.1:0 --model "$work/empty" \
+    >/dev/null 2>"$work/e1"
+st=$?
+[ $st -ne 0 ] && [ $st -ne 124 ] && grep -q 'does not load' "$work/e1" &&
+    pass "a model that does not load: exit $st with a message" ||
+    fail "bad model dir: exit $st: $(tail -n 3 "$work/e1")"
+server_start
+timeout 20 "$AGD" --listen "127.0.0.1:$port" --model "$AG_MODEL" \
+    >/dev/null 2>"$work/e2"
+st=$?
+[ $st -ne 0 ] && [ $st -ne 124 ] && grep -q 'cannot listen' "$work/e2" &&
+    pass "port in use: exit $st with a message" ||
+    fail "port in use: exit $st: $(tail -n 3 "$work/e2")"
+server_stop
+"$AGD" --check-config --model "$AG_MODEL" >"$work/cc" 2>"$work/cc.err"
+st=$?
+[ $st -eq 0 ] && grep -q '^\[server\]' "$work/cc" &&
+    grep -q 'configuration OK' "$work/cc.err" &&
+    pass "--check-config prints the configuration, exit 0" ||
+    fail "--check-config: exit $st"
+"$AGD" --check-config --model "$work/empty" >/dev/null 2>&1 &&
+    fail "--check-config accepts a directory without a model" ||
+    pass "--check-config refuses a directory without a model"
+"$AGD" --set server.max_connections=0 --check-config >/dev/null 2>"$work/e3"
+st=$?
+[ $st -eq 2 ] && grep -q 'max_connections' "$work/e3" &&
+    pass "a bad value: exit 2 naming the key" || fail "bad value: exit $st"
+printf '[server]\nlisten = nowhere\n' >"$work/bad.conf"
+"$AGD" --config "$work/bad.conf" --check-config >/dev/null 2>"$work/e4"
+st=$?
+[ $st -eq 2 ] && grep -q 'bad.conf:2' "$work/e4" &&
+    pass "a bad file: exit 2 naming file and line" ||
+    fail "bad file: exit $st: $(cat "$work/e4")"
+"$AGD" --help >"$work/help" && grep -q -- '--listen' "$work/help" &&
+    pass "--help" || fail "--help"
+"$AGD" --bogus >/dev/null 2>&1
+[ $? -eq 2 ] && pass "an unknown option: exit 2" || fail "unknown option"
+
+finish

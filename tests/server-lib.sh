@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: ISC
+#
+# server-lib.sh: aiguardd for the server tests.  Source it after
+# tests/lib.sh (which gives $work, pass, fail and finish); it lives outside
+# tests/e2e so that run-tests does not take it for a test.
+#
+#   server_start [ARGS...]  starts $AG_BUILD/bin/aiguardd on 127.0.0.1:0
+#                           with $AG_MODEL and ARGS, its log in
+#                           $work/server.log (the Nth start after the first:
+#                           $work/server.N.log; the path is in $srv_log),
+#                           and waits up to $SERVER_START_S (20) seconds
+#                           for the port line and for /v2/health/ready.
+#                           Sets $srv_pid, $port and $base
+#                           (http://127.0.0.1:PORT).  On a timeout or an
+#                           early exit: a failure with the log's tail, and
+#                           the test exits 1.
+#   server_stop             SIGTERM, then waits (up to $SERVER_STOP_S, 45
+#                           seconds, then SIGKILL); returns the exit status.
+#   server_pids             sets $front_pid and $worker_pid (the children of
+#                           $srv_pid whose /proc/PID/comm is aiguardd-front
+#                           or aiguardd-worker; empty when not found) and
+#                           prints "FRONT WORKER".
+#   server_log_tail [N]     the last N (20) lines of $srv_log, indented.
+#
+# One server at a time.  The EXIT trap (also taken on SIGINT and SIGTERM)
+# stops it before $work goes; it signals $srv_pid only (the daemon takes
+# its children down itself).
+AGD=$AG_BUILD/bin/aiguardd
+srv_pid= srv_log= port= base= front_pid= worker_pid=
+srv_starts=0
+
+# State of PID from /proc/PID/stat ("Z" for a zombie), "" when gone.
+server_proc_state() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	echo "${stat%% *}"
+}
+
+server_log_tail() {
+	[ -n "$srv_log" ] && [ -f "$srv_log" ] &&
+		tail -n "${1:-20}" "$srv_log" | sed 's/^/    | /'
+	return 0
+}
+
+server_start() {
+	local deadline st code
+	srv_starts=$((srv_starts + 1))
+	if [ $srv_starts -eq 1 ]; then
+		srv_log=$work/server.log
+	else
+		srv_log=$work/server.$srv_starts.log
+	fi
+	port= base=
+	"$AGD" --listen 127.0.0.1:0 --model "$AG_MODEL" "$@" \
+	    </dev/null >"$srv_log.out" 2>"$srv_log" &
+	srv_pid=$!
+	deadline=$((SECONDS + ${SERVER_START_S:-20}))
+	while [ $SECONDS -lt $deadline ]; do
+		st=$(server_proc_state "$srv_pid")
+		if [ -z "$st" ] || [ "$st" = Z ]; then
+			wait "$srv_pid"
+			fail "aiguardd${*:+ $*} exited with status $? at start"
+			server_log_tail
+			srv_pid=
+			echo "$nfail failed"
+			exit 1
+		fi
+		if [ -z "$port" ]; then
+			port=$(sed -n 's/.*msg="listening on 127\.0\.0\.1:\([0-9][0-9]*\)".*/\1/p' \
+			    "$srv_log" | head -n 1)
+			[ -n "$port" ] && base=http://127.0.0.1:$port
+		fi
+		if [ -n "$port" ]; then
+			code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' \
+			    "$base/v2/health/ready")
+			[ "$code" = 200 ] && return 0
+		fi
+		sleep 0.1
+	done
+	fail "aiguardd${*:+ $*} not ready within ${SERVER_START_S:-20} s" \
+	    "(port ${port:-not logged})"
+	server_log_tail
+	server_stop >/dev/null
+	echo "$nfail failed"
+	exit 1
+}
+
+server_stop() {
+	local pid=$srv_pid deadline st rc
+	[ -n "$pid" ] || return 0
+	srv_pid=
+	kill -TERM "$pid" 2>/dev/null
+	deadline=$((SECONDS + ${SERVER_STOP_S:-45}))
+	while :; do
+		st=$(server_proc_state "$pid")
+		[ -z "$st" ] || [ "$st" = Z ] && break
+		if [ $SECONDS -ge $deadline ]; then
+			echo "aiguardd $pid: no exit after SIGTERM; SIGKILL"
+			kill -KILL "$pid" 2>/dev/null
+		fi
+		sleep 0.05
+	done
+	wait "$pid"
+	rc=$?
+	return $rc
+}
+
+server_pids() {
+	local d comm stat ppid
+	front_pid= worker_pid=
+	if [ -n "$srv_pid" ]; then
+		for d in /proc/[0-9]*; do
+			stat=$(cat "$d/stat" 2>/dev/null) || continue
+			stat=${stat##*) }
+			ppid=${stat#* }
+			ppid=${ppid%% *}
+			[ "$ppid" = "$srv_pid" ] || continue
+			comm=$(cat "$d/comm" 2>/dev/null)
+			case $comm in
+			aiguardd-front) front_pid=${d#/proc/} ;;
+			aiguardd-worker) worker_pid=${d#/proc/} ;;
+			esac
+		done
+	fi
+	echo "$front_pid $worker_pid"
+}
+
+server_atexit() {
+	[ -n "$srv_pid" ] && SERVER_STOP_S=10 server_stop >/dev/null
+	rm -rf "$work"
+}
+trap server_atexit EXIT
+# A test killed by a signal still goes through the EXIT trap.
+trap 'exit 130' INT
+trap 'exit 143' TERM
