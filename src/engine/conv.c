@@ -197,12 +197,19 @@ conv_pack(struct conv *cv, const float *w, const float *b, float *dst)
 	int k, j, c;
 
 	for (p = 0; p < np; p++)
-		for (k = 0; k < kk; k++)
+		for (k = 0; k < kk; k++) {
+			float *o = dst + (p * kk + k) * KERN_NR;
+			const float *in = w + (size_t)k * cout + p * KERN_NR;
+
+			if ((p + 1) * KERN_NR <= (size_t)cout) {
+				memcpy(o, in, KERN_NR * sizeof(float));
+				continue;
+			}
 			for (j = 0; j < KERN_NR; j++) {
 				c = (int)p * KERN_NR + j;
-				dst[(p * kk + k) * KERN_NR + j] = c < cout ?
-				    w[(size_t)k * cout + c] : 0.0f;
+				o[j] = c < cout ? in[j] : 0.0f;
 			}
+		}
 	for (p = 0; p < np * KERN_NR; p++)
 		bias[p] = (int)p < cout ? b[p] : 0.0f;
 	cv->cv_wp = dst;

@@ -271,29 +271,48 @@ static int
 rn_fold(const struct rn_convspec *cs, const float *w, const float *bn,
     float *wout, float *bout, char *err, size_t errlen)
 {
-	const int cin = cs->cs_cin, cout = cs->cs_cout, k = cs->cs_k;
+	const int cin = cs->cs_cin, cout = cs->cs_cout, kk = cs->cs_k * cs->cs_k;
 	const float *gamma = bn, *beta = bn + cout, *mean = bn + 2 * cout;
 	const float *var = bn + 3 * cout;
-	int co, ci, ky, kx;
+	double *scale;
+	int co, co0, ci, kyx;
 
+	if ((scale = malloc((size_t)cout * sizeof(*scale))) == NULL)
+		return ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
 	for (co = 0; co < cout; co++) {
-		double v = (double)var[co] + RESNET_BN_EPS, s;
+		double v = (double)var[co] + RESNET_BN_EPS;
 
-		if (!(v > 0.0))
+		if (!(v > 0.0)) {
+			free(scale);
 			return ag_errf(err, errlen, AG_ERR_NUMERIC,
 			    "tensor %s.running_var: element %d is %g, "
 			    "variance must be >= 0", cs->cs_bn, co,
 			    (double)var[co]);
-		s = (double)gamma[co] / sqrt(v);
-		bout[co] = (float)((double)beta[co] - (double)mean[co] * s);
-		for (ci = 0; ci < cin; ci++)
-			for (ky = 0; ky < k; ky++)
-				for (kx = 0; kx < k; kx++)
-					wout[(((size_t)ky * k + kx) * cin +
-					    ci) * cout + co] = (float)(s *
-					    w[(((size_t)co * cin + ci) * k +
-					    ky) * k + kx]);
+		}
+		scale[co] = (double)gamma[co] / sqrt(v);
+		bout[co] = (float)((double)beta[co] - (double)mean[co] *
+		    scale[co]);
 	}
+	/*
+	 * (cout, cin, ky, kx) to (ky, kx, cin, cout), 16 output channels at a
+	 * time: each write fills a cache line, and the 16 rows read stay in
+	 * cache while their (cin, ky, kx) run is consumed.
+	 */
+	for (co0 = 0; co0 < cout; co0 += 16) {
+		int co1 = co0 + 16 < cout ? co0 + 16 : cout;
+
+		for (ci = 0; ci < cin; ci++)
+			for (kyx = 0; kyx < kk; kyx++) {
+				float *o = wout + ((size_t)kyx * cin + ci) *
+				    cout;
+
+				for (co = co0; co < co1; co++)
+					o[co] = (float)(scale[co] *
+					    w[((size_t)co * cin + ci) * kk +
+					    kyx]);
+			}
+	}
+	free(scale);
 	return 0;
 }
 

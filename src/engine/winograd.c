@@ -69,31 +69,38 @@ wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	const size_t n = (size_t)cin * cout;
 	const double (*g)[3] = m == 4 ? g4 : g2;
 	struct conv tmp;
-	float *u;
-	size_t i;
-	int r, c, k, xi;
+	float *u, coef[WINO_AMAX * WINO_AMAX][9];
+	size_t i, i0;
+	int k, xi;
 
 	if (m != 2 && m != 4)
 		return -1;
-	/* u (a*a, cin, cout) = G g Gt for every channel pair. */
+	/*
+	 * u (a*a, cin, cout) = G g Gt for every channel pair: each of the
+	 * a*a planes is a fixed combination of the 9 weight planes, with
+	 * coefficients G[r][k] G[c][l] computed in double.  Blocks of 1024
+	 * channel pairs keep the 9 input strips in cache for all a*a planes.
+	 */
 	if ((u = malloc((size_t)a * a * n * sizeof(*u))) == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		double gg[3][3], t[WINO_AMAX][3], v;
+	for (xi = 0; xi < a * a; xi++)
+		for (k = 0; k < 9; k++)
+			coef[xi][k] = (float)(g[xi / a][k / 3] * g[xi % a][k % 3]);
+	for (i0 = 0; i0 < n; i0 += 1024) {
+		size_t i1 = i0 + 1024 < n ? i0 + 1024 : n;
 
-		for (r = 0; r < 3; r++)
-			for (c = 0; c < 3; c++)
-				gg[r][c] = w[((size_t)r * 3 + c) * n + i];
-		for (r = 0; r < a; r++)
-			for (c = 0; c < 3; c++)
-				t[r][c] = g[r][0] * gg[0][c] +
-				    g[r][1] * gg[1][c] + g[r][2] * gg[2][c];
-		for (r = 0; r < a; r++)
-			for (c = 0; c < a; c++) {
-				for (v = 0, k = 0; k < 3; k++)
-					v += t[r][k] * g[c][k];
-				u[(size_t)(r * a + c) * n + i] = (float)v;
+		for (xi = 0; xi < a * a; xi++) {
+			float *ux = u + (size_t)xi * n;
+			const float *cx = coef[xi];
+
+			for (i = i0; i < i1; i++) {
+				float v = 0.0f;
+
+				for (k = 0; k < 9; k++)
+					v += cx[k] * w[(size_t)k * n + i];
+				ux[i] = v;
 			}
+		}
 	}
 	for (xi = 0; xi < a * a; xi++) {
 		tmp = *cv;
