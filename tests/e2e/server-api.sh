@@ -741,5 +741,41 @@ else
 	fail "second server: exit $rc"; server_log_tail
 fi
 
+# ---- limits: connections per client address --------------------------------
+
+server_start --set server.max_connections_per_ip=2
+if msg=$("$PYTHON" - "$port" <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+req = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+def ask(s):
+    s.settimeout(5)
+    try:
+        s.sendall(req)
+        return s.recv(4096)
+    except OSError:
+        return b""
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+for s in held:
+    if not ask(s).startswith(b"HTTP/1.1 200"):
+        sys.exit("a connection within the limit was not served")
+third = socket.create_connection(("127.0.0.1", port))
+if ask(third):
+    sys.exit("a third connection from the same address was served")
+for s in held:
+    s.close()
+time.sleep(0.3)
+s = socket.create_connection(("127.0.0.1", port))
+if not ask(s).startswith(b"HTTP/1.1 200"):
+    sys.exit("not served after the others closed")
+print("the third connection was refused, then served once others closed")
+EOF
+); then
+	pass "max_connections_per_ip=2: $msg"
+else
+	fail "per-address connection limit: $msg"
+fi
+server_stop
+
 echo "time: $((SECONDS - t_start)) s"
 finish
