@@ -535,7 +535,7 @@ config_defaults(struct ag_config *cf)
 	cf->cf_request_timeout = 30;
 	/* cf_model_dir, cf_model_name: "" (zeroed above). */
 	cf->cf_max_batch = 8;
-	cf->cf_max_delay_us = 2000;
+	cf->cf_max_delay_us = 0;
 	cf->cf_threads = 2;
 	cf->cf_queue_slots = 64;
 	cf->cf_max_request_batch = 8;

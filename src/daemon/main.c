@@ -81,7 +81,7 @@ usage(FILE *fp)
 	    "                       model's own)\n"
 	    "  --threads N          engine threads (default 2)\n"
 	    "  --max-batch N        images per engine call (default 8)\n"
-	    "  --max-delay-us N     batching window in microseconds (default 2000)\n"
+	    "  --max-delay-us N     batching window in microseconds (default 0)\n"
 	    "  --log-level LEVEL    fatal, warn, info or debug (default info)\n"
 	    "  --set KEY=VALUE      any configuration key, e.g. server.max_body_bytes=8m\n"
 	    "  --check-config       check the configuration and the model, print the\n"
