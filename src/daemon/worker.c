@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -164,6 +165,8 @@ worker_load(struct worker *w, struct model **mdp, struct resnet_ws **wsp,
 		model_free(*mdp);
 		*mdp = NULL;
 	}
+	/* Loading's scratch (tens of MB) goes back to the system. */
+	(void)malloc_trim(0);
 	return r;
 }
 

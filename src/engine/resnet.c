@@ -538,7 +538,7 @@ resnet_get_arch(const struct resnet *net)
 struct resnet_ws {
 	int	 ws_max, ws_h, ws_w;
 	int	 ws_threads;		/* engine threads it was sized for */
-	size_t	 ws_bufcap;		/* floats per activation buffer */
+	size_t	 ws_bufcap[RN_NBUF];	/* floats per activation buffer */
 	size_t	 ws_colcap;		/* floats of im2col scratch */
 	float	*ws_buf[RN_NBUF];
 	float	*ws_col;
@@ -573,22 +573,29 @@ rn_unmap(float *p, size_t nfloats)
 		munmap(p, nfloats * sizeof(float));
 }
 
-/* Largest activation (floats per image) anywhere in the net at h x w. */
+/*
+ * Largest activations (floats per image) at h x w: of the input and of the
+ * stem's output (*in, *stem), and of anything after the max pool (the
+ * return value).  The stem's output is by far the largest and only ever
+ * sits in buffer 1, the input only in buffer 0.
+ */
 static size_t
-rn_max_act(const struct resnet *net, int h, int w, size_t *maxk)
+rn_max_act(const struct resnet *net, int h, int w, size_t *maxk, size_t *in,
+    size_t *stem)
 {
 	const struct rn_plan *pl = &net->rn_plan;
-	size_t m = (size_t)3 * h * w, a;
+	size_t m, a;
 	int b, j, oh, ow, ch, cw;
 
 	*maxk = 0;
+	*in = (size_t)3 * h * w;
 	/* stem, then maxpool 3x3/2 pad 1 */
 	oh = conv_out_size(h, 7, 2, 3);
 	ow = conv_out_size(w, 7, 2, 3);
-	a = (size_t)oh * ow * 64;
-	m = a > m ? a : m;
+	*stem = (size_t)oh * ow * 64;
 	h = conv_out_size(oh, 3, 2, 1);
 	w = conv_out_size(ow, 3, 2, 1);
+	m = (size_t)h * w * 64;
 	for (j = 0; j < pl->pl_nconv; j++) {
 		const struct rn_convspec *cs = &pl->pl_conv[j];
 		size_t kk = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin;
@@ -622,7 +629,7 @@ resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
     struct resnet_ws **out, char *err, size_t errlen)
 {
 	struct resnet_ws *ws;
-	size_t per, cap, maxk;
+	size_t per, in, stem, cap[RN_NBUF], maxk, total;
 	int i;
 
 	*out = NULL;
@@ -640,24 +647,30 @@ resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
 	ws->ws_max = max_batch;
 	ws->ws_h = h;
 	ws->ws_w = w;
-	per = rn_max_act(net, h, w, &maxk);
-	if (ag_mul_size(per, (size_t)max_batch, &cap) != 0)
+	per = rn_max_act(net, h, w, &maxk, &in, &stem);
+	if (ag_mul_size(per > in ? per : in, (size_t)max_batch, &cap[0]) ||
+	    ag_mul_size(per > stem ? per : stem, (size_t)max_batch, &cap[1]) ||
+	    ag_mul_size(per, (size_t)max_batch, &cap[2]))
 		goto nomem;
-	ws->ws_bufcap = cap;
+	for (i = 3; i < RN_NBUF; i++)
+		cap[i] = cap[2];
 	/* Each engine thread gets its own share of the scratch. */
 	ws->ws_colcap = RN_COL_FLOATS > maxk * 16 ? RN_COL_FLOATS : maxk * 16;
 	if (ws->ws_colcap < wino_scratch_floats(4, 512, 512))
 		ws->ws_colcap = wino_scratch_floats(4, 512, 512);
 	ws->ws_threads = pool_threads();
 	ws->ws_colcap *= (size_t)ws->ws_threads;
-	for (i = 0; i < RN_NBUF; i++)
-		if ((ws->ws_buf[i] = rn_map(cap)) == NULL)
+	for (i = 0, total = 0; i < RN_NBUF; i++) {
+		ws->ws_bufcap[i] = cap[i];
+		total += cap[i];
+		if ((ws->ws_buf[i] = rn_map(cap[i])) == NULL)
 			goto nomem;
+	}
 	if ((ws->ws_col = rn_map(ws->ws_colcap)) == NULL ||
 	    (ws->ws_feat = malloc((size_t)max_batch *
 	    net->rn_plan.pl_feat * sizeof(float))) == NULL)
 		goto nomem;
-	ws->ws_bytes = (RN_NBUF * cap + ws->ws_colcap + (size_t)max_batch *
+	ws->ws_bytes = (total + ws->ws_colcap + (size_t)max_batch *
 	    net->rn_plan.pl_feat) * sizeof(float);
 	*out = ws;
 	return 0;
@@ -676,7 +689,7 @@ resnet_ws_free(struct resnet_ws *ws)
 	if (ws == NULL)
 		return;
 	for (i = 0; i < RN_NBUF; i++)
-		rn_unmap(ws->ws_buf[i], ws->ws_bufcap);
+		rn_unmap(ws->ws_buf[i], ws->ws_bufcap[i]);
 	rn_unmap(ws->ws_col, ws->ws_colcap);
 	free(ws->ws_feat);
 	free(ws);
