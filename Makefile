@@ -39,7 +39,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-PKGS := jansson libturbojpeg spng libmicrohttpd inih
+PKGS := jansson libturbojpeg spng libmicrohttpd inih libseccomp
 BLAS ?= openblas
 ifeq ($(BLAS),ref)
 BLAS_CFLAGS ?= -DAG_BLAS_REF
@@ -49,7 +49,7 @@ BLAS_CFLAGS ?= $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS ?= $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih -lseccomp)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(FORTIFY) \
@@ -60,7 +60,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -pthread \
 LIBS := $(BLAS_LIBS) $(PKG_LIBS) -lm
 
 LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/model/*.c \
-	src/image/*.c src/http/*.c) \
+	src/image/*.c src/http/*.c src/sandbox/*.c) \
 	$(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
 DAEMON_SRCS := src/daemon/main.c
