@@ -56,6 +56,7 @@ enum config_type {
 	CK_NAME,	/* char[64], a model name or "" */
 	CK_LEVEL,	/* int, LOG_LVL_* from its name */
 	CK_BOOL,	/* int, 0 or 1 */
+	CK_MODE,	/* int, SANDBOX_* from its name */
 };
 
 struct config_key {
@@ -112,11 +113,22 @@ static const struct config_key config_keys[] = {
 	    1, 3600000),
 	KEY("worker", "restart_backoff_max_ms", CK_INT, cf_restart_max_ms,
 	    1, 3600000),
+	KEY("sandbox", "mode", CK_MODE, cf_sandbox_mode, 0, 2),
+	KEY("sandbox", "user", CK_NAME, cf_sandbox_user, 0, 63),
+	KEY("sandbox", "group", CK_NAME, cf_sandbox_group, 0, 63),
+	KEY("sandbox", "max_memory", CK_SIZE, cf_sandbox_max_memory, 0,
+	    1024 * GIB),
+	KEY("sandbox", "seccomp_dev", CK_BOOL, cf_sandbox_seccomp_dev, 0, 1),
 };
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const config_level_names[] = {
 	"fatal", "warn", "info", "debug"
+};
+
+/* In the order of SANDBOX_OFF, _BEST_EFFORT, _REQUIRED. */
+static const char *const config_mode_names[] = {
+	"off", "best-effort", "required"
 };
 
 /* ==== Helpers ==== */
@@ -178,6 +190,7 @@ config_get_num(const struct ag_config *cf, const struct config_key *ck)
 	case CK_INT:
 	case CK_LEVEL:
 	case CK_BOOL:
+	case CK_MODE:
 		return *(const int *)p;
 	default:
 		AG_ASSERT(0);
@@ -203,6 +216,7 @@ config_put_num(struct ag_config *cf, const struct config_key *ck,
 	case CK_INT:
 	case CK_LEVEL:
 	case CK_BOOL:
+	case CK_MODE:
 		*(int *)p = (int)v;
 		break;
 	default:
@@ -506,6 +520,16 @@ config_set_key(struct ag_config *cf, const struct config_key *ck,
 		}
 		return config_bad(err, errlen, ck, value,
 		    "expected fatal, warn, info or debug");
+	case CK_MODE:
+		for (i = 0; i < sizeof(config_mode_names) /
+		    sizeof(config_mode_names[0]); i++) {
+			if (strcasecmp(value, config_mode_names[i]) == 0) {
+				config_put_num(cf, ck, (long long)i);
+				return 0;
+			}
+		}
+		return config_bad(err, errlen, ck, value,
+		    "expected required, best-effort or off");
 	case CK_BOOL:
 		if ((r = config_parse_bool(value, &b)) != 0)
 			return config_bad(err, errlen, ck, value,
@@ -543,6 +567,8 @@ config_defaults(struct ag_config *cf)
 	cf->cf_image_max_pixels = 40000000;
 	cf->cf_log_level = LOG_LVL_INFO;
 	cf->cf_access_log = 1;
+	cf->cf_sandbox_mode = 2;	/* SANDBOX_REQUIRED */
+	cf->cf_sandbox_max_memory = 4 * (size_t)GIB;
 	cf->cf_restart_min_ms = 100;
 	cf->cf_restart_max_ms = 5000;
 }
@@ -689,8 +715,17 @@ config_dump(const struct ag_config *cf, FILE *fp)
 			    sizeof(cf->cf_model_dir));
 			break;
 		case CK_NAME:
-			config_dump_str(fp, cf->cf_model_name,
+			config_dump_str(fp, config_cfield(cf, ck),
 			    sizeof(cf->cf_model_name));
+			break;
+		case CK_MODE:
+			v = config_get_num(cf, ck);
+			if (v >= 0 && v < (long long)
+			    (sizeof(config_mode_names) /
+			    sizeof(config_mode_names[0])))
+				fprintf(fp, " %s\n", config_mode_names[v]);
+			else
+				fprintf(fp, " %lld\n", v);	/* invalid */
 			break;
 		case CK_SIZE:
 			config_dump_size(fp, *(const size_t *)

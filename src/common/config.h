@@ -96,6 +96,12 @@ struct ag_config {
 	/* [worker] */
 	int	 cf_restart_min_ms;	/* restart backoff, 1..3600000 */
 	int	 cf_restart_max_ms;	/* 1..3600000, >= cf_restart_min_ms */
+	/* [sandbox] */
+	int	 cf_sandbox_mode;	/* SANDBOX_* of sandbox/sandbox.h */
+	char	 cf_sandbox_user[64];	/* "" : no change of user */
+	char	 cf_sandbox_group[64];	/* "" : the user's group */
+	size_t	 cf_sandbox_max_memory;	/* RLIMIT_AS; 0: no limit */
+	int	 cf_sandbox_seccomp_dev; /* EPERM and log instead of kill */
 };
 
 /*

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * test_sandbox.c: a process confined as aiguardd's worker or front is
+ * denied what an attacker inside it would try, and still does its job.
+ *
+ * Each case forks a child that applies sandbox_enter() and sandbox_lock()
+ * for a role and then makes one attempt; the parent reads how the child
+ * ended (exit code: 0 allowed, 1 denied with the expected errno, 2
+ * anything else; or the signal).  Every attack is also made with the
+ * sandbox off, where it must succeed: the test cannot pass vacuously.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ag_err.h"
+#include "common/log.h"
+#include "sandbox/landlock.h"
+#include "sandbox/sandbox.h"
+#include "test_helper.h"
+
+static char model_dir[512], model_file[600], outside[600];
+static int listen_port;
+
+enum { OK_ALLOWED = 0, OK_DENIED = 1, UNEXPECTED = 2 };
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER	1
+#else
+#define SANITIZER	0
+#endif
+
+typedef int (*attempt_fn)(void);
+
+/* errno after a failed call: denied when it is one of the sandbox's. */
+static int
+denied(void)
+{
+	return errno == EACCES || errno == EPERM || errno == EAGAIN ?
+	    OK_DENIED : UNEXPECTED;
+}
+
+static int
+try_write_model(void)
+{
+	int fd = open(model_file, O_WRONLY | O_APPEND);
+
+	if (fd == -1)
+		return denied();
+	close(fd);
+	return OK_ALLOWED;
+}
+
+static int
+try_read_model(void)
+{
+	char b[4];
+	int fd = open(model_file, O_RDONLY);
+
+	if (fd == -1)
+		return denied();
+	if (read(fd, b, sizeof(b)) != 4) {
+		close(fd);
+		return UNEXPECTED;
+	}
+	close(fd);
+	return OK_ALLOWED;
+}
+
+static int
+try_create_in_model_dir(void)
+{
+	char p[700];
+	int fd;
+
+	(void)snprintf(p, sizeof(p), "%s/planted", model_dir);
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1)
+		return denied();
+	close(fd);
+	unlink(p);
+	return OK_ALLOWED;
+}
+
+static int
+try_unlink_model(void)
+{
+	char p[700];
+
+	/* A copy, so that an allowed unlink costs the other cases nothing. */
+	(void)snprintf(p, sizeof(p), "%s/victim", model_dir);
+	if (unlink(p) == -1)
+		return denied();
+	return OK_ALLOWED;
+}
+
+static int
+try_read_outside(void)
+{
+	int fd = open(outside, O_RDONLY);
+
+	if (fd == -1)
+		return denied();
+	close(fd);
+	return OK_ALLOWED;
+}
+
+static int
+try_exec(void)
+{
+	char *const argv[] = { "true", NULL };
+
+	execv("/bin/true", argv);
+	return denied();
+}
+
+static int
+try_fork(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == -1)
+		return denied();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, &st, 0);
+	return OK_ALLOWED;
+}
+
+static int
+try_wx(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return denied();
+	munmap(p, 4096);
+	return OK_ALLOWED;
+}
+
+static int
+try_connect(void)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), r;
+
+	if (fd == -1)
+		return denied();
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)listen_port);
+	r = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	close(fd);
+	return r == -1 ? denied() : OK_ALLOWED;
+}
+
+static int
+try_kill_parent(void)
+{
+	return kill(getppid(), 0) == -1 ? denied() : OK_ALLOWED;
+}
+
+/* What the daemon itself needs after start-up must keep working. */
+static int
+try_daily_work(void)
+{
+	void *p = malloc(1 << 20);
+
+	if (p == NULL)
+		return UNEXPECTED;
+	struct timespec ts;
+
+	memset(p, 1, 1 << 20);
+	free(p);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return UNEXPECTED;
+	return OK_ALLOWED;
+}
+
+/* Runs fn in a child confined as role (or not at all: mode off). */
+static int
+run(enum sandbox_role role, enum sandbox_mode mode, attempt_fn fn,
+    int *sig)
+{
+	pid_t pid;
+	int st;
+
+	*sig = 0;
+	if ((pid = fork()) == -1)
+		exit(99);
+	if (pid == 0) {
+		struct sandbox_conf sc;
+		struct sandbox_state ss;
+		char err[256];
+
+		log_init("test-sandbox", LOG_LVL_FATAL);
+		memset(&sc, 0, sizeof(sc));
+		sc.sb_mode = mode;
+		sc.sb_role = role;
+		sc.sb_model_dir = role == SANDBOX_WORKER ? model_dir : NULL;
+		sc.sb_max_files = 64;
+		if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0 ||
+		    sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sandbox: %s\n", err);
+			_exit(3);
+		}
+		_exit(fn());
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		exit(99);
+	if (WIFSIGNALED(st)) {
+		*sig = WTERMSIG(st);
+		return OK_DENIED;
+	}
+	return WEXITSTATUS(st);
+}
+
+struct attack {
+	const char	*name;
+	attempt_fn	 fn;
+	int		 front, worker;	/* expected when confined */
+};
+
+static const struct attack attacks[] = {
+	{ "write a model file", try_write_model, OK_DENIED, OK_DENIED },
+	{ "read a model file", try_read_model, OK_DENIED, OK_ALLOWED },
+	{ "create a file in the model dir", try_create_in_model_dir,
+	    OK_DENIED, OK_DENIED },
+	{ "unlink a model file", try_unlink_model, OK_DENIED, OK_DENIED },
+	{ "read a file outside", try_read_outside, OK_DENIED, OK_DENIED },
+	{ "execve /bin/true", try_exec, OK_DENIED, OK_DENIED },
+	{ "fork", try_fork, OK_DENIED, OK_DENIED },
+	{ "mmap W+X", try_wx, OK_DENIED, OK_DENIED },
+	{ "connect to loopback TCP", try_connect, OK_DENIED, OK_DENIED },
+	{ "signal the parent", try_kill_parent, OK_DENIED, OK_DENIED },
+	{ "malloc and the clock", try_daily_work, OK_ALLOWED,
+	    OK_ALLOWED },
+};
+
+static void
+setup(void)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd;
+
+	(void)snprintf(model_dir, sizeof(model_dir), "%s/model",
+	    test_tmpdir());
+	(void)snprintf(model_file, sizeof(model_file), "%s/weights",
+	    model_dir);
+	(void)snprintf(outside, sizeof(outside), "%s/outside", test_tmpdir());
+	if (mkdir(model_dir, 0755) == -1)
+		exit(99);
+	if ((fd = open(model_file, O_WRONLY | O_CREAT, 0644)) == -1 ||
+	    write(fd, "safetensors", 11) != 11)
+		exit(99);
+	close(fd);
+	if ((fd = open(outside, O_WRONLY | O_CREAT, 0644)) == -1)
+		exit(99);
+	close(fd);
+	/* A listening socket the children may not reach. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 8) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) == -1)
+		exit(99);
+	listen_port = ntohs(sin.sin_port);
+}
+
+static void
+recreate_victim(void)
+{
+	char p[700];
+	int fd;
+
+	(void)snprintf(p, sizeof(p), "%s/victim", model_dir);
+	if ((fd = open(p, O_WRONLY | O_CREAT, 0644)) == -1)
+		exit(99);
+	close(fd);
+}
+
+void
+tests(void)
+{
+	char name[160];
+	size_t i;
+	int sig, r;
+
+	if (landlock_abi() < 6)
+		test_skip_all("Landlock ABI 6 or later needed");
+	signal(SIGPIPE, SIG_IGN);
+	setup();
+	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+		const struct attack *a = &attacks[i];
+
+		(void)snprintf(name, sizeof(name), "sandbox off: %s: allowed",
+		    a->name);
+		TEST_START(name);
+		recreate_victim();
+		r = run(SANDBOX_WORKER, SANDBOX_OFF, a->fn, &sig);
+		ASSERT_INT_EQ(r, OK_ALLOWED);	/* /bin/true exits 0 too */
+		TEST_DONE();
+
+		if (a->fn == try_fork && SANITIZER && geteuid() == 0) {
+			/*
+			 * No seccomp in a sanitizer build, and the kernel
+			 * does not apply RLIMIT_NPROC to root.
+			 */
+			printf("fork as root in a sanitizer build: not "
+			    "checked\n");
+			continue;
+		}
+		(void)snprintf(name, sizeof(name), "worker: %s: %s", a->name,
+		    a->worker == OK_DENIED ? "denied" : "allowed");
+		TEST_START(name);
+		recreate_victim();
+		r = run(SANDBOX_WORKER, SANDBOX_REQUIRED, a->fn, &sig);
+		ASSERT_INT_EQ(r, a->worker);
+		if (a->worker == OK_DENIED && sig != 0)
+			ASSERT_INT_EQ(sig, SIGSYS);
+		TEST_DONE();
+
+		(void)snprintf(name, sizeof(name), "front: %s: %s", a->name,
+		    a->front == OK_DENIED ? "denied" : "allowed");
+		TEST_START(name);
+		recreate_victim();
+		r = run(SANDBOX_FRONT, SANDBOX_REQUIRED, a->fn, &sig);
+		ASSERT_INT_EQ(r, a->front);
+		if (a->front == OK_DENIED && sig != 0)
+			ASSERT_INT_EQ(sig, SIGSYS);
+		TEST_DONE();
+	}
+}
