@@ -13,6 +13,8 @@
 #ifndef AG_DAEMON_H
 #define AG_DAEMON_H
 
+#include "sandbox/sandbox.h"
+
 struct ag_config;
 
 /* Exit status of a worker whose model failed to load. */
@@ -20,13 +22,27 @@ struct ag_config;
 /* Exit status of a front that could not listen. */
 #define FRONT_EXIT_LISTEN	4
 
+/* Exit status of a process whose sandbox could not be applied. */
+#define EXIT_SANDBOX		5
+
 /* The worker: serves requests from sock until EOF or SIGTERM. */
 int	worker_main(const struct ag_config *cf, int sock);
 
 /*
- * The front: ctl is its link to the parent, which sends each new worker's
- * socket over it.  Returns the exit status.
+ * The front: serves HTTP on the listening socket lfd; ctl is its link to
+ * the parent, which sends each new worker's socket over it.  Returns the
+ * exit status.
  */
-int	front_main(const struct ag_config *cf, int ctl);
+int	front_main(const struct ag_config *cf, int ctl, int lfd);
+
+/* Looks up sandbox.user and sandbox.group once, in the parent. */
+int	daemon_sandbox_resolve(const struct ag_config *cf, char *err,
+	    size_t errlen);
+/* The sandbox settings of a role, from cf (confine.c). */
+void	daemon_sandbox_conf(const struct ag_config *cf, enum sandbox_role role,
+	    struct sandbox_conf *sc);
+/* One log line: the mode, the layers in force and those missing. */
+void	daemon_sandbox_log(const struct sandbox_conf *sc,
+	    const struct sandbox_state *ss);
 
 #endif /* AG_DAEMON_H */

@@ -29,7 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "common/ag_err.h"
 #include "common/config.h"
@@ -79,7 +82,7 @@ struct front {
 	int			 f_have_hello;
 	char			*f_labels;
 	uint32_t		 f_labels_got;
-	uint32_t		 f_layers;		/* ours, IPC_LAYER_* */
+	uint32_t		 f_layers;		/* ours, SB_* */
 	uint32_t		 f_worker_layers;	/* under f_mtx */
 	uint32_t		 f_load_failures;	/* counted so far */
 };
@@ -258,20 +261,51 @@ front_be_submit(void *ctx, struct http_job *job)
 	return r;
 }
 
+/* "front:landlock", ...: static strings for GET /v2, made at start. */
+static char front_layer_names[2][8][32];
+
+static void
+front_layer_names_init(void)
+{
+	uint32_t bit;
+	int i;
+
+	for (bit = 1, i = 0; bit <= SB_ALL && i < 8; bit <<= 1, i++) {
+		(void)snprintf(front_layer_names[0][i], 32, "front:%s",
+		    sandbox_layer_name(bit));
+		(void)snprintf(front_layer_names[1][i], 32, "worker:%s",
+		    sandbox_layer_name(bit));
+	}
+}
+
 static int
 front_be_layers(void *ctx, const char **out, int max)
 {
 	struct front *f = ctx;
-	int n = 0;
+	uint32_t bit;
+	int n = 0, i;
 
 	pthread_mutex_lock(&f->f_mtx);
-	if ((f->f_layers & IPC_LAYER_MDWE) && n < max)
-		out[n++] = "front:mdwe";
-	if (f->f_model != NULL && (f->f_worker_layers & IPC_LAYER_MDWE) &&
-	    n < max)
-		out[n++] = "worker:mdwe";
+	for (bit = 1, i = 0; bit <= SB_ALL && i < 8; bit <<= 1, i++)
+		if ((f->f_layers & bit) && n < max)
+			out[n++] = front_layer_names[0][i];
+	for (bit = 1, i = 0; bit <= SB_ALL && i < 8; bit <<= 1, i++)
+		if (f->f_model != NULL && (f->f_worker_layers & bit) &&
+		    n < max)
+			out[n++] = front_layer_names[1][i];
 	pthread_mutex_unlock(&f->f_mtx);
 	return n;
+}
+
+/* The layers of one role, as gauges. */
+static void
+front_layer_metrics(struct front *f, const char *role, uint32_t layers)
+{
+	uint32_t bit;
+
+	for (bit = 1; bit <= SB_ALL; bit <<= 1)
+		metrics_layer(f->f_metrics, role, sandbox_layer_name(bit),
+		    (layers & bit) != 0);
 }
 
 /* A RESULT for one of ours: copy the logits out, wake the request. */
@@ -428,8 +462,7 @@ front_publish(struct front *f, char *err, size_t errlen)
 	f->f_model = hm;
 	f->f_worker_layers = hl->hl_layers;
 	pthread_mutex_unlock(&f->f_mtx);
-	metrics_layer(f->f_metrics, "worker", "mdwe",
-	    (hl->hl_layers & IPC_LAYER_MDWE) != 0);
+	front_layer_metrics(f, "worker", hl->hl_layers);
 	http_model_unref(old);
 	metrics_model(f->f_metrics, hm->hm_name, hm->hm_version, 1,
 	    hm->hm_verified, hm->hm_digest);
@@ -600,9 +633,11 @@ front_ctl_read(struct front *f, int ctl)
 }
 
 int
-front_main(const struct ag_config *cf, int ctl)
+front_main(const struct ag_config *cf, int ctl, int lfd)
 {
 	struct http_backend be;
+	struct sandbox_conf sc;
+	struct sandbox_state ss;
 	struct front f;
 	struct pollfd pfd[3];
 	sigset_t set;
@@ -625,19 +660,21 @@ front_main(const struct ag_config *cf, int ctl)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
 	    (sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
+	/* Confined before any thread exists: Landlock binds this one only. */
+	daemon_sandbox_conf(cf, SANDBOX_FRONT, &sc);
+	if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0) {
+		log_warnx("sandbox required but not possible: %s", err);
+		return EXIT_SANDBOX;
+	}
 	if (pthread_mutex_init(&f.f_mtx, NULL) != 0)
 		fatalx("pthread_mutex_init");
 	if ((f.f_pend = calloc(FRONT_MAX_PENDING, sizeof(*f.f_pend))) == NULL)
 		fatal("calloc");
 	if ((f.f_metrics = metrics_new(AIGUARD_VERSION)) == NULL)
 		fatalx("metrics_new");
-	/* No memory both writable and executable from here on. */
-	if (ag_mdwe_enable() == 0)
-		f.f_layers |= IPC_LAYER_MDWE;
-	else
-		log_warnx("PR_SET_MDWE not available: W^X not enforced");
-	metrics_layer(f.f_metrics, "front", "mdwe",
-	    (f.f_layers & IPC_LAYER_MDWE) != 0);
+	front_layer_names_init();
+	front_layer_metrics(&f, "front", ss.ss_active);
+	f.f_layers = ss.ss_active;
 	metrics_worker_up(f.f_metrics, 0);
 
 	be.be_ctx = &f;
@@ -645,11 +682,26 @@ front_main(const struct ag_config *cf, int ctl)
 	be.be_submit = front_be_submit;
 	be.be_layers = front_be_layers;
 	/* HTTP threads start after the signal mask: they inherit it. */
-	if (http_start(cf, &be, f.f_metrics, &f.f_http, err,
+	if (http_start(cf, lfd, &be, f.f_metrics, &f.f_http, err,
 	    sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		return FRONT_EXIT_LISTEN;
 	}
+	/*
+	 * The HTTP threads exist: no more processes, and the syscall list,
+	 * under which the front opens no file.  What opens one on first use
+	 * does it now: jansson's hash seed (/dev/urandom), glibc's time zone
+	 * (/etc/localtime, for the Date header).
+	 */
+	json_object_seed(0);
+	tzset();
+	if (sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {
+		log_warnx("sandbox required but not possible: %s", err);
+		return EXIT_SANDBOX;
+	}
+	f.f_layers = ss.ss_active;
+	front_layer_metrics(&f, "front", ss.ss_active);
+	daemon_sandbox_log(&sc, &ss);
 	log_info("listening on %s:%d", cf->cf_listen_addr,
 	    http_port(f.f_http));
 

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "engine/resnet.h"
 #include "model/model.h"
+#include "sandbox/sandbox.h"
 #include "ipc.h"
 
 void
@@ -213,7 +214,7 @@ ipc_check_hello(const struct ipc_hello *hl, char *err, size_t errlen)
 	    &total) || total != hl->hl_shm_bytes)
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
 		    "hello: shared area size inconsistent");
-	if (hl->hl_layers & ~(uint32_t)IPC_LAYER_ALL)
+	if (hl->hl_layers & ~(uint32_t)SB_ALL)
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
 		    "hello: unknown confinement layers");
 	if (hl->hl_labels_bytes < (uint32_t)hl->hl_classes ||

@@ -32,9 +32,6 @@
 #define IPC_DIGEST_MAX		80
 #define IPC_TEXT_MAX		256
 
-/* Confinement layers a process has applied to itself. */
-#define IPC_LAYER_MDWE		0x01	/* PR_SET_MDWE: no W+X memory */
-#define IPC_LAYER_ALL		0x01
 
 enum ipc_type {
 	IPC_HELLO = 1,		/* worker -> front: model loaded (+ shm fd) */
@@ -69,7 +66,7 @@ struct ipc_hello {
 	uint64_t	hl_slot_bytes;	/* bytes per slot (page multiple) */
 	uint64_t	hl_shm_bytes;	/* slots * slot_bytes */
 	uint32_t	hl_labels_bytes; /* total of the IPC_LABELS payloads */
-	uint32_t	hl_layers;	/* IPC_LAYER_* active in the worker */
+	uint32_t	hl_layers;	/* SB_* layers in force in the worker */
 	char		hl_name[IPC_NAME_MAX];
 	char		hl_version[16];
 	char		hl_arch[32];

@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/version.h"
+#include "http/server.h"
 #include "model/model.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -51,6 +52,7 @@ struct parent {
 	const struct ag_config	*p_cf;
 	int			 p_sigfd;
 	int			 p_ctl;		/* our end of the front link */
+	int			 p_lfd;		/* the listening socket */
 	struct child		 p_front, p_worker;
 	int			 p_stopping;
 	double			 p_stop_deadline;
@@ -245,7 +247,7 @@ spawn_front(struct parent *p)
 		if (p->p_ctl != -1)
 			(void)close(p->p_ctl);
 		child_reset(p);
-		_exit(front_main(p->p_cf, sv[1]));
+		_exit(front_main(p->p_cf, sv[1], p->p_lfd));
 	}
 	(void)close(sv[1]);
 	if (p->p_ctl != -1)
@@ -271,6 +273,7 @@ spawn_worker(struct parent *p)
 	if (pid == 0) {
 		(void)close(sv[0]);
 		(void)close(p->p_ctl);
+		(void)close(p->p_lfd);	/* the worker holds no network socket */
 		child_reset(p);
 		_exit(worker_main(p->p_cf, sv[1]));
 	}
@@ -317,6 +320,8 @@ describe_exit(int status, char *buf, size_t len)
 		(void)snprintf(buf, len, "status=%d", status);
 }
 
+static void	begin_stop(struct parent *p, const char *why);
+
 static void
 reap(struct parent *p)
 {
@@ -340,6 +345,14 @@ reap(struct parent *p)
 			    WORKER_EXIT_MODEL)
 				p->p_load_failures++;
 			if (WIFEXITED(status) && WEXITSTATUS(status) ==
+			    EXIT_SANDBOX) {
+				log_warnx("the worker cannot confine itself; "
+				    "stopping");
+				p->p_status = 1;
+				begin_stop(p, "sandbox");
+				continue;
+			}
+			if (WIFEXITED(status) && WEXITSTATUS(status) ==
 			    WORKER_EXIT_MODEL && p->p_worker.ch_starts == 1) {
 				log_warnx("the model does not load; stopping "
 				    "(aiguardd --check-config says why)");
@@ -361,9 +374,12 @@ reap(struct parent *p)
 			}
 			log_event(LOG_LVL_WARN, "event=child_exit child=front "
 			    "%s", how);
-			if (WIFEXITED(status) && WEXITSTATUS(status) ==
-			    FRONT_EXIT_LISTEN) {
-				log_warnx("cannot listen; stopping");
+			if (WIFEXITED(status) && (WEXITSTATUS(status) ==
+			    FRONT_EXIT_LISTEN || WEXITSTATUS(status) ==
+			    EXIT_SANDBOX)) {
+				log_warnx("the front cannot %s; stopping",
+				    WEXITSTATUS(status) == EXIT_SANDBOX ?
+				    "confine itself" : "serve");
 				p->p_status = 1;
 				p->p_stopping = 1;
 				p->p_stop_deadline = ag_now() + STOP_GRACE_S;
@@ -496,13 +512,23 @@ main(int argc, char **argv)
 {
 	struct ag_config cf;
 	struct parent p;
+	struct sandbox_conf sc;
+	struct sandbox_state ss;
 	sigset_t set;
-	int check = 0;
+	char err[512];
+	int check = 0, port;
 
 	parse_args(argc, argv, &cf, &check);
 	log_init("aiguardd", cf.cf_log_level);
 	if (check)
 		return check_config(&cf);
+	/* One model directory for the worker's loads and its sandbox. */
+	if (cf.cf_model_dir[0] == '\0' && model_default_dir(cf.cf_model_dir,
+	    sizeof(cf.cf_model_dir)) != 0) {
+		fprintf(stderr, "aiguardd: no model directory given and none "
+		    "found (--model DIR)\n");
+		return 1;
+	}
 	log_set_kv(1);
 	log_set_role("parent");
 	/* Lines, not blocks, even when stderr is a pipe or a file. */
@@ -521,7 +547,23 @@ main(int argc, char **argv)
 	    (p.p_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 	log_info("aiguardd %s starting listen=%s:%d model=%s", AIGUARD_VERSION,
-	    cf.cf_listen_addr, cf.cf_listen_port,
-	    cf.cf_model_dir[0] ? cf.cf_model_dir : "(default)");
+	    cf.cf_listen_addr, cf.cf_listen_port, cf.cf_model_dir);
+	/* Bound once, here: no process binds after start-up, and a front
+	 * that is restarted serves the same socket. */
+	if (http_listen(&cf, &p.p_lfd, &port, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (daemon_sandbox_resolve(&cf, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	daemon_sandbox_conf(&cf, SANDBOX_PARENT, &sc);
+	if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0 ||
+	    sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {
+		log_warnx("sandbox required but not possible: %s", err);
+		return 1;
+	}
+	daemon_sandbox_log(&sc, &ss);
 	return supervise(&p);
 }

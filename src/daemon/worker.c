@@ -69,7 +69,7 @@ struct worker {
 	uint64_t		 w_batch_id;
 	uint32_t		 w_generation;
 	int			 w_stopping;
-	uint32_t		 w_layers;	/* IPC_LAYER_* applied */
+	uint32_t		 w_layers;	/* SB_* in force */
 };
 
 static int
@@ -430,6 +430,8 @@ int
 worker_main(const struct ag_config *cf, int sock)
 {
 	struct worker w;
+	struct sandbox_conf sc;
+	struct sandbox_state ss;
 	struct pollfd pfd[2];
 	sigset_t set;
 	char err[512];
@@ -450,11 +452,12 @@ worker_main(const struct ag_config *cf, int sock)
 	    (w.w_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 
-	/* No memory both writable and executable from here on. */
-	if (ag_mdwe_enable() == 0)
-		w.w_layers |= IPC_LAYER_MDWE;
-	else
-		log_warnx("PR_SET_MDWE not available: W^X not enforced");
+	/* Confined before any thread exists: Landlock binds this one only. */
+	daemon_sandbox_conf(cf, SANDBOX_WORKER, &sc);
+	if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0) {
+		log_warnx("sandbox required but not possible: %s", err);
+		exit(EXIT_SANDBOX);
+	}
 	w.w_max_request = cf->cf_max_request_batch;
 	w.w_cap = cf->cf_max_batch > w.w_max_request ? cf->cf_max_batch :
 	    w.w_max_request;
@@ -466,6 +469,13 @@ worker_main(const struct ag_config *cf, int sock)
 	worker_shm_create(&w);
 	if (worker_alloc_buffers(&w) != 0)
 		fatalx("out of memory for the batch buffers");
+	/* The engine's threads exist: no more processes, the syscall list. */
+	if (sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {
+		log_warnx("sandbox required but not possible: %s", err);
+		exit(EXIT_SANDBOX);
+	}
+	w.w_layers = ss.ss_active;
+	daemon_sandbox_log(&sc, &ss);
 	log_info("model loaded model=%s arch=%s classes=%d input=%dx%d "
 	    "dir=%s max_batch=%d max_delay_us=%d threads=%d backend=\"%s\"%s",
 	    w.w_md->md_conf.mc_name, w.w_md->md_conf.mc_arch, w.w_classes,

@@ -935,18 +935,16 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int
-http_start(const struct ag_config *cf, const struct http_backend *be,
-    struct metrics *m, struct http_server **out, char *err, size_t errlen)
+http_listen(const struct ag_config *cf, int *fdp, int *portp, char *err,
+    size_t errlen)
 {
-	struct http_server *hs;
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	const union MHD_DaemonInfo *di;
-	unsigned int flags;
-	int v6 = 0;
+	socklen_t sl;
+	int fd, on = 1, v6 = 0;
 
-	*out = NULL;
+	*fdp = -1;
 	memset(&ss, 0, sizeof(ss));
 	if (strcmp(cf->cf_listen_addr, "localhost") == 0)
 		inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
@@ -962,11 +960,56 @@ http_start(const struct ag_config *cf, const struct http_backend *be,
 	if (v6) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)cf->cf_listen_port);
+		sl = sizeof(*sin6);
 	} else {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)cf->cf_listen_port);
+		sl = sizeof(*sin);
 	}
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "socket: %s",
+		    strerror(errno));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (v6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    listen(fd, 128) == -1) {
+		int e = errno;
 
+		(void)close(fd);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "cannot listen on "
+		    "%s:%d: %s", cf->cf_listen_addr, cf->cf_listen_port,
+		    strerror(e));
+	}
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		(void)close(fd);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "getsockname: %s",
+		    strerror(errno));
+	}
+	*portp = ntohs(ss.ss_family == AF_INET6 ? sin6->sin6_port :
+	    sin->sin_port);
+	*fdp = fd;
+	return 0;
+}
+
+int
+http_start(const struct ag_config *cf, int lfd, const struct http_backend *be,
+    struct metrics *m, struct http_server **out, char *err, size_t errlen)
+{
+	struct http_server *hs;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const union MHD_DaemonInfo *di;
+	unsigned int flags;
+
+	*out = NULL;
+	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) == -1)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "listening socket: "
+		    "%s", strerror(errno));
 	if ((hs = calloc(1, sizeof(*hs))) == NULL)
 		return AG_ERR_ALLOC;
 	hs->hs_cf = cf;
@@ -980,11 +1023,12 @@ http_start(const struct ag_config *cf, const struct http_backend *be,
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	if (v6)
+	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	hs->hs_mhd = MHD_start_daemon(flags, (uint16_t)cf->cf_listen_port,
+	/* The socket is bound already: after start-up nobody binds. */
+	hs->hs_mhd = MHD_start_daemon(flags, 0,
 	    NULL, NULL, http_handler, hs,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cf->cf_http_threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cf->cf_max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -1002,8 +1046,8 @@ http_start(const struct ag_config *cf, const struct http_backend *be,
 		pthread_cond_destroy(&hs->hs_cond);
 		free(hs);
 		return ag_errf(err, errlen, AG_ERR_SYSTEM,
-		    "cannot listen on %s:%d (address in use, or not "
-		    "permitted?)", cf->cf_listen_addr, cf->cf_listen_port);
+		    "cannot start the HTTP server on %s:%d",
+		    cf->cf_listen_addr, cf->cf_listen_port);
 	}
 	di = MHD_get_daemon_info(hs->hs_mhd, MHD_DAEMON_INFO_BIND_PORT);
 	hs->hs_port = di != NULL ? di->port : cf->cf_listen_port;

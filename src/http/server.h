@@ -69,12 +69,19 @@ struct http_backend {
 struct http_server;
 
 /*
- * Starts listening on cf's address with cf's limits and HTTP threads.
- * The server borrows be, m and cf until http_stop().
+ * Opens the listening socket for cf's address (before any sandbox: after
+ * start-up nothing binds).  *portp gets the bound port (cf may say 0).
  */
-int	http_start(const struct ag_config *cf, const struct http_backend *be,
-	    struct metrics *m, struct http_server **out, char *err,
-	    size_t errlen);
+int	http_listen(const struct ag_config *cf, int *fdp, int *portp,
+	    char *err, size_t errlen);
+
+/*
+ * Serves on the listening socket lfd with cf's limits and HTTP threads.
+ * The server borrows cf, be and m until http_stop().
+ */
+int	http_start(const struct ag_config *cf, int lfd,
+	    const struct http_backend *be, struct metrics *m,
+	    struct http_server **out, char *err, size_t errlen);
 /* The bound port (useful when the configuration asked for port 0). */
 int	http_port(const struct http_server *srv);
 /* Stops accepting connections; requests in progress go on. */
