@@ -7,6 +7,7 @@
 #   check      all tests (unit, end-to-end, reference against PyTorch)
 #   bench      side-by-side benchmark (our engine, PyTorch, ONNX Runtime)
 #   bench-serve  aiguardd against Flask + PyTorch under wrk
+#   bench-sandbox  aiguardd's requests/s with the sandbox on vs off
 #   unit e2e reference clean fuzz
 # Variables:
 #   SANITIZE=1  ASan + UBSan build in build/asan (abort on first error)
@@ -74,7 +75,8 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(filter-out $(TEST_HELPER),
 TOOL_BINS := $(B)/bin/gen-weights $(B)/tests/engine-run $(B)/tests/image-dump
 DEFAULT_MODEL := $(MODELS)/resnet18/model.safetensors
 
-.PHONY: all run check unit e2e reference bench bench-serve clean deps FORCE \
+.PHONY: all run check unit e2e reference bench bench-serve bench-sandbox clean \
+	deps FORCE \
 	fuzz
 
 all: $(B)/bin/aiguard $(B)/bin/aiguardd $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL)
@@ -112,6 +114,9 @@ bench: deps
 	@scripts/install-deps --bench
 	@$(MAKE) --no-print-directory all
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/run $(B) $(THREADS)
+
+bench-sandbox: all
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/sandbox $(B) $(THREADS)
 
 bench-serve: deps
 	@scripts/install-deps --bench
