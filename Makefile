@@ -40,7 +40,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-PKGS := jansson libturbojpeg spng libmicrohttpd inih libseccomp
+PKGS := jansson libturbojpeg spng libmicrohttpd inih libseccomp libselinux
 BLAS ?= openblas
 ifeq ($(BLAS),ref)
 BLAS_CFLAGS ?= -DAG_BLAS_REF
@@ -50,7 +50,7 @@ BLAS_CFLAGS ?= $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS ?= $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih -lseccomp)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih -lseccomp -lselinux)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(FORTIFY) \

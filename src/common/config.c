@@ -119,6 +119,8 @@ static const struct config_key config_keys[] = {
 	KEY("sandbox", "max_memory", CK_SIZE, cf_sandbox_max_memory, 0,
 	    1024 * GIB),
 	KEY("sandbox", "seccomp_dev", CK_BOOL, cf_sandbox_seccomp_dev, 0, 1),
+	KEY("sandbox", "selinux_domain", CK_NAME, cf_sandbox_selinux_domain,
+	    0, 63),
 };
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 

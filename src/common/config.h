@@ -102,6 +102,7 @@ struct ag_config {
 	char	 cf_sandbox_group[64];	/* "" : the user's group */
 	size_t	 cf_sandbox_max_memory;	/* RLIMIT_AS; 0: no limit */
 	int	 cf_sandbox_seccomp_dev; /* EPERM and log instead of kill */
+	char	 cf_sandbox_selinux_domain[64]; /* "" or the type to run in */
 };
 
 /*

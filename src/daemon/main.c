@@ -34,6 +34,7 @@
 #include "common/version.h"
 #include "http/server.h"
 #include "model/model.h"
+#include "sandbox/selinux.h"
 #include "daemon.h"
 #include "ipc.h"
 
@@ -514,6 +515,7 @@ main(int argc, char **argv)
 	struct parent p;
 	struct sandbox_conf sc;
 	struct sandbox_state ss;
+	struct selinux_status se;
 	sigset_t set;
 	char err[512];
 	int check = 0, port;
@@ -552,6 +554,17 @@ main(int argc, char **argv)
 	 * that is restarted serves the same socket. */
 	if (http_listen(&cf, &p.p_lfd, &port, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
+		return 1;
+	}
+	/* SELinux's view of us, asked before the sandbox closes /proc. */
+	selinux_status_get(&se);
+	log_event(LOG_LVL_INFO, "event=selinux enabled=%s mode=%s "
+	    "context=%s", se.se_enabled ? "yes" : "no", !se.se_enabled ? "-" :
+	    se.se_enforcing == 1 ? "enforcing" : se.se_enforcing == 0 ?
+	    "permissive" : "unknown", se.se_context[0] ? se.se_context : "-");
+	if (selinux_check_domain(&se, cf.cf_sandbox_selinux_domain, err,
+	    sizeof(err)) != 0) {
+		log_warnx("%s; refusing to run", err);
 		return 1;
 	}
 	if (daemon_sandbox_resolve(&cf, err, sizeof(err)) != 0) {

@@ -188,6 +188,52 @@ srv_pid=
 [ $st -eq 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $st"
 grep -q 'level=fatal' "$srv_log" && fail "fatal lines in the log"
 
+# ---- confinement, as reported ---------------------------------------------
+
+server_start
+grep -q 'event=selinux enabled=' "$srv_log" &&
+    pass "the SELinux status is logged at start" ||
+    fail "no event=selinux line"
+for role in parent front worker; do
+	if grep "proc=$role " "$srv_log" | grep -q 'event=sandbox mode=required .*missing=none'; then
+		pass "$role: sandbox required, nothing missing"
+	else
+		fail "$role: no complete sandbox line"
+		grep 'event=sandbox' "$srv_log"
+	fi
+done
+layers=$(curl -s "$base/v2" | "$PYTHON" -c 'import json, sys
+print(" ".join(json.load(sys.stdin)["aiguard_sandbox"]))')
+want="front:landlock front:mdwe front:no_new_privs worker:landlock worker:mdwe"
+case $AG_BUILD in
+*/asan) ;;	# no seccomp in a sanitizer build, by design
+*) want="$want front:seccomp worker:seccomp" ;;
+esac
+missing=
+for l in $want; do
+	case " $layers " in *" $l "*) ;; *) missing="$missing $l" ;; esac
+done
+[ -z "$missing" ] && pass "GET /v2 lists the layers in force" ||
+    fail "GET /v2 lacks:$missing (has: $layers)"
+[ "$(metric 'aiguard_sandbox_layer_active{role="worker",layer="landlock"}')" = 1 ] &&
+    pass "/metrics: worker landlock active" ||
+    fail "/metrics: worker landlock not active"
+server_stop
+server_start --set sandbox.mode=off
+grep -q 'OFF: no confinement' "$srv_log" &&
+    pass "sandbox off is logged loudly" || fail "sandbox off: no warning"
+server_stop
+timeout 20 "$AGD" --listen 127.0.0.1:0 --model "$AG_MODEL" \
+    --set sandbox.selinux_domain=aiguard_t >/dev/null 2>"$work/e5"
+st=$?
+if grep -q 'event=selinux enabled=yes' "$work/e5"; then
+	echo "SELinux enabled here: the domain refusal is not checked"
+elif [ $st -eq 1 ] && grep -q 'selinux_domain is aiguard_t' "$work/e5"; then
+	pass "outside the required SELinux domain: refused"
+else
+	fail "selinux_domain: exit $st: $(tail -n 2 "$work/e5")"
+fi
+
 # ---- start-up failures and options --------------------------------------
 
 mkdir -p "$work/empty"
