@@ -15,6 +15,7 @@ static const struct {
 } commands[] = {
 	{ "classify", cmd_classify,
 	    "classify JPEG/PNG images with a model (top-k labels)" },
+	{ "probe", cmd_probe, "attack experiment inside aiguardd's sandbox" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -9,5 +9,6 @@
 
 /* Each takes the arguments after the subcommand name (argv[0] is it). */
 int	cmd_classify(int argc, char **argv);
+int	cmd_probe(int argc, char **argv);
 
 #endif /* AG_CLI_H */

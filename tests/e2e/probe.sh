@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# probe.sh: aiguard probe, the attack experiment run from inside
+# aiguardd's confined roles (front and worker).
+#
+# As the invoking user (root in CI) and, when setpriv exists, as nobody
+# (65534): `--sandbox required --expect blocked --json` must block every
+# attack while the worker still reads its model (the control), and
+# `--sandbox off --expect allowed --json` must let through every attack
+# that plain DAC allows (the probe cannot pass vacuously: the results of
+# the two modes must differ for each such attack).  Both roles must cover
+# the six scenario groups.  The probe must leave nothing behind: no
+# /tmp/aiguard-probe* left, the model directory byte for byte the same.
+#
+# The sanitizer build (AG_BUILD ending in /asan) loads no seccomp filter
+# by design (src/sandbox/seccomp.h).  There the test tolerates exactly
+# what only seccomp stops, and says so: chmod of the weights and of the
+# model directory (Landlock has no right for file metadata, and the
+# probe's scratch copy belongs to the invoker, so DAC allows it), and, as
+# root, fork and the bounded fork bomb (RLIMIT_NPROC does not bind root).
+#
+# Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL, PYTHON.
+# Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+set -u
+: "${AG_BUILD:?}" "${AG_TOP:?}" "${AG_MODEL:?}" "${PYTHON:=/usr/bin/python3}"
+AG=$AG_BUILD/bin/aiguard
+[ -x "$AG" ] || { echo "missing $AG"; exit 99; }
+[ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
+. "$AG_TOP/tests/lib.sh"
+pubmodel=
+trap 'rm -rf "$work"; [ -z "$pubmodel" ] || rm -rf "$pubmodel"' EXIT
+
+asan=0
+case "$AG_BUILD" in
+*/asan) asan=1
+	echo "note: sanitizer build: no seccomp; chmod (and fork, the fork" \
+	    "bomb as root) are not required to be blocked" ;;
+esac
+
+leftovers() { ls -d /tmp/aiguard-probe* 2>/dev/null | sort; }
+digest() { (cd "$1" && sha256sum -- * | sort); }
+
+# check USER MODE FILE RC: the JSON of one run against its expectation.
+check() {
+	"$PYTHON" - "$@" "$asan" <<'EOF'
+import json, sys
+who, mode, path, rc, asan = sys.argv[1], sys.argv[2], sys.argv[3], \
+    int(sys.argv[4]), sys.argv[5] == "1"
+groups = {"model modification", "workload execution", "theft",
+          "directory tampering", "resource abuse", "lateral movement"}
+tolerated = set()
+if asan:
+    tolerated = {"chmod the weights", "chmod the model dir"}
+    if who == "root":
+        tolerated |= {"fork", "fork bomb (5 forks)"}
+bad = []
+try:
+    recs = json.load(open(path))
+except ValueError as e:
+    print("bad JSON: %s" % e)
+    sys.exit(1)
+for role in ("front", "worker"):
+    seen = {r["scenario"] for r in recs if r["role"] == role}
+    if seen != groups:
+        bad.append("%s: scenarios %s" % (role, sorted(seen ^ groups)))
+tol = 0
+for r in recs:
+    k, res = r["kind"], r["result"]
+    what = "%s/%s: %s (%s)" % (r["role"], r["attempt"], res, r["evidence"])
+    if res == "ERROR":
+        bad.append(what)
+    elif mode == "required":
+        if k == "attack" and res not in ("BLOCKED", "SKIPPED"):
+            if r["attempt"] in tolerated:
+                tol += 1
+            else:
+                bad.append(what)
+        if k == "control" and res != "ALLOWED":
+            bad.append(what)
+    elif r["dac_allowed"] and k != "info" and res not in ("ALLOWED",
+                                                          "SKIPPED"):
+        bad.append(what)
+if mode == "required":
+    ok_rc = 0 if tol == 0 else 1
+else:
+    ok_rc = 0
+if rc != ok_rc:
+    bad.append("exit status %d, expected %d" % (rc, ok_rc))
+for b in bad:
+    print("   ", b)
+print("%s %s: %d attempts, %d tolerated" % (who, mode, len(recs), tol))
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# differ WHO FILE_REQUIRED FILE_OFF: every DAC-allowed attack changes
+# result (but those the sanitizer build tolerates).
+differ() {
+	"$PYTHON" - "$@" "$asan" <<'EOF'
+import json, sys
+who = sys.argv.pop(1)
+tolerated = set()
+if sys.argv[3] == "1":
+    tolerated = {"chmod the weights", "chmod the model dir"}
+    if who == "root":
+        tolerated |= {"fork", "fork bomb (5 forks)"}
+req = {(r["role"], r["attempt"]): r for r in json.load(open(sys.argv[1]))}
+off = {(r["role"], r["attempt"]): r for r in json.load(open(sys.argv[2]))}
+n, same = 0, []
+for key, r in req.items():
+    o = off.get(key)
+    if o is None or r["kind"] != "attack" or not o["dac_allowed"] or \
+            r["attempt"] in tolerated:
+        continue
+    if r["result"] == "SKIPPED" or o["result"] == "SKIPPED":
+        continue
+    if r["result"] == "BLOCKED" and o["result"] == "ALLOWED":
+        n += 1
+    else:
+        same.append("%s/%s" % key)
+print("blocked when confined, allowed when off: %d" % n)
+for s in same:
+    print("    same in both modes:", s)
+sys.exit(0 if n >= 40 and not same else 1)
+EOF
+}
+
+# probe_as WHO MODEL [RUNNER...]: both modes, the checks, the leftovers.
+probe_as() {
+	local who=$1 model=$2 before after sum0 sum1 rc
+	shift 2
+	before=$(leftovers)
+	sum0=$(digest "$model")
+	"$@" "$AG" probe --model "$model" --sandbox required --expect blocked \
+	    --json >"$work/req.json" 2>"$work/req.err"
+	rc=$?
+	if check "$who" required "$work/req.json" "$rc"; then
+		pass "$who: sandbox required: every attack blocked"
+	else
+		fail "$who: sandbox required"; sed 's/^/    | /' "$work/req.err"
+	fi
+	"$@" "$AG" probe --model "$model" --sandbox off --expect allowed \
+	    --json >"$work/off.json" 2>"$work/off.err"
+	rc=$?
+	if check "$who" off "$work/off.json" "$rc"; then
+		pass "$who: sandbox off: what DAC allows succeeds"
+	else
+		fail "$who: sandbox off"; sed 's/^/    | /' "$work/off.err"
+	fi
+	if differ "$who" "$work/req.json" "$work/off.json"; then
+		pass "$who: results differ between the modes"
+	else
+		fail "$who: the modes do not differ"
+	fi
+	after=$(leftovers)
+	sum1=$(digest "$model")
+	[ "$before" = "$after" ] && pass "$who: nothing left in /tmp" ||
+	    fail "$who: left in /tmp: $(comm -13 <(echo "$before") <(echo "$after"))"
+	[ "$sum0" = "$sum1" ] && pass "$who: model unchanged" ||
+	    fail "$who: model directory changed"
+}
+
+# ---- usage ------------------------------------------------------------
+
+"$AG" probe --expect maybe >/dev/null 2>&1
+[ $? -eq 2 ] && pass "bad --expect: exit 2" || fail "bad --expect"
+"$AG" probe --sandbox sometimes >/dev/null 2>&1
+[ $? -eq 2 ] && pass "bad --sandbox: exit 2" || fail "bad --sandbox"
+"$AG" probe extra >/dev/null 2>&1
+[ $? -eq 2 ] && pass "extra argument: exit 2" || fail "extra argument"
+
+# ---- as the invoking user (root in CI) ----------------------------------
+
+if [ "$(id -u)" -eq 0 ]; then me=root; else me=user; fi
+probe_as "$me" "$AG_MODEL"
+# The table (its exit status is judged above, through the JSON runs).
+"$AG" probe --model "$AG_MODEL" --sandbox required >"$work/table" 2>&1
+grep -q '^worker  theft .*read the model file .*ALLOWED' "$work/table" &&
+    grep -q '^front   theft .*read the model file .*BLOCKED' "$work/table" &&
+    pass "table output" || fail "table output"
+
+# ---- as nobody ----------------------------------------------------------
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP part: not root, cannot switch to nobody"
+elif ! command -v setpriv >/dev/null; then
+	echo "SKIP part: no setpriv, the unprivileged runs are not made"
+else
+	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups
+	    env HOME=/nonexistent)
+	model=$AG_MODEL
+	if ! "${nobody[@]}" test -r "$AG_MODEL/model.safetensors" -a \
+	    -x "$AG_MODEL"; then
+		pubmodel=$(mktemp -d /tmp/ag-probe-model.XXXXXX) || exit 99
+		cp "$AG_MODEL"/* "$pubmodel"/ && chmod 755 "$pubmodel" &&
+		    chmod 644 "$pubmodel"/* || exit 99
+		model=$pubmodel
+	fi
+	probe_as nobody "$model" "${nobody[@]}"
+fi
+finish
