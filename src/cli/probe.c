@@ -1081,6 +1081,7 @@ probe_setup(const char *src, char *err, size_t errlen)
 	}
 	/* A dropped sandbox.user must still reach its model copy. */
 	(void)chmod(pe.scratch, 0755);
+	log_info("scratch copy in %s, pid %ld", pe.scratch, (long)me);
 	(void)snprintf(pe.model, sizeof(pe.model), "%s/model", pe.scratch);
 	(void)snprintf(pe.moved, sizeof(pe.moved), "%s/model-moved",
 	    pe.scratch);
@@ -1387,7 +1388,7 @@ probe_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: aiguard probe [--config FILE] [--model DIR] "
 	    "[--sandbox MODE] [--json]\n"
-	    "                     [--expect blocked|allowed]\n"
+	    "                     [--expect blocked|allowed] [--compare]\n"
 	    "  --config FILE    aiguardd's configuration file\n"
 	    "  --model DIR      model directory (copied; never modified)\n"
 	    "  --sandbox MODE   required, best-effort or off "
@@ -1397,7 +1398,10 @@ probe_usage(FILE *fp)
 	    "                   \"result\", \"evidence\"}\n"
 	    "  --expect WHAT    blocked: every attack blocked; allowed: "
 	    "every attack\n"
-	    "                   that plain DAC allows succeeds\n");
+	    "                   that plain DAC allows succeeds\n"
+	    "  --compare        each attempt twice, sandbox off (DAC only) "
+	    "and in MODE,\n"
+	    "                   side by side: the article's comparison\n");
 }
 
 int
@@ -1409,6 +1413,7 @@ cmd_probe(int argc, char **argv)
 		{ "sandbox", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "compare", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1419,20 +1424,23 @@ cmd_probe(int argc, char **argv)
 		{ SANDBOX_FRONT, "front" },
 		{ SANDBOX_WORKER, "worker" },
 	};
-	static struct probe_record recs[2 * NATTEMPTS];
-	static struct ag_config cf;
+	static struct probe_record recs[2 * NATTEMPTS], offs[2 * NATTEMPTS];
+	static struct ag_config cf, cf_off;
 	const char *config = NULL, *model = NULL, *mode = NULL, *why;
 	char src[PATH_MAX], err[768];
 	enum probe_expect ex = EXPECT_NONE;
 	size_t i, nrec = 0, ri;
-	int ch, json = 0, failed = 0, nfail = 0, sberr = 0;
+	int ch, json = 0, failed = 0, nfail = 0, sberr = 0, compare = 0;
 	uint32_t active, missing;
 	json_t *arr;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:m:s:je:h", opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:m:s:je:Ch", opts, NULL)) !=
 	    -1) {
 		switch (ch) {
+		case 'C':
+			compare = 1;
+			break;
 		case 'c':
 			config = optarg;
 			break;
@@ -1495,6 +1503,13 @@ cmd_probe(int argc, char **argv)
 		}
 	} else
 		(void)snprintf(src, sizeof(src), "%s", cf.cf_model_dir);
+	if (compare && (cf.cf_sandbox_mode == SANDBOX_OFF ||
+	    ex == EXPECT_ALLOWED)) {
+		log_warnx("--compare sets the sandbox off against %s: give "
+		    "--sandbox required or best-effort",
+		    sandbox_mode_name((enum sandbox_mode)cf.cf_sandbox_mode));
+		return 2;
+	}
 	if (ex == EXPECT_NONE && cf.cf_sandbox_mode != SANDBOX_OFF)
 		ex = EXPECT_BLOCKED;
 	if (daemon_sandbox_resolve(&cf, err, sizeof(err)) != 0) {
@@ -1513,8 +1528,15 @@ cmd_probe(int argc, char **argv)
 	/* The worker's sandbox gets the copy, never the real model. */
 	(void)snprintf(cf.cf_model_dir, sizeof(cf.cf_model_dir), "%s",
 	    pe.model);
+	/* --compare: the same attempts with DAC alone, side by side. */
+	cf_off = cf;
+	cf_off.cf_sandbox_mode = SANDBOX_OFF;
 
-	if (!json)
+	if (!json && compare)
+		printf("%-6s  %-19s  %-38s  %-8s  %-8s  %s\n", "ROLE",
+		    "SCENARIO", "ATTEMPT", "DAC ONLY", "CONFINED",
+		    "EVIDENCE (CONFINED)");
+	else if (!json)
 		printf("%-6s  %-19s  %-38s  %-7s  %s\n", "ROLE", "SCENARIO",
 		    "ATTEMPT", "RESULT", "EVIDENCE");
 	for (ri = 0; ri < sizeof(roles) / sizeof(roles[0]) && !sberr; ri++) {
@@ -1531,6 +1553,19 @@ cmd_probe(int argc, char **argv)
 			rec->pr_a = a;
 			rec->pr_kind = kind;
 			rec->pr_dac = a->pa_dac();
+			if (compare) {
+				struct probe_record *o = &offs[nrec];
+				uint32_t oa = 0, om = 0;
+
+				*o = *rec;
+				if (probe_run(&cf_off, roles[ri].role, a, o,
+				    &oa, &om) != 0 || probe_restore(src) != 0) {
+					log_warnx("%s: %s", roles[ri].name,
+					    o->pr_ev);
+					sberr = 1;
+					break;
+				}
+			}
 			if (probe_run(&cf, roles[ri].role, a, rec, &active,
 			    &missing) != 0) {
 				log_warnx("%s: %s", roles[ri].name,
@@ -1539,7 +1574,15 @@ cmd_probe(int argc, char **argv)
 				break;
 			}
 			nrec++;
-			if (!json)
+			if (!json && compare)
+				printf("%-6s  %-19s  %-38s  %-8s  %-8s  %s%s\n",
+				    rec->pr_role, a->pa_scenario, a->pa_name,
+				    probe_result_name(offs[nrec - 1].pr_result),
+				    probe_result_name(rec->pr_result),
+				    rec->pr_ev, kind == K_CONTROL ?
+				    " (control)" : kind == K_INFO ?
+				    " (info)" : "");
+			else if (!json)
 				printf("%-6s  %-19s  %-38s  %-7s  %s%s\n",
 				    rec->pr_role, a->pa_scenario, a->pa_name,
 				    probe_result_name(rec->pr_result),
@@ -1562,8 +1605,8 @@ cmd_probe(int argc, char **argv)
 	if (json) {
 		if ((arr = json_array()) == NULL)
 			fatalx("out of memory");
-		for (i = 0; i < nrec; i++)
-			json_array_append_new(arr, json_pack(
+		for (i = 0; i < nrec; i++) {
+			json_t *o = json_pack(
 			    "{s:s, s:s, s:s, s:s, s:s, s:s, s:b}",
 			    "role", recs[i].pr_role,
 			    "scenario", recs[i].pr_a->pa_scenario,
@@ -1571,13 +1614,23 @@ cmd_probe(int argc, char **argv)
 			    "kind", probe_kind_name(recs[i].pr_kind),
 			    "result", probe_result_name(recs[i].pr_result),
 			    "evidence", recs[i].pr_ev,
-			    "dac_allowed", recs[i].pr_dac));
+			    "dac_allowed", recs[i].pr_dac);
+
+			if (compare && o != NULL) {
+				json_object_set_new(o, "dac_only_result",
+				    json_string(probe_result_name(
+				    offs[i].pr_result)));
+				json_object_set_new(o, "dac_only_evidence",
+				    json_string(offs[i].pr_ev));
+			}
+			json_array_append_new(arr, o);
+		}
 		if (json_dumpf(arr, stdout, JSON_INDENT(2)) != 0)
 			failed = 1;
 		printf("\n");
 		json_decref(arr);
 	}
-	for (i = 0; i < nrec; i++)
+	for (i = 0; i < nrec; i++) {
 		if ((why = probe_judge(&recs[i], ex)) != NULL) {
 			log_warnx("%s: %s: %s (%s: %s)", recs[i].pr_role,
 			    recs[i].pr_a->pa_name, why,
@@ -1585,6 +1638,16 @@ cmd_probe(int argc, char **argv)
 			    recs[i].pr_ev);
 			nfail++;
 		}
+		/* Side by side, DAC alone must let through what it allows. */
+		if (compare && (why = probe_judge(&offs[i],
+		    EXPECT_ALLOWED)) != NULL) {
+			log_warnx("%s: %s, DAC only: %s (%s: %s)",
+			    offs[i].pr_role, offs[i].pr_a->pa_name, why,
+			    probe_result_name(offs[i].pr_result),
+			    offs[i].pr_ev);
+			nfail++;
+		}
+	}
 	if (ex != EXPECT_NONE)
 		log_info("expectation %s: %s", ex == EXPECT_BLOCKED ?
 		    "blocked" : "allowed", nfail || sberr ? "NOT met" : "met");

@@ -128,7 +128,7 @@ EOF
 
 # probe_as WHO MODEL [RUNNER...]: both modes, the checks, the leftovers.
 probe_as() {
-	local who=$1 model=$2 before after sum0 sum1 rc
+	local who=$1 model=$2 before after sum0 sum1 rc ours left p
 	shift 2
 	before=$(leftovers)
 	sum0=$(digest "$model")
@@ -155,8 +155,21 @@ probe_as() {
 	fi
 	after=$(leftovers)
 	sum1=$(digest "$model")
-	[ "$before" = "$after" ] && pass "$who: nothing left in /tmp" ||
-	    fail "$who: left in /tmp: $(comm -13 <(echo "$before") <(echo "$after"))"
+	# Only what our two runs made counts (another probe may be running):
+	# each names its scratch directory and pid on stderr.
+	ours=$(sed -n 's/.*scratch copy in \(\/tmp\/aiguard-probe\.[A-Za-z0-9]*\), pid \([0-9]*\).*/\1 \/tmp\/aiguard-probe-\2-/p' \
+	    "$work/req.err" "$work/off.err" | tr ' ' '\n')
+	left=
+	for p in $ours; do
+		left="$left$(ls -d "$p"* 2>/dev/null | tr '\n' ' ')"
+	done
+	if [ -z "$ours" ]; then
+		fail "$who: the probe did not name its scratch directory"
+	elif [ -z "$left" ]; then
+		pass "$who: nothing left in /tmp"
+	else
+		fail "$who: left in /tmp: $left"
+	fi
 	[ "$sum0" = "$sum1" ] && pass "$who: model unchanged" ||
 	    fail "$who: model directory changed"
 }
@@ -198,5 +211,25 @@ else
 		model=$pubmodel
 	fi
 	probe_as nobody "$model" "${nobody[@]}"
+fi
+# --compare: both columns in one run, the article's side-by-side table.
+if [ $asan -eq 0 ]; then
+	"$AG" probe --model "$AG_MODEL" --compare --json >"$work/cmp.json" \
+	    2>"$work/cmp.err"
+	rc=$?
+	if [ $rc -eq 0 ] && "$PYTHON" - "$work/cmp.json" <<'EOF'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+bad = [r["attempt"] for r in rows if r["kind"] == "attack" and (
+    r["result"] not in ("BLOCKED", "SKIPPED") or
+    (r["dac_allowed"] and r["dac_only_result"] != "ALLOWED"))]
+sys.exit(1 if bad or len(rows) < 40 else 0)
+EOF
+	then
+		pass "--compare: DAC only lets the attacks through, confined blocks them"
+	else
+		fail "--compare: exit $rc"
+		tail -n 5 "$work/cmp.err"
+	fi
 fi
 finish
