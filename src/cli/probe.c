@@ -1364,21 +1364,11 @@ probe_layers(const char *role, enum sandbox_mode mode, uint32_t active,
     uint32_t missing)
 {
 	char on[160], off[160];
-	size_t o = 0, f = 0;
-	uint32_t bit;
 
-	on[0] = off[0] = '\0';
-	for (bit = 1; bit <= SB_ALL; bit <<= 1) {
-		if ((active & bit) && o < sizeof(on))
-			o += (size_t)snprintf(on + o, sizeof(on) - o, "%s%s",
-			    o ? "," : "", sandbox_layer_name(bit));
-		else if ((missing & bit) && f < sizeof(off))
-			f += (size_t)snprintf(off + f, sizeof(off) - f,
-			    "%s%s", f ? "," : "", sandbox_layer_name(bit));
-	}
+	sandbox_layers_format(active, on, sizeof(on));
+	sandbox_layers_format(missing & ~active, off, sizeof(off));
 	log_info("%s: sandbox %s, active: %s, missing: %s%s", role,
-	    sandbox_mode_name(mode), on[0] ? on : "none",
-	    off[0] ? off : "none", PROBE_SANITIZER ?
+	    sandbox_mode_name(mode), on, off, PROBE_SANITIZER ?
 	    " (sanitizer build: no seccomp, no RLIMIT_AS)" : "");
 }
 

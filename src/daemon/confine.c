@@ -59,22 +59,12 @@ daemon_sandbox_log(const struct sandbox_conf *sc,
     const struct sandbox_state *ss)
 {
 	char on[160], off[160];
-	size_t o = 0, f = 0;
-	uint32_t bit;
 
-	on[0] = off[0] = '\0';
-	for (bit = 1; bit <= SB_ALL; bit <<= 1) {
-		const char *n = sandbox_layer_name(bit);
-
-		if ((ss->ss_active & bit) && o < sizeof(on))
-			o += (size_t)snprintf(on + o, sizeof(on) - o, "%s%s",
-			    o ? "," : "", n);
-		else if ((ss->ss_missing & bit) && f < sizeof(off))
-			f += (size_t)snprintf(off + f, sizeof(off) - f,
-			    "%s%s", f ? "," : "", n);
-	}
-	log_event(sc->sb_mode == SANDBOX_OFF || off[0] ? LOG_LVL_WARN :
-	    LOG_LVL_INFO, "event=sandbox mode=%s active=%s missing=%s "
-	    "landlock_abi=%d", sandbox_mode_name(sc->sb_mode),
-	    on[0] ? on : "none", off[0] ? off : "none", ss->ss_landlock_abi);
+	sandbox_layers_format(ss->ss_active, on, sizeof(on));
+	sandbox_layers_format(ss->ss_missing & ~ss->ss_active, off,
+	    sizeof(off));
+	log_event(sc->sb_mode == SANDBOX_OFF || ss->ss_missing ?
+	    LOG_LVL_WARN : LOG_LVL_INFO, "event=sandbox mode=%s active=%s "
+	    "missing=%s landlock_abi=%d", sandbox_mode_name(sc->sb_mode), on,
+	    off, ss->ss_landlock_abi);
 }

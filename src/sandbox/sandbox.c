@@ -46,6 +46,23 @@ sandbox_layer_name(uint32_t bit)
 	return "?";
 }
 
+void
+sandbox_layers_format(uint32_t mask, char *buf, size_t len)
+{
+	size_t o = 0;
+	uint32_t bit;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (bit = 1; bit <= SB_ALL && o < len; bit <<= 1)
+		if (mask & bit)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			    o ? "," : "", sandbox_layer_name(bit));
+	if (buf[0] == '\0')
+		(void)snprintf(buf, len, "none");
+}
+
 const char *
 sandbox_mode_name(enum sandbox_mode mode)
 {

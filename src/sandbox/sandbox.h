@@ -90,6 +90,8 @@ int	sandbox_lock(const struct sandbox_conf *sc, struct sandbox_state *ss,
 
 /* "landlock", "seccomp", ... for one SB_* bit. */
 const char *sandbox_layer_name(uint32_t bit);
+/* The layers of mask as "landlock,seccomp,...", or "none". */
+void	sandbox_layers_format(uint32_t mask, char *buf, size_t len);
 /* "off", "best-effort", "required". */
 const char *sandbox_mode_name(enum sandbox_mode mode);
 
