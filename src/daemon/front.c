@@ -87,8 +87,6 @@ struct front {
 	uint32_t		 f_load_failures;	/* counted so far */
 };
 
-static struct front *the_front;
-
 struct http_model *
 http_model_ref(struct http_model *hm)
 {
@@ -241,8 +239,10 @@ front_be_submit(void *ctx, struct http_job *job)
 	for (k = 0; k < pd->pd_n; k++)
 		pd->pd_slots[k] = fs->fs_free[--fs->fs_nfree];
 	f->f_npend++;
-	/* The slots are ours alone until the RESULT: copy without the lock? The
-	 * copy is short (0.6 MB per image); keeping the lock keeps it simple. */
+	/*
+	 * Copied under the lock: a worker lost meanwhile would hand these
+	 * slots to another request.  0.6 MB per image, tens of microseconds.
+	 */
 	for (k = 0; k < pd->pd_n; k++)
 		memcpy(fs->fs_base + (size_t)pd->pd_slots[k] * fs->fs_slot_bytes,
 		    job->jb_input + k * img, img * sizeof(float));
@@ -566,15 +566,11 @@ front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
 static void
 front_worker_read(struct front *f)
 {
-	union {
-		struct ipc_hdr	h;
-		uint8_t		b[IPC_MAX_MSG];
-	} *m;
+	static union ipc_msg msg;	/* one reader: the front's main thread */
+	union ipc_msg *m = &msg;
 	char err[256];
 	int n, fd, wfd;
 
-	if ((m = malloc(sizeof(*m))) == NULL)
-		fatal("malloc");
 	for (;;) {
 		pthread_mutex_lock(&f->f_mtx);
 		wfd = f->f_wfd;
@@ -593,7 +589,6 @@ front_worker_read(struct front *f)
 		}
 		front_worker_msg(f, &m->h, fd);
 	}
-	free(m);
 }
 
 /* A message from the parent: a new worker's socket. */
@@ -648,7 +643,6 @@ front_main(const struct ag_config *cf, int ctl, int lfd)
 	memset(&f, 0, sizeof(f));
 	f.f_cf = cf;
 	f.f_wfd = -1;
-	the_front = &f;
 	log_set_role("front");
 	(void)prctl(PR_SET_NAME, "aiguardd-front");
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);

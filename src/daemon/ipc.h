@@ -113,6 +113,12 @@ struct ipc_ctl_worker {
 	uint32_t	cw_load_failures; /* workers whose model did not load */
 };
 
+/* Room for any message, aligned for every ipc_* struct. */
+union ipc_msg {
+	struct ipc_hdr	h;
+	uint8_t		b[IPC_MAX_MSG];
+};
+
 /* Fills a header. */
 void	ipc_hdr_init(struct ipc_hdr *h, enum ipc_type type, size_t len,
 	    uint64_t id);

@@ -233,10 +233,13 @@ child_reset(struct parent *p)
 	signal(SIGCHLD, SIG_DFL);
 }
 
-static void
-spawn_front(struct parent *p)
+/*
+ * A socketpair and a fork: returns 0 in the child, which keeps sv[1]; the
+ * parent gets the child's pid and keeps sv[0].
+ */
+static pid_t
+spawn(struct parent *p, int sv[2])
 {
-	int sv[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
@@ -245,19 +248,37 @@ spawn_front(struct parent *p)
 		fatal("fork");
 	if (pid == 0) {
 		(void)close(sv[0]);
-		if (p->p_ctl != -1)
-			(void)close(p->p_ctl);
 		child_reset(p);
-		_exit(front_main(p->p_cf, sv[1], p->p_lfd));
+		return 0;
 	}
 	(void)close(sv[1]);
+	return pid;
+}
+
+static void
+child_started(struct child *ch, pid_t pid, const char *what)
+{
+	ch->ch_pid = pid;
+	ch->ch_started = ag_now();
+	ch->ch_starts++;
+	log_debug("%s started pid=%ld", what, (long)pid);
+}
+
+static void
+spawn_front(struct parent *p)
+{
+	int sv[2];
+	pid_t pid;
+
+	if ((pid = spawn(p, sv)) == 0) {
+		if (p->p_ctl != -1)
+			(void)close(p->p_ctl);
+		_exit(front_main(p->p_cf, sv[1], p->p_lfd));
+	}
 	if (p->p_ctl != -1)
 		(void)close(p->p_ctl);
 	p->p_ctl = sv[0];
-	p->p_front.ch_pid = pid;
-	p->p_front.ch_started = ag_now();
-	p->p_front.ch_starts++;
-	log_debug("front started pid=%ld", (long)pid);
+	child_started(&p->p_front, pid, "front");
 }
 
 static void
@@ -267,21 +288,12 @@ spawn_worker(struct parent *p)
 	int sv[2];
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		fatal("socketpair");
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid == 0) {
-		(void)close(sv[0]);
+	if ((pid = spawn(p, sv)) == 0) {
 		(void)close(p->p_ctl);
 		(void)close(p->p_lfd);	/* the worker holds no network socket */
-		child_reset(p);
 		_exit(worker_main(p->p_cf, sv[1]));
 	}
-	(void)close(sv[1]);
-	p->p_worker.ch_pid = pid;
-	p->p_worker.ch_started = ag_now();
-	p->p_worker.ch_starts++;
+	child_started(&p->p_worker, pid, "worker");
 	memset(&cw, 0, sizeof(cw));
 	ipc_hdr_init(&cw.cw_hdr, IPC_CTL_WORKER, sizeof(cw), 0);
 	cw.cw_restarts = p->p_worker.ch_starts - 1;
@@ -289,7 +301,6 @@ spawn_worker(struct parent *p)
 	if (ipc_send(p->p_ctl, &cw, sizeof(cw), sv[0]) != 0)
 		log_warn("cannot hand the worker to the front");
 	(void)close(sv[0]);
-	log_debug("worker started pid=%ld", (long)pid);
 }
 
 static void

@@ -331,15 +331,11 @@ worker_enqueue(struct worker *w, const struct ipc_infer *in)
 static void
 worker_read(struct worker *w)
 {
-	union {
-		struct ipc_hdr	h;
-		uint8_t		b[IPC_MAX_MSG];
-	} *m;
+	static union ipc_msg msg;	/* one reader: the worker's thread */
+	union ipc_msg *m = &msg;
 	char err[256];
 	int n;
 
-	if ((m = malloc(sizeof(*m))) == NULL)
-		fatal("malloc");
 	for (;;) {
 		n = ipc_recv(w->w_sock, m, sizeof(*m), NULL, 1, err,
 		    sizeof(err));
@@ -356,7 +352,6 @@ worker_read(struct worker *w)
 			    (unsigned)m->h.ih_type);
 		worker_enqueue(w, (const struct ipc_infer *)m);
 	}
-	free(m);
 }
 
 static void
