@@ -40,7 +40,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-PKGS := jansson libturbojpeg spng libmicrohttpd inih libseccomp libselinux
+PKGS := jansson libturbojpeg spng libmicrohttpd inih libseccomp libselinux libcrypto
 BLAS ?= openblas
 ifeq ($(BLAS),ref)
 BLAS_CFLAGS ?= -DAG_BLAS_REF
@@ -50,7 +50,7 @@ BLAS_CFLAGS ?= $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS ?= $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih -lseccomp -lselinux)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih -lseccomp -lselinux -lcrypto)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(FORTIFY) \
@@ -74,12 +74,18 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(filter-out $(TEST_HELPER),$(TEST_SRCS)))
 TOOL_BINS := $(B)/bin/gen-weights $(B)/tests/engine-run $(B)/tests/image-dump
 DEFAULT_MODEL := $(MODELS)/resnet18/model.safetensors
+# The default model is signed at build time with a key made for this build
+# tree, which aiguardd and aiguard trust by default when run from it.
+KEYS := build/keys
+BUILD_KEY := $(KEYS)/aiguard-build
+DEFAULT_SIG := $(MODELS)/resnet18/model.sig
 
 .PHONY: all run check unit e2e reference bench bench-serve bench-sandbox clean \
 	deps FORCE \
 	fuzz
 
-all: $(B)/bin/aiguard $(B)/bin/aiguardd $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL)
+all: $(B)/bin/aiguard $(B)/bin/aiguardd $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL) \
+	$(DEFAULT_SIG)
 
 deps:
 	@scripts/install-deps
@@ -161,12 +167,20 @@ $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(B)/obj/$(TEST_HELPER:.c=.o) $(
 # The default model: synthetic, deterministic weights (see README).  Built by
 # the normal (non-sanitizer) generator; the file is identical either way.
 ifeq ($(SANITIZE),1)
-$(DEFAULT_MODEL): FORCE
-	@$(MAKE) --no-print-directory SANITIZE= $(DEFAULT_MODEL)
+$(DEFAULT_MODEL) $(DEFAULT_SIG): FORCE
+	@$(MAKE) --no-print-directory SANITIZE= $@
 else
 $(DEFAULT_MODEL): build/bin/gen-weights
 	@mkdir -p $(MODELS)
 	build/bin/gen-weights --arch resnet18 --seed 1 --out $(MODELS)/resnet18
+
+# Made once per build tree (order-only: a rebuilt aiguard keeps the key).
+$(BUILD_KEY).pub: | build/bin/aiguard
+	@mkdir -p $(KEYS) && chmod 700 $(KEYS)
+	build/bin/aiguard keygen --out $(BUILD_KEY)
+
+$(DEFAULT_SIG): $(DEFAULT_MODEL) $(BUILD_KEY).pub | build/bin/aiguard
+	build/bin/aiguard sign --key $(BUILD_KEY).key $(MODELS)/resnet18
 endif
 
 FORCE:

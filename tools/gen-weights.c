@@ -312,7 +312,8 @@ static void
 rm_dir_files(const char *dir)
 {
 	static const char *const files[] = { MODEL_CONFIG_FILE,
-	    MODEL_LABELS_FILE, MODEL_WEIGHTS_FILE, MODEL_WEIGHTS_FILE ".tmp" };
+	    MODEL_LABELS_FILE, MODEL_WEIGHTS_FILE, MODEL_WEIGHTS_FILE ".tmp",
+	    MSIG_FILE };
 	char p[PATH_MAX];
 	size_t i;
 

@@ -16,6 +16,13 @@ static const struct {
 	{ "classify", cmd_classify,
 	    "classify JPEG/PNG images with a model (top-k labels)" },
 	{ "probe", cmd_probe, "attack experiment inside aiguardd's sandbox" },
+	{ "keygen", cmd_keygen, "make an ECDSA key pair for signing models" },
+	{ "sign", cmd_sign, "sign a model directory (OpenSSF Model Signing)" },
+	{ "verify", cmd_verify, "verify a model directory's model.sig" },
+	{ "deploy", cmd_deploy, "verify a model and make it a store's current "
+	    "version" },
+	{ "rollback", cmd_rollback, "switch a store back to the version before" },
+	{ "models", cmd_models, "list a model store's versions" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

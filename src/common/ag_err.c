@@ -35,6 +35,7 @@ ag_strerror(int r)
 	case AG_ERR_UNAVAILABLE:	return "service unavailable";
 	case AG_ERR_BUSY:		return "overloaded";
 	case AG_ERR_PROTOCOL:		return "IPC protocol violation";
+	case AG_ERR_SIGNATURE:		return "signature does not verify";
 	default:			return "unknown error";
 	}
 }

@@ -37,7 +37,8 @@
 #define AG_ERR_UNAVAILABLE	-21	/* no model or no worker to serve it */
 #define AG_ERR_BUSY		-22	/* queue full: try again later */
 #define AG_ERR_PROTOCOL		-23	/* a peer process broke the IPC protocol */
-#define AG_ERR_MAX		-23
+#define AG_ERR_SIGNATURE	-24	/* a signature or digest that does not verify */
+#define AG_ERR_MAX		-24
 
 /* Returns a static string describing code r; never NULL. */
 const char *ag_strerror(int r);

@@ -17,7 +17,9 @@
 #include "common/ag_err.h"
 #include "common/util.h"
 #include "engine/resnet.h"
+#include "mfiles.h"
 #include "model.h"
+#include "msig.h"
 #include "safetensors.h"
 
 /* ==== config.json ==== */
@@ -215,10 +217,11 @@ model_conf_parse(const char *buf, size_t len, struct model_conf *conf,
 
 /* Splits the labels file into n lines; refuses any other count. */
 static int
-labels_parse(char *buf, size_t len, int n, char ***out, char *err,
+labels_parse(const char *buf, size_t len, int n, char ***out, char *err,
     size_t errlen)
 {
-	char **lab, *p = buf, *end = buf + len, *nl;
+	char **lab;
+	const char *p = buf, *end = buf + len, *nl;
 	size_t i, l;
 	int k = 0, r;
 
@@ -323,85 +326,118 @@ weights_check(const struct st_file *sf, const struct model_conf *conf,
 
 /* ==== the directory ==== */
 
+/*
+ * One file of the model, as read (once) by mf.  When the model is signed,
+ * the file must be one the signature covers: a signer's ignore_paths may
+ * leave files out of the signature, but never one that we load.
+ */
 static int
-model_file(char *buf, size_t len, const char *dir, const char *name)
+model_file(struct mfiles *mf, const char *name, size_t max, int signed_,
+    const struct mfile **out, char *err, size_t errlen)
 {
-	int n = snprintf(buf, len, "%s/%s", dir, name);
+	const struct mfile *f;
+	char msg[512];
+	int r;
 
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	if ((r = mfiles_read(mf, name, 1, &f, msg, sizeof(msg))) != 0)
+		return ag_errf(err, errlen, r, "%s", msg);
+	if (f->mf_len > max)
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "%s/%s: %zu bytes, more than the %zu allowed",
+		    mfiles_path(mf), name, f->mf_len, max);
+	if (signed_ && !f->mf_verified)
+		return ag_errf(err, errlen, AG_ERR_SIGNATURE,
+		    "%s/%s: not covered by the signature (ignored when it was "
+		    "signed)", mfiles_path(mf), name);
+	*out = f;
+	return 0;
+}
+
+/* Config, labels and weights from mf into md. */
+static int
+model_parse(struct mfiles *mf, struct model *md, int signed_, char *err,
+    size_t errlen)
+{
+	const char *dir = mfiles_path(mf);
+	const struct mfile *f;
+	struct st_file *sf = NULL;
+	char msg[512];
+	int r;
+
+	if ((r = model_file(mf, MODEL_CONFIG_FILE, MODEL_CONFIG_MAX, signed_,
+	    &f, err, errlen)) != 0)
+		return r;
+	if ((r = model_conf_parse((const char *)f->mf_data, f->mf_len,
+	    &md->md_conf, msg, sizeof(msg))) != 0)
+		return ag_errf(err, errlen, r, "%s/%s: %s", dir,
+		    MODEL_CONFIG_FILE, msg);
+
+	if ((r = model_file(mf, MODEL_LABELS_FILE, MODEL_LABELS_MAX, signed_,
+	    &f, err, errlen)) != 0)
+		return r;
+	if ((r = labels_parse((const char *)f->mf_data, f->mf_len,
+	    md->md_conf.mc_classes, &md->md_labels, msg, sizeof(msg))) != 0)
+		return ag_errf(err, errlen, r, "%s/%s: %s", dir,
+		    MODEL_LABELS_FILE, msg);
+
+	if ((r = model_file(mf, MODEL_WEIGHTS_FILE, SIZE_MAX, signed_, &f,
+	    err, errlen)) != 0)
+		return r;
+	if ((r = st_parse(f->mf_data, f->mf_len, &sf, msg, sizeof(msg))) != 0 ||
+	    (r = weights_check(sf, &md->md_conf, msg, sizeof(msg))) != 0 ||
+	    (r = resnet_new(resnet_arch_find(md->md_conf.mc_arch),
+	    md->md_conf.mc_classes, weights_fetch, sf, &md->md_net, msg,
+	    sizeof(msg))) != 0)
+		r = ag_errf(err, errlen, r, "%s/%s: %s", dir,
+		    MODEL_WEIGHTS_FILE, msg);
+	st_close(sf);
+	return r;
 }
 
 int
-model_load(const char *dir, struct model **out, char *err, size_t errlen)
+model_load_signed(const char *dir, const struct msig_trust *trust,
+    struct model **out, char *err, size_t errlen)
 {
-	char path[PATH_MAX], msg[512];
 	struct model *md = NULL;
-	struct st_file *sf = NULL;
-	uint8_t *buf = NULL;
-	size_t len;
-	struct stat st;
+	struct mfiles *mf = NULL;
+	char msg[1024];
 	int r;
 
 	*out = NULL;
-	if (stat(dir, &st) != 0)
-		return ag_errf(err, errlen, errno == ENOENT ?
-		    AG_ERR_NOT_FOUND : AG_ERR_SYSTEM, "%s: %s", dir,
-		    strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return ag_errf(err, errlen, AG_ERR_FORMAT,
-		    "%s: not a model directory", dir);
+	if ((r = mfiles_open(dir, &mf, err, errlen)) != 0)
+		return r;
 	if ((md = calloc(1, sizeof(*md))) == NULL ||
 	    (md->md_dir = strdup(dir)) == NULL) {
 		r = ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
 		goto fail;
 	}
-
-	if (model_file(path, sizeof(path), dir, MODEL_CONFIG_FILE) != 0) {
-		r = ag_errf(err, errlen, AG_ERR_TOO_LARGE, "%s: path too long",
-		    dir);
-		goto fail;
+	if (trust != NULL) {
+		r = msig_verify(mf, trust, NULL, 0, &md->md_sig, msg,
+		    sizeof(msg));
+		if (r == AG_ERR_NOT_FOUND)
+			r = ag_errf(err, errlen, AG_ERR_SIGNATURE, "%s/%s: "
+			    "missing: the model is not signed", dir, MSIG_FILE);
+		else if (r != 0)
+			(void)ag_errf(err, errlen, r, "%s", msg);
+		if (r != 0)
+			goto fail;
+		md->md_signed = 1;
 	}
-	if ((r = ag_read_file(path, MODEL_CONFIG_MAX, &buf, &len, err,
-	    errlen)) != 0)
+	if ((r = model_parse(mf, md, trust != NULL, err, errlen)) != 0)
 		goto fail;
-	if ((r = model_conf_parse((char *)buf, len, &md->md_conf, msg,
-	    sizeof(msg))) != 0) {
-		ag_errf(err, errlen, r, "%s: %s", path, msg);
-		goto fail;
-	}
-	free(buf);
-	buf = NULL;
-
-	model_file(path, sizeof(path), dir, MODEL_LABELS_FILE);
-	if ((r = ag_read_file(path, MODEL_LABELS_MAX, &buf, &len, err,
-	    errlen)) != 0)
-		goto fail;
-	if ((r = labels_parse((char *)buf, len, md->md_conf.mc_classes,
-	    &md->md_labels, msg, sizeof(msg))) != 0) {
-		ag_errf(err, errlen, r, "%s: %s", path, msg);
-		goto fail;
-	}
-	free(buf);
-	buf = NULL;
-
-	model_file(path, sizeof(path), dir, MODEL_WEIGHTS_FILE);
-	if ((r = st_open(path, &sf, err, errlen)) != 0)
-		goto fail;
-	if ((r = weights_check(sf, &md->md_conf, msg, sizeof(msg))) != 0 ||
-	    (r = resnet_new(resnet_arch_find(md->md_conf.mc_arch),
-	    md->md_conf.mc_classes, weights_fetch, sf, &md->md_net, msg,
-	    sizeof(msg))) != 0) {
-		ag_errf(err, errlen, r, "%s: %s", path, msg);
-		goto fail;
-	}
-	st_close(sf);
+	mfiles_close(mf);
 	*out = md;
 	return 0;
  fail:
-	free(buf);
-	st_close(sf);
+	mfiles_close(mf);
 	model_free(md);
 	return r;
+}
+
+int
+model_load(const char *dir, struct model **out, char *err, size_t errlen)
+{
+	return model_load_signed(dir, NULL, out, err, errlen);
 }
 
 void
@@ -428,42 +464,73 @@ model_label(const struct model *md, int i)
 	return md->md_labels[i];
 }
 
-int
-model_default_dir(char *buf, size_t len)
+/*
+ * Finds rel (a directory, relative to the build tree) next to the running
+ * binary: in build/bin (rel is "../rel") or build/asan/bin ("../../rel"),
+ * holding the file probe.  Writes "DIR/rel" (probe excluded) into buf.
+ */
+static int
+model_build_path(const char *rel, const char *probe, char *buf, size_t len)
 {
-	static const char *const rel[] = { "../models/resnet18",
-	    "../../models/resnet18" };
-	char exe[PATH_MAX], cand[PATH_MAX + 64], *slash;
-	const char *env = getenv("AIGUARD_MODEL");
+	static const char *const up[] = { "..", "../.." };
+	char exe[PATH_MAX], cand[PATH_MAX + 256], *slash;
 	struct stat st;
 	ssize_t n;
 	size_t i;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return AG_ERR_NOT_FOUND;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	for (i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		(void)snprintf(cand, sizeof(cand), "%s/%s/%s/%s", exe, up[i],
+		    rel, probe);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if ((size_t)snprintf(buf, len, "%s/%s/%s", exe, up[i],
+			    rel) >= len)
+				return AG_ERR_TOO_LARGE;
+			return 0;
+		}
+	}
+	return AG_ERR_NOT_FOUND;
+}
+
+int
+model_default_dir(char *buf, size_t len)
+{
+	const char *env = getenv("AIGUARD_MODEL");
+	struct stat st;
+	int r;
 
 	if (env != NULL && *env != '\0') {
 		if ((size_t)snprintf(buf, len, "%s", env) >= len)
 			return AG_ERR_TOO_LARGE;
 		return 0;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL)
-			*slash = '\0';
-		for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-			snprintf(cand, sizeof(cand), "%s/%s/%s", exe, rel[i],
-			    MODEL_CONFIG_FILE);
-			if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-				if ((size_t)snprintf(buf, len, "%s/%s", exe,
-				    rel[i]) >= len)
-					return AG_ERR_TOO_LARGE;
-				return 0;
-			}
-		}
-	}
+	if ((r = model_build_path("models/resnet18", MODEL_CONFIG_FILE, buf,
+	    len)) != AG_ERR_NOT_FOUND)
+		return r;
 	if (stat("/usr/share/aiguard/models/resnet18/" MODEL_CONFIG_FILE,
 	    &st) == 0) {
 		snprintf(buf, len, "/usr/share/aiguard/models/resnet18");
 		return 0;
 	}
 	return AG_ERR_NOT_FOUND;
+}
+
+int
+model_default_key(char *buf, size_t len)
+{
+	size_t n;
+	int r;
+
+	if ((r = model_build_path("keys", MODEL_BUILD_KEY, buf, len)) != 0)
+		return r;
+	n = strlen(buf);
+	if ((size_t)snprintf(buf + n, len - n, "/%s", MODEL_BUILD_KEY) >=
+	    len - n)
+		return AG_ERR_TOO_LARGE;
+	return 0;
 }

@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "msig.h"
+
 #define MODEL_CONFIG_FILE	"config.json"
 #define MODEL_LABELS_FILE	"labels.txt"
 #define MODEL_WEIGHTS_FILE	"model.safetensors"
@@ -43,6 +45,9 @@ struct model {
 	char			**md_labels;	/* mc_classes strings */
 	struct resnet		*md_net;
 	char			*md_dir;
+	char			 md_version[16]; /* the caller's to set */
+	int			 md_signed;	/* md_sig is filled */
+	struct msig_result	 md_sig;	/* digest and signer */
 };
 
 /*
@@ -59,6 +64,18 @@ int	model_conf_parse(const char *buf, size_t len, struct model_conf *conf,
  */
 int	model_load(const char *dir, struct model **out, char *err,
 	    size_t errlen);
+
+/*
+ * model_load(), and first, when trust is not NULL, the signature check:
+ * model.sig must verify against trust (msig_verify()), and the files
+ * loaded must be among those it covers.  The bytes checked are the bytes
+ * loaded (mfiles.h).  With trust NULL, no check: the caller has decided
+ * that unsigned models are allowed.  A model that is not signed, or whose
+ * signature does not verify, gives AG_ERR_SIGNATURE (or the bundle's
+ * format error) and a message naming the file or field.
+ */
+int	model_load_signed(const char *dir, const struct msig_trust *trust,
+	    struct model **out, char *err, size_t errlen);
 void	model_free(struct model *md);
 
 /* Label of class i (borrowed until model_free()), or "?" when out of range. */
@@ -71,5 +88,14 @@ const char *model_label(const struct model *md, int i);
  * Returns 0, or AG_ERR_NOT_FOUND when none exists.
  */
 int	model_default_dir(char *buf, size_t len);
+
+/*
+ * Finds the build tree's signing key, which signs the default model at
+ * build time: keys/aiguard-build.pub next to the running binary's build
+ * directory.  Writes the path into buf.  Returns 0, or AG_ERR_NOT_FOUND
+ * when the binary does not run from a build tree.
+ */
+#define MODEL_BUILD_KEY		"aiguard-build.pub"
+int	model_default_key(char *buf, size_t len);
 
 #endif /* AG_MODEL_H */
