@@ -1518,6 +1518,11 @@ cmd_probe(int argc, char **argv)
 	/* The worker's sandbox gets the copy, never the real model. */
 	(void)snprintf(cf.cf_model_dir, sizeof(cf.cf_model_dir), "%s",
 	    pe.model);
+	if (daemon_sandbox_model(&cf, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		probe_cleanup();
+		return 1;
+	}
 	/* --compare: the same attempts with DAC alone, side by side. */
 	cf_off = cf;
 	cf_off.cf_sandbox_mode = SANDBOX_OFF;

@@ -39,8 +39,12 @@
 
 _Static_assert(CONFIG_LINE_MAX + 3 <= INI_MAX_LINE,
     "CONFIG_LINE_MAX does not fit in inih's line buffer");
-_Static_assert(CONFIG_MODEL_DIR_MAX < sizeof(((struct ag_config *)0)->
-    cf_model_dir), "cf_model_dir too small");
+_Static_assert(CONFIG_MODEL_DIR_MAX < CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_model_dir) == CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_pid_file) == CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_verify_key) == CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_verify_ca) == CONFIG_PATH_SIZE,
+    "path fields must be CONFIG_PATH_SIZE");
 _Static_assert(LOG_LVL_FATAL == 0 && LOG_LVL_WARN == 1 &&
     LOG_LVL_INFO == 2 && LOG_LVL_DEBUG == 3, "log level names out of step");
 
@@ -52,7 +56,7 @@ enum config_type {
 	CK_INT,		/* int, plain digits */
 	CK_SIZE,	/* size_t, digits with an optional k/m/g suffix */
 	CK_LLONG,	/* long long, plain digits */
-	CK_DIR,		/* char[4096], a path or "" */
+	CK_DIR,		/* char[CONFIG_PATH_SIZE], a path or "" */
 	CK_NAME,	/* char[64], a model name or "" */
 	CK_LEVEL,	/* int, LOG_LVL_* from its name */
 	CK_BOOL,	/* int, 0 or 1 */
@@ -89,6 +93,8 @@ static const struct config_key config_keys[] = {
 	KEY("server", "connection_timeout", CK_INT, cf_connection_timeout,
 	    1, 3600),
 	KEY("server", "request_timeout", CK_INT, cf_request_timeout, 1, 3600),
+	KEY("server", "pid_file", CK_DIR, cf_pid_file, 0,
+	    CONFIG_PATH_MAX("pid_file")),
 	KEY("model", "dir", CK_DIR, cf_model_dir, 0, CONFIG_MODEL_DIR_MAX),
 	KEY("model", "name", CK_NAME, cf_model_name, 0, 63),
 	KEY("model", "max_batch", CK_INT, cf_max_batch, 1, 256),
@@ -97,6 +103,11 @@ static const struct config_key config_keys[] = {
 	KEY("model", "queue_slots", CK_INT, cf_queue_slots, 1, 4096),
 	KEY("model", "max_request_batch", CK_INT, cf_max_request_batch,
 	    1, 256),
+	KEY("model", "verify_key", CK_DIR, cf_verify_key, 0,
+	    CONFIG_PATH_MAX("verify_key")),
+	KEY("model", "verify_ca", CK_DIR, cf_verify_ca, 0,
+	    CONFIG_PATH_MAX("verify_ca")),
+	KEY("model", "allow_unsigned", CK_BOOL, cf_allow_unsigned, 0, 1),
 	/* JPEG cannot describe a side past 65535. */
 	KEY("image", "max_side", CK_INT, cf_image_max_side, 1, 65535),
 	/* One decoded 8-bit RGB image stays under 3 GB. */
@@ -503,8 +514,7 @@ config_set_key(struct ag_config *cf, const struct config_key *ck,
 	case CK_DIR:
 		if ((why = config_dir_why(value, (size_t)ck->ck_hi)) != NULL)
 			return config_bad(err, errlen, ck, value, why);
-		config_put_str(config_field(cf, ck), sizeof(cf->cf_model_dir),
-		    value);
+		config_put_str(config_field(cf, ck), CONFIG_PATH_SIZE, value);
 		return 0;
 	case CK_NAME:
 		if ((why = config_name_why(value, (size_t)ck->ck_hi)) != NULL)
@@ -616,8 +626,7 @@ config_validate(const struct ag_config *cf, char *err, size_t errlen)
 		case CK_DIR:
 		case CK_NAME:
 			s = config_cfield(cf, ck);
-			size = ck->ck_type == CK_DIR ?
-			    sizeof(cf->cf_model_dir) :
+			size = ck->ck_type == CK_DIR ? CONFIG_PATH_SIZE :
 			    sizeof(cf->cf_model_name);
 			if (strnlen(s, size) == size)
 				why = "not NUL-terminated";
@@ -657,6 +666,11 @@ config_validate(const struct ag_config *cf, char *err, size_t errlen)
 		    "model.max_request_batch (%d) is larger than "
 		    "model.queue_slots (%d)",
 		    cf->cf_max_request_batch, cf->cf_queue_slots);
+	/* One kind of anchor: a key and a CA would be two policies. */
+	if (cf->cf_verify_key[0] != '\0' && cf->cf_verify_ca[0] != '\0')
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "model.verify_key and model.verify_ca are both set; "
+		    "give one");
 	return 0;
 }
 
@@ -713,8 +727,8 @@ config_dump(const struct ag_config *cf, FILE *fp)
 				    cf->cf_listen_addr, cf->cf_listen_port);
 			break;
 		case CK_DIR:
-			config_dump_str(fp, cf->cf_model_dir,
-			    sizeof(cf->cf_model_dir));
+			config_dump_str(fp, config_cfield(cf, ck),
+			    CONFIG_PATH_SIZE);
 			break;
 		case CK_NAME:
 			config_dump_str(fp, config_cfield(cf, ck),

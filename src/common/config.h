@@ -67,6 +67,10 @@
  * back.
  */
 #define CONFIG_MODEL_DIR_MAX	(CONFIG_LINE_MAX - 6)
+/* The same for any path key: "key = " and the path fit on one line. */
+#define CONFIG_PATH_MAX(key)	(CONFIG_LINE_MAX - (sizeof(key) - 1) - 3)
+/* Every path field (CK_DIR) is a char[CONFIG_PATH_SIZE]. */
+#define CONFIG_PATH_SIZE	4096
 
 struct ag_config {
 	/* [server] */
@@ -79,14 +83,21 @@ struct ag_config {
 	size_t	 cf_max_body_bytes;	/* 1k..1g */
 	int	 cf_connection_timeout;	/* seconds idle, 1..3600 */
 	int	 cf_request_timeout;	/* seconds per whole request, 1..3600 */
+	char	 cf_pid_file[CONFIG_PATH_SIZE]; /* "" : none written */
 	/* [model] */
-	char	 cf_model_dir[4096];	/* "" means model_default_dir() */
+	char	 cf_model_dir[CONFIG_PATH_SIZE]; /* "": model_default_dir() */
 	char	 cf_model_name[64];	/* "" means the model's own name */
 	int	 cf_max_batch;		/* images per engine call, 1..256 */
 	int	 cf_max_delay_us;	/* batching delay, 0..1000000 */
 	int	 cf_threads;		/* engine threads, 1..256 */
 	int	 cf_queue_slots;	/* images front->worker, 1..4096 */
 	int	 cf_max_request_batch;	/* images per infer request, 1..256 */
+	/* Trust anchors of the model signatures (src/model/msig.h): a public
+	 * key, or a CA bundle; neither: the build tree's key when there is
+	 * one, else aiguardd refuses to start unless cf_allow_unsigned. */
+	char	 cf_verify_key[CONFIG_PATH_SIZE];
+	char	 cf_verify_ca[CONFIG_PATH_SIZE];
+	int	 cf_allow_unsigned;	/* 0 or 1: load models unchecked */
 	/* [image] */
 	int	 cf_image_max_side;	/* pixels per side, 1..65535 */
 	long long cf_image_max_pixels;	/* w * h, 1..1000000000 */

@@ -3,8 +3,12 @@
  * confine.c: the sandbox settings of each aiguardd role, from the
  * configuration, and the layers' report for logs and metrics.
  */
+#include <sys/stat.h>
+
+#include <stdio.h>
 #include <string.h>
 
+#include "common/ag_err.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "sandbox/sandbox.h"
@@ -12,6 +16,41 @@
 
 /* The user and group, looked up once by the parent (see sandbox.h). */
 static struct sandbox_conf daemon_ids;
+/* What the worker's Landlock rule covers (daemon_model_root()). */
+static char daemon_root[4096];
+
+int
+daemon_model_root(const char *model_dir, char *buf, size_t len)
+{
+	struct stat st;
+	size_t n;
+	char *slash;
+
+	if ((size_t)snprintf(buf, len, "%s", model_dir) >= len)
+		return AG_ERR_TOO_LARGE;
+	for (n = strlen(buf); n > 1 && buf[n - 1] == '/'; n--)
+		buf[n - 1] = '\0';
+	if (lstat(buf, &st) != 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	/* A store's NAME/current: the versions are its siblings. */
+	if ((slash = strrchr(buf, '/')) == NULL)
+		(void)snprintf(buf, len, ".");
+	else if (slash == buf)
+		buf[1] = '\0';
+	else
+		*slash = '\0';
+	return 0;
+}
+
+int
+daemon_sandbox_model(const struct ag_config *cf, char *err, size_t errlen)
+{
+	if (daemon_model_root(cf->cf_model_dir, daemon_root,
+	    sizeof(daemon_root)) != 0)
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "model directory path too long");
+	return 0;
+}
 
 int
 daemon_sandbox_resolve(const struct ag_config *cf, char *err, size_t errlen)
@@ -19,6 +58,8 @@ daemon_sandbox_resolve(const struct ag_config *cf, char *err, size_t errlen)
 	memset(&daemon_ids, 0, sizeof(daemon_ids));
 	daemon_ids.sb_user = cf->cf_sandbox_user;
 	daemon_ids.sb_group = cf->cf_sandbox_group;
+	if (daemon_sandbox_model(cf, err, errlen) != 0)
+		return AG_ERR_TOO_LARGE;
 	return sandbox_resolve_ids(&daemon_ids, err, errlen);
 }
 
@@ -35,7 +76,8 @@ daemon_sandbox_conf(const struct ag_config *cf, enum sandbox_role role,
 	sc->sb_user = cf->cf_sandbox_user;
 	sc->sb_group = cf->cf_sandbox_group;
 	/* Only the worker (and the parent that forks it) reads the model. */
-	sc->sb_model_dir = role == SANDBOX_FRONT ? NULL : cf->cf_model_dir;
+	sc->sb_model_dir = role == SANDBOX_FRONT ? NULL : daemon_root[0] ?
+	    daemon_root : cf->cf_model_dir;
 	sc->sb_seccomp_dev = cf->cf_sandbox_seccomp_dev;
 	switch (role) {
 	case SANDBOX_PARENT:

@@ -16,6 +16,7 @@
 #include "sandbox/sandbox.h"
 
 struct ag_config;
+struct msig_trust;
 
 /* Exit status of a worker whose model failed to load. */
 #define WORKER_EXIT_MODEL	3
@@ -35,12 +36,37 @@ int	worker_main(const struct ag_config *cf, int sock);
  */
 int	front_main(const struct ag_config *cf, int ctl, int lfd);
 
-/* Looks up sandbox.user and sandbox.group once, in the parent. */
+/*
+ * Looks up sandbox.user and sandbox.group once, in the parent, and the
+ * directory the model's Landlock rule covers (daemon_sandbox_model(),
+ * again after any change of cf_model_dir).
+ */
+int	daemon_sandbox_model(const struct ag_config *cf, char *err,
+	    size_t errlen);
 int	daemon_sandbox_resolve(const struct ag_config *cf, char *err,
 	    size_t errlen);
 /* The sandbox settings of a role, from cf (confine.c). */
 void	daemon_sandbox_conf(const struct ag_config *cf, enum sandbox_role role,
 	    struct sandbox_conf *sc);
+/*
+ * The trust anchor of the model signatures (trust.c), read once by the
+ * parent before it confines itself; the worker inherits it.  From
+ * model.verify_key or model.verify_ca, else the build tree's key, else
+ * none when model.allow_unsigned, else an error.  Logs what it decided.
+ */
+int	daemon_trust_setup(const struct ag_config *cf, char *err,
+	    size_t errlen);
+/* The anchor; NULL when models are loaded unchecked. */
+const struct msig_trust *daemon_trust(void);
+
+/*
+ * The directory that holds the model's versions when the model directory
+ * is a store's "current" link (the link's own directory), else the model
+ * directory itself: what the worker's Landlock rule must cover so that a
+ * reload can follow the link to a new version.  Written into buf.
+ */
+int	daemon_model_root(const char *model_dir, char *buf, size_t len);
+
 /* One log line: the mode, the layers in force and those missing. */
 void	daemon_sandbox_log(const struct sandbox_conf *sc,
 	    const struct sandbox_state *ss);

@@ -439,6 +439,7 @@ front_publish(struct front *f, char *err, size_t errlen)
 	memcpy(hm->hm_version, hl->hl_version, sizeof(hm->hm_version));
 	memcpy(hm->hm_arch, hl->hl_arch, sizeof(hm->hm_arch));
 	memcpy(hm->hm_digest, hl->hl_digest, sizeof(hm->hm_digest));
+	memcpy(hm->hm_signer, hl->hl_signer, sizeof(hm->hm_signer));
 	memcpy(hm->hm_source, hl->hl_source, sizeof(hm->hm_source));
 	hm->hm_channels = hl->hl_channels;
 	hm->hm_height = hl->hl_height;
@@ -542,6 +543,8 @@ front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
 
 		log_quote_value(q, sizeof(q), rl->rl_msg);
 		metrics_reload(f->f_metrics, rl->rl_ok != 0);
+		if (!rl->rl_ok && rl->rl_code == AG_ERR_SIGNATURE)
+			metrics_verify_failure(f->f_metrics);
 		if (rl->rl_ok)
 			log_event(LOG_LVL_INFO, "event=reload result=ok msg=%s",
 			    q);

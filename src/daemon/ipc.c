@@ -195,6 +195,7 @@ ipc_check_hello(const struct ipc_hello *hl, char *err, size_t errlen)
 	    !ipc_strz(hl->hl_version, sizeof(hl->hl_version)) ||
 	    !ipc_strz(hl->hl_arch, sizeof(hl->hl_arch)) ||
 	    !ipc_strz(hl->hl_digest, sizeof(hl->hl_digest)) ||
+	    !ipc_strz(hl->hl_signer, sizeof(hl->hl_signer)) ||
 	    !ipc_strz(hl->hl_source, sizeof(hl->hl_source)))
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
 		    "hello: unterminated string");
@@ -264,7 +265,8 @@ ipc_check(const void *msg, size_t len, char *err, size_t errlen)
 		const struct ipc_reload *rl = msg;
 
 		if (len != sizeof(*rl) || !ipc_strz(rl->rl_msg,
-		    sizeof(rl->rl_msg)))
+		    sizeof(rl->rl_msg)) || rl->rl_code > 0 ||
+		    rl->rl_code < AG_ERR_MAX || (rl->rl_ok && rl->rl_code))
 			break;
 		return 0;
 	}

@@ -24,13 +24,14 @@
 #include <stdint.h>
 
 #define IPC_MAGIC		0x50494741u	/* "AGIP" little-endian */
-#define IPC_VERSION		1
+#define IPC_VERSION		2
 #define IPC_MAX_REQ_IMAGES	256		/* images in one INFER */
 #define IPC_MAX_MSG		65536
 #define IPC_LABEL_CHUNK		32768
 #define IPC_NAME_MAX		64
 #define IPC_DIGEST_MAX		80
 #define IPC_TEXT_MAX		256
+#define IPC_SIGNER_MAX		512
 
 
 enum ipc_type {
@@ -61,7 +62,7 @@ struct ipc_hello {
 	float		hl_mean[3], hl_std[3];
 	int32_t		hl_max_request;	/* images per INFER */
 	int32_t		hl_synthetic;
-	int32_t		hl_verified;	/* signature checked (issue 5) */
+	int32_t		hl_verified;	/* model.sig verified */
 	uint32_t	hl_slots;	/* slots in the shared area */
 	uint64_t	hl_slot_bytes;	/* bytes per slot (page multiple) */
 	uint64_t	hl_shm_bytes;	/* slots * slot_bytes */
@@ -70,7 +71,8 @@ struct ipc_hello {
 	char		hl_name[IPC_NAME_MAX];
 	char		hl_version[16];
 	char		hl_arch[32];
-	char		hl_digest[IPC_DIGEST_MAX];
+	char		hl_digest[IPC_DIGEST_MAX];	/* "" when unsigned */
+	char		hl_signer[IPC_SIGNER_MAX];	/* "" when unsigned */
 	char		hl_source[IPC_TEXT_MAX];
 };
 
@@ -103,7 +105,7 @@ struct ipc_result {
 struct ipc_reload {
 	struct ipc_hdr	rl_hdr;
 	int32_t		rl_ok;
-	uint32_t	rl_pad;
+	int32_t		rl_code;	/* 0 or the AG_ERR_* of the failure */
 	char		rl_msg[IPC_TEXT_MAX];
 };
 

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -68,6 +69,8 @@ usage(FILE *fp)
 	    "usage: aiguardd [--config FILE] [--listen ADDR:PORT] [--model DIR]\n"
 	    "                [--name NAME] [--threads N] [--max-batch N]\n"
 	    "                [--max-delay-us N] [--log-level LEVEL]\n"
+	    "                [--verify-key PUB | --verify-ca BUNDLE |\n"
+	    "                 --allow-unsigned] [--pid-file FILE]\n"
 	    "                [--set SECTION.KEY=VALUE]... [--check-config]\n"
 	    "       aiguardd --help | --version\n"
 	    "\n"
@@ -86,6 +89,13 @@ usage(FILE *fp)
 	    "  --max-batch N        images per engine call (default 8)\n"
 	    "  --max-delay-us N     batching window in microseconds (default 0)\n"
 	    "  --log-level LEVEL    fatal, warn, info or debug (default info)\n"
+	    "  --verify-key PUB     trust model signatures by this ECDSA public key\n"
+	    "  --verify-ca BUNDLE   trust model signatures whose certificate chain\n"
+	    "                       leads to a CA in this PEM bundle\n"
+	    "                       (neither: the build tree's key when run from\n"
+	    "                       it; a model that does not verify never loads)\n"
+	    "  --allow-unsigned     with no trust anchor, load models unchecked\n"
+	    "  --pid-file FILE      write the parent's pid there (for aiguard deploy)\n"
 	    "  --set KEY=VALUE      any configuration key, e.g. server.max_body_bytes=8m\n"
 	    "  --check-config       check the configuration and the model, print the\n"
 	    "                       effective configuration, exit\n"
@@ -118,6 +128,10 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 		{ "max-delay-us", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "set", required_argument, NULL, 's' },
+		{ "verify-key", required_argument, NULL, 'K' },
+		{ "verify-ca", required_argument, NULL, 'A' },
+		{ "allow-unsigned", no_argument, NULL, 'U' },
+		{ "pid-file", required_argument, NULL, 'P' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -171,6 +185,17 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 		case 'd': set_or_die(cf, "model.max_delay_us", optarg); break;
 		case 'L': set_or_die(cf, "log.level", optarg); break;
 		case 'C': *check = 1; break;
+		/* A flag's anchor replaces the file's, of either kind. */
+		case 'K':
+			set_or_die(cf, "model.verify_ca", "");
+			set_or_die(cf, "model.verify_key", optarg);
+			break;
+		case 'A':
+			set_or_die(cf, "model.verify_key", "");
+			set_or_die(cf, "model.verify_ca", optarg);
+			break;
+		case 'U': set_or_die(cf, "model.allow_unsigned", "yes"); break;
+		case 'P': set_or_die(cf, "server.pid_file", optarg); break;
 		case 's': {
 			char key[64], *eq = strchr(optarg, '=');
 
@@ -210,15 +235,53 @@ check_config(struct ag_config *cf)
 		    "found\n");
 		return 1;
 	}
-	if ((r = model_load(dir, &md, err, sizeof(err))) != 0) {
+	if (daemon_trust_setup(cf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aiguardd: %s\n", err);
+		return 1;
+	}
+	if ((r = model_load_signed(dir, daemon_trust(), &md, err,
+	    sizeof(err))) != 0) {
 		fprintf(stderr, "aiguardd: model: %s\n", err);
 		return 1;
 	}
 	fprintf(stderr, "aiguardd: configuration OK; model %s (%s, %d "
 	    "classes) loads from %s\n", md->md_conf.mc_name,
 	    md->md_conf.mc_arch, md->md_conf.mc_classes, md->md_dir);
+	if (md->md_signed)
+		fprintf(stderr, "aiguardd: signature verified: %zu files, "
+		    "digest %s, signer %s\n", md->md_sig.mr_files,
+		    md->md_sig.mr_digest, md->md_sig.mr_signer);
+	else
+		fprintf(stderr, "aiguardd: signature NOT checked "
+		    "(allow_unsigned)\n");
 	model_free(md);
 	return 0;
+}
+
+/*
+ * The parent's pid, for aiguard deploy and rollback (SIGHUP).  Written
+ * before the sandbox, which then forbids removing it: a stale file is
+ * told apart by the process it names (/proc/PID/comm).
+ */
+static int
+write_pid_file(const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd == -1)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		(void)close(fd);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: write: %s",
+		    path, strerror(errno));
+	}
+	return close(fd) == 0 ? 0 : ag_errf(err, errlen, AG_ERR_SYSTEM,
+	    "%s: %s", path, strerror(errno));
 }
 
 /* In a child: forget the parent's signal handling. */
@@ -576,6 +639,15 @@ main(int argc, char **argv)
 	if (selinux_check_domain(&se, cf.cf_sandbox_selinux_domain, err,
 	    sizeof(err)) != 0) {
 		log_warnx("%s; refusing to run", err);
+		return 1;
+	}
+	if (daemon_trust_setup(&cf, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (cf.cf_pid_file[0] != '\0' && write_pid_file(cf.cf_pid_file, err,
+	    sizeof(err)) != 0) {
+		log_warnx("%s", err);
 		return 1;
 	}
 	if (daemon_sandbox_resolve(&cf, err, sizeof(err)) != 0) {

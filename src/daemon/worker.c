@@ -107,14 +107,21 @@ worker_send_hello(struct worker *w, int fd)
 	memcpy(hl.hl_std, mc->mc_std, sizeof(hl.hl_std));
 	hl.hl_max_request = w->w_max_request;
 	hl.hl_synthetic = mc->mc_synthetic;
-	hl.hl_verified = 0;
+	hl.hl_verified = w->w_md->md_signed;
 	hl.hl_slots = w->w_nslots;
 	hl.hl_slot_bytes = w->w_slot_bytes;
 	hl.hl_shm_bytes = w->w_shm_bytes;
 	hl.hl_labels_bytes = (uint32_t)total;
 	hl.hl_layers = w->w_layers;
 	(void)snprintf(hl.hl_name, sizeof(hl.hl_name), "%s", name);
-	(void)snprintf(hl.hl_version, sizeof(hl.hl_version), "1");
+	(void)snprintf(hl.hl_version, sizeof(hl.hl_version), "%s",
+	    w->w_md->md_version);
+	if (w->w_md->md_signed) {
+		(void)snprintf(hl.hl_digest, sizeof(hl.hl_digest), "%s",
+		    w->w_md->md_sig.mr_digest);
+		(void)snprintf(hl.hl_signer, sizeof(hl.hl_signer), "%s",
+		    w->w_md->md_sig.mr_signer);
+	}
 	(void)snprintf(hl.hl_arch, sizeof(hl.hl_arch), "%s", mc->mc_arch);
 	(void)snprintf(hl.hl_source, sizeof(hl.hl_source), "%s",
 	    mc->mc_source);
@@ -143,12 +150,45 @@ worker_send_hello(struct worker *w, int fd)
 	return r;
 }
 
+/*
+ * A store's NAME/current link to "VERSION" (model/store.h) is resolved
+ * here, once: dir becomes NAME/VERSION, so that everything is read from
+ * one version even if a deploy switches the link meanwhile, and the
+ * version is what the API reports.  Any other directory is version "1".
+ */
+static void
+worker_resolve_version(char *dir, size_t dirlen, char *ver, size_t verlen)
+{
+	char target[32], *slash;
+	ssize_t n;
+	size_t i, len = strlen(dir);
+
+	(void)snprintf(ver, verlen, "1");
+	while (len > 1 && dir[len - 1] == '/')
+		dir[--len] = '\0';
+	n = readlink(dir, target, sizeof(target) - 1);
+	if (n <= 0 || (size_t)n >= verlen)
+		return;
+	target[n] = '\0';
+	for (i = 0; i < (size_t)n; i++)
+		if (target[i] < '0' || target[i] > '9')
+			return;
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		if ((size_t)snprintf(dir, dirlen, "%s", target) >= dirlen)
+			return;
+	} else if ((size_t)(slash + 1 - dir) + (size_t)n < dirlen)
+		memcpy(slash + 1, target, (size_t)n + 1);
+	else
+		return;
+	memcpy(ver, target, (size_t)n + 1);	/* n < verlen, above */
+}
+
 /* Loads the model and its workspace; nothing in w changes on failure. */
 static int
 worker_load(struct worker *w, struct model **mdp, struct resnet_ws **wsp,
     char *err, size_t errlen)
 {
-	char dir[4096];
+	char dir[4096], ver[16], q[1100], qd[4200];
 	int r;
 
 	*mdp = NULL;
@@ -157,8 +197,25 @@ worker_load(struct worker *w, struct model **mdp, struct resnet_ws **wsp,
 		(void)snprintf(dir, sizeof(dir), "%s", w->w_cf->cf_model_dir);
 	else if ((r = model_default_dir(dir, sizeof(dir))) != 0)
 		return ag_errf(err, errlen, r, "no model directory found");
-	if ((r = model_load(dir, mdp, err, errlen)) != 0)
+	worker_resolve_version(dir, sizeof(dir), ver, sizeof(ver));
+	log_quote_value(qd, sizeof(qd), dir);
+	if ((r = model_load_signed(dir, daemon_trust(), mdp, err,
+	    errlen)) != 0) {
+		if (r == AG_ERR_SIGNATURE || daemon_trust() != NULL) {
+			log_quote_value(q, sizeof(q), err);
+			log_event(LOG_LVL_WARN, "event=model_verify result=failed "
+			    "dir=%s version=%s msg=%s", qd, ver, q);
+		}
 		return r;
+	}
+	(void)snprintf((*mdp)->md_version, sizeof((*mdp)->md_version), "%s",
+	    ver);
+	if ((*mdp)->md_signed) {
+		log_quote_value(q, sizeof(q), (*mdp)->md_sig.mr_signer);
+		log_event(LOG_LVL_INFO, "event=model_verify result=ok dir=%s "
+		    "version=%s files=%zu digest=%s signer=%s", qd, ver,
+		    (*mdp)->md_sig.mr_files, (*mdp)->md_sig.mr_digest, q);
+	}
 	if ((r = resnet_ws_new((*mdp)->md_net, w->w_cap,
 	    (*mdp)->md_conf.mc_height, (*mdp)->md_conf.mc_width, wsp, err,
 	    errlen)) != 0) {
@@ -372,6 +429,7 @@ worker_reload(struct worker *w)
 	if ((r = worker_load(w, &md, &ws, err, sizeof(err))) != 0) {
 		log_warnx("reload failed, the old model keeps serving: %s",
 		    err);
+		rl.rl_code = r;
 		(void)snprintf(rl.rl_msg, sizeof(rl.rl_msg), "%.250s", err);
 	} else if (md->md_conf.mc_height != w->w_h ||
 	    md->md_conf.mc_width != w->w_w ||
@@ -394,8 +452,10 @@ worker_reload(struct worker *w)
 		rl.rl_ok = 1;
 		(void)snprintf(rl.rl_msg, sizeof(rl.rl_msg), "reloaded %.240s",
 		    md->md_dir);
-		log_info("reloaded model=%s arch=%s dir=%s",
-		    md->md_conf.mc_name, md->md_conf.mc_arch, md->md_dir);
+		log_info("reloaded model=%s arch=%s dir=%s version=%s "
+		    "digest=%s", md->md_conf.mc_name, md->md_conf.mc_arch,
+		    md->md_dir, md->md_version, md->md_signed ?
+		    md->md_sig.mr_digest : "unsigned");
 	}
 	if (ipc_send(w->w_sock, &rl, sizeof(rl), -1) != 0 ||
 	    (rl.rl_ok && worker_send_hello(w, -1) != 0)) {
@@ -472,9 +532,12 @@ worker_main(const struct ag_config *cf, int sock)
 	w.w_layers = ss.ss_active;
 	daemon_sandbox_log(&sc, &ss);
 	log_info("model loaded model=%s arch=%s classes=%d input=%dx%d "
-	    "dir=%s max_batch=%d max_delay_us=%d threads=%d backend=\"%s\"%s",
+	    "dir=%s version=%s digest=%s max_batch=%d max_delay_us=%d "
+	    "threads=%d backend=\"%s\"%s",
 	    w.w_md->md_conf.mc_name, w.w_md->md_conf.mc_arch, w.w_classes,
-	    w.w_h, w.w_w, w.w_md->md_dir, cf->cf_max_batch,
+	    w.w_h, w.w_w, w.w_md->md_dir, w.w_md->md_version,
+	    w.w_md->md_signed ? w.w_md->md_sig.mr_digest : "unsigned",
+	    cf->cf_max_batch,
 	    cf->cf_max_delay_us, cf->cf_threads, resnet_backend(),
 	    w.w_md->md_conf.mc_synthetic ? " synthetic=yes" : "");
 	if (worker_send_hello(&w, w.w_shmfd) != 0) {

@@ -117,6 +117,7 @@ struct mt_state {
 	char		st_model_digest[METRICS_LABEL_MAX];
 	int		st_model_loaded, st_model_verified;
 	uint64_t	st_reload_ok, st_reload_failed;
+	uint64_t	st_verify_failures;
 	uint64_t	st_load_failures;
 	int		st_worker_up;
 	uint64_t	st_worker_restarts;
@@ -376,6 +377,16 @@ metrics_reload(struct metrics *m, int ok)
 		m->m_st.st_reload_ok++;
 	else
 		m->m_st.st_reload_failed++;
+	mt_unlock(m);
+}
+
+void
+metrics_verify_failure(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	m->m_st.st_verify_failures++;
 	mt_unlock(m);
 }
 
@@ -710,7 +721,7 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 		mb_printf(b, "} %d\n", st->st_model_loaded);
 	}
 	mb_family(b, "aiguard_model_verified", "gauge",
-	    "Whether the model's digests were verified (1) or not (0).");
+	    "Whether the model's signature was verified (1) or it was loaded unsigned (0).");
 	if (st->st_model_known) {
 		mb_puts(b, "aiguard_model_verified");
 		mb_model_labels(b, st);
@@ -734,6 +745,10 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 	mb_family(b, "aiguard_model_load_failures_total", "counter",
 	    "Model loads that failed.");
 	mb_u64(b, "aiguard_model_load_failures_total", st->st_load_failures);
+	mb_family(b, "aiguard_model_verification_failures_total", "counter",
+	    "Reloads refused because the model's signature did not verify.");
+	mb_u64(b, "aiguard_model_verification_failures_total",
+	    st->st_verify_failures);
 
 	mb_family(b, "aiguard_worker_up", "gauge",
 	    "Whether the worker process is up (1) or not (0).");

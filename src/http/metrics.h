@@ -78,6 +78,8 @@ void	metrics_model(struct metrics *m, const char *name,
 /* One SIGHUP reload: ok != 0 counts result="ok", else result="failed". */
 void	metrics_reload(struct metrics *m, int ok);
 void	metrics_model_load_failure(struct metrics *m);
+/* A reload refused by the signature check (counted besides the reload). */
+void	metrics_verify_failure(struct metrics *m);
 void	metrics_worker_restart(struct metrics *m);
 /* The worker process is up (1) or not (0). */
 void	metrics_worker_up(struct metrics *m, int up);

@@ -271,7 +271,7 @@ http_get(struct http_req *rq)
 		    "{s:s, s:[s], s:s,"
 		    " s:[{s:s, s:s, s:[i,i,i,i]}],"
 		    " s:[{s:s, s:s, s:[i,i]}],"
-		    " s:{s:s, s:i, s:i, s:b, s:b, s:s, s:s}}",
+		    " s:{s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s}}",
 		    "name", hm->hm_name, "versions", hm->hm_version,
 		    "platform", "aiguard",
 		    "inputs", "name", HTTP_INPUT_NAME, "datatype", "FP32",
@@ -282,7 +282,7 @@ http_get(struct http_req *rq)
 		    "max_batch_size", hm->hm_max_request,
 		    "resize", hm->hm_resize, "synthetic", hm->hm_synthetic,
 		    "verified", hm->hm_verified, "digest", hm->hm_digest,
-		    "source", hm->hm_source));
+		    "signer", hm->hm_signer, "source", hm->hm_source));
 		http_model_unref(hm);
 		return ret;
 	case ROUTE_MODEL_READY: {

@@ -22,7 +22,8 @@ struct http_model {
 	char		  hm_name[64];
 	char		  hm_version[16];
 	char		  hm_arch[32];
-	char		  hm_digest[80];	/* "" until signing lands */
+	char		  hm_digest[80];	/* "sha256:..."; "" unsigned */
+	char		  hm_signer[512];	/* "" unsigned */
 	char		  hm_source[256];
 	int		  hm_channels, hm_height, hm_width, hm_classes;
 	int		  hm_resize;

@@ -288,6 +288,12 @@ static const struct sc_rule sc_rules[] = {
 	 * only (Landlock limits the paths); children: /dev/urandom (jansson)
 	 * and the model at start-up */
 	ALLOW1(openat,		SC_W | SC_K, SC_MASKED(2, SC_OPEN_WRITE, 0)),
+	/* mfiles_walk() (getdents64 itself, no fdopendir): the model
+	 * directory's entries, since a signature must cover every file in
+	 * it; worker_load(): a store's "current" link, read once per load */
+	ALLOW(getdents64,	SC_W | SC_K),
+	ALLOW(readlink,		SC_W | SC_K),
+	ALLOW(readlinkat,	SC_W | SC_K),
 
 	/* ==== A child's start-up, under the parent's filter ==== */
 

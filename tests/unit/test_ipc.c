@@ -161,7 +161,7 @@ test_checks(void)
 	hl.hl_hdr.ih_magic ^= 1;
 	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
 	valid_hello(&hl);
-	hl.hl_hdr.ih_version = 2;
+	hl.hl_hdr.ih_version = IPC_VERSION + 1;
 	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
 	valid_hello(&hl);
 	hl.hl_hdr.ih_len++;
