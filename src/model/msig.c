@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * msig.c: OpenSSF Model Signing, verify and sign.  See msig.h.
+ * msig.c: OpenSSF Model Signing, verify.  See msig.h.  Signing and key
+ * generation are in msig_sign.c; what the two share is in msig_impl.h.
  *
  * Verification runs in a fixed order, each step on bytes the previous one
  * vouched for: the bundle's JSON shape, the verification material against
@@ -19,11 +20,6 @@
  * our signer lists them in the reference's order (path components, then
  * shard offsets).
  */
-#include <sys/stat.h>
-
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -31,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -45,19 +40,11 @@
 #include "common/util.h"
 #include "mfiles.h"
 #include "msig.h"
+#include "msig_impl.h"
 
-#define MSIG_PAYLOAD_TYPE	"application/vnd.in-toto+json"
-#define MSIG_STATEMENT_TYPE	"https://in-toto.io/Statement/v1"
-#define MSIG_KEY_MAX		(64 * 1024)	/* a PEM key file */
 #define MSIG_CA_MAX		(4 * 1024 * 1024)	/* a CA bundle */
 #define MSIG_MAX_CERTS		256		/* in a CA bundle */
-#define MSIG_MAX_CHAIN		8	/* leaf + intermediates */
 #define MSIG_MAX_IGNORE		1024	/* signed ignore_paths */
-#define MSIG_MAX_RESOURCES	65536
-#define MSIG_MODEL_NAME_MAX	255
-/* Shard sizes travel as JSON numbers; the reference may read them as
- * doubles, which are exact up to 2^53. */
-#define MSIG_SHARD_MAX		(1ULL << 53)
 
 /* Always ignored, as the reference does (its defaults, git's files). */
 static const char *const msig_default_ignore[] = {
@@ -68,7 +55,8 @@ static const char *const msig_default_ignore[] = {
 
 /* ==== setup ============================================================ */
 
-static EVP_MD *msig_sha256, *msig_sha384, *msig_sha512;
+EVP_MD *msig_sha256;		/* msig_sign.c hashes with it too */
+static EVP_MD *msig_sha384, *msig_sha512;
 
 /*
  * The digests are fetched once, here, so that no provider lookup (and no
@@ -101,8 +89,8 @@ msig_init(void)
 
 /* ==== small helpers ==================================================== */
 
-static void
-hex_encode(const uint8_t *p, size_t n, char *out)
+void
+msig_hex_encode(const uint8_t *p, size_t n, char *out)
 {
 	static const char x[] = "0123456789abcdef";
 	size_t i;
@@ -202,8 +190,8 @@ b64_decode(const char *s, size_t len, uint8_t **out, size_t *outlen)
 }
 
 /* New NUL-terminated base64 of p[0..n) (caller frees), or NULL. */
-static char *
-b64_encode(const uint8_t *p, size_t n)
+char *
+msig_b64_encode(const uint8_t *p, size_t n)
 {
 	char *s;
 
@@ -213,8 +201,8 @@ b64_encode(const uint8_t *p, size_t n)
 	return s;
 }
 
-static int
-sha256(const void *p, size_t n, uint8_t out[32])
+int
+msig_sha256_digest(const void *p, size_t n, uint8_t out[32])
 {
 	msig_init();
 	if (msig_sha256 == NULL ||
@@ -243,26 +231,25 @@ safe_str(const char *s, char *buf, size_t len)
 }
 
 /*
- * libcrypto's last error into buf (OSSL_WHY_LEN bytes), for messages;
+ * libcrypto's last error into buf (MSIG_OSSL_WHY_LEN bytes), for messages;
  * clears the queue.
  */
-#define OSSL_WHY_LEN	160
-static const char *
-ossl_why(char *buf)
+const char *
+msig_ossl_why(char *buf)
 {
 	unsigned long e = ERR_peek_last_error();
 
 	if (e == 0)
-		snprintf(buf, OSSL_WHY_LEN, "unknown reason");
+		snprintf(buf, MSIG_OSSL_WHY_LEN, "unknown reason");
 	else
-		ERR_error_string_n(e, buf, OSSL_WHY_LEN);
+		ERR_error_string_n(e, buf, MSIG_OSSL_WHY_LEN);
 	ERR_clear_error();
 	return buf;
 }
 
 /* Reads a file (capped), for key and certificate files. */
-static int
-read_small(const char *path, size_t max, BIO **out, char *err,
+int
+msig_read_small(const char *path, size_t max, BIO **out, char *err,
     size_t errlen)
 {
 	uint8_t *buf;
@@ -294,8 +281,8 @@ read_small(const char *path, size_t max, BIO **out, char *err,
  * P-256 SHA-256, P-384 SHA-384, P-521 SHA-512.  NULL for anything else.
  * *details is the Sigstore name of the pair.
  */
-static const EVP_MD *
-key_md(EVP_PKEY *pk, const char **details)
+const EVP_MD *
+msig_key_md(EVP_PKEY *pk, const char **details)
 {
 	char group[64];
 	size_t glen;
@@ -327,8 +314,8 @@ key_md(EVP_PKEY *pk, const char **details)
  * PEM_write_bio_PUBKEY writes it (what the reference writes in
  * verificationMaterial.publicKey.hint).
  */
-static int
-key_hint(EVP_PKEY *pk, char hint[65])
+int
+msig_key_hint(EVP_PKEY *pk, char hint[65])
 {
 	uint8_t d[32];
 	char *pem;
@@ -340,8 +327,8 @@ key_hint(EVP_PKEY *pk, char hint[65])
 		return AG_ERR_ALLOC;
 	if (PEM_write_bio_PUBKEY(b, pk) == 1 &&
 	    (n = BIO_get_mem_data(b, &pem)) > 0 &&
-	    (r = sha256(pem, (size_t)n, d)) == 0)
-		hex_encode(d, sizeof(d), hint);
+	    (r = msig_sha256_digest(pem, (size_t)n, d)) == 0)
+		msig_hex_encode(d, sizeof(d), hint);
 	BIO_free(b);
 	ERR_clear_error();
 	return r;
@@ -376,7 +363,7 @@ int
 msig_trust_key(const char *path, struct msig_trust **out, char *err,
     size_t errlen)
 {
-	char why[OSSL_WHY_LEN];
+	char why[MSIG_OSSL_WHY_LEN];
 	struct msig_trust *t = NULL;
 	const char *details;
 	EVP_PKEY *pk = NULL;
@@ -385,14 +372,14 @@ msig_trust_key(const char *path, struct msig_trust **out, char *err,
 
 	*out = NULL;
 	msig_init();
-	if ((r = read_small(path, MSIG_KEY_MAX, &b, err, errlen)) != 0)
+	if ((r = msig_read_small(path, MSIG_KEY_MAX, &b, err, errlen)) != 0)
 		return r;
 	if ((pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) == NULL) {
 		r = ag_errf(err, errlen, AG_ERR_FORMAT, "%s: no PEM public "
-		    "key: %s", path, ossl_why(why));
+		    "key: %s", path, msig_ossl_why(why));
 		goto out;
 	}
-	if (key_md(pk, &details) == NULL) {
+	if (msig_key_md(pk, &details) == NULL) {
 		r = ag_errf(err, errlen, AG_ERR_UNSUPPORTED, "%s: not an ECDSA "
 		    "P-256, P-384 or P-521 key", path);
 		goto out;
@@ -402,7 +389,7 @@ msig_trust_key(const char *path, struct msig_trust **out, char *err,
 		    path);
 		goto out;
 	}
-	if ((r = key_hint(pk, t->mt_hint)) != 0) {
+	if ((r = msig_key_hint(pk, t->mt_hint)) != 0) {
 		r = ag_errf(err, errlen, r, "%s: cannot encode the key", path);
 		goto out;
 	}
@@ -419,11 +406,11 @@ msig_trust_key(const char *path, struct msig_trust **out, char *err,
 }
 
 /* Every PEM certificate in path (at least one, at most max). */
-static int
-pem_certs(const char *path, size_t max, STACK_OF(X509) **out, char *err,
-    size_t errlen)
+int
+msig_pem_certs(const char *path, size_t max, STACK_OF(X509) **out,
+    char *err, size_t errlen)
 {
-	char why[OSSL_WHY_LEN];
+	char why[MSIG_OSSL_WHY_LEN];
 	STACK_OF(X509) *sk = NULL;
 	unsigned long e;
 	X509 *x;
@@ -431,7 +418,7 @@ pem_certs(const char *path, size_t max, STACK_OF(X509) **out, char *err,
 	int r;
 
 	*out = NULL;
-	if ((r = read_small(path, MSIG_CA_MAX, &b, err, errlen)) != 0)
+	if ((r = msig_read_small(path, MSIG_CA_MAX, &b, err, errlen)) != 0)
 		return r;
 	if ((sk = sk_X509_new_null()) == NULL) {
 		r = ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
@@ -449,7 +436,7 @@ pem_certs(const char *path, size_t max, STACK_OF(X509) **out, char *err,
 			r = ag_errf(err, errlen, AG_ERR_FORMAT, "%s: "
 			    "certificate %d: %s", path, sk_X509_num(sk) + 1,
 			    sk_X509_num(sk) == 0 ? "no PEM certificate" :
-			    ossl_why(why));
+			    msig_ossl_why(why));
 			ERR_clear_error();
 			goto out;
 		}
@@ -480,7 +467,7 @@ msig_trust_ca(const char *path, struct msig_trust **out, char *err,
 
 	*out = NULL;
 	msig_init();
-	if ((r = pem_certs(path, MSIG_MAX_CERTS, &sk, err, errlen)) != 0)
+	if ((r = msig_pem_certs(path, MSIG_MAX_CERTS, &sk, err, errlen)) != 0)
 		return r;
 	if ((t = trust_new(MSIG_METHOD_CERT, path, 64)) == NULL) {
 		sk_X509_pop_free(sk, X509_free);
@@ -673,8 +660,8 @@ jc_b64(const struct jctx *jc, json_t *o, const char *where, const char *key,
 /* ==== the statement ==================================================== */
 
 /* Byte-wise order of a[0..an) and b[0..bn), a prefix first: strcmp's. */
-static int
-pathn_cmp(const char *a, size_t an, const char *b, size_t bn)
+int
+msig_pathn_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
 	int c;
 
@@ -682,14 +669,6 @@ pathn_cmp(const char *a, size_t an, const char *b, size_t bn)
 		return c;
 	return an < bn ? -1 : an > bn;
 }
-
-/* One resource of the statement, or one that we computed. */
-struct mres {
-	char		*r_name;	/* "PATH" or "PATH:START:END" */
-	size_t		 r_plen;	/* bytes of PATH in r_name */
-	uint64_t	 r_start, r_end;	/* shards: bytes [start, end) */
-	uint8_t		 r_digest[32];
-};
 
 struct mstmt {
 	json_t		 *s_root;	/* owns the strings below */
@@ -992,7 +971,8 @@ mres_cmp_walk(const void *a, const void *b)
 	const struct mres *y = *(const struct mres *const *)b;
 	int c;
 
-	if ((c = pathn_cmp(x->r_name, x->r_plen, y->r_name, y->r_plen)) != 0)
+	if ((c = msig_pathn_cmp(x->r_name, x->r_plen, y->r_name,
+	    y->r_plen)) != 0)
 		return c;
 	return x->r_start < y->r_start ? -1 : x->r_start > y->r_start;
 }
@@ -1095,7 +1075,7 @@ bundle_key_details(const struct jctx *jc, json_t *pk, EVP_PKEY *key)
 
 	if ((r = jc_str(jc, pk, w, "keyDetails", 0, &s)) != 0 || s == NULL)
 		return r;
-	(void)key_md(key, &want);
+	(void)msig_key_md(key, &want);
 	if (want == NULL || strcmp(s, want) != 0)
 		return jc_err(jc, AG_ERR_SIGNATURE, "%s.keyDetails: \"%s\" "
 		    "does not describe the trusted key (%s)", w,
@@ -1181,7 +1161,7 @@ bundle_public_key(const struct jctx *jc, json_t *pk,
 static int
 bundle_chain_parse(const struct jctx *jc, json_t *xc, struct mbundle *mb)
 {
-	char why[OSSL_WHY_LEN];
+	char why[MSIG_OSSL_WHY_LEN];
 	static const char *const ckeys[] = { "certificates", NULL };
 	static const char *const rkeys[] = { "rawBytes", NULL };
 	const char *w = "verificationMaterial.x509CertificateChain";
@@ -1219,7 +1199,7 @@ bundle_chain_parse(const struct jctx *jc, json_t *xc, struct mbundle *mb)
 		free(der);
 		if (x == NULL)
 			return jc_err(jc, AG_ERR_FORMAT, "%s.rawBytes: not a "
-			    "DER certificate: %s", cw, ossl_why(why));
+			    "DER certificate: %s", cw, msig_ossl_why(why));
 		if (sk_X509_push(mb->b_chain, x) <= 0) {
 			X509_free(x);
 			return jc_err(jc, AG_ERR_ALLOC, "out of memory");
@@ -1233,8 +1213,8 @@ bundle_chain_parse(const struct jctx *jc, json_t *xc, struct mbundle *mb)
  * digitalSignature, an extended key usage, when present, must include
  * codeSigning, and at least one of the two must be there.
  */
-static int
-cert_may_sign(X509 *x)
+int
+msig_cert_may_sign(X509 *x)
 {
 	uint32_t fl = X509_get_extension_flags(x);
 
@@ -1263,7 +1243,7 @@ cert_identity(X509 *x, char *buf, size_t len)
 
 	hex[0] = '\0';
 	if (X509_digest(x, msig_sha256, fp, &n) == 1 && n == 32)
-		hex_encode(fp, n, hex);
+		msig_hex_encode(fp, n, hex);
 	if ((b = BIO_new(BIO_s_mem())) != NULL &&
 	    X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
 	    XN_FLAG_RFC2253) >= 0 && (sl = BIO_get_mem_data(b, &s)) >= 0)
@@ -1297,7 +1277,7 @@ static int
 bundle_chain_verify(const struct jctx *jc, const struct msig_trust *t,
     struct mbundle *mb)
 {
-	char why[OSSL_WHY_LEN];
+	char why[MSIG_OSSL_WHY_LEN];
 	const char *w = "verificationMaterial.x509CertificateChain";
 	X509_STORE_CTX *ctx = NULL;
 	X509_VERIFY_PARAM *vp;
@@ -1320,7 +1300,7 @@ bundle_chain_verify(const struct jctx *jc, const struct msig_trust *t,
 		if (X509_STORE_add_cert(store, sk_X509_value(t->mt_cas,
 		    i)) != 1) {
 			r = jc_err(jc, AG_ERR_INTERNAL, "X509_STORE_add_cert: "
-			    "%s", ossl_why(why));
+			    "%s", msig_ossl_why(why));
 			goto out;
 		}
 	for (i = 1; i < sk_X509_num(mb->b_chain); i++)
@@ -1331,7 +1311,7 @@ bundle_chain_verify(const struct jctx *jc, const struct msig_trust *t,
 		}
 	if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
 		r = jc_err(jc, AG_ERR_INTERNAL, "X509_STORE_CTX_init: %s",
-		    ossl_why(why));
+		    msig_ossl_why(why));
 		goto out;
 	}
 	vp = X509_STORE_CTX_get0_param(ctx);
@@ -1369,12 +1349,12 @@ bundle_chain(const struct jctx *jc, json_t *xc, const struct msig_trust *t,
 	    (r = bundle_chain_verify(jc, t, mb)) != 0)
 		return r;
 	leaf = sk_X509_value(mb->b_chain, 0);
-	if (!cert_may_sign(leaf))
+	if (!msig_cert_may_sign(leaf))
 		return jc_err(jc, AG_ERR_SIGNATURE, "%s.certificates[0]: the "
 		    "leaf may not sign (needs key usage digitalSignature or "
 		    "extended key usage codeSigning)", w);
 	if ((mb->b_key = X509_get_pubkey(leaf)) == NULL ||
-	    key_md(mb->b_key, &d) == NULL) {
+	    msig_key_md(mb->b_key, &d) == NULL) {
 		ERR_clear_error();
 		return jc_err(jc, AG_ERR_UNSUPPORTED, "%s.certificates[0]: not "
 		    "an ECDSA P-256, P-384 or P-521 key", w);
@@ -1416,7 +1396,7 @@ bundle_material(const struct jctx *jc, json_t *root,
 		    "x509CertificateChain", w);
 	r = pk != NULL ? bundle_public_key(jc, pk, t, mb) :
 	    bundle_chain(jc, xc, t, mb);
-	if (r == 0 && (mb->b_md = key_md(mb->b_key, &d)) == NULL)
+	if (r == 0 && (mb->b_md = msig_key_md(mb->b_key, &d)) == NULL)
 		r = jc_err(jc, AG_ERR_UNSUPPORTED, "%s: not an ECDSA key", w);
 	return r;
 }
@@ -1457,8 +1437,9 @@ bundle_envelope(const struct jctx *jc, json_t *root, struct mbundle *mb)
 }
 
 /* "DSSEv1 LEN(type) type LEN(payload) payload": a new buffer. */
-static uint8_t *
-dsse_pae(const char *type, const uint8_t *p, size_t plen, size_t *outlen)
+uint8_t *
+msig_dsse_pae(const char *type, const uint8_t *p, size_t plen,
+    size_t *outlen)
 {
 	char head[128];
 	uint8_t *buf;
@@ -1484,7 +1465,7 @@ bundle_check_sig(const struct jctx *jc, struct mbundle *mb)
 	size_t plen;
 	int ok;
 
-	if ((pae = dsse_pae(mb->b_payload_type, mb->b_payload,
+	if ((pae = msig_dsse_pae(mb->b_payload_type, mb->b_payload,
 	    mb->b_payload_len, &plen)) == NULL)
 		return jc_err(jc, AG_ERR_ALLOC, "out of memory");
 	if ((mc = EVP_MD_CTX_new()) == NULL) {
@@ -1534,14 +1515,8 @@ bundle_parse(const struct jctx *jc, const uint8_t *data, size_t len,
 
 /* ==== the directory ==================================================== */
 
-/* The names a check or a signature leaves out. */
-struct mignore {
-	const char	**i_names;
-	size_t		  i_n;
-};
-
-static int
-mignore_build(struct mignore *ig, const char *const *a, size_t na,
+int
+msig_mignore_build(struct mignore *ig, const char *const *a, size_t na,
     const char *const *b, size_t nb)
 {
 	size_t i;
@@ -1575,8 +1550,9 @@ mignore_covers(const struct mignore *ig, const char *path, size_t plen)
 }
 
 /* Checks the caller's names: relative, as mfiles.h defines them. */
-static int
-check_names(const char *const *names, size_t n, char *err, size_t errlen)
+int
+msig_check_names(const char *const *names, size_t n, char *err,
+    size_t errlen)
 {
 	char b[64];
 	size_t i;
@@ -1648,8 +1624,9 @@ check_names_match(struct mcheck *c)
 		else if (i >= c->c_n)
 			cmp = 1;
 		else
-			cmp = pathn_cmp(c->c_names[i], strlen(c->c_names[i]),
-			    st->s_sorted[j]->r_name, st->s_sorted[j]->r_plen);
+			cmp = msig_pathn_cmp(c->c_names[i],
+			    strlen(c->c_names[i]), st->s_sorted[j]->r_name,
+			    st->s_sorted[j]->r_plen);
 		if (cmp > 0) {
 			if (miss == NULL)
 				miss = st->s_sorted[j];
@@ -1664,7 +1641,7 @@ check_names_match(struct mcheck *c)
 			c->c_count[i++] = 0;
 			continue;
 		}
-		for (k = j + 1; k < st->s_nres && pathn_cmp(
+		for (k = j + 1; k < st->s_nres && msig_pathn_cmp(
 		    st->s_sorted[k]->r_name, st->s_sorted[k]->r_plen,
 		    st->s_sorted[j]->r_name, st->s_sorted[j]->r_plen) == 0; k++)
 			;
@@ -1701,7 +1678,7 @@ check_shards(const struct mcheck *c, const struct mfile *f, size_t first,
 			return ag_errf(c->c_err, c->c_errlen, AG_ERR_SIGNATURE,
 			    "%s/%s: size differs from the signed one (%zu "
 			    "bytes now)", dir, f->mf_name, f->mf_len);
-		if (sha256(f->mf_data + start, end - start, d) != 0)
+		if (msig_sha256_digest(f->mf_data + start, end - start, d) != 0)
 			return ag_errf(c->c_err, c->c_errlen, AG_ERR_INTERNAL,
 			    "SHA-256 failed");
 		if (memcmp(d, r->r_digest, sizeof(d)) != 0)
@@ -1727,7 +1704,7 @@ check_file(const struct mcheck *c, size_t i)
 		return r;
 	if (st->s_shards)
 		return check_shards(c, f, c->c_first[i], c->c_count[i]);
-	if (sha256(f->mf_data, f->mf_len, d) != 0)
+	if (msig_sha256_digest(f->mf_data, f->mf_len, d) != 0)
 		return ag_errf(c->c_err, c->c_errlen, AG_ERR_INTERNAL,
 		    "SHA-256 failed");
 	if (memcmp(d, st->s_sorted[c->c_first[i]]->r_digest, sizeof(d)) != 0)
@@ -1751,8 +1728,8 @@ check_dir(struct mfiles *mf, const struct mstmt *st,
 	c.c_st = st;
 	c.c_err = err;
 	c.c_errlen = errlen;
-	if ((r = mignore_build(&c.c_ig, st->s_ignore, st->s_nignore, ignore,
-	    nignore)) != 0) {
+	if ((r = msig_mignore_build(&c.c_ig, st->s_ignore, st->s_nignore,
+	    ignore, nignore)) != 0) {
 		r = ag_errf(err, errlen, r, "out of memory");
 		goto out;
 	}
@@ -1794,7 +1771,7 @@ result_fill(struct msig_result *res, const struct mbundle *mb,
 {
 	char hex[65];
 
-	hex_encode(st->s_digest, sizeof(st->s_digest), hex);
+	msig_hex_encode(st->s_digest, sizeof(st->s_digest), hex);
 	res->mr_method = mb->b_chain != NULL ? MSIG_METHOD_CERT :
 	    MSIG_METHOD_KEY;
 	snprintf(res->mr_model, sizeof(res->mr_model), "%s", st->s_name);
@@ -1827,7 +1804,7 @@ msig_verify(struct mfiles *mf, const struct msig_trust *trust,
 	if (trust == NULL || (ignore == NULL && nignore != 0))
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
 		    "msig_verify: no trust, or no ignore list");
-	if ((r = check_names(ignore, nignore, err, errlen)) != 0)
+	if ((r = msig_check_names(ignore, nignore, err, errlen)) != 0)
 		return r;
 	snprintf(file, sizeof(file), "%s/%s", mfiles_path(mf), MSIG_FILE);
 	jc.j_err = err;
@@ -1857,606 +1834,5 @@ msig_verify(struct mfiles *mf, const struct msig_trust *trust,
  out:
 	mstmt_cleanup(&st);
 	mbundle_cleanup(&mb);
-	return r;
-}
-
-/* ==== sign ============================================================= */
-
-/* Refuses encrypted keys rather than prompting on a terminal. */
-static int
-no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
-static int
-sign_load_key(const char *path, EVP_PKEY **out, char *err, size_t errlen)
-{
-	char why[OSSL_WHY_LEN];
-	const char *d;
-	BIO *b;
-	int r;
-
-	*out = NULL;
-	if ((r = read_small(path, MSIG_KEY_MAX, &b, err, errlen)) != 0)
-		return r;
-	*out = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
-	BIO_free(b);
-	if (*out == NULL)
-		return ag_errf(err, errlen, AG_ERR_FORMAT, "%s: not an "
-		    "unencrypted PEM private key: %s", path, ossl_why(why));
-	if (key_md(*out, &d) == NULL) {
-		EVP_PKEY_free(*out);
-		*out = NULL;
-		return ag_errf(err, errlen, AG_ERR_UNSUPPORTED, "%s: not an "
-		    "ECDSA P-256, P-384 or P-521 key", path);
-	}
-	return 0;
-}
-
-/* A chain to put in the bundle: its leaf must hold the signing key. */
-static int
-sign_load_chain(const char *path, EVP_PKEY *pk, STACK_OF(X509) **out,
-    char *err, size_t errlen)
-{
-	int r;
-
-	if ((r = pem_certs(path, MSIG_MAX_CHAIN, out, err, errlen)) != 0)
-		return r;
-	if (EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(*out, 0)), pk) != 1) {
-		ERR_clear_error();
-		sk_X509_pop_free(*out, X509_free);
-		*out = NULL;
-		return ag_errf(err, errlen, AG_ERR_INVALID_ARG, "%s: the first "
-		    "certificate is not the signing key's", path);
-	}
-	if (!cert_may_sign(sk_X509_value(*out, 0))) {
-		sk_X509_pop_free(*out, X509_free);
-		*out = NULL;
-		return ag_errf(err, errlen, AG_ERR_INVALID_ARG, "%s: the first "
-		    "certificate may not sign (key usage digitalSignature or "
-		    "extended key usage codeSigning)", path);
-	}
-	return 0;
-}
-
-/*
- * The reference's order of resources (Python PurePosixPath ordering):
- * path component by component, then shard start.  It differs from
- * strcmp order when a name continues with a byte below '/' ("a-b" vs
- * "a/b").
- */
-static int
-ref_path_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	const char *ea, *eb;
-	size_t la, lb;
-	int c;
-
-	for (;;) {
-		ea = memchr(a, '/', an);
-		eb = memchr(b, '/', bn);
-		la = ea != NULL ? (size_t)(ea - a) : an;
-		lb = eb != NULL ? (size_t)(eb - b) : bn;
-		if ((c = pathn_cmp(a, la, b, lb)) != 0)
-			return c;
-		if (ea == NULL || eb == NULL)
-			return (ea != NULL) - (eb != NULL);
-		a = ea + 1;
-		an -= la + 1;
-		b = eb + 1;
-		bn -= lb + 1;
-	}
-}
-
-static int
-mres_cmp_ref(const void *a, const void *b)
-{
-	const struct mres *x = a, *y = b;
-	int c;
-
-	if ((c = ref_path_cmp(x->r_name, x->r_plen, y->r_name, y->r_plen)) != 0)
-		return c;
-	return x->r_start < y->r_start ? -1 : x->r_start > y->r_start;
-}
-
-/* What a signature is made of, while it is made. */
-struct msign {
-	struct mfiles			*g_mf;
-	const struct msig_sign_opts	*g_opts;
-	struct mres			*g_res;
-	size_t				 g_nres, g_cap;
-	char				*g_err;
-	size_t				 g_errlen;
-};
-
-static int
-msign_add(struct msign *g, const char *name, uint64_t start, uint64_t end,
-    const uint8_t *p)
-{
-	struct mres *nr, *r;
-	char buf[MFILES_NAME_MAX + 48];
-
-	if (g->g_nres >= MSIG_MAX_RESOURCES)
-		return ag_errf(g->g_err, g->g_errlen, AG_ERR_TOO_LARGE, "%s: "
-		    "more than %d resources (use a larger shard size)",
-		    mfiles_path(g->g_mf), MSIG_MAX_RESOURCES);
-	if (g->g_nres == g->g_cap) {
-		g->g_cap = g->g_cap ? 2 * g->g_cap : 64;
-		if ((nr = reallocarray(g->g_res, g->g_cap,
-		    sizeof(*nr))) == NULL)
-			return ag_errf(g->g_err, g->g_errlen, AG_ERR_ALLOC,
-			    "out of memory");
-		g->g_res = nr;
-	}
-	r = &g->g_res[g->g_nres];
-	memset(r, 0, sizeof(*r));
-	r->r_plen = strlen(name);
-	r->r_start = start;
-	r->r_end = end;
-	if (g->g_opts->shard_size != 0)
-		snprintf(buf, sizeof(buf), "%s:%llu:%llu", name,
-		    (unsigned long long)start, (unsigned long long)end);
-	else
-		snprintf(buf, sizeof(buf), "%s", name);
-	if ((r->r_name = strdup(buf)) == NULL)
-		return ag_errf(g->g_err, g->g_errlen, AG_ERR_ALLOC,
-		    "out of memory");
-	g->g_nres++;
-	if (sha256(p, (size_t)(end - start), r->r_digest) != 0)
-		return ag_errf(g->g_err, g->g_errlen, AG_ERR_INTERNAL,
-		    "SHA-256 failed");
-	return 0;
-}
-
-/* One file's resources: itself, or its shards (none when empty). */
-static int
-msign_file(struct msign *g, const char *name)
-{
-	uint64_t ss = g->g_opts->shard_size, start;
-	const struct mfile *f;
-	int r;
-
-	if ((r = mfiles_read(g->g_mf, name, g->g_opts->allow_symlinks, &f,
-	    g->g_err, g->g_errlen)) != 0)
-		return r;
-	if (ss == 0)
-		return msign_add(g, name, 0, f->mf_len, f->mf_data);
-	if (strchr(name, ':') != NULL)
-		return ag_errf(g->g_err, g->g_errlen, AG_ERR_UNSUPPORTED,
-		    "%s/%s: a ':' in the name cannot be signed by shards",
-		    mfiles_path(g->g_mf), name);
-	for (start = 0; start < f->mf_len; start += ss)
-		if ((r = msign_add(g, name, start, f->mf_len - start < ss ?
-		    f->mf_len : start + ss, f->mf_data + start)) != 0)
-			return r;
-	return 0;
-}
-
-static void
-msign_cleanup(struct msign *g)
-{
-	size_t i;
-
-	for (i = 0; i < g->g_nres; i++)
-		free(g->g_res[i].r_name);
-	free(g->g_res);
-}
-
-/* The subject's name: given, or the directory's last component. */
-static int
-sign_model_name(const struct mfiles *mf, const char *given, char *buf,
-    size_t len)
-{
-	const char *p = mfiles_path(mf), *s;
-	size_t n, i;
-
-	if (given != NULL) {
-		n = strlen(given);
-		s = given;
-	} else {
-		for (n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
-			;
-		for (i = n; i > 0 && p[i - 1] != '/'; i--)
-			;
-		s = p + i;
-		n -= i;
-		if (n == 0 || (n == 1 && s[0] == '.') ||
-		    (n == 2 && s[0] == '.' && s[1] == '.')) {
-			s = "model";
-			n = 5;
-		}
-	}
-	if (n == 0 || n > MSIG_MODEL_NAME_MAX || n >= len)
-		return AG_ERR_INVALID_ARG;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return AG_ERR_INVALID_ARG;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return 0;
-}
-
-static int
-str_cmp_p(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* ignore_paths as recorded: the defaults and the caller's, sorted, once. */
-static json_t *
-sign_ignore_json(const struct mignore *ig)
-{
-	const char **v;
-	json_t *a;
-	size_t i;
-
-	if ((v = calloc(ig->i_n + 1, sizeof(*v))) == NULL)
-		return NULL;
-	memcpy(v, ig->i_names, ig->i_n * sizeof(*v));
-	qsort(v, ig->i_n, sizeof(*v), str_cmp_p);
-	if ((a = json_array()) != NULL)
-		for (i = 0; i < ig->i_n; i++)
-			if ((i == 0 || strcmp(v[i], v[i - 1]) != 0) &&
-			    json_array_append_new(a, json_string(v[i])) != 0) {
-				json_decref(a);
-				a = NULL;
-				break;
-			}
-	free(v);
-	return a;
-}
-
-static json_t *
-sign_serialization(const struct msig_sign_opts *o, const struct mignore *ig)
-{
-	json_t *s, *ip;
-
-	if ((ip = sign_ignore_json(ig)) == NULL)
-		return NULL;
-	s = json_pack("{s:s, s:s, s:b}", "method", o->shard_size ? "shards" :
-	    "files", "hash_type", "sha256", "allow_symlinks",
-	    o->allow_symlinks ? 1 : 0);
-	if (s == NULL || (o->shard_size != 0 && json_object_set_new(s,
-	    "shard_size", json_integer((json_int_t)o->shard_size)) != 0) ||
-	    json_object_set_new(s, "ignore_paths", ip) != 0) {
-		json_decref(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* The in-toto statement over g's resources (sorted, reference order). */
-static json_t *
-sign_statement(const struct msign *g, const char *name,
-    const struct mignore *ig)
-{
-	char hex[65], alg[64];
-	json_t *res, *ser, *st, *e;
-	uint8_t d[32];
-	EVP_MD_CTX *mc;
-	size_t i;
-	int bad;
-
-	if ((mc = EVP_MD_CTX_new()) == NULL)
-		return NULL;
-	bad = EVP_DigestInit_ex(mc, msig_sha256, NULL) != 1;
-	for (i = 0; !bad && i < g->g_nres; i++)
-		bad = EVP_DigestUpdate(mc, g->g_res[i].r_digest, 32) != 1;
-	bad = bad || EVP_DigestFinal_ex(mc, d, NULL) != 1;
-	EVP_MD_CTX_free(mc);
-	if (bad || (res = json_array()) == NULL)
-		return NULL;
-	if (g->g_opts->shard_size)
-		snprintf(alg, sizeof(alg), "sha256-sharded-%llu",
-		    (unsigned long long)g->g_opts->shard_size);
-	else
-		snprintf(alg, sizeof(alg), "sha256");
-	for (i = 0; i < g->g_nres; i++) {
-		hex_encode(g->g_res[i].r_digest, 32, hex);
-		/* json_pack fails on a name that is not UTF-8. */
-		if ((e = json_pack("{s:s, s:s, s:s}", "name",
-		    g->g_res[i].r_name, "algorithm", alg, "digest", hex)) ==
-		    NULL || json_array_append_new(res, e) != 0) {
-			json_decref(res);
-			return NULL;
-		}
-	}
-	hex_encode(d, sizeof(d), hex);
-	if ((ser = sign_serialization(g->g_opts, ig)) == NULL) {
-		json_decref(res);
-		return NULL;
-	}
-	st = json_pack("{s:s, s:[{s:s, s:{s:s}}], s:s, s:{s:o, s:o}}",
-	    "_type", MSIG_STATEMENT_TYPE, "subject", "name", name, "digest",
-	    "sha256", hex, "predicateType", MSIG_PREDICATE_TYPE, "predicate",
-	    "serialization", ser, "resources", res);
-	return st;
-}
-
-/* ECDSA (DER) over the DSSE PAE of payload; *sig is new. */
-static int
-sign_pae(EVP_PKEY *pk, const char *payload, size_t plen, uint8_t **sig,
-    size_t *siglen)
-{
-	const char *d;
-	const EVP_MD *md = key_md(pk, &d);
-	EVP_MD_CTX *mc = NULL;
-	uint8_t *pae, *s = NULL;
-	size_t n = 0, len;
-	int r = AG_ERR_INTERNAL;
-
-	*sig = NULL;
-	if ((pae = dsse_pae(MSIG_PAYLOAD_TYPE, (const uint8_t *)payload, plen,
-	    &len)) == NULL)
-		return AG_ERR_ALLOC;
-	if ((mc = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(mc, NULL, md, NULL, pk) != 1 ||
-	    EVP_DigestSign(mc, NULL, &n, pae, len) != 1 ||
-	    (s = malloc(n)) == NULL ||
-	    EVP_DigestSign(mc, s, &n, pae, len) != 1)
-		goto out;
-	*sig = s;
-	*siglen = n;
-	s = NULL;
-	r = 0;
- out:
-	ERR_clear_error();
-	free(s);
-	free(pae);
-	EVP_MD_CTX_free(mc);
-	return r;
-}
-
-/* verificationMaterial: the key's hint, or the chain (DER, leaf first). */
-static json_t *
-sign_material(EVP_PKEY *pk, STACK_OF(X509) *chain)
-{
-	unsigned char *der = NULL;
-	json_t *certs, *vm = NULL;
-	char hint[65], *b64;
-	int i, n;
-
-	if (chain == NULL) {
-		if (key_hint(pk, hint) != 0)
-			return NULL;
-		return json_pack("{s:{s:s}, s:[]}", "publicKey", "hint", hint,
-		    "tlogEntries");
-	}
-	if ((certs = json_array()) == NULL)
-		return NULL;
-	for (i = 0; i < sk_X509_num(chain); i++) {
-		der = NULL;
-		if ((n = i2d_X509(sk_X509_value(chain, i), &der)) <= 0 ||
-		    (b64 = b64_encode(der, (size_t)n)) == NULL) {
-			OPENSSL_free(der);
-			json_decref(certs);
-			return NULL;
-		}
-		OPENSSL_free(der);
-		if (json_array_append_new(certs, json_pack("{s:s}", "rawBytes",
-		    b64)) != 0) {
-			free(b64);
-			json_decref(certs);
-			return NULL;
-		}
-		free(b64);
-	}
-	vm = json_pack("{s:{s:o}, s:[]}", "x509CertificateChain",
-	    "certificates", certs, "tlogEntries");
-	return vm;
-}
-
-/* The bundle text around the statement text payload. */
-static int
-sign_bundle(EVP_PKEY *pk, STACK_OF(X509) *chain, const char *payload,
-    char **out, size_t *outlen)
-{
-	char *p64 = NULL, *s64 = NULL;
-	uint8_t *sig = NULL;
-	size_t siglen = 0;
-	json_t *vm, *b = NULL;
-	int r;
-
-	*out = NULL;
-	if ((r = sign_pae(pk, payload, strlen(payload), &sig, &siglen)) != 0)
-		return r;
-	r = AG_ERR_ALLOC;
-	if ((p64 = b64_encode((const uint8_t *)payload,
-	    strlen(payload))) == NULL ||
-	    (s64 = b64_encode(sig, siglen)) == NULL ||
-	    (vm = sign_material(pk, chain)) == NULL)
-		goto out;
-	b = json_pack("{s:s, s:o, s:{s:s, s:s, s:[{s:s, s:s}]}}",
-	    "mediaType", MSIG_MEDIA_TYPE, "verificationMaterial", vm,
-	    "dsseEnvelope", "payload", p64, "payloadType", MSIG_PAYLOAD_TYPE,
-	    "signatures", "sig", s64, "keyid", "");
-	/* Compact, no newline: byte for byte the reference's layout. */
-	if (b != NULL && (*out = json_dumps(b, JSON_COMPACT)) != NULL) {
-		*outlen = strlen(*out);
-		r = 0;
-	}
- out:
-	json_decref(b);
-	free(p64);
-	free(s64);
-	free(sig);
-	return r;
-}
-
-int
-msig_sign(struct mfiles *mf, const char *key_path,
-    const struct msig_sign_opts *opts, char **out, size_t *outlen,
-    char *err, size_t errlen)
-{
-	STACK_OF(X509) *chain = NULL;
-	struct mignore ig = { NULL, 0 };
-	struct msign g;
-	EVP_PKEY *pk = NULL;
-	char name[MSIG_MODEL_NAME_MAX + 1], **names = NULL, *payload = NULL;
-	json_t *st = NULL;
-	size_t i, n = 0;
-	int r;
-
-	*out = NULL;
-	*outlen = 0;
-	memset(&g, 0, sizeof(g));
-	msig_init();
-	if (opts->shard_size > MSIG_SHARD_MAX)
-		return ag_errf(err, errlen, AG_ERR_INVALID_ARG, "shard size "
-		    "%llu: more than 2^53",
-		    (unsigned long long)opts->shard_size);
-	if (sign_model_name(mf, opts->model_name, name, sizeof(name)) != 0)
-		return ag_errf(err, errlen, AG_ERR_INVALID_ARG, "model name: "
-		    "1 to %d bytes, no control characters",
-		    MSIG_MODEL_NAME_MAX);
-	if ((r = check_names(opts->ignore, opts->nignore, err, errlen)) != 0 ||
-	    (r = sign_load_key(key_path, &pk, err, errlen)) != 0)
-		return r;
-	if (opts->chain_path != NULL && (r = sign_load_chain(opts->chain_path,
-	    pk, &chain, err, errlen)) != 0)
-		goto out;
-	if ((r = mignore_build(&ig, opts->ignore, opts->nignore, NULL,
-	    0)) != 0) {
-		r = ag_errf(err, errlen, r, "out of memory");
-		goto out;
-	}
-	if ((r = mfiles_walk(mf, ig.i_names, ig.i_n, opts->allow_symlinks,
-	    &names, &n, err, errlen)) != 0)
-		goto out;
-	g.g_mf = mf;
-	g.g_opts = opts;
-	g.g_err = err;
-	g.g_errlen = errlen;
-	for (i = 0; i < n; i++)
-		if ((r = msign_file(&g, names[i])) != 0)
-			goto out;
-	if (g.g_nres > 1)
-		qsort(g.g_res, g.g_nres, sizeof(*g.g_res), mres_cmp_ref);
-	if ((st = sign_statement(&g, name, &ig)) == NULL ||
-	    (payload = json_dumps(st, JSON_INDENT(2))) == NULL) {
-		r = ag_errf(err, errlen, AG_ERR_FORMAT, "%s: cannot encode the "
-		    "statement (a file name that is not UTF-8?)",
-		    mfiles_path(mf));
-		goto out;
-	}
-	if ((r = sign_bundle(pk, chain, payload, out, outlen)) != 0) {
-		r = ag_errf(err, errlen, r, "%s: signing failed", key_path);
-		goto out;
-	}
-	if (*outlen > MSIG_BUNDLE_MAX) {
-		free(*out);
-		*out = NULL;
-		*outlen = 0;
-		r = ag_errf(err, errlen, AG_ERR_TOO_LARGE, "%s: the signature "
-		    "would exceed %d bytes (use a larger shard size)",
-		    mfiles_path(mf), MSIG_BUNDLE_MAX);
-	}
- out:
-	free(payload);
-	json_decref(st);
-	msign_cleanup(&g);
-	mfiles_names_free(names, n);
-	free(ig.i_names);
-	sk_X509_pop_free(chain, X509_free);
-	EVP_PKEY_free(pk);
-	return r;
-}
-
-/* ==== keygen =========================================================== */
-
-/* Writes a new file (never over an existing one) and syncs it. */
-static int
-write_new(const char *path, mode_t mode, const void *buf, size_t len,
-    char *err, size_t errlen)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-	int fd, e;
-
-	errno = 0;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, mode)) == -1)
-		return ag_errf(err, errlen, errno == EEXIST ?
-		    AG_ERR_UNEXPECTED : AG_ERR_SYSTEM, "%s: %s", path,
-		    errno == EEXIST ? "exists; not overwritten" :
-		    strerror(errno));
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (len != 0 || fsync(fd) == -1) {
-		e = len != 0 && errno == 0 ? EIO : errno;
-		(void)close(fd);
-		(void)unlink(path);
-		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: write: %s",
-		    path, strerror(e));
-	}
-	if (close(fd) == -1) {
-		e = errno;
-		(void)unlink(path);
-		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: close: %s",
-		    path, strerror(e));
-	}
-	return 0;
-}
-
-/* PEM text of pk's private (PKCS#8) or public part, into a new BIO. */
-static BIO *
-pem_of(EVP_PKEY *pk, int private)
-{
-	BIO *b;
-	int ok;
-
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return NULL;
-	ok = private ? PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL,
-	    NULL) : PEM_write_bio_PUBKEY(b, pk);
-	if (ok != 1) {
-		BIO_free(b);
-		return NULL;
-	}
-	return b;
-}
-
-int
-msig_keygen(const char *priv_path, const char *pub_path, char *err,
-    size_t errlen)
-{
-	char why[OSSL_WHY_LEN];
-	EVP_PKEY *pk;
-	BIO *priv = NULL, *pub = NULL;
-	char *pp, *qp;
-	long pn, qn;
-	int r;
-
-	msig_init();
-	if ((pk = EVP_EC_gen("P-256")) == NULL ||
-	    (priv = pem_of(pk, 1)) == NULL || (pub = pem_of(pk, 0)) == NULL) {
-		r = ag_errf(err, errlen, AG_ERR_INTERNAL, "key generation "
-		    "failed: %s", ossl_why(why));
-		goto out;
-	}
-	pn = BIO_get_mem_data(priv, &pp);
-	qn = BIO_get_mem_data(pub, &qp);
-	if ((r = write_new(priv_path, 0600, pp, (size_t)pn, err,
-	    errlen)) != 0)
-		goto out;
-	if ((r = write_new(pub_path, 0644, qp, (size_t)qn, err, errlen)) != 0)
-		(void)unlink(priv_path);
- out:
-	if (priv != NULL && BIO_get_mem_data(priv, &pp) > 0)
-		OPENSSL_cleanse(pp, (size_t)BIO_get_mem_data(priv, &pp));
-	BIO_free(priv);
-	BIO_free(pub);
-	EVP_PKEY_free(pk);
 	return r;
 }

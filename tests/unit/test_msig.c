@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_msig.c: unit tests for OpenSSF Model Signing (msig.c).
+ * test_msig.c: unit tests for OpenSSF Model Signing (msig.c, msig_sign.c).
  *
  * 1. The reference's vectors (../shared/vectors/model-signing, found from
  *    $AG_TOP or the working directory; a SKIP line when absent) verify
