@@ -8,6 +8,11 @@
 #   bench      side-by-side benchmark (our engine, PyTorch, ONNX Runtime)
 #   bench-serve  aiguardd against Flask + PyTorch under wrk
 #   bench-sandbox  aiguardd's requests/s with the sandbox on vs off
+#   policy     the SELinux module: build/selinux/aiguard.pp and
+#              aiguard_port.cil (docs/selinux.md)
+#   policy-lint  selint on the policy sources (no findings allowed)
+#   check-selinux  boot an SELinux-enforcing Debian guest under qemu and
+#              run the policy's attack scenarios (tests/selinux/run)
 #   unit e2e reference clean fuzz
 # Variables:
 #   SANITIZE=1  ASan + UBSan build in build/asan (abort on first error)
@@ -82,7 +87,7 @@ DEFAULT_SIG := $(MODELS)/resnet18/model.sig
 
 .PHONY: all run check unit e2e reference bench bench-serve bench-sandbox clean \
 	deps FORCE \
-	fuzz
+	fuzz policy policy-lint check-selinux
 
 all: $(B)/bin/aiguard $(B)/bin/aiguardd $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL) \
 	$(DEFAULT_SIG)
@@ -113,6 +118,32 @@ e2e: all
 
 reference: all
 	@tests/run-tests $(B) reference
+
+# The SELinux policy module, built against the installed refpolicy headers.
+POLICY_SRCS := $(addprefix policy/selinux/aiguard.,te if fc)
+policy: deps
+	@$(MAKE) --no-print-directory build/selinux/aiguard.pp \
+	    build/selinux/aiguard_port.cil
+
+build/selinux/aiguard.pp: $(POLICY_SRCS)
+	@mkdir -p $(@D)
+	cp $(POLICY_SRCS) $(@D)/
+	$(MAKE) --no-print-directory -C $(@D) \
+	    -f /usr/share/selinux/devel/Makefile aiguard.pp
+
+build/selinux/aiguard_port.cil: policy/selinux/aiguard_port.cil
+	@mkdir -p $(@D)
+	cp $< $@
+
+policy-lint: deps
+	selint -F -S -c policy/selinux/selint.conf \
+	    --context=/usr/share/selinux/devel/include $(POLICY_SRCS)
+
+check-selinux: deps
+	@scripts/install-deps --selinux-vm
+	@$(MAKE) --no-print-directory all build/selinux/aiguard.pp \
+	    build/selinux/aiguard_port.cil
+	@tests/selinux/run
 
 # The environment pins OpenBLAS to its Haswell kernels for safety on some
 # CPUs; the benchmark unsets that pin in its own command only.
