@@ -160,8 +160,10 @@ bench-serve: deps
 	@$(MAKE) --no-print-directory all
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/serve $(B) $(THREADS)
 
-# The engine's loops over channels are meant to be vectorised.
+# The engine's loops over channels, and the resize's passes over rows, are
+# meant to be vectorised.
 $(B)/obj/src/engine/%.o: OPT_EXTRA := -O3
+$(B)/obj/src/image/preprocess.o: OPT_EXTRA := -O3
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
