@@ -32,6 +32,8 @@
 /* Directory entries looked at by one walk, files or not. */
 #define MFILES_MAX_ENTRIES	(4 * MFILES_MAX_FILES)
 #define MFILES_DENTS_BUF	8192
+/* Files from this size on are read into transparent huge pages. */
+#define MFILES_HUGE_MIN		(4 * 1024 * 1024)
 
 struct mfiles {
 	char		 *ms_path;	/* as given to mfiles_open() */
@@ -293,6 +295,10 @@ mfiles_slurp(const struct mfiles *ms, const char *name, int fd, size_t len,
 		return ag_errf(err, errlen, AG_ERR_ALLOC,
 		    "%s/%s: %zu bytes: %s", ms->ms_path, name, len,
 		    strerror(errno));
+	/* Weights are tens of MB: huge pages save thousands of page
+	 * faults.  Only a hint; without it we are just slower. */
+	if (len >= MFILES_HUGE_MIN)
+		(void)madvise(p, len, MADV_HUGEPAGE);
 	while (off < len) {
 		n = read(fd, p + off, len - off);
 		if (n == -1 && errno == EINTR)
