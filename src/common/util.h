@@ -29,6 +29,9 @@ int	ag_add_size(size_t a, size_t b, size_t *out);
  */
 int	ag_parse_long(const char *s, long lo, long hi, long *out);
 
+/* The value of hex digit c (0-9, a-f, A-F), or -1. */
+int	ag_hex_digit(int c);
+
 /*
  * Opens path read-only (O_CLOEXEC, and O_NONBLOCK so that a FIFO cannot
  * hang the open) and checks that it is a regular file.  Symlinks are

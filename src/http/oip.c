@@ -676,18 +676,6 @@ jp_enter(struct jp *jp, const char *what)
 	return 0;
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits at p (bounds checked by the caller), or -1. */
 static int32_t
 hex4(const uint8_t *p)
@@ -696,7 +684,7 @@ hex4(const uint8_t *p)
 	int i, h;
 
 	for (i = 0; i < 4; i++) {
-		if ((h = hexval(p[i])) < 0)
+		if ((h = ag_hex_digit(p[i])) < 0)
 			return -1;
 		v = v << 4 | h;
 	}

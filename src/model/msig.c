@@ -102,18 +102,6 @@ msig_hex_encode(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hex_val(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly 64 hex digits into out[32]; 0 or -1. */
 static int
 hex_decode32(const char *s, size_t len, uint8_t out[32])
@@ -124,8 +112,8 @@ hex_decode32(const char *s, size_t len, uint8_t out[32])
 	if (len != 64)
 		return -1;
 	for (i = 0; i < 32; i++) {
-		if ((hi = hex_val((unsigned char)s[2 * i])) < 0 ||
-		    (lo = hex_val((unsigned char)s[2 * i + 1])) < 0)
+		if ((hi = ag_hex_digit((unsigned char)s[2 * i])) < 0 ||
+		    (lo = ag_hex_digit((unsigned char)s[2 * i + 1])) < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

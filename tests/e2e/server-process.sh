@@ -25,45 +25,6 @@ command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
 
 samples=("$AG_TOP"/samples/*.jpg "$AG_TOP"/samples/*.png)
 
-# classify FILE OUT: POSTs FILE, writes the body to OUT, prints the status.
-classify() {
-	local ct=image/jpeg
-	case "$1" in *.png) ct=image/png ;; esac
-	curl -s -o "$2" -w '%{http_code}' -H "Content-Type: $ct" \
-	    --data-binary @"$1" "$base/v2/models/resnet18/classify"
-}
-
-# metric NAME_WITH_LABELS: its value from /metrics, or "none".
-metric() {
-	curl -s "$base/metrics" | awk -v k="$1" '$1 == k { v = $2 } END {
-	    print (v == "" ? "none" : v) }'
-}
-
-# wait_log PATTERN [SECONDS]: waits for a line of the server log.
-wait_log() {
-	local i
-	for i in $(seq 1 $(( ${2:-10} * 20 ))); do
-		grep -q -- "$1" "$srv_log" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# top1_same JSON_HTTP JSON_CLI_ENTRY_INDEX: the HTTP answer's top-5 equals
-# aiguard classify's for that file.
-same_top5() {
-	"$PYTHON" - "$1" "$2" <<'EOF'
-import json, sys
-http = json.load(open(sys.argv[1]))["predictions"]
-cli = json.load(open(sys.argv[2]))[0]["top"]
-a = [(p["index"], p["probability"]) for p in http]
-b = [(p["index"], p["prob"]) for p in cli]
-ok = [i for i, _ in a] == [i for i, _ in b] and \
-    all(abs(x - y) < 1e-5 for (_, x), (_, y) in zip(a, b))
-sys.exit(0 if ok else 1)
-EOF
-}
-
 # ---- the expected answers ------------------------------------------------
 
 for i in 0 1 2 3; do

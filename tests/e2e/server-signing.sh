@@ -30,22 +30,6 @@ command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
 
 img=$(ls "$AG_TOP"/samples/*.jpg | head -n 1)
 
-classify() {
-	curl -s -o "$2" -w '%{http_code}' -H "Content-Type: image/jpeg" \
-	    --data-binary @"$1" "$base/v2/models/resnet18/classify"
-}
-metric() {
-	curl -s "$base/metrics" | awk -v k="$1" '$1 == k { v = $2 } END {
-	    print (v == "" ? "none" : v) }'
-}
-wait_log() {
-	local i
-	for i in $(seq 1 $(( ${2:-10} * 20 ))); do
-		grep -q -- "$1" "$srv_log" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # meta FIELD: a field of GET /v2/models/resnet18 (parameters.FIELD, or
 # "versions" joined with spaces).
 meta() {
@@ -54,18 +38,6 @@ m = json.load(sys.stdin); k = sys.argv[1]
 print(" ".join(m["versions"]) if k == "versions" else
       str(m["parameters"][k]).lower() if isinstance(m["parameters"][k], bool)
       else m["parameters"][k])' "$1"
-}
-same_top5() {
-	"$PYTHON" - "$1" "$2" <<'EOF'
-import json, sys
-http = json.load(open(sys.argv[1]))["predictions"]
-cli = json.load(open(sys.argv[2]))[0]["top"]
-a = [(p["index"], p["probability"]) for p in http]
-b = [(p["index"], p["prob"]) for p in cli]
-ok = [i for i, _ in a] == [i for i, _ in b] and \
-    all(abs(x - y) < 1e-5 for (_, x), (_, y) in zip(a, b))
-sys.exit(0 if ok else 1)
-EOF
 }
 # start_fails WHAT PATTERN ARGS...: aiguardd must exit non-zero at start
 # with PATTERN in its log.

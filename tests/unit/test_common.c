@@ -126,10 +126,30 @@ test_errors(void)
 	TEST_DONE();
 }
 
+static void
+test_hex(void)
+{
+	const char *digits = "0123456789abcdefABCDEF";
+	int c, n = 0;
+
+	TEST_START("ag_hex_digit: the 22 digits, nothing else");
+	for (c = -1; c < 256; c++) {
+		if (c > 0 && strchr(digits, c) != NULL) {
+			ASSERT_INT_EQ(ag_hex_digit(c), (int)strtol(
+			    (char[]){ (char)c, '\0' }, NULL, 16));
+			n++;
+		} else
+			ASSERT_INT_EQ(ag_hex_digit(c), -1);
+	}
+	ASSERT_INT_EQ(n, 22);
+	TEST_DONE();
+}
+
 void
 tests(void)
 {
 	test_arith();
+	test_hex();
 	test_parse();
 	test_read_file();
 	test_errors();
