@@ -164,6 +164,31 @@ mfiles_find(const struct mfiles *ms, const char *name, int *found)
 /* ==== opening one file ================================================= */
 
 /*
+ * Looks at component comp below dfd without following it, into *st.  A
+ * link passes only when allow_links: then *via_link is set and *nofollow
+ * is 0 (else O_NOFOLLOW, for the open that follows).
+ */
+static int
+mfiles_look(const struct mfiles *ms, int dfd, const char *comp,
+    const char *name, int allow_links, struct stat *st, int *via_link,
+    int *nofollow, char *err, size_t errlen)
+{
+	*nofollow = O_NOFOLLOW;
+	if (fstatat(dfd, comp, st, AT_SYMLINK_NOFOLLOW) == -1)
+		return ag_errf(err, errlen, mfiles_errno(errno), "%s/%s: %s",
+		    ms->ms_path, name, strerror(errno));
+	if (!S_ISLNK(st->st_mode))
+		return 0;
+	if (!allow_links)
+		return ag_errf(err, errlen, AG_ERR_UNEXPECTED,
+		    "%s/%s: a symbolic link (%s; not allowed)", ms->ms_path,
+		    name, comp);
+	*via_link = 1;
+	*nofollow = 0;
+	return 0;
+}
+
+/*
  * Opens the directory component comp below dfd (which stays open).  A
  * link is followed only when allow_links, and then *via_link is set.
  */
@@ -173,20 +198,13 @@ mfiles_open_dir(const struct mfiles *ms, int dfd, const char *comp,
     size_t errlen)
 {
 	struct stat st;
-	int fd, nofollow = O_NOFOLLOW;
+	int fd, nofollow, r;
 
 	*out = -1;
-	if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return ag_errf(err, errlen, mfiles_errno(errno), "%s/%s: %s",
-		    ms->ms_path, name, strerror(errno));
-	if (S_ISLNK(st.st_mode)) {
-		if (!allow_links)
-			return ag_errf(err, errlen, AG_ERR_UNEXPECTED,
-			    "%s/%s: a symbolic link (%s) on the way",
-			    ms->ms_path, name, comp);
-		*via_link = 1;
-		nofollow = 0;
-	} else if (!S_ISDIR(st.st_mode))
+	if ((r = mfiles_look(ms, dfd, comp, name, allow_links, &st, via_link,
+	    &nofollow, err, errlen)) != 0)
+		return r;
+	if (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
 		return ag_errf(err, errlen, AG_ERR_NOT_FOUND,
 		    "%s/%s: %s is not a directory", ms->ms_path, name, comp);
 	if ((fd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
@@ -208,24 +226,16 @@ mfiles_open_leaf(const struct mfiles *ms, int dfd, const char *comp,
     struct stat *stp, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd, nofollow = O_NOFOLLOW;
+	int fd, nofollow, r;
 
 	*out = -1;
-	if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return ag_errf(err, errlen, mfiles_errno(errno), "%s/%s: %s",
-		    ms->ms_path, name, strerror(errno));
-	if (S_ISLNK(st.st_mode)) {
-		if (!allow_links)
-			return ag_errf(err, errlen, AG_ERR_UNEXPECTED,
-			    "%s/%s: a symbolic link (not allowed)",
-			    ms->ms_path, name);
-		*via_link = 1;
-		nofollow = 0;
-		if (fstatat(dfd, comp, &st, 0) == -1)
-			return ag_errf(err, errlen, mfiles_errno(errno),
-			    "%s/%s: a symbolic link to nothing: %s",
-			    ms->ms_path, name, strerror(errno));
-	}
+	if ((r = mfiles_look(ms, dfd, comp, name, allow_links, &st, via_link,
+	    &nofollow, err, errlen)) != 0)
+		return r;
+	if (S_ISLNK(st.st_mode) && fstatat(dfd, comp, &st, 0) == -1)
+		return ag_errf(err, errlen, mfiles_errno(errno),
+		    "%s/%s: a symbolic link to nothing: %s", ms->ms_path,
+		    name, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return ag_errf(err, errlen, AG_ERR_FORMAT,
 		    "%s/%s: not a regular file", ms->ms_path, name);

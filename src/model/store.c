@@ -798,6 +798,31 @@ store_switch(struct store_op *op, unsigned int v, int failpoints,
 }
 
 /*
+ * The start of a deploy or a rollback: NAME opened with flags (and
+ * locked), what killed runs left removed, the current version and the
+ * versions (and the highest, when max is not NULL) read.  *step names
+ * the step reached, for the caller's message.
+ */
+static int
+store_begin(struct store_op *op, const char *store, const char *name,
+    int flags, const char **step, unsigned int *cur, unsigned int **vers,
+    size_t *nvers, unsigned int *max, char *msg, size_t msglen)
+{
+	int r;
+
+	*step = "open";
+	if ((r = store_op_open(op, store, name, flags, msg, msglen)) != 0)
+		return r;
+	*step = "cleanup";
+	if ((r = store_cleanup(op, msg, msglen)) != 0)
+		return r;
+	*step = "scan";
+	if ((r = store_read_current(op, cur, msg, msglen)) != 0)
+		return r;
+	return store_scan(op, vers, nvers, max, msg, msglen);
+}
+
+/*
  * Removes versions older than cur past the newest keep of them, never
  * prev (the version cur replaced).  Failures are warnings: the deploy is
  * done.  Returns the number removed.
@@ -859,17 +884,9 @@ store_deploy(const char *store, const char *name, const char *src,
 	if (src == NULL || trust == NULL || (nignore > 0 && ignore == NULL))
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
 		    "deploy: bad arguments");
-	if ((r = store_op_open(&op, store, name, STORE_OPEN_CREATE |
-	    STORE_OPEN_LOCK, msg, sizeof(msg))) != 0)
-		goto out;
-
-	step = "cleanup";
-	if ((r = store_cleanup(&op, msg, sizeof(msg))) != 0)
-		goto out;
-	step = "scan";
-	if ((r = store_read_current(&op, &res.sr_previous, msg,
-	    sizeof(msg))) != 0 ||
-	    (r = store_scan(&op, &vers, &nvers, &max, msg, sizeof(msg))) != 0)
+	if ((r = store_begin(&op, store, name, STORE_OPEN_CREATE |
+	    STORE_OPEN_LOCK, &step, &res.sr_previous, &vers, &nvers, &max,
+	    msg, sizeof(msg))) != 0)
 		goto out;
 	if (max >= STORE_VERSION_MAX) {
 		r = ag_errf(msg, sizeof(msg), AG_ERR_TOO_LARGE,
@@ -1004,16 +1021,8 @@ store_rollback(const char *store, const char *name,
 	if (trust == NULL || (nignore > 0 && ignore == NULL))
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
 		    "rollback: bad arguments");
-	if ((r = store_op_open(&op, store, name, STORE_OPEN_LOCK, msg,
-	    sizeof(msg))) != 0)
-		goto out;
-	step = "cleanup";
-	if ((r = store_cleanup(&op, msg, sizeof(msg))) != 0)
-		goto out;
-	step = "scan";
-	if ((r = store_read_current(&op, &res.sr_previous, msg,
-	    sizeof(msg))) != 0 ||
-	    (r = store_scan(&op, &vers, &nvers, NULL, msg, sizeof(msg))) != 0)
+	if ((r = store_begin(&op, store, name, STORE_OPEN_LOCK, &step,
+	    &res.sr_previous, &vers, &nvers, NULL, msg, sizeof(msg))) != 0)
 		goto out;
 	if (res.sr_previous == 0) {
 		r = ag_errf(msg, sizeof(msg), AG_ERR_NOT_FOUND,
