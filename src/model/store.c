@@ -329,6 +329,24 @@ store_read_current(struct store_op *op, unsigned int *cur, char *err,
 	return 0;
 }
 
+/* NAME/ as a directory stream of its own (so_dfd stays open). */
+static int
+store_opendir(struct store_op *op, DIR **out, char *err, size_t errlen)
+{
+	int fd, e;
+
+	*out = NULL;
+	if ((fd = openat(op->so_dfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (*out = fdopendir(fd)) == NULL) {
+		e = errno;
+		if (fd != -1)
+			close(fd);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s",
+		    op->so_dir, strerror(e));
+	}
+	return 0;
+}
+
 /*
  * Lists the versions in NAME/ (directories named as versions; not
  * following links), ascending, into *vp (caller frees), and in *maxp the
@@ -350,14 +368,9 @@ store_scan(struct store_op *op, unsigned int **vp, size_t *np,
 	*np = 0;
 	if (maxp != NULL)
 		*maxp = 0;
-	if ((fd = openat(op->so_dfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
-		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", op->so_dir,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if ((r = store_opendir(op, &d, err, errlen)) != 0)
 		return r;
-	}
+	fd = dirfd(d);
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (++entries > STORE_MAX_VERSIONS) {
 			r = ag_errf(err, errlen, AG_ERR_TOO_LARGE,
@@ -419,14 +432,9 @@ store_cleanup(struct store_op *op, char *err, size_t errlen)
 	DIR *d;
 	int fd, r = 0;
 
-	if ((fd = openat(op->so_dfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
-		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", op->so_dir,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if ((r = store_opendir(op, &d, err, errlen)) != 0)
 		return r;
-	}
+	fd = dirfd(d);
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, STORE_STAGING,
 		    strlen(STORE_STAGING)) != 0)
