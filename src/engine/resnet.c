@@ -339,24 +339,131 @@ rn_wino_m(const struct rn_convspec *cs)
 	return cs->cs_cin >= 512 ? 2 : 4;
 }
 
+/*
+ * Building the network: each convolution's weights are fetched, folded
+ * and laid out for the kernel by one task, the tasks spread over the
+ * engine's threads (a model load is mostly this work), the largest first
+ * so that the threads finish together.  Each task writes only its own conv
+ * and its own part of the weight mapping; each thread has its own scratch.
+ */
+#define RN_ERRLEN	512
+
+struct rn_build {
+	const struct rn_plan	*rb_pl;
+	struct resnet		*rb_net;
+	resnet_fetch_fn		 rb_fetch;
+	void			*rb_ctx;
+	int			 rb_packed;
+	size_t			 rb_maxw, rb_maxc;
+	float			*rb_dst[RN_MAX_CONVS];	/* conv i's weights */
+	int			 rb_order[RN_MAX_CONVS]; /* largest first */
+	float			*rb_scratch[POOL_MAX_THREADS];
+	int			 rb_r[RN_MAX_CONVS];
+	char			 rb_err[RN_MAX_CONVS][RN_ERRLEN];
+};
+
+/* Floats conv cs takes in the weight mapping. */
+static size_t
+rn_conv_floats(const struct rn_convspec *cs, int packed)
+{
+	size_t wl = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin * cs->cs_cout;
+
+	if (!packed)
+		return wl + (size_t)cs->cs_cout;
+	if (rn_wino_m(cs) != 0)
+		return wino_packed_floats(rn_wino_m(cs), cs->cs_cin,
+		    cs->cs_cout);
+	return conv_packed_floats(cs->cs_k * cs->cs_k * cs->cs_cin,
+	    cs->cs_cout);
+}
+
+/* Conv i: fetch, check, fold, lay out.  s: the thread's scratch. */
+static int
+rn_build_conv(struct rn_build *b, int i, float *s, char *err, size_t errlen)
+{
+	const struct rn_convspec *cs = &b->rb_pl->pl_conv[i];
+	struct conv *cv = &b->rb_net->rn_conv[i];
+	const size_t co = (size_t)cs->cs_cout;
+	const size_t wl = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin * co;
+	float *wtmp = s, *bn = s + b->rb_maxw;
+	float *fold = bn + 4 * b->rb_maxc, *p = b->rb_dst[i];
+	int r;
+
+	if ((r = rn_fetch(b->rb_fetch, b->rb_ctx, cs->cs_conv, "weight", wtmp,
+	    wl, err, errlen)) != 0 ||
+	    (r = rn_fetch(b->rb_fetch, b->rb_ctx, cs->cs_bn, "weight", bn, co,
+	    err, errlen)) != 0 ||
+	    (r = rn_fetch(b->rb_fetch, b->rb_ctx, cs->cs_bn, "bias", bn + co,
+	    co, err, errlen)) != 0 ||
+	    (r = rn_fetch(b->rb_fetch, b->rb_ctx, cs->cs_bn, "running_mean",
+	    bn + 2 * co, co, err, errlen)) != 0 ||
+	    (r = rn_fetch(b->rb_fetch, b->rb_ctx, cs->cs_bn, "running_var",
+	    bn + 3 * co, co, err, errlen)) != 0)
+		return r;
+	cv->cv_cin = cs->cs_cin;
+	cv->cv_cout = cs->cs_cout;
+	cv->cv_k = cs->cs_k;
+	cv->cv_stride = cs->cs_stride;
+	cv->cv_pad = cs->cs_pad;
+	if (!b->rb_packed) {
+		if ((r = rn_fold(cs, wtmp, bn, p, p + wl, err, errlen)) != 0)
+			return r;
+		cv->cv_w = p;
+		cv->cv_b = p + wl;
+		return 0;
+	}
+	/* Fold into scratch, then lay out for the kernel. */
+	if ((r = rn_fold(cs, wtmp, bn, fold, fold + wl, err, errlen)) != 0)
+		return r;
+	if (rn_wino_m(cs) != 0) {
+		if (wino_pack(cv, rn_wino_m(cs), fold, fold + wl, p) != 0)
+			return ag_errf(err, errlen, AG_ERR_INTERNAL,
+			    "bad Winograd tile size");
+		return 0;
+	}
+	conv_pack(cv, fold, fold + wl, p);
+	return 0;
+}
+
+static void
+rn_build_task(void *arg, int task, int thread)
+{
+	struct rn_build *b = arg;
+	int i = b->rb_order[task];
+	float **s = &b->rb_scratch[thread];
+
+	/* wtmp (maxw), bn (4 maxc), fold (maxw + maxc) */
+	if (*s == NULL && (*s = malloc((2 * b->rb_maxw + 5 * b->rb_maxc) *
+	    sizeof(float))) == NULL) {
+		b->rb_r[i] = ag_errf(b->rb_err[i], RN_ERRLEN, AG_ERR_ALLOC,
+		    "out of memory");
+		return;
+	}
+	b->rb_r[i] = rn_build_conv(b, i, *s, b->rb_err[i], RN_ERRLEN);
+}
+
 int
 resnet_new(const struct resnet_arch *arch, int num_classes,
     resnet_fetch_fn fetch, void *ctx, struct resnet **out, char *err,
     size_t errlen)
 {
 	struct resnet *net = NULL;
+	struct rn_build *b = NULL;
 	struct rn_plan *pl;
-	float *wtmp = NULL, *bn = NULL, *fcw = NULL, *fold = NULL, *p;
-	size_t total = 0, maxw = 0, maxc = 0, wl, pg;
-	int i, c, f, r, packed = conv_kernel_available();
+	float *fcw = NULL, *p;
+	size_t total = 0, wl, pg, sz[RN_MAX_CONVS];
+	int i, j, c, f, r, packed = conv_kernel_available();
 
 	*out = NULL;
 	if (arch == NULL || fetch == NULL || num_classes < 1 ||
 	    num_classes > RESNET_MAX_CLASSES)
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
 		    "bad architecture or class count");
-	if ((net = calloc(1, sizeof(*net))) == NULL)
+	if ((net = calloc(1, sizeof(*net))) == NULL ||
+	    (b = calloc(1, sizeof(*b))) == NULL) {
+		free(net);
 		return ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
+	}
 	net->rn_arch = arch;
 	net->rn_classes = num_classes;
 	pl = &net->rn_plan;
@@ -365,16 +472,24 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 		    arch->ra_name);
 		goto fail;
 	}
+	b->rb_pl = pl;
+	b->rb_net = net;
+	b->rb_fetch = fetch;
+	b->rb_ctx = ctx;
+	b->rb_packed = packed;
 	for (i = 0; i < pl->pl_nconv; i++) {
 		const struct rn_convspec *cs = &pl->pl_conv[i];
 
 		wl = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin * cs->cs_cout;
-		total += !packed ? wl + (size_t)cs->cs_cout :
-		    rn_wino_m(cs) ? wino_packed_floats(rn_wino_m(cs),
-		    cs->cs_cin, cs->cs_cout) : conv_packed_floats(cs->cs_k *
-		    cs->cs_k * cs->cs_cin, cs->cs_cout);
-		maxw = wl > maxw ? wl : maxw;
-		maxc = (size_t)cs->cs_cout > maxc ? (size_t)cs->cs_cout : maxc;
+		sz[i] = rn_conv_floats(cs, packed);
+		total += sz[i];
+		b->rb_maxw = wl > b->rb_maxw ? wl : b->rb_maxw;
+		b->rb_maxc = (size_t)cs->cs_cout > b->rb_maxc ?
+		    (size_t)cs->cs_cout : b->rb_maxc;
+		/* insertion sort, largest first */
+		for (j = i; j > 0 && sz[b->rb_order[j - 1]] < sz[i]; j--)
+			b->rb_order[j] = b->rb_order[j - 1];
+		b->rb_order[j] = i;
 	}
 	f = pl->pl_feat;
 	total += (size_t)f * num_classes + (size_t)num_classes;
@@ -401,65 +516,24 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 	 * Advice only; without transparent huge pages nothing changes.
 	 */
 	(void)madvise(net->rn_wmem, net->rn_wlen, MADV_HUGEPAGE);
-	wtmp = malloc(maxw * sizeof(*wtmp));
-	bn = malloc(4 * maxc * sizeof(*bn));
-	fcw = malloc((size_t)f * num_classes * sizeof(*fcw));
-	fold = malloc((maxw + maxc) * sizeof(*fold));
-	if (wtmp == NULL || bn == NULL || fcw == NULL || fold == NULL) {
-		r = ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
-		goto fail;
-	}
 
 	p = net->rn_wmem;
 	for (i = 0; i < pl->pl_nconv; i++) {
-		const struct rn_convspec *cs = &pl->pl_conv[i];
-		struct conv *cv = &net->rn_conv[i];
-		size_t co = (size_t)cs->cs_cout;
+		b->rb_dst[i] = p;
+		p += sz[i];
+	}
+	pool_run(rn_build_task, b, pl->pl_nconv);
+	/* The first failure in the plan's order, as a serial build's. */
+	for (i = 0; i < pl->pl_nconv; i++)
+		if (b->rb_r[i] != 0) {
+			r = ag_errf(err, errlen, b->rb_r[i], "%s",
+			    b->rb_err[i]);
+			goto fail;
+		}
 
-		wl = (size_t)cs->cs_k * cs->cs_k * cs->cs_cin * co;
-		if ((r = rn_fetch(fetch, ctx, cs->cs_conv, "weight", wtmp, wl,
-		    err, errlen)) != 0 ||
-		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "weight", bn, co,
-		    err, errlen)) != 0 ||
-		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "bias", bn + co, co,
-		    err, errlen)) != 0 ||
-		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "running_mean",
-		    bn + 2 * co, co, err, errlen)) != 0 ||
-		    (r = rn_fetch(fetch, ctx, cs->cs_bn, "running_var",
-		    bn + 3 * co, co, err, errlen)) != 0)
-			goto fail;
-		cv->cv_cin = cs->cs_cin;
-		cv->cv_cout = cs->cs_cout;
-		cv->cv_k = cs->cs_k;
-		cv->cv_stride = cs->cs_stride;
-		cv->cv_pad = cs->cs_pad;
-		if (!packed) {
-			if ((r = rn_fold(cs, wtmp, bn, p, p + wl, err,
-			    errlen)) != 0)
-				goto fail;
-			cv->cv_w = p;
-			cv->cv_b = p + wl;
-			p += wl + co;
-			continue;
-		}
-		/* Fold into scratch, then lay out for the kernel. */
-		if ((r = rn_fold(cs, wtmp, bn, fold, fold + wl, err,
-		    errlen)) != 0)
-			goto fail;
-		if (rn_wino_m(cs) != 0) {
-			if (wino_pack(cv, rn_wino_m(cs), fold, fold + wl,
-			    p) != 0) {
-				r = ag_errf(err, errlen, AG_ERR_ALLOC,
-				    "out of memory");
-				goto fail;
-			}
-			p += wino_packed_floats(rn_wino_m(cs), cs->cs_cin,
-			    cs->cs_cout);
-			continue;
-		}
-		conv_pack(cv, fold, fold + wl, p);
-		p += conv_packed_floats(cs->cs_k * cs->cs_k * cs->cs_cin,
-		    cs->cs_cout);
+	if ((fcw = malloc((size_t)f * num_classes * sizeof(*fcw))) == NULL) {
+		r = ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
+		goto fail;
 	}
 	if ((r = rn_fetch(fetch, ctx, "fc", "weight", fcw,
 	    (size_t)f * num_classes, err, errlen)) != 0)
@@ -491,17 +565,14 @@ resnet_new(const struct resnet_arch *arch, int num_classes,
 		    "mprotect weights: %s", strerror(errno));
 		goto fail;
 	}
-	free(wtmp);
-	free(bn);
-	free(fcw);
-	free(fold);
+	r = 0;
 	*out = net;
-	return 0;
+	net = NULL;
  fail:
-	free(wtmp);
-	free(bn);
+	for (i = 0; i < POOL_MAX_THREADS; i++)
+		free(b->rb_scratch[i]);
+	free(b);
 	free(fcw);
-	free(fold);
 	resnet_free(net);
 	return r;
 }
@@ -547,8 +618,12 @@ struct resnet_ws {
 };
 
 /*
- * The big activation and scratch buffers: anonymous mappings advised for
- * huge pages, as the weights are.  Returns NULL when out of memory.
+ * The big activation and scratch buffers: anonymous mappings, page
+ * aligned, sized for the largest batch but resident only as far as used.
+ * Not advised for huge pages, unlike the weights: a batch of one touches
+ * a few MB of each, and 2 MB pages would make that 2-3 times as much
+ * resident memory, for no speed measured (docs/benchmarks.md).  Returns
+ * NULL when out of memory.
  */
 static float *
 rn_map(size_t nfloats)
@@ -562,7 +637,6 @@ rn_map(size_t nfloats)
 	    MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	(void)madvise(p, len, MADV_HUGEPAGE);
 	return p;
 }
 
@@ -576,8 +650,8 @@ rn_unmap(float *p, size_t nfloats)
 /*
  * Largest activations (floats per image) at h x w: of the input and of the
  * stem's output (*in, *stem), and of anything after the max pool (the
- * return value).  The stem's output is by far the largest and only ever
- * sits in buffer 1, the input only in buffer 0.
+ * return value).  The stem's output is by far the largest; it only ever
+ * sits in buffer 1, the input only in buffer 2, one image of each.
  */
 static size_t
 rn_max_act(const struct resnet *net, int h, int w, size_t *maxk, size_t *in,
@@ -648,12 +722,17 @@ resnet_ws_new(const struct resnet *net, int max_batch, int h, int w,
 	ws->ws_h = h;
 	ws->ws_w = w;
 	per = rn_max_act(net, h, w, &maxk, &in, &stem);
-	if (ag_mul_size(per > in ? per : in, (size_t)max_batch, &cap[0]) ||
-	    ag_mul_size(per > stem ? per : stem, (size_t)max_batch, &cap[1]) ||
-	    ag_mul_size(per, (size_t)max_batch, &cap[2]))
+	/*
+	 * Every buffer holds max_batch activations; the stem, run one image
+	 * at a time, also needs one image's input in buffer 2 and its output
+	 * in buffer 1 (see resnet_forward()).
+	 */
+	if (ag_mul_size(per, (size_t)max_batch, &cap[0]))
 		goto nomem;
-	for (i = 3; i < RN_NBUF; i++)
-		cap[i] = cap[2];
+	for (i = 1; i < RN_NBUF; i++)
+		cap[i] = cap[0];
+	cap[1] = stem > cap[1] ? stem : cap[1];
+	cap[2] = in > cap[2] ? in : cap[2];
 	/* Each engine thread gets its own share of the scratch. */
 	ws->ws_colcap = RN_COL_FLOATS > maxk * 16 ? RN_COL_FLOATS : maxk * 16;
 	if (ws->ws_colcap < wino_scratch_floats(4, 512, 512))
@@ -709,7 +788,7 @@ resnet_forward(const struct resnet *net, struct resnet_ws *ws,
 {
 	const struct rn_plan *pl = &net->rn_plan;
 	float **buf = ws->ws_buf;
-	int h = ws->ws_h, w = ws->ws_w, oh, ow, b, x, c;
+	int h = ws->ws_h, w = ws->ws_w, oh, ow, ph, pw, b, x, c, i;
 
 	if (n < 1 || n > ws->ws_max || in == NULL || logits == NULL)
 		return AG_ERR_INVALID_ARG;
@@ -717,16 +796,27 @@ resnet_forward(const struct resnet *net, struct resnet_ws *ws,
 	if (pool_threads() > ws->ws_threads)
 		return AG_ERR_INVALID_ARG;
 
-	/* (n, 3, h, w) -> NHWC, then the stem: conv 7x7/2 + BN + ReLU. */
-	ops_nchw_to_nhwc(in, n, 3, h, w, buf[0]);
-	conv_forward(&net->rn_conv[0], buf[0], n, h, w, NULL, 1, buf[1],
-	    ws->ws_col, ws->ws_colcap);
+	/*
+	 * The stem, one image at a time: (3, h, w) -> NHWC in buffer 2, conv
+	 * 7x7/2 + BN + ReLU into buffer 1, maxpool 3x3/2 pad 1 into the
+	 * image's place in buffer 0.  The stem's output, the largest
+	 * activation of the network (4x the next), is so held for one image
+	 * only, whatever the batch.
+	 */
 	oh = conv_out_size(h, 7, 2, 3);
 	ow = conv_out_size(w, 7, 2, 3);
-	/* maxpool 3x3/2, pad 1 */
-	ops_maxpool(buf[1], n, oh, ow, 64, 3, 2, 1, buf[0]);
-	h = conv_out_size(oh, 3, 2, 1);
-	w = conv_out_size(ow, 3, 2, 1);
+	ph = conv_out_size(oh, 3, 2, 1);
+	pw = conv_out_size(ow, 3, 2, 1);
+	for (i = 0; i < n; i++) {
+		ops_nchw_to_nhwc(in + (size_t)i * 3 * h * w, 1, 3, h, w,
+		    buf[2]);
+		conv_forward(&net->rn_conv[0], buf[2], 1, h, w, NULL, 1,
+		    buf[1], ws->ws_col, ws->ws_colcap);
+		ops_maxpool(buf[1], 1, oh, ow, 64, 3, 2, 1, buf[0] +
+		    (size_t)i * ph * pw * 64);
+	}
+	h = ph;
+	w = pw;
 	c = 64;
 
 	/*

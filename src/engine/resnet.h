@@ -68,7 +68,9 @@ int	resnet_params(const struct resnet_arch *arch, int num_classes,
 /*
  * Fills dst[0..count) with the float32 values of the parameter called name
  * (count is the product of its shape).  Returns 0 or an AG_ERR_* code with
- * a message in err.
+ * a message in err.  resnet_new() calls it from all the engine's threads
+ * at once (pool.h), for different names: it must not change shared state
+ * without synchronisation.
  */
 typedef int (*resnet_fetch_fn)(void *ctx, const char *name, float *dst,
 	    size_t count, char *err, size_t errlen);
@@ -79,7 +81,10 @@ struct resnet;
  * Builds the network: fetches every float parameter through fetch, folds
  * each BatchNorm into its convolution, and seals the weights read-only.
  * Refuses non-finite values and running_var + eps <= 0 (AG_ERR_NUMERIC,
- * naming the tensor).  *out is new; free with resnet_free().
+ * naming the tensor); on several failures, the error is the first in
+ * the network's order.  The work is spread over the engine's threads (the
+ * caller must not run anything else on them meanwhile).  *out is new; free
+ * with resnet_free().
  */
 int	resnet_new(const struct resnet_arch *arch, int num_classes,
 	    resnet_fetch_fn fetch, void *ctx, struct resnet **out, char *err,

@@ -67,47 +67,58 @@ wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	const int cin = cv->cv_cin, cout = cv->cv_cout, a = m + 2;
 	const size_t one = conv_packed_floats(cin, cout);
 	const size_t n = (size_t)cin * cout;
+	const int np = (cout + KERN_NR - 1) / KERN_NR;
 	const double (*g)[3] = m == 4 ? g4 : g2;
-	struct conv tmp;
-	float *u, coef[WINO_AMAX * WINO_AMAX][9];
-	size_t i, i0;
-	int k, xi;
+	float coef[WINO_AMAX * WINO_AMAX][9];
+	int k, xi, ci, p, j;
 
 	if (m != 2 && m != 4)
-		return -1;
-	/*
-	 * u (a*a, cin, cout) = G g Gt for every channel pair: each of the
-	 * a*a planes is a fixed combination of the 9 weight planes, with
-	 * coefficients G[r][k] G[c][l] computed in double.  Blocks of 1024
-	 * channel pairs keep the 9 input strips in cache for all a*a planes.
-	 */
-	if ((u = malloc((size_t)a * a * n * sizeof(*u))) == NULL)
 		return -1;
 	for (xi = 0; xi < a * a; xi++)
 		for (k = 0; k < 9; k++)
 			coef[xi][k] = (float)(g[xi / a][k / 3] * g[xi % a][k % 3]);
-	for (i0 = 0; i0 < n; i0 += 1024) {
-		size_t i1 = i0 + 1024 < n ? i0 + 1024 : n;
+	/*
+	 * U_xi = G g Gt for every channel pair: each of the a*a matrices
+	 * (cin, cout) is a fixed combination of the 9 weight planes, with
+	 * coefficients G[r][k] G[c][l] computed in double.  Each is written
+	 * straight into conv_pack()'s layout (panels of KERN_NR output
+	 * channels, (cin, KERN_NR) each, zero-padded; then the bias), input
+	 * channel by input channel, so that the 9 weight rows it combines
+	 * stay in cache for all a*a matrices.
+	 */
+	for (ci = 0; ci < cin; ci++) {
+		const float *wr = w + (size_t)ci * cout;
 
 		for (xi = 0; xi < a * a; xi++) {
-			float *ux = u + (size_t)xi * n;
 			const float *cx = coef[xi];
 
-			for (i = i0; i < i1; i++) {
-				float v = 0.0f;
+			for (p = 0; p < np; p++) {
+				float *o = dst + (size_t)xi * one +
+				    ((size_t)p * cin + ci) * KERN_NR;
+				int nc = cout - p * KERN_NR < KERN_NR ?
+				    cout - p * KERN_NR : KERN_NR;
 
-				for (k = 0; k < 9; k++)
-					v += cx[k] * w[(size_t)k * n + i];
-				ux[i] = v;
+				for (j = 0; j < nc; j++) {
+					size_t co = (size_t)p * KERN_NR + j;
+					float v = 0.0f;
+
+					for (k = 0; k < 9; k++)
+						v += cx[k] * wr[(size_t)k * n +
+						    co];
+					o[j] = v;
+				}
+				for (; j < KERN_NR; j++)
+					o[j] = 0.0f;
 			}
 		}
 	}
 	for (xi = 0; xi < a * a; xi++) {
-		tmp = *cv;
-		tmp.cv_k = 1;	/* pack as a (cin, cout) matrix */
-		conv_pack(&tmp, u + (size_t)xi * n, b, dst + (size_t)xi * one);
+		float *bias = dst + (size_t)xi * one + (size_t)np * cin *
+		    KERN_NR;
+
+		for (j = 0; j < np * KERN_NR; j++)
+			bias[j] = j < cout ? b[j] : 0.0f;
 	}
-	free(u);
 	cv->cv_u = dst;
 	cv->cv_wm = m;
 	return 0;

@@ -26,7 +26,7 @@ size_t	wino_packed_floats(int m, int cin, int cout);
 /*
  * Transforms and packs the folded weights w (3, 3, cin, cout) and bias b
  * (cout) for tile size m (2 or 4) into dst (64-byte aligned); sets
- * cv->cv_u and cv->cv_wm.  Returns 0, or -1 when out of memory.
+ * cv->cv_u and cv->cv_wm.  Returns 0, or -1 when m is not 2 or 4.
  */
 int	wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	    float *dst);

@@ -1046,19 +1046,20 @@ fake_fetch(void *ctx, const char *name, float *dst, size_t count, char *err,
 	double scale = 0.0, off = 0.0;
 	int d;
 
-	fk->fk_calls++;
+	/* resnet_new() fetches from all the engine threads at once */
+	__atomic_fetch_add(&fk->fk_calls, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < fk->fk_n; i++)
 		if (strcmp(fk->fk_params[i].rp_name, name) == 0)
 			p = &fk->fk_params[i];
 	if (p == NULL || p->rp_kind != RESNET_PARAM_FLOAT) {
-		fk->fk_wrong++;
+		__atomic_fetch_add(&fk->fk_wrong, 1, __ATOMIC_RELAXED);
 		return ag_errf(err, errlen, AG_ERR_MISSING, "fake: no float "
 		    "tensor %s", name);
 	}
 	for (d = 0; d < p->rp_ndim; d++)
 		want *= (size_t)p->rp_shape[d];
 	if (count != want) {
-		fk->fk_wrong++;
+		__atomic_fetch_add(&fk->fk_wrong, 1, __ATOMIC_RELAXED);
 		return ag_errf(err, errlen, AG_ERR_SHAPE, "fake: %s has %zu "
 		    "elements, asked for %zu", name, want, count);
 	}
