@@ -570,7 +570,7 @@ config_defaults(struct ag_config *cf)
 	cf->cf_connection_timeout = 15;
 	cf->cf_request_timeout = 30;
 	/* cf_model_dir, cf_model_name: "" (zeroed above). */
-	cf->cf_max_batch = 8;
+	cf->cf_max_batch = 4;
 	cf->cf_max_delay_us = 0;
 	cf->cf_threads = 2;
 	cf->cf_queue_slots = 64;

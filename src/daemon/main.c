@@ -37,6 +37,7 @@
 #include "model/model.h"
 #include "sandbox/selinux.h"
 #include "daemon.h"
+#include "engine/resnet.h"
 #include "ipc.h"
 
 #define STABLE_AFTER_S		60.0	/* a worker this old resets backoff */
@@ -86,7 +87,7 @@ usage(FILE *fp)
 	    "  --name NAME          name served under /v2/models/ (default: the\n"
 	    "                       model's own)\n"
 	    "  --threads N          engine threads (default 2)\n"
-	    "  --max-batch N        images per engine call (default 8)\n"
+	    "  --max-batch N        images per engine call (default 4)\n"
 	    "  --max-delay-us N     batching window in microseconds (default 0)\n"
 	    "  --log-level LEVEL    fatal, warn, info or debug (default info)\n"
 	    "  --verify-key PUB     trust model signatures by this ECDSA public key\n"
@@ -239,14 +240,19 @@ check_config(struct ag_config *cf)
 		fprintf(stderr, "aiguardd: %s\n", err);
 		return 1;
 	}
+	/* The load the worker does, on as many threads. */
+	resnet_set_threads(cf->cf_threads);
 	if ((r = model_load_signed(dir, daemon_trust(), &md, err,
 	    sizeof(err))) != 0) {
 		fprintf(stderr, "aiguardd: model: %s\n", err);
 		return 1;
 	}
 	fprintf(stderr, "aiguardd: configuration OK; model %s (%s, %d "
-	    "classes) loads from %s\n", md->md_conf.mc_name,
-	    md->md_conf.mc_arch, md->md_conf.mc_classes, md->md_dir);
+	    "classes) loads from %s in %.1f ms (read and verify %.1f, "
+	    "build %.1f)\n", md->md_conf.mc_name, md->md_conf.mc_arch,
+	    md->md_conf.mc_classes, md->md_dir,
+	    (md->md_verify_s + md->md_build_s) * 1e3, md->md_verify_s * 1e3,
+	    md->md_build_s * 1e3);
 	if (md->md_signed)
 		fprintf(stderr, "aiguardd: signature verified: %zu files, "
 		    "digest %s, signer %s\n", md->md_sig.mr_files,

@@ -52,7 +52,8 @@ struct worker {
 	int			 w_sigfd;
 	struct model		*w_md;
 	struct resnet_ws	*w_ws;
-	int			 w_cap;		/* images per engine call */
+	int			 w_cap;		/* most images per engine call:
+					   max(max_batch, max_request_batch) */
 	int			 w_max_request;
 	/* shared area */
 	int			 w_shmfd;
@@ -299,15 +300,20 @@ worker_run_batch(struct worker *w)
 	double t0, t1;
 	int r;
 
+	/*
+	 * Whole requests, up to max_batch images; a request of more images
+	 * than that (up to max_request_batch) goes alone.
+	 */
 	while (take < w->w_qlen) {
 		struct wreq *q = &w->w_q[(w->w_qhead + take) % w->w_qcap];
 
-		if (nimg + q->wr_n > (size_t)w->w_cap)
+		if (take > 0 && nimg + q->wr_n > (size_t)w->w_cf->cf_max_batch)
 			break;
 		nimg += q->wr_n;
 		take++;
 	}
-	AG_ASSERT(take > 0);	/* wr_n <= w_max_request <= w_cap */
+	/* wr_n <= w_max_request <= w_cap */
+	AG_ASSERT(take > 0 && nimg <= (size_t)w->w_cap);
 
 	for (i = 0, at = 0; i < take; i++) {
 		struct wreq *q = &w->w_q[(w->w_qhead + i) % w->w_qcap];
@@ -533,12 +539,13 @@ worker_main(const struct ag_config *cf, int sock)
 	daemon_sandbox_log(&sc, &ss);
 	log_info("model loaded model=%s arch=%s classes=%d input=%dx%d "
 	    "dir=%s version=%s digest=%s max_batch=%d max_delay_us=%d "
-	    "threads=%d backend=\"%s\"%s",
+	    "threads=%d backend=\"%s\" verify_ms=%.1f build_ms=%.1f%s",
 	    w.w_md->md_conf.mc_name, w.w_md->md_conf.mc_arch, w.w_classes,
 	    w.w_h, w.w_w, w.w_md->md_dir, w.w_md->md_version,
 	    w.w_md->md_signed ? w.w_md->md_sig.mr_digest : "unsigned",
 	    cf->cf_max_batch,
 	    cf->cf_max_delay_us, cf->cf_threads, resnet_backend(),
+	    w.w_md->md_verify_s * 1e3, w.w_md->md_build_s * 1e3,
 	    w.w_md->md_conf.mc_synthetic ? " synthetic=yes" : "");
 	if (worker_send_hello(&w, w.w_shmfd) != 0) {
 		log_info("front gone before hello; exiting");

@@ -401,6 +401,7 @@ model_load_signed(const char *dir, const struct msig_trust *trust,
 	struct model *md = NULL;
 	struct mfiles *mf = NULL;
 	char msg[1024];
+	double t0 = ag_now(), t1;
 	int r;
 
 	*out = NULL;
@@ -423,8 +424,11 @@ model_load_signed(const char *dir, const struct msig_trust *trust,
 			goto fail;
 		md->md_signed = 1;
 	}
+	t1 = ag_now();
 	if ((r = model_parse(mf, md, trust != NULL, err, errlen)) != 0)
 		goto fail;
+	md->md_verify_s = t1 - t0;
+	md->md_build_s = ag_now() - t1;
 	mfiles_close(mf);
 	*out = md;
 	return 0;

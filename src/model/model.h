@@ -48,6 +48,8 @@ struct model {
 	char			 md_version[16]; /* the caller's to set */
 	int			 md_signed;	/* md_sig is filled */
 	struct msig_result	 md_sig;	/* digest and signer */
+	double			 md_verify_s;	/* seconds to read and verify */
+	double			 md_build_s;	/* seconds to parse and build */
 };
 
 /*
