@@ -63,6 +63,29 @@ else
 fi
 server_stop
 
+# The same with --max-batch 2: no engine call takes more than 2 images.
+server_start --max-batch 2 --max-delay-us 300000
+pids=()
+for k in 0 1 2 3 4 5; do
+	( classify "${samples[$((k % 4))]}" "$work/c$k.json" >"$work/c$k.code" ) &
+	pids+=($!)
+done
+wait "${pids[@]}"
+bad=
+for k in 0 1 2 3 4 5; do
+	[ "$(cat "$work/c$k.code")" = 200 ] || bad="$bad $k:$(cat "$work/c$k.code")"
+done
+n=$(metric aiguard_batch_size_count)
+s=$(metric aiguard_batch_size_sum)
+le2=$(metric 'aiguard_batch_size_bucket{le="2"}')
+if [ -z "$bad" ] && [ "$s" = 6 ] && [ "$le2" = "$n" ] &&
+    [ "$n" -ge 3 ] && [ "$n" -lt 6 ]; then
+	pass "--max-batch 2: 6 images in $n engine calls of at most 2"
+else
+	fail "--max-batch 2: failed requests:$bad; $n calls for $s images, $le2 of <= 2"
+fi
+server_stop
+
 # ---- kill -9 of the worker during a request ------------------------------
 
 server_start --max-delay-us 1000000 --set worker.restart_backoff_min_ms=200
