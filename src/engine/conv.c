@@ -298,7 +298,8 @@ conv_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	int nthreads = pool_threads(), mtiles;
 	size_t tm;
 
-	if (cv->cv_u != NULL && conv_kernel_available()) {
+	if ((cv->cv_u != NULL || cv->cv_wf != NULL) &&
+	    conv_kernel_available()) {
 		wino_forward(cv, x, n, h, w, res, relu, y, col, colcap);
 		return;
 	}

@@ -9,8 +9,8 @@
  * thread's scratch, then the GEMM kernel over it.  A 1x1 stride-1
  * convolution needs no im2col: the input rows are the GEMM's A matrix as
  * they are.  conv_forward() is the single place that picks the method, per
- * layer, from the weights the layer was given: Winograd (cv_u), the
- * AVX-512 kernel (cv_wp), or im2col + BLAS (cv_w) on CPUs without
+ * layer, from the weights the layer was given: Winograd (cv_u or cv_wf),
+ * the AVX-512 kernel (cv_wp), or im2col + BLAS (cv_w) on CPUs without
  * AVX-512.
  */
 #ifndef AG_CONV_H
@@ -30,6 +30,9 @@ struct conv {
 					   padded to a multiple of 32 */
 	const float	*cv_u;		/* NULL, or Winograd weights from
 					   wino_pack() (3x3 stride 1 only) */
+	const float	*cv_wf;		/* NULL, or Winograd weights from
+					   wino_pack_folded(), transformed
+					   during the pass */
 	int		 cv_wm;		/* Winograd output tile: 2 or 4 */
 };
 
@@ -57,8 +60,8 @@ size_t	conv_tile_rows(const struct conv *cv, size_t cap);
  * y (n, oh, ow, cout) = [relu](conv(x (n, h, w, cin)) + b + res), where
  * res (n, oh, ow, cout) may be NULL.  col is scratch of colcap floats, at
  * least k*k*cin of them per engine thread (pool_threads()).  y must not
- * alias x or res.  With cv_u set, Winograd needs wino_scratch_floats() per
- * thread instead.
+ * alias x or res.  Winograd (cv_u or cv_wf) needs wino_scratch_floats()
+ * per thread instead.
  */
 void	conv_forward(const struct conv *cv, const float *x, int n, int h,
 	    int w, const float *res, int relu, float *y, float *col,

@@ -40,8 +40,9 @@ int	kern_available(void);
  *   y[r*ldy + j] = act(sum_k a[r*lda + k] * bp[k*KERN_NR + j] + bias[j]
  *                      + res[r*ldr + j])
  * a: mr rows of k floats (row stride lda); bp: a packed weight panel
- * (k, KERN_NR); bias: KERN_NR floats (padded); res may be NULL; act is
- * ReLU when relu is set, else the identity.
+ * (k, KERN_NR); bias: KERN_NR floats (padded); res may be NULL, or y
+ * itself (ldr == ldy: y += a bp, a sum over blocks of k); act is ReLU
+ * when relu is set, else the identity.
  */
 void	kern_tile(int mr, int k, const float *a, size_t lda, const float *bp,
 	    const float *bias, const float *res, size_t ldr, int relu,

@@ -14,6 +14,8 @@
  * The weight transform is computed in double at load time; the data
  * transforms run in float, vectorised over channels.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "common/util.h"
@@ -25,6 +27,13 @@
 #define WINO_TB_MAX	96	/* tiles per block: a multiple of 12 */
 #define WINO_TB_MIN	12
 #define WINO_AMAX	6
+#define WINO_KB		64	/* input channels per block of U, during the pass */
+/*
+ * Floats from one position's U block to the next: kb rows of KERN_NR and
+ * one cache line more, so that the a*a stores of one transform do not
+ * fall 4 KiB apart (same-set stores and loads stall each other).
+ */
+#define WINO_USTRIDE(kb)	((size_t)(kb) * KERN_NR + 16)
 
 /*
  * F(2x2, 3x3), interpolation points 0, 1, -1 and infinity:
@@ -125,6 +134,43 @@ wino_pack(struct conv *cv, int m, const float *w, const float *b,
 }
 
 size_t
+wino_folded_floats(int cin, int cout)
+{
+	size_t np = ((size_t)cout + KERN_NR - 1) / KERN_NR;
+
+	return np * (size_t)cin * 9 * KERN_NR + np * KERN_NR;
+}
+
+void
+wino_pack_folded(struct conv *cv, int m, const float *w, const float *b,
+    float *dst)
+{
+	const int cin = cv->cv_cin, cout = cv->cv_cout;
+	const int np = (cout + KERN_NR - 1) / KERN_NR;
+	const size_t n = (size_t)cin * cout;
+	float *bias = dst + (size_t)np * cin * 9 * KERN_NR;
+	int p, ci, k, j;
+
+	for (p = 0; p < np; p++)
+		for (ci = 0; ci < cin; ci++)
+			for (k = 0; k < 9; k++) {
+				float *o = dst + (((size_t)p * cin + ci) * 9 +
+				    k) * KERN_NR;
+				const float *in = w + (size_t)k * n +
+				    (size_t)ci * cout + (size_t)p * KERN_NR;
+
+				for (j = 0; j < KERN_NR; j++)
+					o[j] = p * KERN_NR + j < cout ? in[j] :
+					    0.0f;
+			}
+	for (j = 0; j < np * KERN_NR; j++)
+		bias[j] = j < cout ? b[j] : 0.0f;
+	cv->cv_wf = dst;
+	cv->cv_u = NULL;
+	cv->cv_wm = m;
+}
+
+size_t
 wino_scratch_floats(int m, int cin, int cout)
 {
 	return (size_t)(m + 2) * (m + 2) * WINO_TB_MAX * ((size_t)cin +
@@ -135,11 +181,15 @@ wino_scratch_floats(int m, int cin, int cout)
 
 struct wino_job {
 	const struct conv	*wj_cv;
-	const float		*wj_x, *wj_res;
+	const float		*wj_x, *wj_res, *wj_bias;
 	float			*wj_y, *wj_scratch;
 	int			 wj_h, wj_w, wj_th, wj_tw, wj_m;
 	int			 wj_relu, wj_tb, wj_nsplit;
 	size_t			 wj_ntiles, wj_per;
+	/* weights transformed during the pass: the chunk of tiles */
+	float			*wj_v;		/* V (a*a, nt, cin), shared */
+	size_t			 wj_t0;		/* its first tile */
+	int			 wj_nt;		/* its tiles */
 };
 
 /* ==== The transforms, with AVX-512, 16 channels at a time ==== */
@@ -205,17 +255,17 @@ f4_at(const __m512 m[6], __m512 o[4])
 }
 
 /*
- * V (a*a, tb, cin) for tiles [t0, t0 + tb): V_xi = (Bt d B)_xi, with d the
- * a x a input patch at rows m*ty - 1.., columns m*tx - 1.. (zeros outside
- * the image).  m is a constant in each instantiation.
+ * V_xi = (Bt d B)_xi for tiles [t0, t0 + tb), with d the a x a input patch
+ * at rows m*ty - 1.., columns m*tx - 1.. (zeros outside the image): tile
+ * ti's cin values for position xi at v + xi*ld + ti*cin.  m is a constant
+ * in each instantiation.
  */
 static WINO_INLINE void
 wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
-    float *restrict v)
+    float *restrict v, size_t ld)
 {
 	const int a = m + 2;
 	const int cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
-	const size_t ld = (size_t)tb * cin;
 	__m512 d[WINO_AMAX][WINO_AMAX], t[WINO_AMAX][WINO_AMAX];
 	__m512 col[WINO_AMAX], out[WINO_AMAX];
 	int ti, r, c, cb, nc;
@@ -275,18 +325,17 @@ wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
 
 /*
  * y = act(At M A + bias + res) for tiles [t0, t0 + tb) and channels
- * [c0, c1), M (a*a, tb, cout); only pixels inside the image are stored.
+ * [c0, c1): M_xi for tile ti, channel c at mm + xi*ld + ti*mtile + c - c0.
+ * Only pixels inside the image are stored.
  */
 static WINO_INLINE void
 wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
-    int c0, int c1, const float *restrict mm)
+    int c0, int c1, const float *restrict mm, size_t mtile, size_t ld)
 {
 	const int a = m + 2;
 	const struct conv *cv = j->wj_cv;
 	const int cout = cv->cv_cout, h = j->wj_h, w = j->wj_w;
-	const size_t ld = (size_t)tb * cout;
-	const float *bias = cv->cv_u + (size_t)((cout + KERN_NR - 1) /
-	    KERN_NR) * cv->cv_cin * KERN_NR;
+	const float *bias = j->wj_bias;
 	__m512 s[4][WINO_AMAX], col[WINO_AMAX], o[4], bv;
 	const __m512 zero = _mm512_setzero_ps();
 	int ti, r, c, k, cb, nc;
@@ -296,7 +345,7 @@ wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
 		int tx = (int)(tile % (size_t)j->wj_tw);
 		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
 		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
-		const float *mt = mm + (size_t)ti * cout;
+		const float *mt = mm + (size_t)ti * mtile;
 
 		for (cb = c0; cb < c1; cb += 16) {
 			__mmask16 mk;
@@ -308,7 +357,8 @@ wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
 			for (c = 0; c < a; c++) {
 				for (k = 0; k < a; k++)
 					col[k] = _mm512_maskz_loadu_ps(mk,
-					    mt + (size_t)(k * a + c) * ld + cb);
+					    mt + (size_t)(k * a + c) * ld + cb -
+					    c0);
 				if (m == 4)
 					f4_at(col, o);
 				else
@@ -352,29 +402,259 @@ wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
 
 /* The two instantiations of each pass. */
 static WINO_TARGET void
-f4_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
+f4_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
+    size_t ld)
 {
-	wino_input(j, 4, t0, tb, v);
+	wino_input(j, 4, t0, tb, v, ld);
 }
 
 static WINO_TARGET void
-f2_input(const struct wino_job *j, size_t t0, int tb, float *restrict v)
+f2_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
+    size_t ld)
 {
-	wino_input(j, 2, t0, tb, v);
+	wino_input(j, 2, t0, tb, v, ld);
 }
 
 static WINO_TARGET void
 f4_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
-    const float *restrict mm)
+    const float *restrict mm, size_t mtile, size_t ld)
 {
-	wino_output(j, 4, t0, tb, c0, c1, mm);
+	wino_output(j, 4, t0, tb, c0, c1, mm, mtile, ld);
 }
 
 static WINO_TARGET void
 f2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
-    const float *restrict mm)
+    const float *restrict mm, size_t mtile, size_t ld)
 {
-	wino_output(j, 2, t0, tb, c0, c1, mm);
+	wino_output(j, 2, t0, tb, c0, c1, mm, mtile, ld);
+}
+
+/* ==== Weights transformed during the pass ==== */
+
+/* G applied to 3 vectors, F(2x2): a = 4 results. */
+static WINO_INLINE void
+f2_g(__m512 w0, __m512 w1, __m512 w2, __m512 r[4])
+{
+	const __m512 half = _mm512_set1_ps(0.5f);
+	__m512 t = _mm512_add_ps(w0, w2);
+
+	r[0] = w0;
+	r[1] = _mm512_mul_ps(half, _mm512_add_ps(t, w1));
+	r[2] = _mm512_mul_ps(half, _mm512_sub_ps(t, w1));
+	r[3] = w2;
+}
+
+/* G applied to 3 vectors, F(4x4): a = 6 results (the rows of g4 above). */
+static WINO_INLINE void
+f4_g(__m512 w0, __m512 w1, __m512 w2, __m512 r[6])
+{
+	const __m512 sixth = _mm512_set1_ps(-1.0f / 6);
+	__m512 t = _mm512_add_ps(w0, w2);
+	__m512 s = _mm512_fmadd_ps(_mm512_set1_ps(1.0f / 24), w0,
+	    _mm512_mul_ps(_mm512_set1_ps(1.0f / 6), w2));
+	__m512 u = _mm512_mul_ps(_mm512_set1_ps(1.0f / 12), w1);
+
+	r[0] = _mm512_mul_ps(_mm512_set1_ps(0.25f), w0);
+	r[1] = _mm512_mul_ps(sixth, _mm512_add_ps(t, w1));
+	r[2] = _mm512_mul_ps(sixth, _mm512_sub_ps(t, w1));
+	r[3] = _mm512_add_ps(s, u);
+	r[4] = _mm512_sub_ps(s, u);
+	r[5] = w2;
+}
+
+/*
+ * U (a*a, kb, KERN_NR) for output panel p and input channels [ci0, ci0 +
+ * kb) from the folded weights (cin, 9, KERN_NR) of the panel in cv_wf:
+ * U_xi = G g Gt, by columns then rows, 16 channels at a time.
+ */
+static WINO_INLINE void
+wino_weights(const struct conv *cv, const int m, int p, int ci0, int kb,
+    float *restrict u)
+{
+	const int a = m + 2, cin = cv->cv_cin;
+	const float *wp = cv->cv_wf + ((size_t)p * cin + ci0) * 9 * KERN_NR;
+	__m512 g[9], t[WINO_AMAX][3], r[WINO_AMAX];
+	int ci, h, k, ky, kx, rr, c;
+
+	for (ci = 0; ci < kb; ci++)
+		for (h = 0; h < KERN_NR; h += 16) {
+			const float *src = wp + (size_t)ci * 9 * KERN_NR + h;
+
+			for (k = 0; k < 9; k++)
+				g[k] = _mm512_load_ps(src + k * KERN_NR);
+			/* columns: T[:, kx] = G g[:, kx] */
+			for (kx = 0; kx < 3; kx++) {
+				if (m == 4)
+					f4_g(g[kx], g[3 + kx], g[6 + kx], r);
+				else
+					f2_g(g[kx], g[3 + kx], g[6 + kx], r);
+				for (ky = 0; ky < a; ky++)
+					t[ky][kx] = r[ky];
+			}
+			/* rows: U[rr, :] = G T[rr, :] */
+			for (rr = 0; rr < a; rr++) {
+				if (m == 4)
+					f4_g(t[rr][0], t[rr][1], t[rr][2], r);
+				else
+					f2_g(t[rr][0], t[rr][1], t[rr][2], r);
+				for (c = 0; c < a; c++)
+					_mm512_store_ps(u + (size_t)(rr * a +
+					    c) * WINO_USTRIDE(kb) + (size_t)ci *
+					    KERN_NR + h, r[c]);
+			}
+		}
+}
+
+static WINO_TARGET void
+f4_weights(const struct conv *cv, int p, int ci0, int kb, float *restrict u)
+{
+	wino_weights(cv, 4, p, ci0, kb, u);
+}
+
+static WINO_TARGET void
+f2_weights(const struct conv *cv, int p, int ci0, int kb, float *restrict u)
+{
+	wino_weights(cv, 2, p, ci0, kb, u);
+}
+
+/* Phase 1: V of the chunk, a block of tiles per task. */
+static WINO_TARGET void
+fly_input_task(void *arg, int task, int thread)
+{
+	const struct wino_job *j = arg;
+	const int cin = j->wj_cv->cv_cin;
+	int t0 = task * j->wj_tb;
+	int tb = j->wj_nt - t0 < j->wj_tb ? j->wj_nt - t0 : j->wj_tb;
+
+	if (j->wj_m == 4)
+		f4_input(j, j->wj_t0 + (size_t)t0, tb, j->wj_v + (size_t)t0 *
+		    cin, (size_t)j->wj_nt * cin);
+	else
+		f2_input(j, j->wj_t0 + (size_t)t0, tb, j->wj_v + (size_t)t0 *
+		    cin, (size_t)j->wj_nt * cin);
+}
+
+/*
+ * Phase 2: one panel of KERN_NR output channels for all the chunk's tiles:
+ * the a*a products M_xi (nt, KERN_NR) = V_xi (nt, cin) @ U_xi (cin,
+ * KERN_NR), summed over blocks of WINO_KB input channels, each block's
+ * weights transformed into the thread's scratch just before (small enough
+ * to stay in cache with its share of V); then the output pass for those
+ * channels.
+ */
+static WINO_TARGET void
+fly_panel_task(void *arg, int p, int thread)
+{
+	static const float zero[KERN_NR];
+	const struct wino_job *j = arg;
+	const struct conv *cv = j->wj_cv;
+	const int cin = cv->cv_cin, cout = cv->cv_cout, m = j->wj_m;
+	const int a = m + 2, nt = j->wj_nt, c0 = p * KERN_NR;
+	const int nc = cout - c0 < KERN_NR ? cout - c0 : KERN_NR;
+	const int kbmax = cin < WINO_KB ? cin : WINO_KB;
+	float *u = j->wj_scratch + (size_t)thread * j->wj_per;
+	float *mm = u + (size_t)a * a * WINO_USTRIDE(kbmax);
+	const float *wp = cv->cv_wf + (size_t)p * cin * 9 * KERN_NR;
+	size_t nxt;
+	int xi, r0, mr, ci0, kb;
+
+	for (ci0 = 0; ci0 < cin; ci0 += kb) {
+		kb = cin - ci0 < kbmax ? cin - ci0 : kbmax;
+		/* The panel's next block, if any (bytes). */
+		nxt = (size_t)(cin - ci0 - kb < kbmax ? cin - ci0 - kb :
+		    kbmax) * 9 * KERN_NR * sizeof(float);
+		if (m == 4)
+			f4_weights(cv, p, ci0, kb, u);
+		else
+			f2_weights(cv, p, ci0, kb, u);
+		for (xi = 0; xi < a * a; xi++) {
+			const float *vx = j->wj_v + (size_t)xi * nt * cin +
+			    ci0;
+			const float *ux = u + (size_t)xi * WINO_USTRIDE(kb);
+			float *mx = mm + (size_t)xi * nt * KERN_NR;
+
+			/*
+			 * The next block's weights, a slice per position,
+			 * are read from memory while these products compute:
+			 * in cache when transformed.
+			 */
+			if (nxt > 0) {
+				size_t b0 = nxt * (size_t)xi / (size_t)(a * a);
+				size_t b1 = nxt * (size_t)(xi + 1) /
+				    (size_t)(a * a);
+
+				for (b0 = b0 / 64 * 64; b0 < b1; b0 += 64)
+					_mm_prefetch((const char *)(wp + ((size_t)
+					    ci0 + kb) * 9 * KERN_NR) + b0,
+					    _MM_HINT_T1);
+			}
+			/* M += V U: the running sum comes in as "res". */
+			for (r0 = 0; r0 < nt; r0 += mr) {
+				mr = kern_rows((size_t)(nt - r0));
+				kern_tile(mr, kb, vx + (size_t)r0 * cin,
+				    (size_t)cin, ux, zero, ci0 == 0 ? NULL :
+				    mx + (size_t)r0 * KERN_NR, KERN_NR, 0,
+				    mx + (size_t)r0 * KERN_NR, KERN_NR, nc);
+			}
+		}
+	}
+	if (m == 4)
+		f4_output(j, j->wj_t0, nt, c0, c0 + nc, mm, KERN_NR,
+		    (size_t)nt * KERN_NR);
+	else
+		f2_output(j, j->wj_t0, nt, c0, c0 + nc, mm, KERN_NR,
+		    (size_t)nt * KERN_NR);
+}
+
+/*
+ * The pass on cv_wf: the weights are transformed panel by panel as they
+ * are used, so that only the folded 3x3 weights are kept (16/9 or 4
+ * times less memory than wino_pack()'s, and as much less to stream).  The
+ * tiles go in chunks as large as the scratch holds: per chunk, V in the
+ * scratch's shared part, then per thread U for one panel (a*a, cin,
+ * KERN_NR) and its M (a*a, nt, KERN_NR).  Each chunk transforms every
+ * panel once, so with the workspace's scratch a batch is one chunk.
+ */
+static void
+wino_forward_fly(struct wino_job *j, float *scratch, size_t colcap)
+{
+	const struct conv *cv = j->wj_cv;
+	const size_t a2 = (size_t)(j->wj_m + 2) * (j->wj_m + 2);
+	const size_t cin = (size_t)cv->cv_cin;
+	const size_t nthreads = (size_t)pool_threads();
+	const size_t kb = cin < WINO_KB ? cin : WINO_KB;
+	size_t skip, fixed, nt, t0;
+	int npanels = (cv->cv_cout + KERN_NR - 1) / KERN_NR;
+
+	/*
+	 * The kernel loads U 64-byte aligned: the scratch starts on a line
+	 * (skip) and V takes whole lines.  Then
+	 *   a2 * nt * cin + 16 + nthreads * a2 * (USTRIDE(kb) + nt * KERN_NR)
+	 * floats must fit in what is left.
+	 */
+	skip = (64 - (uintptr_t)scratch % 64) % 64 / sizeof(float);
+	fixed = skip + 16 + nthreads * a2 * WINO_USTRIDE(kb);
+	AG_ASSERT((uintptr_t)scratch % sizeof(float) == 0 && colcap > fixed);
+	nt = (colcap - fixed) / (a2 * (cin + nthreads * KERN_NR));
+	AG_ASSERT(nt >= 1);
+	if (nt > j->wj_ntiles)
+		nt = j->wj_ntiles;
+	if (nt > INT_MAX / 64)
+		nt = INT_MAX / 64;
+	j->wj_v = scratch + skip;
+	j->wj_scratch = j->wj_v + (a2 * nt * cin + 15) / 16 * 16;
+	j->wj_per = a2 * (WINO_USTRIDE(kb) + nt * KERN_NR);
+	for (t0 = 0; t0 < j->wj_ntiles; t0 += nt) {
+		j->wj_t0 = t0;
+		j->wj_nt = (int)(j->wj_ntiles - t0 < nt ? j->wj_ntiles - t0 :
+		    nt);
+		/* Blocks of tiles, about four per thread. */
+		j->wj_tb = (int)(((size_t)j->wj_nt + 4 * nthreads - 1) /
+		    (4 * nthreads));
+		pool_run(fly_input_task, j, (j->wj_nt + j->wj_tb - 1) /
+		    j->wj_tb);
+		pool_run(fly_panel_task, j, npanels);
+	}
 }
 
 /*
@@ -402,9 +682,9 @@ wino_task(void *arg, int task, int thread)
 	    j->wj_tb;
 	mm = v + (size_t)a * a * tb * cin;
 	if (m == 4)
-		f4_input(j, t0, tb, v);
+		f4_input(j, t0, tb, v, (size_t)tb * cin);
 	else
-		f2_input(j, t0, tb, v);
+		f2_input(j, t0, tb, v, (size_t)tb * cin);
 	for (xi = 0; xi < a * a; xi++) {
 		const float *vx = v + (size_t)xi * tb * cin;
 		float *mx = mm + (size_t)xi * tb * cout;
@@ -425,9 +705,11 @@ wino_task(void *arg, int task, int thread)
 	}
 	p1 = p1 * KERN_NR > cout ? cout : p1 * KERN_NR;
 	if (m == 4)
-		f4_output(j, t0, tb, p0 * KERN_NR, p1, mm);
+		f4_output(j, t0, tb, p0 * KERN_NR, p1, mm + (size_t)p0 *
+		    KERN_NR, (size_t)cout, (size_t)tb * cout);
 	else
-		f2_output(j, t0, tb, p0 * KERN_NR, p1, mm);
+		f2_output(j, t0, tb, p0 * KERN_NR, p1, mm + (size_t)p0 *
+		    KERN_NR, (size_t)cout, (size_t)tb * cout);
 }
 
 void
@@ -443,6 +725,11 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	j.wj_res = res;
 	j.wj_y = y;
 	j.wj_scratch = scratch;
+	/* The bias: after the packed panels, or as it was folded. */
+	npanels = (cv->cv_cout + KERN_NR - 1) / KERN_NR;
+	j.wj_bias = cv->cv_u != NULL ? cv->cv_u + (size_t)npanels *
+	    cv->cv_cin * KERN_NR : cv->cv_wf + (size_t)npanels *
+	    cv->cv_cin * 9 * KERN_NR;
 	j.wj_m = cv->cv_wm;
 	j.wj_h = h;
 	j.wj_w = w;
@@ -450,6 +737,10 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	j.wj_tw = (w + j.wj_m - 1) / j.wj_m;
 	j.wj_relu = relu;
 	j.wj_ntiles = (size_t)n * j.wj_th * j.wj_tw;
+	if (cv->cv_u == NULL) {
+		wino_forward_fly(&j, scratch, colcap);
+		return;
+	}
 	j.wj_per = colcap / (size_t)nthreads;
 	/*
 	 * Many tiles: blocks of a multiple of 12 tiles, about four per
@@ -472,7 +763,6 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	j.wj_tb = tb;
 	nblocks = (int)((j.wj_ntiles + (size_t)tb - 1) / (size_t)tb);
 	/* Too few blocks for the threads: split the output channels too. */
-	npanels = (cv->cv_cout + KERN_NR - 1) / KERN_NR;
 	j.wj_nsplit = 1;
 	if (nblocks < 2 * nthreads) {
 		j.wj_nsplit = (2 * nthreads + nblocks - 1) / nblocks;

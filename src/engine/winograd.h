@@ -7,7 +7,8 @@
  * (m+2)^2 multiplications per (input, output) channel pair instead of
  * 9 m^2: 2.25x fewer for m = 2, 4x fewer for m = 4.  The input tiles are
  * transformed (V = Bt d B), multiplied per transform position by the
- * transformed weights (U = G g Gt, prepared at load time) with the engine's
+ * transformed weights (U = G g Gt, prepared at load time or, for the big
+ * layers, panel by panel during the pass) with the engine's
  * GEMM kernel, and transformed back (Y = At M A) in an output pass that also
  * adds the bias and the residual and applies the ReLU.  Tiles are processed
  * in blocks per thread, so the transformed data stays in cache.  Used only
@@ -30,6 +31,23 @@ size_t	wino_packed_floats(int m, int cin, int cout);
  */
 int	wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	    float *dst);
+
+/* Floats wino_pack_folded() writes, cin x cout. */
+size_t	wino_folded_floats(int cin, int cout);
+
+/*
+ * The same without the transformed copy: packs the folded weights w
+ * (3, 3, cin, cout) and bias b into dst (64-byte aligned) as they are,
+ * panel by panel: (ceil(cout / 32), cin, 9, 32), zero-padded, then the
+ * bias; sets cv->cv_wf and cv->cv_wm (cv_u NULL).  wino_forward() then
+ * transforms a panel's weights into its scratch as the pass uses them:
+ * 16/9 (m = 2) or 4 (m = 4) times less memory for the weights, and as
+ * much less to read per pass, for the transform's arithmetic (a small
+ * share of the layer's).  The results differ from wino_pack()'s in the
+ * last bits only: the transform runs in float, factored, not in double.
+ */
+void	wino_pack_folded(struct conv *cv, int m, const float *w,
+	    const float *b, float *dst);
 
 /* Scratch floats one thread needs (see conv_forward()'s col). */
 size_t	wino_scratch_floats(int m, int cin, int cout);

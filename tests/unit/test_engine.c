@@ -261,10 +261,13 @@ enum conv_layout {
 	CL_PACKED_ONLY,	/* conv_pack()ed panels, cv_w NULL */
 	CL_WINO2,	/* wino_pack(), F(2x2, 3x3) */
 	CL_WINO4,	/* wino_pack(), F(4x4, 3x3) */
+	CL_WINO2F,	/* wino_pack_folded(): F(2x2) during the pass */
+	CL_WINO4F,	/* wino_pack_folded(): F(4x4) during the pass */
 };
 
 static const char *const layout_names[] = { "plain", "packed",
-    "packed-only", "winograd-2", "winograd-4" };
+    "packed-only", "winograd-2", "winograd-4", "winograd-2-pass",
+    "winograd-4-pass" };
 
 /* Floats rounded up to whole 64-byte lines, 64-byte aligned. */
 static float *
@@ -322,7 +325,7 @@ conv_check(const struct conv_case *cc, int nthreads)
 	conv_forward_ref(&base, x, cc->n, cc->h, cc->w, res, cc->relu, ref);
 	mx = max_abs(ref, ny);
 
-	for (lay = CL_PLAIN; lay <= CL_WINO4; lay++) {
+	for (lay = CL_PLAIN; lay <= CL_WINO4F; lay++) {
 		cv = base;
 		pk = NULL;
 		/* The fast layouts are only used where the kernel runs. */
@@ -345,14 +348,22 @@ conv_check(const struct conv_case *cc, int nthreads)
 			    cc->cout));
 			ASSERT_INT_EQ(wino_pack(&cv, (int)i, w, b, pk), 0);
 			break;
+		case CL_WINO2F:
+		case CL_WINO4F:
+			pk = xalloc_aligned(wino_folded_floats(cc->cin,
+			    cc->cout));
+			wino_pack_folded(&cv, lay == CL_WINO2F ? 2 : 4, w, b,
+			    pk);
+			cv.cv_w = NULL;	/* the pass must not need them */
+			break;
 		default:
 			break;
 		}
 		/* Scratch: exactly the minimum, a few rows more, plenty. */
 		min = (size_t)kk;
 		if (lay >= CL_WINO2)
-			min = wino_scratch_floats(lay == CL_WINO2 ? 2 : 4,
-			    cc->cin, cc->cout);
+			min = wino_scratch_floats(lay == CL_WINO2 ||
+			    lay == CL_WINO2F ? 2 : 4, cc->cin, cc->cout);
 		min *= (size_t)nthreads;
 		ncaps = 0;
 		caps[ncaps++] = min;

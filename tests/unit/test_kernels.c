@@ -66,8 +66,12 @@ rel_err(const float *a, const float *b, size_t n)
 }
 
 /*
- * mode 0: packed GEMM kernel; 2 or 4: Winograd F(m x m, 3x3).
- * Returns the relative error against conv_forward_ref.
+ * mode 0: packed GEMM kernel; 2 or 4: Winograd F(m x m, 3x3) on
+ * wino_pack()ed weights; -2 or -4: the same on the folded weights,
+ * transformed during the pass (wino_pack_folded()).  colcap: the scratch
+ * for mode 0; for Winograd, 0 means wino_scratch_floats() per thread, and
+ * anything else is used as it is.  Returns the relative error against
+ * conv_forward_ref.
  */
 static double
 run_case(int mode, int n, int h, int w, int cin, int cout, int k, int s,
@@ -104,15 +108,21 @@ run_case(int mode, int n, int h, int w, int cin, int cout, int k, int s,
 		packed = aligned(conv_packed_floats(kk, cout));
 		conv_pack(&cv, wt, b, packed);
 		cap = colcap;
-	} else {
+	} else if (mode > 0) {
 		packed = aligned(wino_packed_floats(mode, cin, cout));
 		ASSERT_INT_EQ(wino_pack(&cv, mode, wt, b, packed), 0);
-		cap = wino_scratch_floats(mode, cin, cout) *
-		    (size_t)pool_threads();
+		cap = colcap != 0 ? colcap : wino_scratch_floats(mode, cin,
+		    cout) * (size_t)pool_threads();
+	} else {
+		packed = aligned(wino_folded_floats(cin, cout));
+		wino_pack_folded(&cv, -mode, wt, b, packed);
+		cap = colcap != 0 ? colcap : wino_scratch_floats(-mode, cin,
+		    cout) * (size_t)pool_threads();
 	}
-	col = malloc(cap * sizeof(*col));
+	/* One float past a malloc()ed start: 4 bytes off any 64-byte line. */
+	col = malloc((cap + 1) * sizeof(*col));
 	conv_forward_ref(&ref, x, n, h, w, res, relu, yr);
-	conv_forward(&cv, x, n, h, w, res, relu, y, col, cap);
+	conv_forward(&cv, x, n, h, w, res, relu, y, col + 1, cap);
 	e = rel_err(y, yr, ny);
 	free(wt);
 	free(b);
@@ -163,6 +173,23 @@ test_direct(void)
 	}
 }
 
+/*
+ * Scratch floats for Winograd during the pass with chunks of nt tiles, on
+ * t threads, as wino_forward() sizes them: 16 floats to align the start,
+ * 16 to round V, V (a^2, nt, cin), and per thread U for a block of up to
+ * 64 input channels (a^2 blocks of (64, 32) and a cache line) and M
+ * (a^2, nt, 32).
+ */
+static size_t
+fly_cap(int m, int cin, int t, int nt)
+{
+	size_t a2 = (size_t)(m + 2) * (m + 2);
+	size_t kb = cin < 64 ? (size_t)cin : 64;
+
+	return 32 + a2 * (size_t)nt * cin + (size_t)t * a2 * (kb * 32 + 16 +
+	    (size_t)nt * 32);
+}
+
 static void
 test_winograd(void)
 {
@@ -176,7 +203,7 @@ test_winograd(void)
 		{ 3, 14, 14, 64, 130 },
 	};
 	size_t i;
-	int m, t;
+	int m, t, c;
 	char name[96];
 
 	for (t = 1; t <= 2; t++) {
@@ -195,6 +222,23 @@ test_winograd(void)
 				    p[3], p[4], 3, 1, 1, 1, 0), 1e-5);
 				ASSERT_DBL_LE(run_case(m, p[0], p[1], p[2],
 				    p[3], p[4], 3, 1, 0, 0, 0), 1e-5);
+				TEST_DONE();
+				snprintf(name, sizeof(name), "winograd F(%d) "
+				    "during the pass %dx%dx%dx%d->%d threads "
+				    "%d", m, p[0], p[1], p[2], p[3], p[4], t);
+				TEST_START(name);
+				ASSERT_DBL_LE(run_case(-m, p[0], p[1], p[2],
+				    p[3], p[4], 3, 1, 1, 1, 0), 1e-5);
+				ASSERT_DBL_LE(run_case(-m, p[0], p[1], p[2],
+				    p[3], p[4], 3, 1, 0, 0, 0), 1e-5);
+				/*
+				 * Scratch for 1 and for 3 tiles at a time (the
+				 * tiles go in chunks), from an unaligned start.
+				 */
+				for (c = 1; c <= 3; c += 2)
+					ASSERT_DBL_LE(run_case(-m, p[0], p[1],
+					    p[2], p[3], p[4], 3, 1, 1, 1,
+					    fly_cap(m, p[3], t, c)), 1e-5);
 				TEST_DONE();
 			}
 	}
