@@ -85,7 +85,7 @@ KEYS := build/keys
 BUILD_KEY := $(KEYS)/aiguard-build
 DEFAULT_SIG := $(MODELS)/resnet18/model.sig
 
-.PHONY: all run check unit e2e reference bench bench-serve bench-sandbox clean \
+.PHONY: all run check unit e2e reference bench bench-serve bench-sandbox bench-coldstart clean \
 	deps FORCE \
 	fuzz policy policy-lint check-selinux
 
@@ -154,6 +154,9 @@ bench: deps
 
 bench-sandbox: all
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/sandbox $(B) $(THREADS)
+
+bench-coldstart: all
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/coldstart $(B)
 
 bench-serve: deps
 	@scripts/install-deps --bench
