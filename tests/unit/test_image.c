@@ -928,6 +928,30 @@ test_to_tensor(void)
 	ASSERT_TRUE(out[0] == -1.0f);
 	ASSERT_TRUE(out[6] == 1.0f);
 	TEST_DONE();
+
+	/*
+	 * Big enough for the vectorised loop (the CPU's choice: AVX2 where
+	 * there is one) and an odd tail, every byte value in every channel:
+	 * the same bits as the scalar formula.
+	 */
+	TEST_START("to_tensor: 37x29, every byte value, bit for bit");
+	{
+		enum { W = 37, H = 29, N = W * H };
+		static uint8_t big[N * 3];
+		static float got[3 * N];
+
+		for (i = 0; i < N * 3; i++)
+			big[i] = (uint8_t)((i * 7 + i / 3) & 0xff);
+		image_to_tensor(big, W, H, mean, std, got);
+		for (c = 0; c < 3; c++)
+			for (i = 0; i < N; i++) {
+				want = ((float)big[3 * i + c] / 255.0f -
+				    mean[c]) / std[c];
+				ASSERT_TRUE(memcmp(&got[c * N + i], &want,
+				    sizeof(want)) == 0);
+			}
+	}
+	TEST_DONE();
 }
 
 void
