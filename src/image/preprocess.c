@@ -33,6 +33,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "common/ag_err.h"
 #include "common/util.h"
@@ -251,9 +254,44 @@ axis_cleanup(struct pp_axis *ax)
 /* ==== Passes ==== */
 
 /*
+ * What the CPU offers the passes below, found once: PP_SSE41, PP_AVX2.
+ * AG_IMAGE_SIMD=0 in the environment forces the baseline code, for the
+ * tests; every variant gives the same bytes and the same floats.
+ */
+#define PP_SSE41	1
+#define PP_AVX2		2
+
+static int
+pp_cpu(void)
+{
+	/* The front calls this from several threads: all find the same. */
+	static int cached = -1;
+	const char *e;
+	int have = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+
+	if (have < 0) {
+		have = 0;
+		e = getenv("AG_IMAGE_SIMD");
+#if defined(__x86_64__)
+		__builtin_cpu_init();
+		if (e == NULL || strcmp(e, "0") != 0)
+			have = (__builtin_cpu_supports("sse4.1") ? PP_SSE41 :
+			    0) | (__builtin_cpu_supports("avx2") ? PP_AVX2 : 0);
+#else
+		(void)e;
+#endif
+		__atomic_store_n(&cached, have, __ATOMIC_RELAXED);
+	}
+	return have;
+}
+
+/*
  * One row of the horizontal pass: the crop's columns of input row src
  * (in_w, 3) into dst (hi - lo, 3).
  */
+static void pass_horizontal_sse41(const struct pp_axis *, const uint8_t *,
+    uint8_t *);
+
 static void
 pass_horizontal(const struct pp_axis *ax, const uint8_t *src, uint8_t *dst)
 {
@@ -264,6 +302,10 @@ pass_horizontal(const struct pp_axis *ax, const uint8_t *src, uint8_t *dst)
 
 	if (!ax->ax_need) {
 		memcpy(dst, src + 3 * (ax->ax_lo + ax->ax_off), (size_t)n * 3);
+		return;
+	}
+	if (pp_cpu() & PP_SSE41) {
+		pass_horizontal_sse41(ax, src, dst);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -312,33 +354,67 @@ pass_vertical(const uint8_t *const *rows, const int32_t *k, int count,
 }
 
 /*
- * The tensor conversion is compiled twice: for the baseline x86-64 the
- * build targets, and for AVX2, where the compiler vectorises the byte
- * de-interleave and the divisions (6x faster here).  The same float
- * operations in the same order either way: the same bits.  The choice is
- * made once, from the CPU (AG_IMAGE_AVX2=0 in the environment forces the
- * baseline, for the tests).  The resize passes gained nothing from it.
+ * The horizontal pass with SSE4.1: one output pixel's three channels (and
+ * a fourth lane, the next pixel's red, thrown away) in one vector, each
+ * tap a 4-byte load widened to 32 bits, a 32-bit multiply by the tap and
+ * an add: the scalar loop's sums exactly, then its shift and clamp by
+ * saturating packs.  A window that ends at the row's last pixel would load
+ * a byte past it: those pixels (at most one or two per row) go through
+ * the scalar formula.
  */
 #if defined(__x86_64__)
-static int
-pp_avx2(void)
+static __attribute__((target("sse4.1"))) void
+pass_horizontal_sse41(const struct pp_axis *ax, const uint8_t *src,
+    uint8_t *dst)
 {
-	static int have = -1;
-	const char *e;
+	const __m128i half = _mm_set1_epi32(1 << (PP_PRECISION_BITS - 1));
+	const int32_t *k;
+	const uint8_t *p;
+	int32_t s0, s1, s2, v;
+	uint32_t o;
+	int i, t, first, count, n = ax->ax_hi - ax->ax_lo;
+	__m128i acc, px;
 
-	if (have < 0) {
-		e = getenv("AG_IMAGE_AVX2");
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx2") && (e == NULL ||
-		    strcmp(e, "0") != 0) ? 1 : 0;
+	for (i = 0; i < n; i++) {
+		k = ax->ax_coef + (size_t)i * (size_t)ax->ax_ksize;
+		first = ax->ax_bounds[2 * i];
+		count = ax->ax_bounds[2 * i + 1];
+		p = src + 3 * (size_t)first;
+		if (first + count >= ax->ax_in) {
+			s0 = s1 = s2 = 1 << (PP_PRECISION_BITS - 1);
+			for (t = 0; t < count; t++, p += 3) {
+				s0 += p[0] * k[t];
+				s1 += p[1] * k[t];
+				s2 += p[2] * k[t];
+			}
+			dst[3 * i] = clip8(s0);
+			dst[3 * i + 1] = clip8(s1);
+			dst[3 * i + 2] = clip8(s2);
+			continue;
+		}
+		acc = half;
+		for (t = 0; t < count; t++, p += 3) {
+			memcpy(&v, p, sizeof(v));
+			px = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(v));
+			acc = _mm_add_epi32(acc, _mm_mullo_epi32(px,
+			    _mm_set1_epi32(k[t])));
+		}
+		acc = _mm_srai_epi32(acc, PP_PRECISION_BITS);
+		acc = _mm_packus_epi16(_mm_packs_epi32(acc, acc), acc);
+		o = (uint32_t)_mm_cvtsi128_si32(acc);
+		dst[3 * i] = (uint8_t)o;
+		dst[3 * i + 1] = (uint8_t)(o >> 8);
+		dst[3 * i + 2] = (uint8_t)(o >> 16);
 	}
-	return have;
 }
 #else
-static int
-pp_avx2(void)
+static void
+pass_horizontal_sse41(const struct pp_axis *ax, const uint8_t *src,
+    uint8_t *dst)
 {
-	return 0;
+	(void)ax;
+	(void)src;
+	(void)dst;
 }
 #endif
 
@@ -488,6 +564,9 @@ image_resize_crop(const struct image *in, int resize, int crop_w, int crop_h,
  * torchvision: img.float().div(255), then (t - mean) / std, each a single
  * float32 operation; the same operations in the same order give the same
  * bits (no FMA contraction under -std=c11, and none in the AVX2 build).
+ * Compiled twice: for the baseline x86-64 the build targets, and for AVX2,
+ * where the compiler vectorises the de-interleave and the divisions (0.17
+ * to 0.03 ms for 224x224 here).
  */
 static inline __attribute__((always_inline)) void
 to_tensor_body(const uint8_t *px, size_t plane, const float mean[3],
@@ -531,7 +610,7 @@ image_to_tensor(const uint8_t *px, int w, int h, const float mean[3],
 	if (px == NULL || out == NULL || w < 1 || h < 1)
 		return;
 	plane = (size_t)w * (size_t)h;
-	if (pp_avx2())
+	if (pp_cpu() & PP_AVX2)
 		to_tensor_avx2(px, plane, mean, std, out);
 	else
 		to_tensor_base(px, plane, mean, std, out);

@@ -29,11 +29,11 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/ag-pillow.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT
 
-# Twice: with the tensor conversion the CPU selects (AVX2 where it has
-# it), and with its baseline build (AG_IMAGE_AVX2=0).
+# Twice: with the code the CPU selects (SSE4.1 and AVX2 where it has
+# them), and with the baseline code (AG_IMAGE_SIMD=0).
 for simd in "" 0; do
-	echo "== AG_IMAGE_AVX2=${simd:-unset}"
-	AG_IMAGE_AVX2=$simd "$python" \
+	echo "== AG_IMAGE_SIMD=${simd:-unset}"
+	AG_IMAGE_SIMD=$simd "$python" \
 	    "$top/tests/reference/preprocess_vs_pillow.py" "$dump" "$work"
 	rc=$?
 	case $rc in
