@@ -292,13 +292,28 @@ pp_cpu(void)
 static void pass_horizontal_sse41(const struct pp_axis *, const uint8_t *,
     uint8_t *);
 
+/* One output pixel of the horizontal pass: count taps k from p. */
+static inline void
+h_pixel(const uint8_t *p, const int32_t *k, int count, uint8_t *d)
+{
+	int32_t s0, s1, s2;
+	int t;
+
+	s0 = s1 = s2 = 1 << (PP_PRECISION_BITS - 1);
+	for (t = 0; t < count; t++, p += 3) {
+		s0 += p[0] * k[t];
+		s1 += p[1] * k[t];
+		s2 += p[2] * k[t];
+	}
+	d[0] = clip8(s0);
+	d[1] = clip8(s1);
+	d[2] = clip8(s2);
+}
+
 static void
 pass_horizontal(const struct pp_axis *ax, const uint8_t *src, uint8_t *dst)
 {
-	const int32_t *k;
-	const uint8_t *p;
-	int32_t s0, s1, s2;
-	int i, t, n = ax->ax_hi - ax->ax_lo;
+	int i, n = ax->ax_hi - ax->ax_lo;
 
 	if (!ax->ax_need) {
 		memcpy(dst, src + 3 * (ax->ax_lo + ax->ax_off), (size_t)n * 3);
@@ -308,19 +323,10 @@ pass_horizontal(const struct pp_axis *ax, const uint8_t *src, uint8_t *dst)
 		pass_horizontal_sse41(ax, src, dst);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		k = ax->ax_coef + (size_t)i * (size_t)ax->ax_ksize;
-		p = src + 3 * (size_t)ax->ax_bounds[2 * i];
-		s0 = s1 = s2 = 1 << (PP_PRECISION_BITS - 1);
-		for (t = 0; t < ax->ax_bounds[2 * i + 1]; t++, p += 3) {
-			s0 += p[0] * k[t];
-			s1 += p[1] * k[t];
-			s2 += p[2] * k[t];
-		}
-		dst[3 * i] = clip8(s0);
-		dst[3 * i + 1] = clip8(s1);
-		dst[3 * i + 2] = clip8(s2);
-	}
+	for (i = 0; i < n; i++)
+		h_pixel(src + 3 * (size_t)ax->ax_bounds[2 * i], ax->ax_coef +
+		    (size_t)i * (size_t)ax->ax_ksize, ax->ax_bounds[2 * i + 1],
+		    dst + 3 * i);
 }
 
 /*
@@ -370,7 +376,7 @@ pass_horizontal_sse41(const struct pp_axis *ax, const uint8_t *src,
 	const __m128i half = _mm_set1_epi32(1 << (PP_PRECISION_BITS - 1));
 	const int32_t *k;
 	const uint8_t *p;
-	int32_t s0, s1, s2, v;
+	int32_t v;
 	uint32_t o;
 	int i, t, first, count, n = ax->ax_hi - ax->ax_lo;
 	__m128i acc, px;
@@ -381,15 +387,7 @@ pass_horizontal_sse41(const struct pp_axis *ax, const uint8_t *src,
 		count = ax->ax_bounds[2 * i + 1];
 		p = src + 3 * (size_t)first;
 		if (first + count >= ax->ax_in) {
-			s0 = s1 = s2 = 1 << (PP_PRECISION_BITS - 1);
-			for (t = 0; t < count; t++, p += 3) {
-				s0 += p[0] * k[t];
-				s1 += p[1] * k[t];
-				s2 += p[2] * k[t];
-			}
-			dst[3 * i] = clip8(s0);
-			dst[3 * i + 1] = clip8(s1);
-			dst[3 * i + 2] = clip8(s2);
+			h_pixel(p, k, count, dst + 3 * i);
 			continue;
 		}
 		acc = half;
