@@ -609,11 +609,12 @@ fly_panel_task(void *arg, int p, int thread)
 /*
  * The pass on cv_wf: the weights are transformed panel by panel as they
  * are used, so that only the folded 3x3 weights are kept (16/9 or 4
- * times less memory than wino_pack()'s, and as much less to stream).  The
- * tiles go in chunks as large as the scratch holds: per chunk, V in the
- * scratch's shared part, then per thread U for one panel (a*a, cin,
- * KERN_NR) and its M (a*a, nt, KERN_NR).  Each chunk transforms every
- * panel once, so with the workspace's scratch a batch is one chunk.
+ * times less memory than wino_pack()'s).  The tiles go in chunks as large
+ * as the scratch holds: per chunk, V in the scratch's shared part, then
+ * per thread U for one block of input channels of one panel (a*a blocks
+ * of (kb, KERN_NR), WINO_USTRIDE apart) and the panel's M (a*a, nt,
+ * KERN_NR).  Each chunk transforms every panel once, so with the
+ * workspace's scratch a batch is one chunk.
  */
 static void
 wino_forward_fly(struct wino_job *j, float *scratch, size_t colcap)
