@@ -8,8 +8,9 @@
 --   wrk-post: requests=N duration_us=D p50_us=X p99_us=Y max_us=Z
 --             errors=CONNECT,READ,WRITE,TIMEOUT    (on one line)
 --
--- usage: wrk ... -s bench/wrk-post.lua URL -- FILE [CONTENT_TYPE]
---        (CONTENT_TYPE defaults to image/jpeg)
+-- usage: wrk ... -s bench/wrk-post.lua URL -- FILE [CONTENT_TYPE [HEADER]]
+--        (CONTENT_TYPE defaults to image/jpeg; HEADER, "Name: value", is
+--        one more request header)
 
 local threads = {}
 
@@ -20,7 +21,7 @@ end
 function init(args)
    local path = args[1]
    if not path then
-      error("wrk-post.lua: usage: -- FILE [CONTENT_TYPE]")
+      error("wrk-post.lua: usage: -- FILE [CONTENT_TYPE [HEADER]]")
    end
    local f = assert(io.open(path, "rb"))
    local body = f:read("*a")
@@ -28,6 +29,13 @@ function init(args)
    wrk.method = "POST"
    wrk.body = body
    wrk.headers["Content-Type"] = args[2] or "image/jpeg"
+   if args[3] then
+      local k, v = args[3]:match("^([%w-]+):%s*(.*)$")
+      if not k then
+         error("wrk-post.lua: HEADER must be 'Name: value'")
+      end
+      wrk.headers[k] = v
+   end
    responses = 0
    non2xx = 0
    statuses = {}

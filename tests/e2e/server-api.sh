@@ -441,6 +441,15 @@ for i in 0 1; do
 	    --output "$work/l$i.f32" >/dev/null 2>>"$work/err" ||
 		{ echo "reference tensors:"; cat "$work/err"; exit 99; }
 done
+# engine-run --image (the benchmark's in-process pipeline) does the same
+# image work: the same logits, bit for bit.
+if "$ERUN" --model "$AG_MODEL" --image "$img_jpg" --output "$work/li.f32" \
+    >/dev/null 2>"$work/err" && cmp -s "$work/li.f32" "$work/l0.f32"; then
+	pass "engine-run --image: the logits of image-dump's tensor"
+else
+	fail "engine-run --image: other logits than image-dump + engine-run"
+	cat "$work/err"
+fi
 py prep "$work" "$work/t0.f32" "$work/t1.f32" ||
 	{ echo "cannot make the request bodies"; exit 99; }
 echo "references ready after $((SECONDS - t_start)) s"

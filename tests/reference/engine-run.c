@@ -5,12 +5,17 @@
  *
  * usage: engine-run [--model DIR] [--threads N] [--batch N] [--height H]
  *            [--width W] [--input FILE] [--output FILE] [--repeat R]
- *            [--warmup W] [--mdwe]
+ *            [--warmup W] [--image FILE] [--mdwe]
  *
  * --input: (batch, 3, H, W) float32, native byte order; without it a seeded
  * pseudo-random input is used.  --output: writes (batch, classes) logits.
  * --repeat: times R forward passes after W warm-up ones and prints the
- * median, min and p90 latency in ms.  --mdwe: PR_SET_MDWE first, and fail
+ * median, min and p90 latency in ms.  --image: each pass, warm-ups and timed
+ * ones alike, first makes its input from FILE (JPEG or PNG, read into
+ * memory once) the way the server's classify does: decode, the model's
+ * resize and centre crop, the tensor conversion, once per image of the
+ * batch; the latency then covers the image work and the forward pass, and
+ * "image_ms" the image work alone.  --mdwe: PR_SET_MDWE first, and fail
  * if W^X memory can still be mapped afterwards.
  */
 #include <sys/mman.h>
@@ -24,7 +29,29 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/resnet.h"
+#include "image/image.h"
 #include "model/model.h"
+
+/* The image work of one pass: x[0..batch) from the encoded image. */
+static void
+make_input(const struct model *md, const uint8_t *buf, size_t len,
+    long batch, long h, long w, uint8_t *px, float *x)
+{
+	struct image im;
+	char err[512];
+	long b;
+
+	for (b = 0; b < batch; b++) {
+		if (image_decode(buf, len, NULL, &im, err, sizeof(err)) != 0)
+			fatalx("image: %s", err);
+		if (image_resize_crop(&im, md->md_conf.mc_resize, (int)w,
+		    (int)h, px, err, sizeof(err)) != 0)
+			fatalx("image: %s", err);
+		image_free(&im);
+		image_to_tensor(px, (int)w, (int)h, md->md_conf.mc_mean,
+		    md->md_conf.mc_std, x + (size_t)b * 3 * h * w);
+	}
+}
 
 static int
 cmp_dbl(const void *a, const void *b)
@@ -61,11 +88,16 @@ main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "image", required_argument, NULL, 'I' },
 		{ "mdwe", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char dir[PATH_MAX], err[512];
 	const char *model = NULL, *input = NULL, *output = NULL;
+	const char *image = NULL;
+	uint8_t *ibuf = NULL, *px = NULL;
+	size_t ilen = 0;
+	double *ti;
 	long threads = 2, batch = 1, h = 224, w = 224, repeat = 0, warm = 3;
 	long *lp, v;
 	struct model *md;
@@ -83,6 +115,7 @@ main(int argc, char **argv)
 		case 'm': model = optarg; break;
 		case 'i': input = optarg; break;
 		case 'o': output = optarg; break;
+		case 'I': image = optarg; break;
 		case 'M': mdwe = 1; break;
 		case 't': lp = &threads; break;
 		case 'b': lp = &batch; break;
@@ -117,7 +150,16 @@ main(int argc, char **argv)
 	if ((x = malloc(nin * sizeof(*x))) == NULL ||
 	    (y = malloc(nout * sizeof(*y))) == NULL)
 		fatalx("out of memory");
-	if (input != NULL) {
+	if (image != NULL) {
+		if (input != NULL)
+			fatalx("--image and --input exclude each other");
+		if (ag_read_file(image, (size_t)64 << 20, &ibuf, &ilen, err,
+		    sizeof(err)) != 0)
+			fatalx("%s", err);
+		if ((px = malloc((size_t)h * w * 3)) == NULL)
+			fatalx("out of memory");
+		make_input(md, ibuf, ilen, batch, h, w, px, x);
+	} else if (input != NULL) {
 		if ((fp = fopen(input, "rb")) == NULL)
 			fatal("%s", input);
 		if (fread(x, sizeof(*x), nin, fp) != nin)
@@ -140,27 +182,42 @@ main(int argc, char **argv)
 			fatal("%s", output);
 	}
 	if (repeat > 0) {
-		if ((t = calloc((size_t)repeat, sizeof(*t))) == NULL)
+		if ((t = calloc((size_t)repeat, sizeof(*t))) == NULL ||
+		    (ti = calloc((size_t)repeat, sizeof(*ti))) == NULL)
 			fatalx("out of memory");
-		for (i = 0; i < (size_t)warm; i++)
+		for (i = 0; i < (size_t)warm; i++) {
+			if (image != NULL)
+				make_input(md, ibuf, ilen, batch, h, w, px, x);
 			resnet_forward(md->md_net, ws, x, (int)batch, y);
+		}
 		for (i = 0; i < (size_t)repeat; i++) {
-			double t0 = ag_now();
+			double t0 = ag_now(), t1;
 
+			if (image != NULL)
+				make_input(md, ibuf, ilen, batch, h, w, px, x);
+			t1 = ag_now();
 			resnet_forward(md->md_net, ws, x, (int)batch, y);
 			t[i] = (ag_now() - t0) * 1e3;
+			ti[i] = (t1 - t0) * 1e3;
 		}
 		qsort(t, (size_t)repeat, sizeof(*t), cmp_dbl);
+		qsort(ti, (size_t)repeat, sizeof(*ti), cmp_dbl);
 		printf("backend=%s threads=%ld batch=%ld size=%ldx%ld\n",
 		    resnet_backend(), threads, batch, w, h);
 		printf("latency_ms median=%.3f min=%.3f p90=%.3f\n",
 		    t[repeat / 2], t[0], t[(size_t)(repeat * 9 / 10)]);
+		if (image != NULL)
+			printf("image_ms median=%.3f min=%.3f\n",
+			    ti[repeat / 2], ti[0]);
 		printf("throughput_img_s=%.2f\n", batch * 1e3 / t[repeat / 2]);
 		free(t);
+		free(ti);
 	}
 	resnet_ws_free(ws);
 	model_free(md);
 	free(x);
 	free(y);
+	free(px);
+	free(ibuf);
 	return 0;
 }
