@@ -494,6 +494,12 @@ else
 	fail "keep-alive: the connection is not reused"
 	grep -iE '^< (HTTP|connection)|connect' <<<"$out" | sed 's/^/    | /'
 fi
+# server.max_header_bytes (16k): ours to enforce, with a JSON error.
+pad=$(printf '%*s' 20000 '' | tr ' ' a)
+http GET /v2/health/live -H "X-Padding: $pad"
+expect_error "GET with 20 KB of headers (limit 16k)" 431
+http GET /v2/health/live -H "X-Padding: ${pad:0:12000}"
+expect "GET with 12 KB of headers (limit 16k)" 200
 http GET $M/versions/2
 expect_error "GET $M/versions/2" 404
 http GET $M/versions/2/ready
