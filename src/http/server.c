@@ -385,7 +385,22 @@ http_submit(struct http_req *rq, const float *input, int n)
 	MHD_suspend_connection(rq->rq_conn);
 	pthread_mutex_unlock(&hs->hs_mtx);
 
-	if ((r = hs->hs_be->be_submit(hs->hs_be->be_ctx, &rq->rq_job)) != 0) {
+	r = hs->hs_be->be_submit(hs->hs_be->be_ctx, &rq->rq_job);
+	/*
+	 * The backend has copied the tensor (or refused it): the request's
+	 * own copy goes now, not when the answer does, so that a queue of
+	 * requests holds each tensor once (0.6 MB an image).
+	 */
+	if (input == rq->rq_input) {
+		free(rq->rq_input);
+		rq->rq_input = NULL;
+	} else if (rq->rq_have_oip && input == rq->rq_oip.rq_data) {
+		explicit_bzero(rq->rq_oip.rq_data,
+		    rq->rq_oip.rq_nelem * sizeof(float));
+		free(rq->rq_oip.rq_data);
+		rq->rq_oip.rq_data = NULL;
+	}
+	if (r != 0) {
 		rq->rq_job.jb_status = r;
 		http_job_done(&rq->rq_job);
 	}

@@ -55,7 +55,8 @@ struct http_backend {
 	/* The model served now, referenced; NULL when not ready. */
 	struct http_model *(*be_model)(void *ctx);
 	/*
-	 * Queues job.  0: jb_done() will be called exactly once, from another
+	 * Queues job, copying jb_input before it returns (the caller frees
+	 * it then).  0: jb_done() will be called exactly once, from another
 	 * thread, after jb_status and jb_logits are set.  < 0 (AG_ERR_BUSY,
 	 * AG_ERR_UNAVAILABLE): not queued, jb_done() is never called.
 	 */
