@@ -100,6 +100,7 @@ static const struct config_key config_keys[] = {
 	KEY("model", "max_batch", CK_INT, cf_max_batch, 1, 256),
 	KEY("model", "max_delay_us", CK_INT, cf_max_delay_us, 0, 1000000),
 	KEY("model", "threads", CK_INT, cf_threads, 1, 256),
+	KEY("model", "low_memory", CK_BOOL, cf_low_memory, 0, 1),
 	KEY("model", "queue_slots", CK_INT, cf_queue_slots, 1, 4096),
 	KEY("model", "max_request_batch", CK_INT, cf_max_request_batch,
 	    1, 256),

@@ -90,6 +90,7 @@ struct ag_config {
 	int	 cf_max_batch;		/* images per engine call, 1..256 */
 	int	 cf_max_delay_us;	/* batching delay, 0..1000000 */
 	int	 cf_threads;		/* engine threads, 1..256 */
+	int	 cf_low_memory;		/* 0 or 1: weights transformed per pass */
 	int	 cf_queue_slots;	/* images front->worker, 1..4096 */
 	int	 cf_max_request_batch;	/* images per infer request, 1..256 */
 	/* Trust anchors of the model signatures (src/model/msig.h): a public

@@ -242,6 +242,7 @@ check_config(struct ag_config *cf)
 	}
 	/* The load the worker does, on as many threads. */
 	resnet_set_threads(cf->cf_threads);
+	resnet_set_low_memory(cf->cf_low_memory);
 	if ((r = model_load_signed(dir, daemon_trust(), &md, err,
 	    sizeof(err))) != 0) {
 		fprintf(stderr, "aiguardd: model: %s\n", err);

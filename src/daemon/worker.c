@@ -523,6 +523,7 @@ worker_main(const struct ag_config *cf, int sock)
 	w.w_cap = cf->cf_max_batch > w.w_max_request ? cf->cf_max_batch :
 	    w.w_max_request;
 	resnet_set_threads(cf->cf_threads);
+	resnet_set_low_memory(cf->cf_low_memory);
 	if ((r = worker_load(&w, &w.w_md, &w.w_ws, err, sizeof(err))) != 0) {
 		log_warnx("model: %s", err);
 		exit(WORKER_EXIT_MODEL);
@@ -539,12 +540,14 @@ worker_main(const struct ag_config *cf, int sock)
 	daemon_sandbox_log(&sc, &ss);
 	log_info("model loaded model=%s arch=%s classes=%d input=%dx%d "
 	    "dir=%s version=%s digest=%s max_batch=%d max_delay_us=%d "
-	    "threads=%d backend=\"%s\" verify_ms=%.1f build_ms=%.1f%s",
+	    "threads=%d low_memory=%s backend=\"%s\" verify_ms=%.1f "
+	    "build_ms=%.1f%s",
 	    w.w_md->md_conf.mc_name, w.w_md->md_conf.mc_arch, w.w_classes,
 	    w.w_h, w.w_w, w.w_md->md_dir, w.w_md->md_version,
 	    w.w_md->md_signed ? w.w_md->md_sig.mr_digest : "unsigned",
 	    cf->cf_max_batch,
-	    cf->cf_max_delay_us, cf->cf_threads, resnet_backend(),
+	    cf->cf_max_delay_us, cf->cf_threads,
+	    cf->cf_low_memory ? "yes" : "no", resnet_backend(),
 	    w.w_md->md_verify_s * 1e3, w.w_md->md_build_s * 1e3,
 	    w.w_md->md_conf.mc_synthetic ? " synthetic=yes" : "");
 	if (worker_send_hello(&w, w.w_shmfd) != 0) {

@@ -349,6 +349,8 @@ rn_wino_m(const struct rn_convspec *cs)
  * copy.  AG_WINOGRAD_FLY=0 or =1 overrides: never, or for every Winograd
  * conv.
  */
+static int rn_low_memory;	/* resnet_set_low_memory() */
+
 static int
 rn_wino_fly(const struct rn_convspec *cs)
 {
@@ -358,8 +360,16 @@ rn_wino_fly(const struct rn_convspec *cs)
 		return 0;
 	if (e != NULL && (strcmp(e, "0") == 0 || strcmp(e, "1") == 0))
 		return e[0] == '1';
+	if (__atomic_load_n(&rn_low_memory, __ATOMIC_RELAXED))
+		return 1;
 	return rn_wino_m(cs) == 4 && (long)cs->cs_cin * cs->cs_cout >=
 	    256L * 256;
+}
+
+void
+resnet_set_low_memory(int on)
+{
+	__atomic_store_n(&rn_low_memory, on != 0, __ATOMIC_RELAXED);
 }
 
 /*

@@ -8,7 +8,7 @@
 # during a request (that request gets 503 at once, the worker comes back,
 # ready turns true again, later requests succeed); SIGHUP reloads (a good
 # reload, then a broken model that is refused while the old one keeps
-# serving); SIGTERM finishing the request in flight and exiting 0; start-up
+# serving); model.low_memory (the same answers, a smaller worker); SIGTERM finishing the request in flight and exiting 0; start-up
 # failures (no model, port taken, bad configuration) with a clear message;
 # --check-config and --help.
 #
@@ -83,6 +83,37 @@ if [ -z "$bad" ] && [ "$s" = 6 ] && [ "$le2" = "$n" ] &&
 	pass "--max-batch 2: 6 images in $n engine calls of at most 2"
 else
 	fail "--max-batch 2: failed requests:$bad; $n calls for $s images, $le2 of <= 2"
+fi
+server_stop
+
+# ---- model.low_memory ----------------------------------------------------
+
+# The worker's resident memory after one classify, in kB.
+worker_rss() {
+	server_pids >/dev/null
+	awk '/^VmRSS:/ { print $2 }' "/proc/$worker_pid/status" 2>/dev/null
+}
+server_start
+classify "${samples[0]}" "$work/d0.json" >/dev/null
+rss_default=$(worker_rss)
+server_stop
+server_start --set model.low_memory=yes
+ok=1
+for i in 0 1 2 3; do
+	code=$(classify "${samples[$i]}" "$work/lm$i.json")
+	if [ "$code" != 200 ] || ! same_top5 "$work/lm$i.json" "$work/cli$i.json"; then
+		ok=0
+		echo "    ${samples[$i]##*/}: $code"
+	fi
+done
+rss_low=$(worker_rss)
+if [ $ok -eq 1 ] && grep -q 'model loaded .*low_memory=yes' "$srv_log" &&
+    [ -n "$rss_default" ] && [ -n "$rss_low" ] &&
+    [ "$rss_low" -lt $((rss_default - 20 * 1024)) ]; then
+	pass "model.low_memory=yes: the same top-5; worker RSS $((rss_low / 1024)) MB against $((rss_default / 1024)) MB"
+else
+	fail "model.low_memory=yes: answers ok=$ok, worker RSS $rss_low kB against $rss_default kB"
+	server_log_tail 5
 fi
 server_stop
 

@@ -37,6 +37,7 @@ assert_config_eq(const struct ag_config *a, const struct ag_config *b)
 	ASSERT_INT_EQ(a->cf_max_batch, b->cf_max_batch);
 	ASSERT_INT_EQ(a->cf_max_delay_us, b->cf_max_delay_us);
 	ASSERT_INT_EQ(a->cf_threads, b->cf_threads);
+	ASSERT_INT_EQ(a->cf_low_memory, b->cf_low_memory);
 	ASSERT_INT_EQ(a->cf_queue_slots, b->cf_queue_slots);
 	ASSERT_INT_EQ(a->cf_max_request_batch, b->cf_max_request_batch);
 	ASSERT_INT_EQ(a->cf_image_max_side, b->cf_image_max_side);
@@ -143,6 +144,7 @@ static const struct {
 	{ "model.max_batch", "256" },
 	{ "model.max_delay_us", "0" },
 	{ "model.threads", "256" },
+	{ "model.low_memory", "yes" },
 	{ "model.queue_slots", "4096" },
 	{ "model.max_request_batch", "256" },
 	{ "image.max_side", "65535" },
@@ -175,6 +177,7 @@ test_round_trip(void)
 	ASSERT_INT_EQ(cf.cf_max_body_bytes, 1024LL * 1024 * 1024);
 	ASSERT_INT_EQ(cf.cf_log_level, LOG_LVL_DEBUG);
 	ASSERT_INT_EQ(cf.cf_access_log, 0);
+	ASSERT_INT_EQ(cf.cf_low_memory, 1);
 	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
 	config_defaults(&cf2);
 	ASSERT_INT_EQ(dump_and_load(&cf, &cf2, err, sizeof(err)), 0);
@@ -665,6 +668,7 @@ test_shipped_example(void)
 	config_defaults(&def);
 	config_defaults(&cf);
 	cf.cf_threads = 99;
+	cf.cf_low_memory = 1;
 	cf.cf_model_name[0] = 'x';
 	/* The example names every key: anything not reset shows here. */
 	err[0] = '\0';
