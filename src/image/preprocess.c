@@ -336,7 +336,7 @@ pass_horizontal(const struct pp_axis *ax, const uint8_t *src, uint8_t *dst)
  * fit in 32 bits, as in Pillow: the taps are non-negative and add up to
  * 1 << PP_PRECISION_BITS, times at most 255.
  */
-static void pass_vertical_avx2(const uint8_t *const *, const int32_t *, int,
+static int pass_vertical_avx2(const uint8_t *const *, const int32_t *, int,
     uint8_t *, int);
 
 static void
@@ -344,13 +344,12 @@ pass_vertical(const uint8_t *const *rows, const int32_t *k, int count,
     uint8_t *dst, int n)
 {
 	int32_t acc[PP_VCHUNK];
-	int j, jn, m, t;
+	int j = 0, jn, m, t;
 
-	if (pp_cpu() & PP_AVX2) {
-		pass_vertical_avx2(rows, k, count, dst, n);
-		return;
-	}
-	for (j = 0; j < n; j += PP_VCHUNK) {
+	/* The AVX2 pass does whole 32-byte blocks; the rest goes on here. */
+	if (pp_cpu() & PP_AVX2)
+		j = pass_vertical_avx2(rows, k, count, dst, n);
+	for (; j < n; j += PP_VCHUNK) {
 		jn = n - j < PP_VCHUNK ? n - j : PP_VCHUNK;
 		for (m = 0; m < jn; m++)
 			acc[m] = 1 << (PP_PRECISION_BITS - 1);
@@ -371,10 +370,11 @@ pass_vertical(const uint8_t *const *rows, const int32_t *k, int count,
  * bytes widened to four vectors of eight 32-bit lanes, multiplied by the
  * tap and summed: the scalar loop's sums exactly.  The shift, the clamp
  * (saturating packs, whose lane order the permute undoes) and the store
- * follow; the row's last n % 32 bytes go through the scalar formula.
+ * follow.  Returns the bytes done, n rounded down to 32: the caller does
+ * the rest.
  */
 #if defined(__x86_64__)
-static __attribute__((target("avx2"))) void
+static __attribute__((target("avx2"))) int
 pass_vertical_avx2(const uint8_t *const *rows, const int32_t *k, int count,
     uint8_t *dst, int n)
 {
@@ -412,16 +412,10 @@ pass_vertical_avx2(const uint8_t *const *rows, const int32_t *k, int count,
 		lo = _mm256_permute4x64_epi64(lo, 0xd8);
 		_mm256_storeu_si256((__m256i *)(dst + j), lo);
 	}
-	for (; j < n; j++) {
-		int32_t s = 1 << (PP_PRECISION_BITS - 1);
-
-		for (t = 0; t < count; t++)
-			s += rows[t][j] * k[t];
-		dst[j] = clip8(s);
-	}
+	return j;
 }
 #else
-static void
+static int
 pass_vertical_avx2(const uint8_t *const *rows, const int32_t *k, int count,
     uint8_t *dst, int n)
 {
@@ -430,6 +424,7 @@ pass_vertical_avx2(const uint8_t *const *rows, const int32_t *k, int count,
 	(void)count;
 	(void)dst;
 	(void)n;
+	return 0;
 }
 #endif
 
