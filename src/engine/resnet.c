@@ -317,12 +317,14 @@ rn_fold(const struct rn_convspec *cs, const float *w, const float *bn,
 }
 
 /*
- * Winograd for the 3x3 stride-1 convs.  F(4x4, 3x3) does 4x fewer
- * multiplications than the direct conv, for transformed weights 4x the
- * size.  With 512 channels (the last stage, 7x7 pixels at 224) that would
- * be 36 MiB per layer, streamed for a handful of tiles: there F(2x2, 3x3)
- * (2.25x fewer multiplications, weights 16/9 the size) is the better
- * trade, measured a little faster than the direct kernel at batch 1.
+ * Winograd for the 3x3 stride-1 convs: F(4x4, 3x3) everywhere, 4x fewer
+ * multiplications than the direct conv.  Its transformed weights are 4x
+ * the size: kept for the first two stages (7 MB); the third and last
+ * stages transform theirs during the pass (rn_wino_fly()).  On the last
+ * stage's 7x7 pixels the 4x4 tiles cover 8x8 and F(2x2) has the same
+ * waste, so F(4x4) does 44 % fewer multiplications there; measured per
+ * layer, during the pass, against F(2x2) transformed at load (which kept
+ * 50 MB): 0.76 against 0.75 ms at batch 1, 1.92 against 2.75 ms at batch 4.
  * Returns the tile size, or 0 for the direct kernel.  AG_WINOGRAD=0, 2 or
  * 4 overrides the choice (for benchmarks and tests).
  */
@@ -336,18 +338,18 @@ rn_wino_m(const struct rn_convspec *cs)
 	if (e != NULL && (strcmp(e, "0") == 0 || strcmp(e, "2") == 0 ||
 	    strcmp(e, "4") == 0))
 		return e[0] - '0';
-	return cs->cs_cin >= 512 ? 2 : 4;
+	return 4;
 }
 
 /*
  * Whether a Winograd conv keeps its weights folded and transforms them
  * during each pass (winograd.h) rather than at load.  For F(4x4) with 256
- * or more channels in and out (ResNet-18's third stage) that costs no time
- * measurably, at batch 1 or 4, and spares 3/4 of the memory: 7 MB instead
- * of 28.  F(2x2) (the last stage) gains less memory (16/9) and the
- * transform shows there, 10-30 % of the layer, so it keeps the packed
- * copy.  AG_WINOGRAD_FLY=0 or =1 overrides: never, or for every Winograd
- * conv.
+ * or more channels in and out (ResNet-18's third and last stages) that
+ * costs no time measurably, at batch 1 or 4, and spares 3/4 of the
+ * memory: 35 MB instead of 141.  F(2x2) (AG_WINOGRAD=2) gains less
+ * memory (16/9) and the transform shows there, 10-30 % of the layer, so it
+ * keeps the packed copy.  AG_WINOGRAD_FLY=0 or =1 overrides: never, or for
+ * every Winograd conv.
  */
 static int rn_low_memory;	/* resnet_set_low_memory() */
 

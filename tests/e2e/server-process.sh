@@ -109,7 +109,7 @@ done
 rss_low=$(worker_rss)
 if [ $ok -eq 1 ] && grep -q 'model loaded .*low_memory=yes' "$srv_log" &&
     [ -n "$rss_default" ] && [ -n "$rss_low" ] &&
-    [ "$rss_low" -lt $((rss_default - 20 * 1024)) ]; then
+    [ "$rss_low" -lt $((rss_default - 3 * 1024)) ]; then
 	pass "model.low_memory=yes: the same top-5; worker RSS $((rss_low / 1024)) MB against $((rss_default / 1024)) MB"
 else
 	fail "model.low_memory=yes: answers ok=$ok, worker RSS $rss_low kB against $rss_default kB"
