@@ -328,14 +328,21 @@ conv_forward(const struct conv *cv, const float *x, int n, int h, int w,
 		tm = CONV_TILE_MAX;
 	if (tm == 0)
 		tm = 1;
-	/* As many tiles as that takes, but of even size: no ragged tail. */
+	/*
+	 * As many tiles as that takes, rounded up to a multiple of the
+	 * threads (five tiles on two threads left one thread idle for a
+	 * fifth of the conv: the first stride-2 conv at batch 1 took 0.61
+	 * ms, 0.53 in six), and of even size: no ragged tail.
+	 */
 	mtiles = (int)((j.cj_mtot + tm - 1) / tm);
+	if (mtiles >= nthreads)
+		mtiles = (mtiles + nthreads - 1) / nthreads * nthreads;
 	tm = (j.cj_mtot + (size_t)mtiles - 1) / (size_t)mtiles;
 	j.cj_tm = tm;
 	mtiles = (int)((j.cj_mtot + tm - 1) / tm);
-	/* Too few row tiles to keep every thread busy: split the columns. */
+	/* Fewer row tiles than threads: split the columns too. */
 	j.cj_nsplit = 1;
-	if (mtiles < 2 * nthreads) {
+	if (mtiles < nthreads) {
 		j.cj_nsplit = (2 * nthreads + mtiles - 1) / mtiles;
 		if (j.cj_nsplit > j.cj_npanels)
 			j.cj_nsplit = j.cj_npanels;
