@@ -773,8 +773,18 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	AG_ASSERT(per >= 1);
 	if ((size_t)tb > per)
 		tb = (int)per;
-	j.wj_tb = tb;
+	/*
+	 * A multiple of the threads, so that none waits for the last
+	 * block: 196 tiles in 9 blocks of 24 became 10 of 20.
+	 */
 	nblocks = (int)((j.wj_ntiles + (size_t)tb - 1) / (size_t)tb);
+	if (nblocks >= nthreads && nblocks % nthreads != 0) {
+		nblocks = (nblocks + nthreads - 1) / nthreads * nthreads;
+		tb = (int)((j.wj_ntiles + (size_t)nblocks - 1) /
+		    (size_t)nblocks);
+		nblocks = (int)((j.wj_ntiles + (size_t)tb - 1) / (size_t)tb);
+	}
+	j.wj_tb = tb;
 	/* Too few blocks for the threads: split the output channels too. */
 	j.wj_nsplit = 1;
 	if (nblocks < 2 * nthreads) {
