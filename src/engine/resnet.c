@@ -847,8 +847,7 @@ rn_blocks(const struct resnet *net, struct resnet_ws *ws, int b0, int b1,
 		const struct conv *cv = &net->rn_conv[bs->bs_first];
 		const int co = cv[bs->bs_nconv - 1].cv_cout;
 		int h1, w1, h2, w2, last;
-		size_t out0;
-		float *X, *T1, *T1o, *T2, *R;
+		float *X, *T1, *T2, *R;
 		const float *res;
 
 		h1 = conv_out_size(*h, cv[0].cv_k, cv[0].cv_stride,
@@ -863,18 +862,11 @@ rn_blocks(const struct resnet *net, struct resnet_ws *ws, int b0, int b1,
 		T1 = buf[(*x + 1) % RN_NBUF];
 		T2 = buf[(*x + 2) % RN_NBUF];
 		R = buf[(*x + 3) % RN_NBUF];
-		/* Image i0's block output, where the batch is. */
-		out0 = (size_t)i0 * h2 * w2 * co;
-		if (bs->bs_nconv == 2 && (*x + 2) % RN_NBUF == keep)
-			T2 += out0;
-		if (bs->bs_nconv == 3 && (*x + 1) % RN_NBUF == keep)
-			T1o = T1 + out0;
-		else
-			T1o = T1;
-		/* Of one image among others, only block outputs go there. */
-		if ((*x + 3) % RN_NBUF == keep || (*x + 1) % RN_NBUF == keep ||
-		    (bs->bs_nconv == 3 && (*x + 2) % RN_NBUF == keep))
-			AG_ASSERT(i0 == 0);
+		/* Of one image among others, only a basic block's output. */
+		AG_ASSERT(i0 == 0 || (bs->bs_nconv == 2 &&
+		    (*x + 1) % RN_NBUF != keep && (*x + 3) % RN_NBUF != keep));
+		if ((*x + 2) % RN_NBUF == keep)
+			T2 += (size_t)i0 * h2 * w2 * co;
 		res = X;
 		conv_forward(&cv[0], X, n, *h, *w, NULL, 1, T1, ws->ws_col,
 		    ws->ws_colcap);
@@ -892,7 +884,7 @@ rn_blocks(const struct resnet *net, struct resnet_ws *ws, int b0, int b1,
 			conv_forward(&cv[1], T1, n, h1, w1, NULL, 1, T2,
 			    ws->ws_col, ws->ws_colcap);
 			/* y = relu(bn3(conv3(t2)) + res), into T1 */
-			conv_forward(&cv[2], T2, n, h2, w2, res, 1, T1o,
+			conv_forward(&cv[2], T2, n, h2, w2, res, 1, T1,
 			    ws->ws_col, ws->ws_colcap);
 			last = (*x + 1) % RN_NBUF;
 		}
