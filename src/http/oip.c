@@ -1865,15 +1865,22 @@ oip_parse_infer(const uint8_t *body, size_t len, long header_len,
 }
 
 void
+oip_infer_req_free_data(struct oip_infer_req *req)
+{
+	if (req == NULL || req->rq_data == NULL)
+		return;
+	/* It held the client's tensor. */
+	explicit_bzero(req->rq_data, req->rq_nelem * sizeof(float));
+	free(req->rq_data);
+	req->rq_data = NULL;
+}
+
+void
 oip_infer_req_free(struct oip_infer_req *req)
 {
 	if (req == NULL)
 		return;
-	if (req->rq_data != NULL) {
-		/* It held the client's tensor. */
-		explicit_bzero(req->rq_data, req->rq_nelem * sizeof(float));
-		free(req->rq_data);
-	}
+	oip_infer_req_free_data(req);
 	memset(req, 0, sizeof(*req));
 }
 

@@ -96,6 +96,12 @@ int	oip_parse_infer(const uint8_t *body, size_t len, long header_len,
 	    char *err, size_t errlen);
 /* Scrubs and frees rq_data and clears req.  NULL-safe, idempotent. */
 void	oip_infer_req_free(struct oip_infer_req *req);
+/*
+ * Scrubs and frees rq_data only, once the tensor has been handed on; the
+ * rest of req (outputs asked for, id) stays for the answer.  NULL-safe,
+ * idempotent.
+ */
+void	oip_infer_req_free_data(struct oip_infer_req *req);
 
 /*
  * A growable output buffer.  Start from all zeros ({ NULL, 0, 0 }); b is

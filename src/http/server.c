@@ -394,12 +394,8 @@ http_submit(struct http_req *rq, const float *input, int n)
 	if (input == rq->rq_input) {
 		free(rq->rq_input);
 		rq->rq_input = NULL;
-	} else if (rq->rq_have_oip && input == rq->rq_oip.rq_data) {
-		explicit_bzero(rq->rq_oip.rq_data,
-		    rq->rq_oip.rq_nelem * sizeof(float));
-		free(rq->rq_oip.rq_data);
-		rq->rq_oip.rq_data = NULL;
-	}
+	} else if (rq->rq_have_oip && input == rq->rq_oip.rq_data)
+		oip_infer_req_free_data(&rq->rq_oip);
 	if (r != 0) {
 		rq->rq_job.jb_status = r;
 		http_job_done(&rq->rq_job);

@@ -182,6 +182,11 @@ test_valid(void)
 	ASSERT_INT_EQ(req.rq_has_id, 0);
 	ASSERT_INT_EQ(req.rq_n_outputs, 0);
 	ASSERT_INT_EQ(req.rq_binary_output, 0);
+	oip_infer_req_free_data(&req);	/* the tensor only */
+	ASSERT_PTR_EQ(req.rq_data, NULL);
+	ASSERT_INT_EQ(req.rq_n, 1);
+	oip_infer_req_free_data(&req);	/* idempotent */
+	oip_infer_req_free_data(NULL);
 	oip_infer_req_free(&req);
 	ASSERT_PTR_EQ(req.rq_data, NULL);
 	oip_infer_req_free(&req);	/* idempotent */
