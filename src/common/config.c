@@ -99,6 +99,7 @@ static const struct config_key config_keys[] = {
 	KEY("model", "name", CK_NAME, cf_model_name, 0, 63),
 	KEY("model", "max_batch", CK_INT, cf_max_batch, 1, 256),
 	KEY("model", "max_delay_us", CK_INT, cf_max_delay_us, 0, 1000000),
+	KEY("model", "return_wait_us", CK_INT, cf_return_wait_us, 0, 1000000),
 	KEY("model", "threads", CK_INT, cf_threads, 1, 256),
 	KEY("model", "low_memory", CK_BOOL, cf_low_memory, 0, 1),
 	KEY("model", "queue_slots", CK_INT, cf_queue_slots, 1, 4096),
@@ -573,6 +574,7 @@ config_defaults(struct ag_config *cf)
 	/* cf_model_dir, cf_model_name: "" (zeroed above). */
 	cf->cf_max_batch = 4;
 	cf->cf_max_delay_us = 0;
+	cf->cf_return_wait_us = 5000;
 	cf->cf_threads = 2;
 	cf->cf_queue_slots = 64;
 	cf->cf_max_request_batch = 8;

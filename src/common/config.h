@@ -89,6 +89,7 @@ struct ag_config {
 	char	 cf_model_name[64];	/* "" means the model's own name */
 	int	 cf_max_batch;		/* images per engine call, 1..256 */
 	int	 cf_max_delay_us;	/* batching delay, 0..1000000 */
+	int	 cf_return_wait_us;	/* wait for returning clients, 0..1e6 */
 	int	 cf_threads;		/* engine threads, 1..256 */
 	int	 cf_low_memory;		/* 0 or 1: weights transformed per pass */
 	int	 cf_queue_slots;	/* images front->worker, 1..4096 */

@@ -249,7 +249,7 @@ front_be_submit(void *ctx, struct http_job *job)
 	len = sizeof(msg.in) + pd->pd_n * sizeof(uint32_t);
 	ipc_hdr_init(&msg.in.in_hdr, IPC_INFER, len, pd->pd_id);
 	msg.in.in_n = pd->pd_n;
-	msg.in.in_pad = 0;
+	msg.in.in_flags = job->jb_returns ? IPC_INFER_RETURNS : 0;
 	memcpy(msg.in.in_slots, pd->pd_slots, pd->pd_n * sizeof(uint32_t));
 	/* Never block here: a full socket means an overloaded worker. */
 	r = send(f->f_wfd, &msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) ==

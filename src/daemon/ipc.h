@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define IPC_MAGIC		0x50494741u	/* "AGIP" little-endian */
-#define IPC_VERSION		2
+#define IPC_VERSION		3
 #define IPC_MAX_REQ_IMAGES	256		/* images in one INFER */
 #define IPC_MAX_MSG		65536
 #define IPC_LABEL_CHUNK		32768
@@ -84,10 +84,16 @@ struct ipc_labels {
 	char		lb_data[];	/* lb_len bytes */
 };
 
+/*
+ * IPC_INFER_RETURNS: the client came back quickly after its last answer
+ * (http_job's jb_returns); the worker may hold its next batch for it.
+ */
+#define IPC_INFER_RETURNS	0x1u
+
 struct ipc_infer {
 	struct ipc_hdr	in_hdr;
 	uint32_t	in_n;
-	uint32_t	in_pad;
+	uint32_t	in_flags;	/* IPC_INFER_* */
 	uint32_t	in_slots[];	/* in_n slot indices */
 };
 

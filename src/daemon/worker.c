@@ -44,6 +44,7 @@ struct wreq {
 	uint32_t	wr_n;
 	uint32_t	wr_slots[IPC_MAX_REQ_IMAGES];
 	double		wr_arrival;
+	int		wr_returns;	/* IPC_INFER_RETURNS */
 };
 
 struct worker {
@@ -71,6 +72,9 @@ struct worker {
 	uint32_t		 w_generation;
 	int			 w_stopping;
 	uint32_t		 w_layers;	/* SB_* in force */
+	/* after a batch: images expected at once (worker_wait_s()) */
+	size_t			 w_expect;
+	double			 w_expect_at;
 };
 
 static int
@@ -290,12 +294,16 @@ worker_us(double s)
 	return (uint32_t)(s * 1e6);
 }
 
-/* Runs the oldest queued requests that fit in one engine call. */
-static void
+/*
+ * Runs the oldest queued requests that fit in one engine call.  Returns
+ * how many of its images came from clients that come back at once
+ * (IPC_INFER_RETURNS).
+ */
+static size_t
 worker_run_batch(struct worker *w)
 {
 	size_t img = (size_t)w->w_c * w->w_h * w->w_w;
-	size_t take = 0, nimg = 0, i, k, at;
+	size_t take = 0, nimg = 0, back = 0, i, k, at;
 	struct ipc_result rs;
 	double t0, t1;
 	int r;
@@ -355,12 +363,17 @@ worker_run_batch(struct worker *w)
 			log_info("front gone (%s); exiting", strerror(errno));
 			exit(0);
 		}
+		if (q->wr_returns)
+			back += q->wr_n;
 		w->w_qimages -= q->wr_n;
 		w->w_qhead = (w->w_qhead + 1) % w->w_qcap;
 		w->w_qlen--;
 	}
-	log_debug("batch %llu: %zu request(s), %zu image(s), %.2f ms",
-	    (unsigned long long)w->w_batch_id, take, nimg, (t1 - t0) * 1e3);
+	log_debug("batch %llu: %zu request(s), %zu image(s), %.2f ms, "
+	    "%.2f ms after the last one", (unsigned long long)w->w_batch_id,
+	    take, nimg, (t1 - t0) * 1e3, w->w_expect_at > 0 ?
+	    (t0 - w->w_expect_at) * 1e3 : 0.0);
+	return back;
 }
 
 /* Queues one INFER after checking it against our own state. */
@@ -386,8 +399,43 @@ worker_enqueue(struct worker *w, const struct ipc_infer *in)
 	q->wr_id = in->in_hdr.ih_id;
 	q->wr_n = in->in_n;
 	q->wr_arrival = ag_now();
+	q->wr_returns = (in->in_flags & IPC_INFER_RETURNS) != 0;
 	w->w_qlen++;
 	w->w_qimages += in->in_n;
+}
+
+/*
+ * Seconds the queue may still wait before it goes to the engine (<= 0:
+ * now).  It waits while it holds fewer than max_batch images and either
+ * its oldest request is younger than max_delay_us, or the batch that
+ * just ran answered clients that come back at once (IPC_INFER_RETURNS),
+ * return_wait_us has not passed since, and the queue has not yet got as
+ * many images as that batch sent back plus those it left queued.
+ * Without the second rule such clients (four of them, say) fell into
+ * uneven batches - 3 then 1, the one alone while the three decode - and
+ * the engine ran a batch of one at a time, its least efficient.  Clients
+ * that do not come back never make it wait.
+ */
+static double
+worker_wait_s(const struct worker *w, double now)
+{
+	const struct ag_config *cf = w->w_cf;
+	size_t target;
+	double due, ret;
+
+	if (w->w_qlen == 0 || w->w_stopping ||
+	    w->w_qimages >= (size_t)cf->cf_max_batch)
+		return 0;
+	due = w->w_q[w->w_qhead].wr_arrival + cf->cf_max_delay_us * 1e-6 -
+	    now;
+	target = w->w_expect < (size_t)cf->cf_max_batch ? w->w_expect :
+	    (size_t)cf->cf_max_batch;
+	if (w->w_qimages < target) {
+		ret = w->w_expect_at + cf->cf_return_wait_us * 1e-6 - now;
+		if (ret > due)
+			due = ret;
+	}
+	return due;
 }
 
 /* Reads every message waiting on the socket. */
@@ -414,6 +462,25 @@ worker_read(struct worker *w)
 			fatalx("front broke the protocol: message type %u",
 			    (unsigned)m->h.ih_type);
 		worker_enqueue(w, (const struct ipc_infer *)m);
+	}
+}
+
+/*
+ * Runs the batches that are due.  After each, it takes in what came
+ * during the pass (so that the count is whole) and expects as many
+ * images as are queued plus those of the clients it just answered that
+ * come back at once (worker_wait_s()).
+ */
+static void
+worker_run_due(struct worker *w)
+{
+	size_t back;
+
+	while (w->w_qlen > 0 && worker_wait_s(w, ag_now()) <= 0) {
+		back = worker_run_batch(w);
+		worker_read(w);
+		w->w_expect = back + w->w_qimages;
+		w->w_expect_at = ag_now();
 	}
 }
 
@@ -540,13 +607,13 @@ worker_main(const struct ag_config *cf, int sock)
 	daemon_sandbox_log(&sc, &ss);
 	log_info("model loaded model=%s arch=%s classes=%d input=%dx%d "
 	    "dir=%s version=%s digest=%s max_batch=%d max_delay_us=%d "
-	    "threads=%d low_memory=%s backend=\"%s\" verify_ms=%.1f "
-	    "build_ms=%.1f%s",
+	    "return_wait_us=%d threads=%d low_memory=%s backend=\"%s\" "
+	    "verify_ms=%.1f build_ms=%.1f%s",
 	    w.w_md->md_conf.mc_name, w.w_md->md_conf.mc_arch, w.w_classes,
 	    w.w_h, w.w_w, w.w_md->md_dir, w.w_md->md_version,
 	    w.w_md->md_signed ? w.w_md->md_sig.mr_digest : "unsigned",
 	    cf->cf_max_batch,
-	    cf->cf_max_delay_us, cf->cf_threads,
+	    cf->cf_max_delay_us, cf->cf_return_wait_us, cf->cf_threads,
 	    cf->cf_low_memory ? "yes" : "no", resnet_backend(),
 	    w.w_md->md_verify_s * 1e3, w.w_md->md_build_s * 1e3,
 	    w.w_md->md_conf.mc_synthetic ? " synthetic=yes" : "");
@@ -563,11 +630,9 @@ worker_main(const struct ag_config *cf, int sock)
 		struct timespec ts, *tsp = NULL;
 
 		if (w.w_qlen > 0) {
-			double due = w.w_q[w.w_qhead].wr_arrival +
-			    cf->cf_max_delay_us * 1e-6 - ag_now();
+			double due = worker_wait_s(&w, ag_now());
 
-			if (due < 0 || w.w_qimages >= (size_t)cf->cf_max_batch ||
-			    w.w_stopping)
+			if (due < 0)
 				due = 0;
 			ts.tv_sec = (time_t)due;
 			ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
@@ -585,13 +650,6 @@ worker_main(const struct ag_config *cf, int sock)
 			worker_signal(&w);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
 			worker_read(&w);
-		while (w.w_qlen > 0) {
-			double age = ag_now() - w.w_q[w.w_qhead].wr_arrival;
-
-			if (w.w_qimages < (size_t)cf->cf_max_batch &&
-			    age < cf->cf_max_delay_us * 1e-6 && !w.w_stopping)
-				break;
-			worker_run_batch(&w);
-		}
+		worker_run_due(&w);
 	}
 }

@@ -66,6 +66,7 @@ struct http_conn {
 	struct http_conn	*hc_next, *hc_prev;
 	int			 hc_fd;
 	double			 hc_since;	/* start, or the last answer */
+	double			 hc_answered;	/* the last answer; 0: none yet */
 	int			 hc_waiting;	/* suspended on the backend */
 	int			 hc_cut;	/* shut down by the sweeper */
 };
@@ -106,6 +107,7 @@ struct http_req {
 	char			 rq_path[256];
 	double			 rq_start;
 	int			 rq_status;
+	int			 rq_returns;	/* http_job's jb_returns */
 	size_t			 rq_sent;
 	/* body */
 	uint8_t			*rq_body;
@@ -357,6 +359,35 @@ http_job_done(struct http_job *job)
 	http_req_unref(rq);
 }
 
+/*
+ * Whether the client came back within model.return_wait_us of its last
+ * answer on this connection and keeps the connection (HTTP/1.1 without
+ * "Connection: close"): a client that waits for each answer and sends the
+ * next request at once, as a load generator, a pipeline stage or a proxy
+ * under load does.  The worker holds its next batch for such clients.
+ */
+static int
+http_returns(struct http_req *rq, const char *version)
+{
+	struct http_server *hs = rq->rq_srv;
+	const char *c;
+	double answered = 0;
+
+	if (hs->hs_cf->cf_return_wait_us == 0 || rq->rq_conn == NULL ||
+	    version == NULL || strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
+		return 0;
+	c = MHD_lookup_connection_value(rq->rq_conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONNECTION);
+	if (c != NULL && strcasestr(c, "close") != NULL)
+		return 0;
+	pthread_mutex_lock(&hs->hs_mtx);
+	if (rq->rq_hc != NULL)
+		answered = rq->rq_hc->hc_answered;
+	pthread_mutex_unlock(&hs->hs_mtx);
+	return answered > 0 && rq->rq_start - answered <=
+	    hs->hs_cf->cf_return_wait_us * 1e-6;
+}
+
 /* Hands n images to the backend and suspends the connection. */
 static enum MHD_Result
 http_submit(struct http_req *rq, const float *input, int n)
@@ -376,6 +407,7 @@ http_submit(struct http_req *rq, const float *input, int n)
 	rq->rq_job.jb_logits = rq->rq_logits;
 	rq->rq_job.jb_done = http_job_done;
 	rq->rq_job.jb_arg = rq;
+	rq->rq_job.jb_returns = rq->rq_returns;
 
 	pthread_mutex_lock(&hs->hs_mtx);
 	rq->rq_refs++;
@@ -819,6 +851,7 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			    "bytes", rq->rq_max);
 		if (rq->rq_len == 0)
 			return http_error(rq, 400, "empty body");
+		rq->rq_returns = http_returns(rq, version);
 		return rq->rq_route.rt_kind == ROUTE_INFER ? http_infer(rq) :
 		    http_classify(rq);
 	case RQ_GET:
@@ -898,6 +931,8 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (rq->rq_hc != NULL) {
 		rq->rq_hc->hc_since = ag_now();
 		rq->rq_hc->hc_waiting = 0;
+		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			rq->rq_hc->hc_answered = rq->rq_hc->hc_since;
 	}
 	pthread_mutex_unlock(&hs->hs_mtx);
 	http_req_unref(rq);

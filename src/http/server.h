@@ -46,6 +46,12 @@ struct http_job {
 	int		 jb_status;	/* 0 or AG_ERR_* */
 	double		 jb_queue_s, jb_infer_s;
 	int		 jb_batch_size, jb_batch_first;
+	/*
+	 * The client sent this request within model.return_wait_us of its
+	 * previous answer, on a connection it keeps open: it is likely to
+	 * come back as quickly after this one's.
+	 */
+	int		 jb_returns;
 	void		(*jb_done)(struct http_job *);
 	void		*jb_arg;
 };

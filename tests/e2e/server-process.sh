@@ -4,7 +4,8 @@
 # server-process.sh: aiguardd's processes, end to end.
 #
 # Dynamic batching (concurrent requests share engine calls, visible in
-# /metrics, and each still gets its own answer); kill -9 of the worker
+# /metrics, and each still gets its own answer; clients that come back at
+# once share them too); kill -9 of the worker
 # during a request (that request gets 503 at once, the worker comes back,
 # ready turns true again, later requests succeed); SIGHUP reloads (a good
 # reload, then a broken model that is refused while the old one keeps
@@ -83,6 +84,37 @@ if [ -z "$bad" ] && [ "$s" = 6 ] && [ "$le2" = "$n" ] &&
 	pass "--max-batch 2: 6 images in $n engine calls of at most 2"
 else
 	fail "--max-batch 2: failed requests:$bad; $n calls for $s images, $le2 of <= 2"
+fi
+server_stop
+
+# Clients that send their next request as soon as they have their answer,
+# on a connection they keep (model.return_wait_us): two of them, eight
+# requests each, come to share the engine calls, where without the wait
+# they would take turns (each one's request decoded while the other's
+# runs alone).  A long wait here keeps the test free of timing luck; the
+# last call waits for a client that is done, then goes alone.
+server_start --max-batch 2 --set model.return_wait_us=500000
+args=()
+for k in 1 2 3 4 5 6 7 8; do
+	args+=(-o /dev/null "$base/v2/models/resnet18/classify")
+done
+for c in 0 1; do
+	curl -s -w '%{http_code}\n' -H 'Content-Type: image/jpeg' \
+	    --data-binary @"${samples[0]}" "${args[@]}" >"$work/rt$c.codes" &
+	pids[$c]=$!
+done
+wait "${pids[0]}" "${pids[1]}"
+codes=$(cat "$work/rt0.codes" "$work/rt1.codes" | sort | uniq -c |
+    awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')
+n=$(metric aiguard_batch_size_count)
+s=$(metric aiguard_batch_size_sum)
+le1=$(metric 'aiguard_batch_size_bucket{le="1"}')
+if [ "$codes" = "200 x16" ] && [ "$s" = 16 ] && [ "$n" != none ] &&
+    [ $((n - le1)) -ge 5 ]; then
+	pass "two clients that come back at once: 16 images in $n engine calls, $((n - le1)) of them shared"
+else
+	fail "returning clients: answers $codes; $n calls for $s images, $le1 alone"
+	server_log_tail 5
 fi
 server_stop
 

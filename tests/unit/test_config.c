@@ -36,6 +36,7 @@ assert_config_eq(const struct ag_config *a, const struct ag_config *b)
 	ASSERT_STRING_EQ(a->cf_model_name, b->cf_model_name);
 	ASSERT_INT_EQ(a->cf_max_batch, b->cf_max_batch);
 	ASSERT_INT_EQ(a->cf_max_delay_us, b->cf_max_delay_us);
+	ASSERT_INT_EQ(a->cf_return_wait_us, b->cf_return_wait_us);
 	ASSERT_INT_EQ(a->cf_threads, b->cf_threads);
 	ASSERT_INT_EQ(a->cf_low_memory, b->cf_low_memory);
 	ASSERT_INT_EQ(a->cf_queue_slots, b->cf_queue_slots);
@@ -117,6 +118,7 @@ test_defaults(void)
 	ASSERT_INT_EQ(cf.cf_image_max_pixels, 40000000);
 	ASSERT_INT_EQ(cf.cf_log_level, LOG_LVL_INFO);
 	ASSERT_INT_EQ(cf.cf_access_log, 1);
+	ASSERT_INT_EQ(cf.cf_return_wait_us, 5000);
 	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
 	TEST_DONE();
 
@@ -143,6 +145,7 @@ static const struct {
 	{ "model.name", "resnet18-v1.2_b" },
 	{ "model.max_batch", "256" },
 	{ "model.max_delay_us", "0" },
+	{ "model.return_wait_us", "1000000" },
 	{ "model.threads", "256" },
 	{ "model.low_memory", "yes" },
 	{ "model.queue_slots", "4096" },
@@ -277,6 +280,8 @@ test_bad_values(void)
 		{ "server.request_timeout", "3601" },
 		{ "model.max_batch", "257" },
 		{ "model.max_delay_us", "1000001" },
+		{ "model.return_wait_us", "1000001" },
+		{ "model.return_wait_us", "-1" },
 		{ "model.threads", "0" },
 		{ "model.queue_slots", "4097" },
 		{ "model.max_request_batch", "0" },

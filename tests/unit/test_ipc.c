@@ -29,6 +29,7 @@
 #include "common/ag_err.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "daemon/daemon.h"
 #include "daemon/ipc.h"
 #include "test_helper.h"
@@ -222,6 +223,13 @@ test_checks(void)
 	in.in.in_n = 0x40000001;	/* n * 4 wraps in 32 bits */
 	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 4, err, sizeof(err)),
 	    AG_ERR_PROTOCOL);
+	in.in.in_n = 2;
+	in.in.in_flags = IPC_INFER_RETURNS;
+	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 8, err, sizeof(err)), 0);
+	in.in.in_flags = 2;		/* no such flag */
+	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 8, err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	in.in.in_flags = 0;
 	memset(&rs, 0, sizeof(rs));
 	ipc_hdr_init(&rs.rs_hdr, IPC_RESULT, sizeof(rs), 1);
 	ASSERT_INT_EQ(ipc_check(&rs, sizeof(rs), err, sizeof(err)), 0);
@@ -341,7 +349,8 @@ wk_wait(struct wk *wk)
 }
 
 static void
-wk_send_infer(struct wk *wk, const uint32_t *slots, uint32_t n, uint64_t id)
+wk_send_infer_flags(struct wk *wk, const uint32_t *slots, uint32_t n,
+    uint64_t id, uint32_t flags)
 {
 	union {
 		struct ipc_infer	in;
@@ -352,9 +361,32 @@ wk_send_infer(struct wk *wk, const uint32_t *slots, uint32_t n, uint64_t id)
 	memset(&m, 0, sizeof(m));
 	ipc_hdr_init(&m.in.in_hdr, IPC_INFER, len, id);
 	m.in.in_n = n;
+	m.in.in_flags = flags;
 	memcpy(m.in.in_slots, slots, n * sizeof(uint32_t));
 	if (ipc_send(wk->sock, &m, len, -1) != 0)
 		exit(99);
+}
+
+static void
+wk_send_infer(struct wk *wk, const uint32_t *slots, uint32_t n, uint64_t id)
+{
+	wk_send_infer_flags(wk, slots, n, id, 0);
+}
+
+/* The next RESULT: its id and the size of its engine call. */
+static int
+wk_result(struct wk *wk, uint64_t *id, uint32_t *batch)
+{
+	char err[256];
+	int n;
+
+	n = ipc_recv(wk->sock, &rbuf, sizeof(rbuf), NULL, 0, err, sizeof(err));
+	if (n != (int)sizeof(struct ipc_result) ||
+	    rbuf.h.ih_type != IPC_RESULT)
+		return -1;
+	*id = rbuf.h.ih_id;
+	*batch = ((struct ipc_result *)(void *)&rbuf)->rs_batch_size;
+	return ((struct ipc_result *)(void *)&rbuf)->rs_status;
 }
 
 static void
@@ -409,6 +441,57 @@ test_worker(void)
 	close(wk.sock);		/* the worker exits cleanly at EOF */
 	st = wk_wait(&wk);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	TEST_DONE();
+
+	/*
+	 * Two requests from clients that come back at once share a call;
+	 * the next request then waits (model.return_wait_us, long here) for
+	 * as many images and goes with the first one to come; a request
+	 * after a call of clients that do not come back goes at once.
+	 */
+	TEST_START("worker: a batch waits for clients that come back");
+	{
+		struct ag_config rc = cf;
+		uint64_t id = 0;
+		uint32_t batch = 0;
+		double t;
+		int k;
+
+		ASSERT_INT_EQ(config_set(&rc, "model.max_batch", "2", err,
+		    sizeof(err)), 0);
+		ASSERT_INT_EQ(config_set(&rc, "model.return_wait_us", "1000000",
+		    err, sizeof(err)), 0);
+		ASSERT_INT_EQ(wk_start(&wk, &rc), 0);
+		slots[0] = 0;
+		slots[1] = 1;
+		wk_send_infer_flags(&wk, slots, 1, 1, IPC_INFER_RETURNS);
+		wk_send_infer_flags(&wk, slots + 1, 1, 2, IPC_INFER_RETURNS);
+		for (k = 0; k < 2; k++)
+			ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
+		/* The first may have gone alone, the second not: two back. */
+		slots[0] = 2;
+		wk_send_infer(&wk, slots, 1, 3);
+		usleep(100 * 1000);
+		slots[0] = 3;
+		wk_send_infer(&wk, slots, 1, 4);
+		ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
+		ASSERT_TRUE(id == 3);
+		ASSERT_INT_EQ(batch, 2);
+		ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
+		ASSERT_TRUE(id == 4);
+		ASSERT_INT_EQ(batch, 2);
+		/* Neither comes back: the next one goes alone, at once. */
+		slots[0] = 4;
+		t = ag_now();
+		wk_send_infer(&wk, slots, 1, 5);
+		ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
+		ASSERT_TRUE(id == 5);
+		ASSERT_INT_EQ(batch, 1);
+		ASSERT_TRUE(ag_now() - t < 0.9);
+		close(wk.sock);
+		st = wk_wait(&wk);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
 	TEST_DONE();
 
 	TEST_START("worker: a slot out of range ends it");
