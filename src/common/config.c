@@ -574,7 +574,7 @@ config_defaults(struct ag_config *cf)
 	/* cf_model_dir, cf_model_name: "" (zeroed above). */
 	cf->cf_max_batch = 4;
 	cf->cf_max_delay_us = 0;
-	cf->cf_return_wait_us = 5000;
+	cf->cf_return_wait_us = 10000;
 	cf->cf_threads = 2;
 	cf->cf_queue_slots = 64;
 	cf->cf_max_request_batch = 8;

@@ -118,7 +118,7 @@ test_defaults(void)
 	ASSERT_INT_EQ(cf.cf_image_max_pixels, 40000000);
 	ASSERT_INT_EQ(cf.cf_log_level, LOG_LVL_INFO);
 	ASSERT_INT_EQ(cf.cf_access_log, 1);
-	ASSERT_INT_EQ(cf.cf_return_wait_us, 5000);
+	ASSERT_INT_EQ(cf.cf_return_wait_us, 10000);
 	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
 	TEST_DONE();
 
