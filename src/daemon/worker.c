@@ -466,22 +466,24 @@ worker_read(struct worker *w)
 }
 
 /*
- * Runs the batches that are due.  After each, it takes in what came
- * during the pass (so that the count is whole) and expects as many
- * images as are queued plus those of the clients it just answered that
- * come back at once (worker_wait_s()).
+ * Runs one batch if one is due.  After it, takes in what came during the
+ * pass (so that the count is whole) and expects as many images as are
+ * queued plus those of the clients it just answered that come back at
+ * once (worker_wait_s()).  One batch per turn of the main loop: under a
+ * load that never lets the queue empty, signals (SIGHUP, SIGTERM) are
+ * still seen between two batches.
  */
 static void
 worker_run_due(struct worker *w)
 {
 	size_t back;
 
-	while (w->w_qlen > 0 && worker_wait_s(w, ag_now()) <= 0) {
-		back = worker_run_batch(w);
-		worker_read(w);
-		w->w_expect = back + w->w_qimages;
-		w->w_expect_at = ag_now();
-	}
+	if (w->w_qlen == 0 || worker_wait_s(w, ag_now()) > 0)
+		return;
+	back = worker_run_batch(w);
+	worker_read(w);
+	w->w_expect = back + w->w_qimages;
+	w->w_expect_at = ag_now();
 }
 
 static void

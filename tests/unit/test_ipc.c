@@ -494,6 +494,47 @@ test_worker(void)
 	}
 	TEST_DONE();
 
+	/*
+	 * A load that never lets the queue empty (eight requests in flight,
+	 * each answered one sent again at once): a SIGHUP is still seen
+	 * between two batches, and the reload is answered while the load
+	 * goes on.
+	 */
+	TEST_START("worker: a reload under load that never stops");
+	{
+		struct ag_config lc = cf;
+		uint32_t k;
+		int results = 0, reloaded = 0, sent_hup = 0;
+
+		ASSERT_INT_EQ(wk_start(&wk, &lc), 0);
+		for (k = 0; k < 8; k++)
+			wk_send_infer(&wk, &k, 1, 100 + k);
+		while (!reloaded && results < 400) {
+			n = ipc_recv(wk.sock, &rbuf, sizeof(rbuf), NULL, 0, err,
+			    sizeof(err));
+			ASSERT_TRUE(n > 0);
+			if (rbuf.h.ih_type == IPC_RELOAD) {
+				ASSERT_INT_EQ(((struct ipc_reload *)(void *)
+				    &rbuf)->rl_ok, 1);
+				reloaded = 1;
+				break;
+			}
+			ASSERT_INT_EQ(rbuf.h.ih_type, IPC_RESULT);
+			results++;
+			k = (uint32_t)(rbuf.h.ih_id - 100) % 8;
+			wk_send_infer(&wk, &k, 1, 100 + k);
+			if (results == 8 && !sent_hup) {
+				ASSERT_INT_EQ(kill(wk.pid, SIGHUP), 0);
+				sent_hup = 1;
+			}
+		}
+		ASSERT_TRUE(reloaded);
+		close(wk.sock);
+		st = wk_wait(&wk);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	TEST_DONE();
+
 	TEST_START("worker: a slot out of range ends it");
 	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
 	slots[0] = 8;
