@@ -455,20 +455,23 @@ test_worker(void)
 		uint64_t id = 0;
 		uint32_t batch = 0;
 		double t;
-		int k;
 
 		ASSERT_INT_EQ(config_set(&rc, "model.max_batch", "2", err,
 		    sizeof(err)), 0);
 		ASSERT_INT_EQ(config_set(&rc, "model.return_wait_us", "1000000",
 		    err, sizeof(err)), 0);
 		ASSERT_INT_EQ(wk_start(&wk, &rc), 0);
+		/*
+		 * One request of two images, so that the call surely holds
+		 * both (two requests could be read one pass apart).
+		 */
 		slots[0] = 0;
 		slots[1] = 1;
-		wk_send_infer_flags(&wk, slots, 1, 1, IPC_INFER_RETURNS);
-		wk_send_infer_flags(&wk, slots + 1, 1, 2, IPC_INFER_RETURNS);
-		for (k = 0; k < 2; k++)
-			ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
-		/* The first may have gone alone, the second not: two back. */
+		wk_send_infer_flags(&wk, slots, 2, 1, IPC_INFER_RETURNS);
+		ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
+		ASSERT_TRUE(id == 1);
+		ASSERT_INT_EQ(batch, 2);
+		/* Two images back expected: the next request waits for one. */
 		slots[0] = 2;
 		wk_send_infer(&wk, slots, 1, 3);
 		usleep(100 * 1000);
