@@ -466,21 +466,29 @@ test_conv(void)
 static void
 test_nchw(void)
 {
+	/*
+	 * Three channels take the vector path: whole rows of 16 pixels,
+	 * tails, blocks of rows that end mid-image; on one thread and two.
+	 */
 	static const int shapes[][4] = {
 		{ 2, 3, 7, 9 }, { 1, 64, 5, 4 }, { 3, 1, 1, 1 }, { 1, 3, 32, 33 },
+		{ 1, 3, 224, 224 }, { 3, 3, 19, 21 }, { 2, 3, 1, 15 },
+		{ 2, 5, 17, 3 },
 	};
 	size_t i, nel;
-	int s, im, c, y, x, bad;
+	int s, im, c, y, x, bad, nt, got;
 	float *in, *out;
 
 	rng_seed(33);
+	for (nt = 1; nt <= 2; nt++)
 	for (s = 0; s < (int)(sizeof(shapes) / sizeof(shapes[0])); s++) {
 		const int n = shapes[s][0], ch = shapes[s][1];
 		const int h = shapes[s][2], w = shapes[s][3];
-		char name[64];
+		char name[80];
 
-		snprintf(name, sizeof(name), "ops_nchw_to_nhwc %dx%dx%dx%d", n,
-		    ch, h, w);
+		got = resnet_set_threads(nt);
+		snprintf(name, sizeof(name), "ops_nchw_to_nhwc %dx%dx%dx%d, "
+		    "%d thread(s)", n, ch, h, w, got);
 		TEST_START(name);
 		nel = (size_t)n * ch * h * w;
 		in = test_xmalloc(nel * sizeof(*in));
@@ -503,6 +511,7 @@ test_nchw(void)
 		free(out);
 		TEST_DONE();
 	}
+	resnet_set_threads(1);
 }
 
 static void
