@@ -240,6 +240,9 @@ FUZZ_SAFETENSORS_SRCS := tests/fuzz/fuzz_safetensors.c \
 FUZZ_OIP_SRCS := tests/fuzz/fuzz_oip.c src/http/oip.c src/common/ag_err.c \
 	src/common/util.c
 
+FUZZ_IMAGE_SRCS := tests/fuzz/fuzz_image.c src/image/decode.c \
+	src/image/preprocess.c src/common/ag_err.c src/common/util.c
+
 fuzz:
 	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 	    echo "fuzz: $(FUZZ_CC) not found, skipping"; exit 0; fi; \
@@ -248,5 +251,7 @@ fuzz:
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags jansson) \
 	    -o build/fuzz/fuzz_safetensors $(FUZZ_SAFETENSORS_SRCS) \
 	    $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) && \
-	echo "fuzz: run build/fuzz/fuzz_safetensors or build/fuzz/fuzz_oip" \
-	    "[-max_total_time=N] [CORPUS]"
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/fuzz_image $(FUZZ_IMAGE_SRCS) \
+	    -lturbojpeg -lspng -lm && \
+	echo "fuzz: run build/fuzz/fuzz_safetensors, build/fuzz/fuzz_oip" \
+	    "or build/fuzz/fuzz_image [-max_total_time=N] [CORPUS]"
