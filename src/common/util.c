@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,6 +165,29 @@ ag_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int
+ag_list_has_token(const char *s, const char *token)
+{
+	size_t tl = strlen(token), n;
+	const char *e;
+
+	if (s == NULL)
+		return 0;
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = strchr(s, ',');
+		n = e != NULL ? (size_t)(e - s) : strlen(s);
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		if (n == tl && strncasecmp(s, token, tl) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		s = e + 1;
+	}
 }
 
 int

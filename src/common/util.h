@@ -33,6 +33,14 @@ int	ag_parse_long(const char *s, long lo, long hi, long *out);
 int	ag_hex_digit(int c);
 
 /*
+ * Whether the comma-separated list s (an HTTP header value such as
+ * Connection's: elements separated by commas, each with optional spaces
+ * or tabs around it) holds token, compared without regard to case.  A
+ * NULL s holds nothing.
+ */
+int	ag_list_has_token(const char *s, const char *token);
+
+/*
  * Opens path read-only (O_CLOEXEC, and O_NONBLOCK so that a FIFO cannot
  * hang the open) and checks that it is a regular file.  Symlinks are
  * followed.  On success *fdp is the open descriptor (caller closes) and

@@ -378,7 +378,7 @@ http_returns(struct http_req *rq, const char *version)
 		return 0;
 	c = MHD_lookup_connection_value(rq->rq_conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONNECTION);
-	if (c != NULL && strcasestr(c, "close") != NULL)
+	if (ag_list_has_token(c, "close"))
 		return 0;
 	pthread_mutex_lock(&hs->hs_mtx);
 	if (rq->rq_hc != NULL)

@@ -54,6 +54,20 @@ test_parse(void)
 	    &v), -1);
 	ASSERT_INT_EQ(v, -3);	/* untouched on failure */
 	TEST_DONE();
+
+	TEST_START("ag_list_has_token");
+	ASSERT_INT_EQ(ag_list_has_token("close", "close"), 1);
+	ASSERT_INT_EQ(ag_list_has_token("Close", "close"), 1);
+	ASSERT_INT_EQ(ag_list_has_token(" keep-alive ,\tCLOSE\t", "close"), 1);
+	ASSERT_INT_EQ(ag_list_has_token("close, Upgrade", "close"), 1);
+	ASSERT_INT_EQ(ag_list_has_token("keep-alive", "close"), 0);
+	ASSERT_INT_EQ(ag_list_has_token("closed", "close"), 0);
+	ASSERT_INT_EQ(ag_list_has_token("not-close, x", "close"), 0);
+	ASSERT_INT_EQ(ag_list_has_token("clo se", "close"), 0);
+	ASSERT_INT_EQ(ag_list_has_token("", "close"), 0);
+	ASSERT_INT_EQ(ag_list_has_token(",,", "close"), 0);
+	ASSERT_INT_EQ(ag_list_has_token(NULL, "close"), 0);
+	TEST_DONE();
 }
 
 static void
