@@ -463,6 +463,41 @@ test_conv(void)
 
 /* ==== Other operators =================================================== */
 
+/* ops_nchw_to_nhwc() on one shape, with the engine at nthreads threads. */
+static void
+nchw_case(int n, int ch, int h, int w, int nthreads)
+{
+	size_t i, nel;
+	int im, c, y, x, bad, got;
+	float *in, *out;
+	char name[80];
+
+	got = resnet_set_threads(nthreads);
+	snprintf(name, sizeof(name), "ops_nchw_to_nhwc %dx%dx%dx%d, "
+	    "%d thread(s)", n, ch, h, w, got);
+	TEST_START(name);
+	nel = (size_t)n * ch * h * w;
+	in = test_xmalloc(nel * sizeof(*in));
+	out = alloc_guarded(nel);
+	fill(in, nel, 1.0f, 0.0f);
+	ops_nchw_to_nhwc(in, n, ch, h, w, out);
+	bad = 0;
+	for (im = 0; im < n; im++)
+		for (c = 0; c < ch; c++)
+			for (y = 0; y < h; y++)
+				for (x = 0; x < w; x++) {
+					i = (((size_t)im * h + y) * w + x) *
+					    ch + c;
+					bad += out[i] != in[(((size_t)im * ch +
+					    c) * h + y) * w + x];
+				}
+	ASSERT_INT_EQ(bad, 0);
+	ASSERT_TRUE(guard_ok(out, nel));
+	free(in);
+	free(out);
+	TEST_DONE();
+}
+
 static void
 test_nchw(void)
 {
@@ -475,42 +510,14 @@ test_nchw(void)
 		{ 1, 3, 224, 224 }, { 3, 3, 19, 21 }, { 2, 3, 1, 15 },
 		{ 2, 5, 17, 3 },
 	};
-	size_t i, nel;
-	int s, im, c, y, x, bad, nt, got;
-	float *in, *out;
+	size_t s;
+	int nt;
 
 	rng_seed(33);
 	for (nt = 1; nt <= 2; nt++)
-	for (s = 0; s < (int)(sizeof(shapes) / sizeof(shapes[0])); s++) {
-		const int n = shapes[s][0], ch = shapes[s][1];
-		const int h = shapes[s][2], w = shapes[s][3];
-		char name[80];
-
-		got = resnet_set_threads(nt);
-		snprintf(name, sizeof(name), "ops_nchw_to_nhwc %dx%dx%dx%d, "
-		    "%d thread(s)", n, ch, h, w, got);
-		TEST_START(name);
-		nel = (size_t)n * ch * h * w;
-		in = test_xmalloc(nel * sizeof(*in));
-		out = alloc_guarded(nel);
-		fill(in, nel, 1.0f, 0.0f);
-		ops_nchw_to_nhwc(in, n, ch, h, w, out);
-		bad = 0;
-		for (im = 0; im < n; im++)
-			for (c = 0; c < ch; c++)
-				for (y = 0; y < h; y++)
-					for (x = 0; x < w; x++) {
-						i = (((size_t)im * h + y) * w +
-						    x) * ch + c;
-						bad += out[i] != in[(((size_t)im *
-						    ch + c) * h + y) * w + x];
-					}
-		ASSERT_INT_EQ(bad, 0);
-		ASSERT_TRUE(guard_ok(out, nel));
-		free(in);
-		free(out);
-		TEST_DONE();
-	}
+		for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+			nchw_case(shapes[s][0], shapes[s][1], shapes[s][2],
+			    shapes[s][3], nt);
 	resnet_set_threads(1);
 }
 
