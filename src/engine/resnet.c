@@ -328,11 +328,29 @@ rn_fold(const struct rn_convspec *cs, const float *w, const float *bn,
  * Returns the tile size, or 0 for the direct kernel.  AG_WINOGRAD=0, 2 or
  * 4 overrides the choice (for benchmarks and tests).
  */
+static int rn_low_memory;	/* resnet_set_low_memory() */
+
 static int
 rn_wino_m(const struct rn_convspec *cs)
 {
 	const char *e = getenv("AG_WINOGRAD");
 
+	if (cs->cs_k == 3 && cs->cs_stride == 2 && cs->cs_pad == 1) {
+		/*
+		 * The stride-2 scheme (winograd.h), on 2x2 output tiles:
+		 * for the second and third stages' first convs (28x28 and
+		 * 14x14 outputs, whole tiles; 2.6 MB more weights).  Not for
+		 * the last stage's: its 7x7 output takes 4x4 tiles, 9 %
+		 * fewer multiplications than direct for 8.4 MB more, or,
+		 * transformed during the pass, a pass no faster (five
+		 * pairs in turns, batch 4).  Not in low-memory mode.
+		 */
+		if ((e != NULL && strcmp(e, "0") == 0) ||
+		    __atomic_load_n(&rn_low_memory, __ATOMIC_RELAXED) ||
+		    (long)cs->cs_cin * cs->cs_cout > 128L * 256)
+			return 0;
+		return WINO_S2;
+	}
 	if (cs->cs_k != 3 || cs->cs_stride != 1)
 		return 0;
 	if (e != NULL && (strcmp(e, "0") == 0 || strcmp(e, "2") == 0 ||
@@ -351,14 +369,13 @@ rn_wino_m(const struct rn_convspec *cs)
  * keeps the packed copy.  AG_WINOGRAD_FLY=0 or =1 overrides: never, or for
  * every Winograd conv.
  */
-static int rn_low_memory;	/* resnet_set_low_memory() */
-
 static int
 rn_wino_fly(const struct rn_convspec *cs)
 {
 	const char *e = getenv("AG_WINOGRAD_FLY");
 
-	if (rn_wino_m(cs) == 0)
+	/* The stride-2 scheme is packed only (winograd.h). */
+	if (rn_wino_m(cs) == 0 || rn_wino_m(cs) == WINO_S2)
 		return 0;
 	if (e != NULL && (strcmp(e, "0") == 0 || strcmp(e, "1") == 0))
 		return e[0] == '1';

@@ -69,6 +69,19 @@ static const double g4[6][3] = {
 	{ 1.0 / 24, -1.0 / 12, 1.0 / 6 },
 	{ 0, 0, 1 },
 };
+/*
+ * Stride 2 (WINO_S2), one axis: with d the input pixels 4t-1 .. 4t+3 and
+ * g the taps, outputs 2t and 2t+1 are
+ *   y0 = d0 g0 + d1 g1 + d2 g2,  y1 = d2 g0 + d3 g1 + d4 g2.
+ * The odd phase (d0, d2, d4 with g0, g2) is F(2, 2): points 0, 1 and
+ * infinity; the even one (d1, d3 with g1) needs no transform:
+ *   Bt d = (d0 - d2, d2, d4 - d2, d1, d3),  G g = (g0, g0 + g2, g2, g1, g1),
+ *   y0 = m0 + m1 + m3,  y1 = m1 + m2 + m4.
+ */
+static const double gs2[5][3] = {
+	{ 1, 0, 0 }, { 1, 0, 1 }, { 0, 0, 1 }, { 0, 1, 0 }, { 0, 1, 0 },
+};
+
 size_t
 wino_packed_floats(int m, int cin, int cout)
 {
@@ -84,11 +97,11 @@ wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	const size_t one = conv_packed_floats(cin, cout);
 	const size_t n = (size_t)cin * cout;
 	const int np = (cout + KERN_NR - 1) / KERN_NR;
-	const double (*g)[3] = m == 4 ? g4 : g2;
+	const double (*g)[3] = m == 4 ? g4 : m == WINO_S2 ? gs2 : g2;
 	float coef[WINO_AMAX * WINO_AMAX][9];
 	int k, xi, ci, p, j;
 
-	if (m != 2 && m != 4)
+	if (m != 2 && m != 4 && m != WINO_S2)
 		return -1;
 	for (xi = 0; xi < a * a; xi++)
 		for (k = 0; k < 9; k++)
@@ -191,6 +204,7 @@ struct wino_job {
 	const float		*wj_x, *wj_res, *wj_bias;
 	float			*wj_y, *wj_scratch;
 	int			 wj_h, wj_w, wj_th, wj_tw, wj_m;
+	int			 wj_oh, wj_ow;	/* output size */
 	int			 wj_relu, wj_tb, wj_nsplit;
 	size_t			 wj_ntiles, wj_per;
 	/* weights transformed during the pass: the chunk of tiles */
@@ -341,7 +355,7 @@ wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
 {
 	const int a = m + 2;
 	const struct conv *cv = j->wj_cv;
-	const int cout = cv->cv_cout, h = j->wj_h, w = j->wj_w;
+	const int cout = cv->cv_cout, h = j->wj_oh, w = j->wj_ow;
 	const float *bias = j->wj_bias;
 	__m512 s[4][WINO_AMAX], col[WINO_AMAX], o[4], bv;
 	const __m512 zero = _mm512_setzero_ps();
@@ -434,6 +448,147 @@ f2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
     const float *restrict mm, size_t mtile, size_t ld)
 {
 	wino_output(j, 2, t0, tb, c0, c1, mm, mtile, ld);
+}
+
+/* ==== Stride 2 (WINO_S2) ==== */
+
+/* Bt of the stride-2 scheme on 5 vectors (see gs2 above). */
+static WINO_INLINE void
+s2_bt(const __m512 d[5], __m512 t[5])
+{
+	t[0] = _mm512_sub_ps(d[0], d[2]);
+	t[1] = d[2];
+	t[2] = _mm512_sub_ps(d[4], d[2]);
+	t[3] = d[1];
+	t[4] = d[3];
+}
+
+/* At of the stride-2 scheme: 5 vectors, 2 results. */
+static WINO_INLINE void
+s2_at(const __m512 m[5], __m512 o[2])
+{
+	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], m[1]), m[3]);
+	o[1] = _mm512_add_ps(_mm512_add_ps(m[1], m[2]), m[4]);
+}
+
+/*
+ * V for tiles [t0, t0 + tb): the 5x5 input patch of tile (ty, tx) starts
+ * at row 4 ty - 1, column 4 tx - 1 (zeros outside the image); layout as
+ * wino_input()'s.
+ */
+static WINO_TARGET void
+s2_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
+    size_t ld)
+{
+	const int cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
+	__m512 d[5][5], t[5][5], col[5], out[5];
+	int ti, r, c, cb, nc;
+
+	for (ti = 0; ti < tb; ti++) {
+		size_t tile = t0 + (size_t)ti;
+		int tx = (int)(tile % (size_t)j->wj_tw);
+		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
+		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
+		const float *xi = j->wj_x + img * (size_t)h * w * cin;
+		float *vt = v + (size_t)ti * cin;
+
+		for (cb = 0; cb < cin; cb += 16) {
+			__mmask16 mk;
+
+			nc = cin - cb < 16 ? cin - cb : 16;
+			mk = (__mmask16)((1u << nc) - 1);
+			for (r = 0; r < 5; r++) {
+				int iy = 4 * ty - 1 + r;
+
+				for (c = 0; c < 5; c++) {
+					int ix = 4 * tx - 1 + c;
+
+					if (iy < 0 || iy >= h || ix < 0 ||
+					    ix >= w)
+						d[r][c] = _mm512_setzero_ps();
+					else
+						d[r][c] = _mm512_maskz_loadu_ps(
+						    mk, xi + ((size_t)iy * w +
+						    ix) * cin + cb);
+				}
+			}
+			for (c = 0; c < 5; c++) {
+				for (r = 0; r < 5; r++)
+					col[r] = d[r][c];
+				s2_bt(col, out);
+				for (r = 0; r < 5; r++)
+					t[r][c] = out[r];
+			}
+			for (r = 0; r < 5; r++) {
+				s2_bt(t[r], out);
+				for (c = 0; c < 5; c++)
+					_mm512_mask_storeu_ps(vt + (size_t)(r *
+					    5 + c) * ld + cb, mk, out[c]);
+			}
+		}
+	}
+}
+
+/* The output pass of the stride-2 scheme: as wino_output(), 2x2 tiles. */
+static WINO_TARGET void
+s2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
+    const float *restrict mm, size_t mtile, size_t ld)
+{
+	const int cout = j->wj_cv->cv_cout, h = j->wj_oh, w = j->wj_ow;
+	__m512 s[2][5], col[5], o[2], bv;
+	const __m512 zero = _mm512_setzero_ps();
+	int ti, r, c, k, cb, nc;
+
+	for (ti = 0; ti < tb; ti++) {
+		size_t tile = t0 + (size_t)ti;
+		int tx = (int)(tile % (size_t)j->wj_tw);
+		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
+		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
+		const float *mt = mm + (size_t)ti * mtile;
+
+		for (cb = c0; cb < c1; cb += 16) {
+			__mmask16 mk;
+
+			nc = c1 - cb < 16 ? c1 - cb : 16;
+			mk = (__mmask16)((1u << nc) - 1);
+			bv = _mm512_maskz_loadu_ps(mk, j->wj_bias + cb);
+			for (c = 0; c < 5; c++) {
+				for (k = 0; k < 5; k++)
+					col[k] = _mm512_maskz_loadu_ps(mk,
+					    mt + (size_t)(k * 5 + c) * ld + cb -
+					    c0);
+				s2_at(col, o);
+				s[0][c] = o[0];
+				s[1][c] = o[1];
+			}
+			for (r = 0; r < 2; r++) {
+				int oy = 2 * ty + r;
+
+				if (oy >= h)
+					break;
+				s2_at(s[r], o);
+				for (c = 0; c < 2; c++) {
+					int ox = 2 * tx + c;
+					size_t off;
+					__m512 y;
+
+					if (ox >= w)
+						break;
+					off = ((img * h + oy) * w + ox) *
+					    (size_t)cout + cb;
+					y = _mm512_add_ps(o[c], bv);
+					if (j->wj_res != NULL)
+						y = _mm512_add_ps(y,
+						    _mm512_maskz_loadu_ps(mk,
+						    j->wj_res + off));
+					if (j->wj_relu)
+						y = _mm512_max_ps(y, zero);
+					_mm512_mask_storeu_ps(j->wj_y + off,
+					    mk, y);
+				}
+			}
+		}
+	}
 }
 
 /* ==== Weights transformed during the pass ==== */
@@ -696,6 +851,8 @@ wino_task(void *arg, int task, int thread)
 	mm = v + (size_t)a * a * tb * cin;
 	if (m == 4)
 		f4_input(j, t0, tb, v, (size_t)tb * cin);
+	else if (m == WINO_S2)
+		s2_input(j, t0, tb, v, (size_t)tb * cin);
 	else
 		f2_input(j, t0, tb, v, (size_t)tb * cin);
 	for (xi = 0; xi < a * a; xi++) {
@@ -720,6 +877,9 @@ wino_task(void *arg, int task, int thread)
 	if (m == 4)
 		f4_output(j, t0, tb, p0 * KERN_NR, p1, mm + (size_t)p0 *
 		    KERN_NR, (size_t)cout, (size_t)tb * cout);
+	else if (m == WINO_S2)
+		s2_output(j, t0, tb, p0 * KERN_NR, p1, mm + (size_t)p0 *
+		    KERN_NR, (size_t)cout, (size_t)tb * cout);
 	else
 		f2_output(j, t0, tb, p0 * KERN_NR, p1, mm + (size_t)p0 *
 		    KERN_NR, (size_t)cout, (size_t)tb * cout);
@@ -730,7 +890,7 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
     const float *res, int relu, float *y, float *scratch, size_t colcap)
 {
 	struct wino_job j;
-	int nthreads = pool_threads(), tb, nblocks, npanels;
+	int nthreads = pool_threads(), tb, nblocks, npanels, mo;
 	size_t per;
 
 	j.wj_cv = cv;
@@ -746,11 +906,15 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	j.wj_m = cv->cv_wm;
 	j.wj_h = h;
 	j.wj_w = w;
-	j.wj_th = (h + j.wj_m - 1) / j.wj_m;
-	j.wj_tw = (w + j.wj_m - 1) / j.wj_m;
+	j.wj_oh = conv_out_size(h, 3, cv->cv_stride, 1);
+	j.wj_ow = conv_out_size(w, 3, cv->cv_stride, 1);
+	mo = j.wj_m == WINO_S2 ? 2 : j.wj_m;
+	j.wj_th = (j.wj_oh + mo - 1) / mo;
+	j.wj_tw = (j.wj_ow + mo - 1) / mo;
 	j.wj_relu = relu;
 	j.wj_ntiles = (size_t)n * j.wj_th * j.wj_tw;
 	if (cv->cv_u == NULL) {
+		AG_ASSERT(j.wj_m != WINO_S2);	/* packed only */
 		wino_forward_fly(&j, scratch, colcap);
 		return;
 	}

@@ -13,6 +13,16 @@
  * adds the bias and the residual and applies the ReLU.  Tiles are processed
  * in blocks per thread, so the transformed data stays in cache.  Used only
  * where the AVX-512 kernel runs.
+ *
+ * The same scheme serves 3x3 stride-2 convolutions (pad 1), m = WINO_S2:
+ * along each axis the output's even pixels see the input's odd pixels
+ * through taps 0 and 2 and its even ones through tap 1, so a 2-pixel
+ * output run is a 2-tap F(2, 2) on the odd phase plus 1-tap products on
+ * the even one, 5 transformed points from 5 input pixels.  A 2x2 output
+ * tile then takes 25 multiplications per channel pair instead of 36, from
+ * a 5x5 input tile at stride 4, and the transformed weights are 25/9 the
+ * size of the direct ones (wino_pack() only: not transformed during the
+ * pass).  Its a = m + 2 = 5 holds too.
  */
 #ifndef AG_WINOGRAD_H
 #define AG_WINOGRAD_H
@@ -21,13 +31,15 @@
 
 struct conv;
 
-/* Floats wino_pack() writes for tile size m (2 or 4), cin x cout. */
+#define WINO_S2		3	/* m for 3x3 stride 2: 2x2 tiles, a = 5 */
+
+/* Floats wino_pack() writes for m (2, 4 or WINO_S2), cin x cout. */
 size_t	wino_packed_floats(int m, int cin, int cout);
 
 /*
  * Transforms and packs the folded weights w (3, 3, cin, cout) and bias b
- * (cout) for tile size m (2 or 4) into dst (64-byte aligned); sets
- * cv->cv_u and cv->cv_wm.  Returns 0, or -1 when m is not 2 or 4.
+ * (cout) for m (2, 4 or WINO_S2) into dst (64-byte aligned); sets
+ * cv->cv_u and cv->cv_wm.  Returns 0, or -1 for another m.
  */
 int	wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	    float *dst);

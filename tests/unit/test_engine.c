@@ -263,11 +263,12 @@ enum conv_layout {
 	CL_WINO4,	/* wino_pack(), F(4x4, 3x3) */
 	CL_WINO2F,	/* wino_pack_folded(): F(2x2) during the pass */
 	CL_WINO4F,	/* wino_pack_folded(): F(4x4) during the pass */
+	CL_WINOS2,	/* wino_pack(), WINO_S2: 3x3 stride 2 */
 };
 
 static const char *const layout_names[] = { "plain", "packed",
     "packed-only", "winograd-2", "winograd-4", "winograd-2-pass",
-    "winograd-4-pass" };
+    "winograd-4-pass", "winograd-stride-2" };
 
 /* Floats rounded up to whole 64-byte lines, 64-byte aligned. */
 static float *
@@ -290,6 +291,7 @@ conv_check(const struct conv_case *cc, int nthreads)
 	struct conv base, cv;
 	const int kk = cc->k * cc->k * cc->cin;
 	const int wino = cc->k == 3 && cc->s == 1 && cc->p == 1;
+	const int wino_s2 = cc->k == 3 && cc->s == 2 && cc->p == 1;
 	int oh, ow, ci, neg, lay, ncaps;
 	size_t nx, ny, nw, caps[4], rows, i, min;
 	float *x, *w, *b, *res = NULL, *y, *ref, *col, *pk;
@@ -325,14 +327,16 @@ conv_check(const struct conv_case *cc, int nthreads)
 	conv_forward_ref(&base, x, cc->n, cc->h, cc->w, res, cc->relu, ref);
 	mx = max_abs(ref, ny);
 
-	for (lay = CL_PLAIN; lay <= CL_WINO4F; lay++) {
+	for (lay = CL_PLAIN; lay <= CL_WINOS2; lay++) {
 		cv = base;
 		pk = NULL;
 		/* The fast layouts are only used where the kernel runs. */
 		if (lay != CL_PLAIN && !conv_kernel_available())
 			break;
-		if (lay >= CL_WINO2 && !wino)
-			break;
+		if (lay >= CL_WINO2 && lay <= CL_WINO4F && !wino)
+			continue;
+		if (lay == CL_WINOS2 && !wino_s2)
+			continue;
 		switch (lay) {
 		case CL_PACKED:
 		case CL_PACKED_ONLY:
@@ -343,7 +347,8 @@ conv_check(const struct conv_case *cc, int nthreads)
 			break;
 		case CL_WINO2:
 		case CL_WINO4:
-			i = lay == CL_WINO2 ? 2 : 4;
+		case CL_WINOS2:
+			i = lay == CL_WINO2 ? 2 : lay == CL_WINO4 ? 4 : WINO_S2;
 			pk = xalloc_aligned(wino_packed_floats((int)i, cc->cin,
 			    cc->cout));
 			ASSERT_INT_EQ(wino_pack(&cv, (int)i, w, b, pk), 0);
@@ -363,7 +368,8 @@ conv_check(const struct conv_case *cc, int nthreads)
 		min = (size_t)kk;
 		if (lay >= CL_WINO2)
 			min = wino_scratch_floats(lay == CL_WINO2 ||
-			    lay == CL_WINO2F ? 2 : 4, cc->cin, cc->cout);
+			    lay == CL_WINO2F ? 2 : lay == CL_WINOS2 ? WINO_S2 :
+			    4, cc->cin, cc->cout);
 		min *= (size_t)nthreads;
 		ncaps = 0;
 		caps[ncaps++] = min;
@@ -435,6 +441,12 @@ test_conv(void)
 		{ 2,  5,  3, 64, 130, 3, 1, 1, 1, 0 },
 		{ 1, 28, 28, 64,  64, 3, 1, 1, 1, 1 },	/* layer1 at 112 */
 		{ 2,  7,  7, 130, 40, 3, 1, 1, 1, 1 },	/* blocks of cin, 7x7 */
+		/* stride 2, pad 1: odd and even sides, partial tiles */
+		{ 2, 11, 13,  5,  17, 3, 2, 1, 1, 1 },
+		{ 1, 28, 28, 64, 128, 3, 2, 1, 0, 1 },	/* layer2.0.conv1 at 56 */
+		{ 3,  3,  2,  3,  40, 3, 2, 1, 0, 0 },
+		{ 1,  1,  1, 64,  17, 3, 2, 1, 1, 1 },
+		{ 4, 14, 14, 130, 33, 3, 2, 1, 0, 1 },
 	};
 	size_t i;
 	int nt, got;
