@@ -29,11 +29,12 @@ struct conv {
 					   aligned; then the bias follows,
 					   padded to a multiple of 32 */
 	const float	*cv_u;		/* NULL, or Winograd weights from
-					   wino_pack() (3x3 stride 1 only) */
+					   wino_pack() (3x3, stride 1, or 2
+					   with pad 1) */
 	const float	*cv_wf;		/* NULL, or Winograd weights from
 					   wino_pack_folded(), transformed
 					   during the pass */
-	int		 cv_wm;		/* Winograd output tile: 2 or 4 */
+	int		 cv_wm;		/* Winograd: 2, 4 or WINO_S2 */
 };
 
 /* Floats conv_pack() writes for a K x cout weight (K = k*k*cin). */

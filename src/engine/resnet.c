@@ -325,8 +325,11 @@ rn_fold(const struct rn_convspec *cs, const float *w, const float *bn,
  * waste, so F(4x4) does 44 % fewer multiplications there; measured per
  * layer, during the pass, against F(2x2) transformed at load (which kept
  * 50 MB): 0.76 against 0.75 ms at batch 1, 1.92 against 2.75 ms at batch 4.
- * Returns the tile size, or 0 for the direct kernel.  AG_WINOGRAD=0, 2 or
- * 4 overrides the choice (for benchmarks and tests).
+ * The 3x3 stride-2 convs (pad 1) take the stride-2 scheme, WINO_S2, where
+ * its weights are small (below).  Returns the tile size (WINO_S2 for that
+ * scheme), or 0 for the direct kernel.  AG_WINOGRAD=0, 2 or 4 overrides
+ * the choice for the stride-1 convs, and 0 for the stride-2 ones too (for
+ * benchmarks and tests).
  */
 static int rn_low_memory;	/* resnet_set_low_memory() */
 
