@@ -65,9 +65,10 @@ void	wino_pack_folded(struct conv *cv, int m, const float *w,
 size_t	wino_scratch_floats(int m, int cin, int cout);
 
 /*
- * y (n, h, w, cout) = [relu](conv3x3(x (n, h, w, cin)) + b + res); res may
- * be NULL.  scratch holds colcap floats, at least wino_scratch_floats()
- * per engine thread.
+ * y (n, oh, ow, cout) = [relu](conv3x3(x (n, h, w, cin)) + b + res), with
+ * oh x ow = h x w for stride 1 and ceil(h / 2) x ceil(w / 2) for
+ * WINO_S2 (stride 2, pad 1); res may be NULL.  scratch holds colcap
+ * floats, at least wino_scratch_floats() per engine thread.
  */
 void	wino_forward(const struct conv *cv, const float *x, int n, int h,
 	    int w, const float *res, int relu, float *y, float *scratch,
