@@ -275,17 +275,36 @@ f4_at(const __m512 m[6], __m512 o[4])
 	    m[5]);
 }
 
+/* Bt of the stride-2 scheme on 5 vectors (see gs2 above). */
+static WINO_INLINE void
+s2_bt(const __m512 d[5], __m512 t[5])
+{
+	t[0] = _mm512_sub_ps(d[0], d[2]);
+	t[1] = d[2];
+	t[2] = _mm512_sub_ps(d[4], d[2]);
+	t[3] = d[1];
+	t[4] = d[3];
+}
+
+/* At of the stride-2 scheme: 5 vectors, 2 results. */
+static WINO_INLINE void
+s2_at(const __m512 m[5], __m512 o[2])
+{
+	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], m[1]), m[3]);
+	o[1] = _mm512_add_ps(_mm512_add_ps(m[1], m[2]), m[4]);
+}
+
 /*
  * V_xi = (Bt d B)_xi for tiles [t0, t0 + tb), with d the a x a input patch
- * at rows m*ty - 1.., columns m*tx - 1.. (zeros outside the image): tile
- * ti's cin values for position xi at v + xi*ld + ti*cin.  m is a constant
- * in each instantiation.
+ * at rows m*ty - 1.., columns m*tx - 1.. (zeros outside the image; for
+ * WINO_S2 at 4*ty - 1, 4*tx - 1): tile ti's cin values for position xi at
+ * v + xi*ld + ti*cin.  m is a constant in each instantiation.
  */
 static WINO_INLINE void
 wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
     float *restrict v, size_t ld)
 {
-	const int a = m + 2;
+	const int a = m + 2, step = m == WINO_S2 ? 4 : m;
 	const int cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
 	__m512 d[WINO_AMAX][WINO_AMAX], t[WINO_AMAX][WINO_AMAX];
 	__m512 col[WINO_AMAX], out[WINO_AMAX];
@@ -305,10 +324,10 @@ wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
 			nc = cin - cb < 16 ? cin - cb : 16;
 			mk = (__mmask16)((1u << nc) - 1);
 			for (r = 0; r < a; r++) {
-				int iy = m * ty - 1 + r;
+				int iy = step * ty - 1 + r;
 
 				for (c = 0; c < a; c++) {
-					int ix = m * tx - 1 + c;
+					int ix = step * tx - 1 + c;
 
 					if (iy < 0 || iy >= h || ix < 0 ||
 					    ix >= w)
@@ -325,6 +344,8 @@ wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
 					col[r] = d[r][c];
 				if (m == 4)
 					f4_bt(col, out);
+				else if (m == WINO_S2)
+					s2_bt(col, out);
 				else
 					f2_bt(col, out);
 				for (r = 0; r < a; r++)
@@ -334,6 +355,8 @@ wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
 			for (r = 0; r < a; r++) {
 				if (m == 4)
 					f4_bt(t[r], out);
+				else if (m == WINO_S2)
+					s2_bt(t[r], out);
 				else
 					f2_bt(t[r], out);
 				for (c = 0; c < a; c++)
@@ -353,7 +376,7 @@ static WINO_INLINE void
 wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
     int c0, int c1, const float *restrict mm, size_t mtile, size_t ld)
 {
-	const int a = m + 2;
+	const int a = m + 2, mo = m == WINO_S2 ? 2 : m;	/* output tile */
 	const struct conv *cv = j->wj_cv;
 	const int cout = cv->cv_cout, h = j->wj_oh, w = j->wj_ow;
 	const float *bias = j->wj_bias;
@@ -382,23 +405,27 @@ wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
 					    c0);
 				if (m == 4)
 					f4_at(col, o);
+				else if (m == WINO_S2)
+					s2_at(col, o);
 				else
 					f2_at(col, o);
-				for (r = 0; r < m; r++)
+				for (r = 0; r < mo; r++)
 					s[r][c] = o[r];
 			}
 			/* Y = s A: row by row, then the output pass */
-			for (r = 0; r < m; r++) {
-				int oy = m * ty + r;
+			for (r = 0; r < mo; r++) {
+				int oy = mo * ty + r;
 
 				if (oy >= h)
 					break;
 				if (m == 4)
 					f4_at(s[r], o);
+				else if (m == WINO_S2)
+					s2_at(s[r], o);
 				else
 					f2_at(s[r], o);
-				for (c = 0; c < m; c++) {
-					int ox = m * tx + c;
+				for (c = 0; c < mo; c++) {
+					int ox = mo * tx + c;
 					size_t off;
 					__m512 y;
 
@@ -450,145 +477,18 @@ f2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
 	wino_output(j, 2, t0, tb, c0, c1, mm, mtile, ld);
 }
 
-/* ==== Stride 2 (WINO_S2) ==== */
-
-/* Bt of the stride-2 scheme on 5 vectors (see gs2 above). */
-static WINO_INLINE void
-s2_bt(const __m512 d[5], __m512 t[5])
-{
-	t[0] = _mm512_sub_ps(d[0], d[2]);
-	t[1] = d[2];
-	t[2] = _mm512_sub_ps(d[4], d[2]);
-	t[3] = d[1];
-	t[4] = d[3];
-}
-
-/* At of the stride-2 scheme: 5 vectors, 2 results. */
-static WINO_INLINE void
-s2_at(const __m512 m[5], __m512 o[2])
-{
-	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], m[1]), m[3]);
-	o[1] = _mm512_add_ps(_mm512_add_ps(m[1], m[2]), m[4]);
-}
-
-/*
- * V for tiles [t0, t0 + tb): the 5x5 input patch of tile (ty, tx) starts
- * at row 4 ty - 1, column 4 tx - 1 (zeros outside the image); layout as
- * wino_input()'s.
- */
 static WINO_TARGET void
 s2_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
     size_t ld)
 {
-	const int cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
-	__m512 d[5][5], t[5][5], col[5], out[5];
-	int ti, r, c, cb, nc;
-
-	for (ti = 0; ti < tb; ti++) {
-		size_t tile = t0 + (size_t)ti;
-		int tx = (int)(tile % (size_t)j->wj_tw);
-		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
-		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
-		const float *xi = j->wj_x + img * (size_t)h * w * cin;
-		float *vt = v + (size_t)ti * cin;
-
-		for (cb = 0; cb < cin; cb += 16) {
-			__mmask16 mk;
-
-			nc = cin - cb < 16 ? cin - cb : 16;
-			mk = (__mmask16)((1u << nc) - 1);
-			for (r = 0; r < 5; r++) {
-				int iy = 4 * ty - 1 + r;
-
-				for (c = 0; c < 5; c++) {
-					int ix = 4 * tx - 1 + c;
-
-					if (iy < 0 || iy >= h || ix < 0 ||
-					    ix >= w)
-						d[r][c] = _mm512_setzero_ps();
-					else
-						d[r][c] = _mm512_maskz_loadu_ps(
-						    mk, xi + ((size_t)iy * w +
-						    ix) * cin + cb);
-				}
-			}
-			for (c = 0; c < 5; c++) {
-				for (r = 0; r < 5; r++)
-					col[r] = d[r][c];
-				s2_bt(col, out);
-				for (r = 0; r < 5; r++)
-					t[r][c] = out[r];
-			}
-			for (r = 0; r < 5; r++) {
-				s2_bt(t[r], out);
-				for (c = 0; c < 5; c++)
-					_mm512_mask_storeu_ps(vt + (size_t)(r *
-					    5 + c) * ld + cb, mk, out[c]);
-			}
-		}
-	}
+	wino_input(j, WINO_S2, t0, tb, v, ld);
 }
 
-/* The output pass of the stride-2 scheme: as wino_output(), 2x2 tiles. */
 static WINO_TARGET void
 s2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
     const float *restrict mm, size_t mtile, size_t ld)
 {
-	const int cout = j->wj_cv->cv_cout, h = j->wj_oh, w = j->wj_ow;
-	__m512 s[2][5], col[5], o[2], bv;
-	const __m512 zero = _mm512_setzero_ps();
-	int ti, r, c, k, cb, nc;
-
-	for (ti = 0; ti < tb; ti++) {
-		size_t tile = t0 + (size_t)ti;
-		int tx = (int)(tile % (size_t)j->wj_tw);
-		int ty = (int)((tile / (size_t)j->wj_tw) % (size_t)j->wj_th);
-		size_t img = tile / ((size_t)j->wj_tw * j->wj_th);
-		const float *mt = mm + (size_t)ti * mtile;
-
-		for (cb = c0; cb < c1; cb += 16) {
-			__mmask16 mk;
-
-			nc = c1 - cb < 16 ? c1 - cb : 16;
-			mk = (__mmask16)((1u << nc) - 1);
-			bv = _mm512_maskz_loadu_ps(mk, j->wj_bias + cb);
-			for (c = 0; c < 5; c++) {
-				for (k = 0; k < 5; k++)
-					col[k] = _mm512_maskz_loadu_ps(mk,
-					    mt + (size_t)(k * 5 + c) * ld + cb -
-					    c0);
-				s2_at(col, o);
-				s[0][c] = o[0];
-				s[1][c] = o[1];
-			}
-			for (r = 0; r < 2; r++) {
-				int oy = 2 * ty + r;
-
-				if (oy >= h)
-					break;
-				s2_at(s[r], o);
-				for (c = 0; c < 2; c++) {
-					int ox = 2 * tx + c;
-					size_t off;
-					__m512 y;
-
-					if (ox >= w)
-						break;
-					off = ((img * h + oy) * w + ox) *
-					    (size_t)cout + cb;
-					y = _mm512_add_ps(o[c], bv);
-					if (j->wj_res != NULL)
-						y = _mm512_add_ps(y,
-						    _mm512_maskz_loadu_ps(mk,
-						    j->wj_res + off));
-					if (j->wj_relu)
-						y = _mm512_max_ps(y, zero);
-					_mm512_mask_storeu_ps(j->wj_y + off,
-					    mk, y);
-				}
-			}
-		}
-	}
+	wino_output(j, WINO_S2, t0, tb, c0, c1, mm, mtile, ld);
 }
 
 /* ==== Weights transformed during the pass ==== */
