@@ -120,8 +120,9 @@ int	resnet_forward(const struct resnet *net, struct resnet_ws *ws,
  * each pass, instead of keeping the transformed copy, which is up to 4x
  * larger.  ResNet-18's third and last stages do so anyway: the mode
  * extends it to the first two, whose weights take 7 MB instead of 2, for a
- * pass about 3-4 % slower.  AG_WINOGRAD_FLY in the environment still
- * overrides.
+ * pass about 3-4 % slower, and keeps the stride-2 convs direct (their
+ * scheme, WINO_S2, needs its transformed copy: 2.6 MB more).
+ * AG_WINOGRAD_FLY in the environment still overrides.
  */
 void	resnet_set_low_memory(int on);
 
