@@ -1008,13 +1008,14 @@ resnet_set_threads(int n)
 {
 	/*
 	 * With the engine's own kernel, every layer runs on the engine's
-	 * threads and the BLAS is idle: keep it on one thread so that no
-	 * spinning BLAS worker competes with ours.
+	 * threads and the BLAS is never called: leave it alone.  Setting
+	 * its thread count, even to one, restarts a BLAS thread pool that a
+	 * fork shut down (OpenBLAS does so lazily), and that thread spins
+	 * for a tenth of a second against ours: the worker's model load
+	 * took twice as long (docs/benchmarks.md, cold start).
 	 */
-	if (conv_kernel_available()) {
-		gemm_set_threads(1);
+	if (conv_kernel_available())
 		return pool_set_threads(n);
-	}
 	return gemm_set_threads(n);
 }
 

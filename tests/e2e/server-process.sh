@@ -265,6 +265,14 @@ done
 [ "$(metric 'aiguard_sandbox_layer_active{role="worker",layer="landlock"}')" = 1 ] &&
     pass "/metrics: worker landlock active" ||
     fail "/metrics: worker landlock not active"
+# The worker runs the engine's threads and nothing else: a BLAS thread
+# pool woken by mistake spins against them while the model loads.
+server_pids >/dev/null
+want=$(sed -n 's/.*model loaded .* threads=\([0-9][0-9]*\) .*/\1/p' "$srv_log")
+have=$(ls "/proc/$worker_pid/task" 2>/dev/null | wc -l)
+[ -n "$want" ] && [ "$have" = "$want" ] &&
+    pass "the worker runs $have threads, the engine's $want" ||
+    fail "the worker runs $have threads; the engine has ${want:-?}"
 server_stop
 server_start --set sandbox.mode=off
 grep -q 'OFF: no confinement' "$srv_log" &&
