@@ -124,6 +124,9 @@ ipc_recv(int sock, void *buf, size_t cap, int *fdp, int nonblock, char *err,
 	if (n == -1) {
 		if (nonblock && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return AG_ERR_BUSY;
+		/* The peer closed with messages of ours unread: gone too. */
+		if (errno == ECONNRESET)
+			return 0;
 		return ag_errf(err, errlen, AG_ERR_SYSTEM, "recvmsg: %s",
 		    strerror(errno));
 	}

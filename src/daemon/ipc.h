@@ -143,7 +143,8 @@ int	ipc_send(int sock, const void *msg, size_t len, int fd);
  * and checks its header: magic, version, a known type, ih_len equal to the
  * bytes received.  *fdp gets a passed descriptor or -1 (only when fdp is
  * not NULL; descriptors arriving otherwise are closed).  Returns the length
- * (> 0), 0 at EOF, or AG_ERR_SYSTEM / AG_ERR_PROTOCOL (err says why).
+ * (> 0), 0 at EOF or when the peer closed with messages unread
+ * (ECONNRESET), or AG_ERR_SYSTEM / AG_ERR_PROTOCOL (err says why).
  * With nonblock, EAGAIN gives AG_ERR_BUSY.
  */
 int	ipc_recv(int sock, void *buf, size_t cap, int *fdp, int nonblock,
