@@ -26,6 +26,12 @@
 
 #define WINO_TB_MAX	96	/* tiles per block: a multiple of 12 */
 #define WINO_TB_MIN	12
+/*
+ * The stem's blocks: its products are short (K = 12) and its M large
+ * (64 channels a tile): 24 tiles keep a block's M (221 KB) in L2.  Its
+ * output pass took 1.9 % of a batch-4 pass instead of 2.5 % with 96.
+ */
+#define WINO_TB_STEM	24
 #define WINO_AMAX	6
 /*
  * Input channels ahead that the weight transform prefetches (into L1):
@@ -82,30 +88,147 @@ static const double gs2[5][3] = {
 	{ 1, 0, 0 }, { 1, 0, 1 }, { 0, 0, 1 }, { 0, 1, 0 }, { 0, 1, 0 },
 };
 
+/*
+ * The stem's F(3x3, 4x4) (WINO_STEM), points 0, 1, -1, 2, -2 and infinity
+ * as F(4x4, 3x3): the same Bt (f4_bt()); G[j][k] = p_j^k / prod_{l != j}
+ * (p_j - p_l) and, for infinity, (0, 0, 0, 1);
+ *   At = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 1]  (f3_at()).
+ */
+static const double g34[6][4] = {
+	{ 1.0 / 4, 0, 0, 0 },
+	{ -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+	{ -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6 },
+	{ 1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3 },
+	{ 1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3 },
+	{ 0, 0, 0, 1 },
+};
+
+/* The transform's size a, and the output tile's side, for m. */
+static inline int
+wino_a(int m)
+{
+	return m == WINO_STEM ? 6 : m + 2;
+}
+
+static inline int
+wino_mo(int m)
+{
+	return m == WINO_S2 ? 2 : m == WINO_STEM ? 3 : m;
+}
+
+/* The input channels the products see: the stem's phase image has 4x. */
+static inline int
+wino_cin(int m, int cin)
+{
+	return m == WINO_STEM ? 4 * cin : cin;
+}
+
+/* G[i][k] of m's scheme (k < 3, or < 4 for the stem). */
+static double
+wino_g(int m, int i, int k)
+{
+	switch (m) {
+	case 2:
+		return g2[i][k];
+	case 4:
+		return g4[i][k];
+	case WINO_S2:
+		return gs2[i][k];
+	default:
+		return g34[i][k];
+	}
+}
+
+size_t
+wino_stem_phase_floats(int h, int w)
+{
+	size_t oh = (size_t)conv_out_size(h, 7, 2, 3);
+	size_t ow = (size_t)conv_out_size(w, 7, 2, 3);
+
+	return (oh + 3) * (ow + 3) * 12;
+}
+
+struct stem_phase_job {
+	const float	*sp_x;
+	float		*sp_y;
+	int		 sp_h, sp_w, sp_ph, sp_pw;
+};
+
+/* Rows [8 task, 8 task + 8) of the phase image. */
+static void
+stem_phase_task(void *arg, int task, int thread)
+{
+	const struct stem_phase_job *j = arg;
+	const int h = j->sp_h, w = j->sp_w, pw = j->sp_pw;
+	const size_t plane = (size_t)h * w;
+	int q, s, py, px, c, iy, ix, q1;
+
+	(void)thread;
+	q1 = 8 * task + 8 < j->sp_ph ? 8 * task + 8 : j->sp_ph;
+	for (q = 8 * task; q < q1; q++) {
+		float *yr = j->sp_y + (size_t)q * pw * 12;
+
+		for (s = 0; s < pw; s++)
+			for (py = 0; py < 2; py++) {
+				iy = 2 * q + py - 3;
+				for (px = 0; px < 2; px++) {
+					float *o = yr + (size_t)s * 12 +
+					    (2 * py + px) * 3;
+
+					ix = 2 * s + px - 3;
+					for (c = 0; c < 3; c++)
+						o[c] = iy < 0 || iy >= h ||
+						    ix < 0 || ix >= w ? 0.0f :
+						    j->sp_x[c * plane +
+						    (size_t)iy * w + ix];
+				}
+			}
+	}
+}
+
+void
+wino_stem_phase(const float *x, int h, int w, float *y)
+{
+	struct stem_phase_job j;
+
+	j.sp_x = x;
+	j.sp_y = y;
+	j.sp_h = h;
+	j.sp_w = w;
+	j.sp_ph = conv_out_size(h, 7, 2, 3) + 3;
+	j.sp_pw = conv_out_size(w, 7, 2, 3) + 3;
+	pool_run(stem_phase_task, &j, (j.sp_ph + 7) / 8);
+}
+
 size_t
 wino_packed_floats(int m, int cin, int cout)
 {
 	/* a^2 packed (cin, cout) matrices, each ending with the bias. */
-	return (size_t)(m + 2) * (m + 2) * conv_packed_floats(cin, cout);
+	return (size_t)wino_a(m) * wino_a(m) *
+	    conv_packed_floats(wino_cin(m, cin), cout);
 }
 
 int
 wino_pack(struct conv *cv, int m, const float *w, const float *b,
     float *dst)
 {
-	const int cin = cv->cv_cin, cout = cv->cv_cout, a = m + 2;
+	const int cin = wino_cin(m, cv->cv_cin), cout = cv->cv_cout;
+	const int a = wino_a(m), r = m == WINO_STEM ? 4 : 3;
 	const size_t one = conv_packed_floats(cin, cout);
-	const size_t n = (size_t)cin * cout;
+	const size_t n = (size_t)cv->cv_cin * cout;
 	const int np = (cout + KERN_NR - 1) / KERN_NR;
-	const double (*g)[3] = m == 4 ? g4 : m == WINO_S2 ? gs2 : g2;
-	float coef[WINO_AMAX * WINO_AMAX][9];
-	int k, xi, ci, p, j;
+	float coef[WINO_AMAX * WINO_AMAX][16];
+	int tap[16], k, xi, ci, p, j;
 
-	if (m != 2 && m != 4 && m != WINO_S2)
+	if (m != 2 && m != 4 && m != WINO_S2 && m != WINO_STEM)
+		return -1;
+	if (m == WINO_STEM && (cv->cv_k != 7 || cv->cv_stride != 2 ||
+	    cv->cv_pad != 3))
 		return -1;
 	for (xi = 0; xi < a * a; xi++)
-		for (k = 0; k < 9; k++)
-			coef[xi][k] = (float)(g[xi / a][k / 3] * g[xi % a][k % 3]);
+		for (k = 0; k < r * r; k++)
+			coef[xi][k] = (float)(wino_g(m, xi / a, k / r) *
+			    wino_g(m, xi % a, k % r));
 	/*
 	 * U_xi = G g Gt for every channel pair: each of the a*a matrices
 	 * (cin, cout) is a fixed combination of the 9 weight planes, with
@@ -116,8 +239,29 @@ wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	 * stay in cache for all a*a matrices.
 	 */
 	for (ci = 0; ci < cin; ci++) {
-		const float *wr = w + (size_t)ci * cout;
+		const float *wr;
 
+		/*
+		 * The weight plane of each of the r*r taps, for this input
+		 * channel; for the stem, phase channel ci = (py, px, c) and
+		 * tap (u, v) are the 7x7 tap (2u + py, 2v + px) of channel c,
+		 * or nothing (-1) past the kernel's edge.
+		 */
+		if (m == WINO_STEM) {
+			int c = ci % cv->cv_cin, ph = ci / cv->cv_cin;
+			int py = ph / 2, px = ph % 2, ky, kx;
+
+			wr = w + (size_t)c * cout;
+			for (k = 0; k < 16; k++) {
+				ky = 2 * (k / 4) + py;
+				kx = 2 * (k % 4) + px;
+				tap[k] = ky < 7 && kx < 7 ? ky * 7 + kx : -1;
+			}
+		} else {
+			wr = w + (size_t)ci * cout;
+			for (k = 0; k < 9; k++)
+				tap[k] = k;
+		}
 		for (xi = 0; xi < a * a; xi++) {
 			const float *cx = coef[xi];
 
@@ -131,9 +275,11 @@ wino_pack(struct conv *cv, int m, const float *w, const float *b,
 					size_t co = (size_t)p * KERN_NR + j;
 					float v = 0.0f;
 
-					for (k = 0; k < 9; k++)
-						v += cx[k] * wr[(size_t)k * n +
-						    co];
+					for (k = 0; k < r * r; k++)
+						if (tap[k] >= 0)
+							v += cx[k] *
+							    wr[(size_t)tap[k] *
+							    n + co];
 					o[j] = v;
 				}
 				for (; j < KERN_NR; j++)
@@ -193,8 +339,8 @@ wino_pack_folded(struct conv *cv, int m, const float *w, const float *b,
 size_t
 wino_scratch_floats(int m, int cin, int cout)
 {
-	return (size_t)(m + 2) * (m + 2) * WINO_TB_MAX * ((size_t)cin +
-	    (size_t)cout);
+	return (size_t)wino_a(m) * wino_a(m) * WINO_TB_MAX *
+	    ((size_t)wino_cin(m, cin) + (size_t)cout);
 }
 
 /* ==== The three passes ==== */
@@ -243,7 +389,6 @@ f4_bt(const __m512 d[6], __m512 t[6])
 	    _mm512_mul_ps(four, d[1])), d[5]);
 }
 
-/* At applied to 6 vectors: 4 results. */
 /* F(2x2): Bt on a column of 4 vectors. */
 static WINO_INLINE void
 f2_bt(const __m512 d[4], __m512 t[4])
@@ -262,6 +407,7 @@ f2_at(const __m512 m[4], __m512 o[2])
 	o[1] = _mm512_sub_ps(_mm512_sub_ps(m[1], m[2]), m[3]);
 }
 
+/* At applied to 6 vectors: 4 results. */
 static WINO_INLINE void
 f4_at(const __m512 m[6], __m512 o[4])
 {
@@ -272,6 +418,19 @@ f4_at(const __m512 m[6], __m512 o[4])
 	o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
 	o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
 	o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12),
+	    m[5]);
+}
+
+/* The stem's At (see g34 above): 6 vectors, 3 results. */
+static WINO_INLINE void
+f3_at(const __m512 m[6], __m512 o[3])
+{
+	__m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+	__m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+
+	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+	o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
+	o[2] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12),
 	    m[5]);
 }
 
@@ -297,15 +456,17 @@ s2_at(const __m512 m[5], __m512 o[2])
 /*
  * V_xi = (Bt d B)_xi for tiles [t0, t0 + tb), with d the a x a input patch
  * at rows m*ty - 1.., columns m*tx - 1.. (zeros outside the image; for
- * WINO_S2 at 4*ty - 1, 4*tx - 1): tile ti's cin values for position xi at
- * v + xi*ld + ti*cin.  m is a constant in each instantiation.
+ * WINO_S2 at 4*ty - 1, 4*tx - 1; for WINO_STEM at 3*ty, 3*tx of the phase
+ * image): tile ti's cin values for position xi at v + xi*ld + ti*cin.  m
+ * is a constant in each instantiation.
  */
 static WINO_INLINE void
 wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
     float *restrict v, size_t ld)
 {
-	const int a = m + 2, step = m == WINO_S2 ? 4 : m;
-	const int cin = j->wj_cv->cv_cin, h = j->wj_h, w = j->wj_w;
+	const int a = wino_a(m), step = m == WINO_S2 ? 4 : wino_mo(m);
+	const int pad = m == WINO_STEM ? 0 : 1;
+	const int cin = wino_cin(m, j->wj_cv->cv_cin), h = j->wj_h, w = j->wj_w;
 	__m512 d[WINO_AMAX][WINO_AMAX], t[WINO_AMAX][WINO_AMAX];
 	__m512 col[WINO_AMAX], out[WINO_AMAX];
 	int ti, r, c, cb, nc;
@@ -324,10 +485,10 @@ wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
 			nc = cin - cb < 16 ? cin - cb : 16;
 			mk = (__mmask16)((1u << nc) - 1);
 			for (r = 0; r < a; r++) {
-				int iy = step * ty - 1 + r;
+				int iy = step * ty - pad + r;
 
 				for (c = 0; c < a; c++) {
-					int ix = step * tx - 1 + c;
+					int ix = step * tx - pad + c;
 
 					if (iy < 0 || iy >= h || ix < 0 ||
 					    ix >= w)
@@ -342,7 +503,7 @@ wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
 			for (c = 0; c < a; c++) {
 				for (r = 0; r < a; r++)
 					col[r] = d[r][c];
-				if (m == 4)
+				if (m == 4 || m == WINO_STEM)
 					f4_bt(col, out);
 				else if (m == WINO_S2)
 					s2_bt(col, out);
@@ -353,7 +514,7 @@ wino_input(const struct wino_job *j, const int m, size_t t0, int tb,
 			}
 			/* V = t B: row by row; position r * a + c */
 			for (r = 0; r < a; r++) {
-				if (m == 4)
+				if (m == 4 || m == WINO_STEM)
 					f4_bt(t[r], out);
 				else if (m == WINO_S2)
 					s2_bt(t[r], out);
@@ -376,7 +537,7 @@ static WINO_INLINE void
 wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
     int c0, int c1, const float *restrict mm, size_t mtile, size_t ld)
 {
-	const int a = m + 2, mo = m == WINO_S2 ? 2 : m;	/* output tile */
+	const int a = wino_a(m), mo = wino_mo(m);	/* output tile */
 	const struct conv *cv = j->wj_cv;
 	const int cout = cv->cv_cout, h = j->wj_oh, w = j->wj_ow;
 	const float *bias = j->wj_bias;
@@ -405,6 +566,8 @@ wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
 					    c0);
 				if (m == 4)
 					f4_at(col, o);
+				else if (m == WINO_STEM)
+					f3_at(col, o);
 				else if (m == WINO_S2)
 					s2_at(col, o);
 				else
@@ -420,6 +583,8 @@ wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
 					break;
 				if (m == 4)
 					f4_at(s[r], o);
+				else if (m == WINO_STEM)
+					f3_at(s[r], o);
 				else if (m == WINO_S2)
 					s2_at(s[r], o);
 				else
@@ -489,6 +654,20 @@ s2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
     const float *restrict mm, size_t mtile, size_t ld)
 {
 	wino_output(j, WINO_S2, t0, tb, c0, c1, mm, mtile, ld);
+}
+
+static WINO_TARGET void
+stem_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
+    size_t ld)
+{
+	wino_input(j, WINO_STEM, t0, tb, v, ld);
+}
+
+static WINO_TARGET void
+stem_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
+    const float *restrict mm, size_t mtile, size_t ld)
+{
+	wino_output(j, WINO_STEM, t0, tb, c0, c1, mm, mtile, ld);
 }
 
 /* ==== Weights transformed during the pass ==== */
@@ -735,8 +914,9 @@ wino_task(void *arg, int task, int thread)
 	static const float zero[KERN_NR];
 	const struct wino_job *j = arg;
 	const struct conv *cv = j->wj_cv;
-	const int cin = cv->cv_cin, cout = cv->cv_cout, m = j->wj_m;
-	const int a = m + 2, npanels = (cout + KERN_NR - 1) / KERN_NR;
+	const int m = j->wj_m, cin = wino_cin(m, cv->cv_cin);
+	const int cout = cv->cv_cout, a = wino_a(m);
+	const int npanels = (cout + KERN_NR - 1) / KERN_NR;
 	const size_t one = conv_packed_floats(cin, cout);
 	size_t t0 = (size_t)(task / j->wj_nsplit) * j->wj_tb;
 	int ns = task % j->wj_nsplit;
@@ -751,6 +931,8 @@ wino_task(void *arg, int task, int thread)
 	mm = v + (size_t)a * a * tb * cin;
 	if (m == 4)
 		f4_input(j, t0, tb, v, (size_t)tb * cin);
+	else if (m == WINO_STEM)
+		stem_input(j, t0, tb, v, (size_t)tb * cin);
 	else if (m == WINO_S2)
 		s2_input(j, t0, tb, v, (size_t)tb * cin);
 	else
@@ -777,6 +959,9 @@ wino_task(void *arg, int task, int thread)
 	if (m == 4)
 		f4_output(j, t0, tb, p0 * KERN_NR, p1, mm + (size_t)p0 *
 		    KERN_NR, (size_t)cout, (size_t)tb * cout);
+	else if (m == WINO_STEM)
+		stem_output(j, t0, tb, p0 * KERN_NR, p1, mm + (size_t)p0 *
+		    KERN_NR, (size_t)cout, (size_t)tb * cout);
 	else if (m == WINO_S2)
 		s2_output(j, t0, tb, p0 * KERN_NR, p1, mm + (size_t)p0 *
 		    KERN_NR, (size_t)cout, (size_t)tb * cout);
@@ -790,7 +975,7 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
     const float *res, int relu, float *y, float *scratch, size_t colcap)
 {
 	struct wino_job j;
-	int nthreads = pool_threads(), tb, nblocks, npanels, mo;
+	int nthreads = pool_threads(), tb, tbmax, nblocks, npanels, mo, a;
 	size_t per;
 
 	j.wj_cv = cv;
@@ -801,20 +986,23 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	/* The bias: after the packed panels, or as it was folded. */
 	npanels = (cv->cv_cout + KERN_NR - 1) / KERN_NR;
 	j.wj_bias = cv->cv_u != NULL ? cv->cv_u + (size_t)npanels *
-	    cv->cv_cin * KERN_NR : cv->cv_wf + (size_t)npanels *
-	    cv->cv_cin * 9 * KERN_NR;
+	    wino_cin(cv->cv_wm, cv->cv_cin) * KERN_NR : cv->cv_wf +
+	    (size_t)npanels * cv->cv_cin * 9 * KERN_NR;
 	j.wj_m = cv->cv_wm;
-	j.wj_h = h;
-	j.wj_w = w;
-	j.wj_oh = conv_out_size(h, 3, cv->cv_stride, 1);
-	j.wj_ow = conv_out_size(w, 3, cv->cv_stride, 1);
-	mo = j.wj_m == WINO_S2 ? 2 : j.wj_m;
+	j.wj_oh = conv_out_size(h, cv->cv_k, cv->cv_stride, cv->cv_pad);
+	j.wj_ow = conv_out_size(w, cv->cv_k, cv->cv_stride, cv->cv_pad);
+	/* The stem reads its phase image (wino_stem_phase()). */
+	j.wj_h = j.wj_m == WINO_STEM ? j.wj_oh + 3 : h;
+	j.wj_w = j.wj_m == WINO_STEM ? j.wj_ow + 3 : w;
+	mo = wino_mo(j.wj_m);
+	a = wino_a(j.wj_m);
 	j.wj_th = (j.wj_oh + mo - 1) / mo;
 	j.wj_tw = (j.wj_ow + mo - 1) / mo;
 	j.wj_relu = relu;
 	j.wj_ntiles = (size_t)n * j.wj_th * j.wj_tw;
 	if (cv->cv_u == NULL) {
-		AG_ASSERT(j.wj_m != WINO_S2);	/* packed only */
+		/* packed only */
+		AG_ASSERT(j.wj_m != WINO_S2 && j.wj_m != WINO_STEM);
 		wino_forward_fly(&j, scratch, colcap);
 		return;
 	}
@@ -825,15 +1013,15 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	 * images at batch 1): one block, its output channels shared out.
 	 */
 	per = (j.wj_ntiles + 4 * (size_t)nthreads - 1) / (4 * (size_t)nthreads);
+	tbmax = j.wj_m == WINO_STEM ? WINO_TB_STEM : WINO_TB_MAX;
 	if (j.wj_ntiles >= 4 * (size_t)nthreads * WINO_TB_MIN) {
-		tb = per > WINO_TB_MAX ? WINO_TB_MAX : (int)per;
+		tb = per > (size_t)tbmax ? tbmax : (int)per;
 		tb = tb / WINO_TB_MIN * WINO_TB_MIN;
 	} else
-		tb = j.wj_ntiles > WINO_TB_MAX ? WINO_TB_MAX :
-		    (int)j.wj_ntiles;
+		tb = j.wj_ntiles > (size_t)tbmax ? tbmax : (int)j.wj_ntiles;
 	/* Never more tiles than the thread's scratch holds. */
-	per = j.wj_per / ((size_t)(j.wj_m + 2) * (j.wj_m + 2) *
-	    ((size_t)cv->cv_cin + (size_t)cv->cv_cout));
+	per = j.wj_per / ((size_t)a * a * ((size_t)wino_cin(j.wj_m,
+	    cv->cv_cin) + (size_t)cv->cv_cout));
 	AG_ASSERT(per >= 1);
 	if ((size_t)tb > per)
 		tb = (int)per;

@@ -32,14 +32,36 @@
 struct conv;
 
 #define WINO_S2		3	/* m for 3x3 stride 2: 2x2 tiles, a = 5 */
+#define WINO_STEM	5	/* m for the 7x7 stride-2 stem: 3x3 tiles, a = 6 */
 
-/* Floats wino_pack() writes for m (2, 4 or WINO_S2), cin x cout. */
+/*
+ * The stem (7x7, stride 2, pad 3, WINO_STEM) as a 4x4 stride-1 conv:
+ * split along each axis into its even and odd input pixels, the padded
+ * image becomes a phase image of 4 * cin channels, (py, px, c), at half
+ * the resolution:
+ *   P[q][s][(2 py + px) cin + c] = x[c][2q + py - 3][2s + px - 3]
+ * (zero outside the image), oh + 3 by ow + 3 pixels, and the 7x7 taps
+ * become 4x4 taps on it (tap (u, v) of phase (py, px) is the 7x7 tap
+ * (2u + py, 2v + px), zero past 6).  That 4x4 conv, with no padding,
+ * gives the stem's output, and runs as F(3x3, 4x4): the same
+ * interpolation points as F(4x4, 3x3) (so the same Bt), a 6x6 input tile
+ * at stride 3 for a 3x3 output tile, 36 multiplications per channel pair
+ * instead of 144.  The products are short (K = 12 for an RGB image), the
+ * transforms cheap (12 input channels).
+ */
+size_t	wino_stem_phase_floats(int h, int w);
+
+/* y = the phase image of x (3, h, w) (NCHW, one image), for WINO_STEM. */
+void	wino_stem_phase(const float *x, int h, int w, float *y);
+
+/* Floats wino_pack() writes for m (as below), cin x cout. */
 size_t	wino_packed_floats(int m, int cin, int cout);
 
 /*
- * Transforms and packs the folded weights w (3, 3, cin, cout) and bias b
- * (cout) for m (2, 4 or WINO_S2) into dst (64-byte aligned); sets
- * cv->cv_u and cv->cv_wm.  Returns 0, or -1 for another m.
+ * Transforms and packs the folded weights w (3, 3, cin, cout), or (7, 7,
+ * cin, cout) for WINO_STEM, and bias b (cout) for m (2, 4, WINO_S2 or
+ * WINO_STEM) into dst (64-byte aligned); sets cv->cv_u and cv->cv_wm.
+ * Returns 0, or -1 for another m.
  */
 int	wino_pack(struct conv *cv, int m, const float *w, const float *b,
 	    float *dst);
@@ -67,8 +89,10 @@ size_t	wino_scratch_floats(int m, int cin, int cout);
 /*
  * y (n, oh, ow, cout) = [relu](conv3x3(x (n, h, w, cin)) + b + res), with
  * oh x ow = h x w for stride 1 and ceil(h / 2) x ceil(w / 2) for
- * WINO_S2 (stride 2, pad 1); res may be NULL.  scratch holds colcap
- * floats, at least wino_scratch_floats() per engine thread.
+ * WINO_S2 (stride 2, pad 1); res may be NULL.  For WINO_STEM, h x w is
+ * the image's size and x its phase image (wino_stem_phase(), one after
+ * the other for n > 1).  scratch holds colcap floats, at least
+ * wino_scratch_floats() per engine thread.
  */
 void	wino_forward(const struct conv *cv, const float *x, int n, int h,
 	    int w, const float *res, int relu, float *y, float *scratch,

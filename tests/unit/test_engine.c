@@ -264,11 +264,12 @@ enum conv_layout {
 	CL_WINO2F,	/* wino_pack_folded(): F(2x2) during the pass */
 	CL_WINO4F,	/* wino_pack_folded(): F(4x4) during the pass */
 	CL_WINOS2,	/* wino_pack(), WINO_S2: 3x3 stride 2 */
+	CL_WINOSTEM,	/* wino_pack(), WINO_STEM: the 7x7 stem, phase image */
 };
 
 static const char *const layout_names[] = { "plain", "packed",
     "packed-only", "winograd-2", "winograd-4", "winograd-2-pass",
-    "winograd-4-pass", "winograd-stride-2" };
+    "winograd-4-pass", "winograd-stride-2", "winograd-stem" };
 
 /* Floats rounded up to whole 64-byte lines, 64-byte aligned. */
 static float *
@@ -285,6 +286,31 @@ xalloc_aligned(size_t nfloats)
 	return p;
 }
 
+/*
+ * The phase images (wino_stem_phase()) of the n NHWC images x (h, w, 3),
+ * one after the other, in a guarded allocation.
+ */
+static float *
+stem_phases(const float *x, int n, int h, int w)
+{
+	size_t per = wino_stem_phase_floats(h, w), plane = (size_t)h * w;
+	float *p = alloc_guarded(per * (size_t)n);
+	float *nchw = test_xmalloc(3 * plane * sizeof(*nchw));
+	size_t i, c;
+	int img;
+
+	for (img = 0; img < n; img++) {
+		for (i = 0; i < plane; i++)
+			for (c = 0; c < 3; c++)
+				nchw[c * plane + i] = x[((size_t)img * plane +
+				    i) * 3 + c];
+		wino_stem_phase(nchw, h, w, p + (size_t)img * per);
+	}
+	ASSERT_TRUE(guard_ok(p, per * (size_t)n));
+	free(nchw);
+	return p;
+}
+
 static void
 conv_check(const struct conv_case *cc, int nthreads)
 {
@@ -292,9 +318,10 @@ conv_check(const struct conv_case *cc, int nthreads)
 	const int kk = cc->k * cc->k * cc->cin;
 	const int wino = cc->k == 3 && cc->s == 1 && cc->p == 1;
 	const int wino_s2 = cc->k == 3 && cc->s == 2 && cc->p == 1;
+	const int stem = cc->k == 7 && cc->s == 2 && cc->p == 3 && cc->cin == 3;
 	int oh, ow, ci, neg, lay, ncaps;
 	size_t nx, ny, nw, caps[4], rows, i, min;
-	float *x, *w, *b, *res = NULL, *y, *ref, *col, *pk;
+	float *x, *w, *b, *res = NULL, *y, *ref, *col, *pk, *xin;
 	double err, mx;
 	char name[200];
 
@@ -327,15 +354,18 @@ conv_check(const struct conv_case *cc, int nthreads)
 	conv_forward_ref(&base, x, cc->n, cc->h, cc->w, res, cc->relu, ref);
 	mx = max_abs(ref, ny);
 
-	for (lay = CL_PLAIN; lay <= CL_WINOS2; lay++) {
+	for (lay = CL_PLAIN; lay <= CL_WINOSTEM; lay++) {
 		cv = base;
 		pk = NULL;
+		xin = x;
 		/* The fast layouts are only used where the kernel runs. */
 		if (lay != CL_PLAIN && !conv_kernel_available())
 			break;
 		if (lay >= CL_WINO2 && lay <= CL_WINO4F && !wino)
 			continue;
 		if (lay == CL_WINOS2 && !wino_s2)
+			continue;
+		if (lay == CL_WINOSTEM && !stem)
 			continue;
 		switch (lay) {
 		case CL_PACKED:
@@ -348,10 +378,14 @@ conv_check(const struct conv_case *cc, int nthreads)
 		case CL_WINO2:
 		case CL_WINO4:
 		case CL_WINOS2:
-			i = lay == CL_WINO2 ? 2 : lay == CL_WINO4 ? 4 : WINO_S2;
+		case CL_WINOSTEM:
+			i = lay == CL_WINO2 ? 2 : lay == CL_WINO4 ? 4 :
+			    lay == CL_WINOS2 ? WINO_S2 : WINO_STEM;
 			pk = xalloc_aligned(wino_packed_floats((int)i, cc->cin,
 			    cc->cout));
 			ASSERT_INT_EQ(wino_pack(&cv, (int)i, w, b, pk), 0);
+			if (lay == CL_WINOSTEM)
+				xin = stem_phases(x, cc->n, cc->h, cc->w);
 			break;
 		case CL_WINO2F:
 		case CL_WINO4F:
@@ -369,7 +403,8 @@ conv_check(const struct conv_case *cc, int nthreads)
 		if (lay >= CL_WINO2)
 			min = wino_scratch_floats(lay == CL_WINO2 ||
 			    lay == CL_WINO2F ? 2 : lay == CL_WINOS2 ? WINO_S2 :
-			    4, cc->cin, cc->cout);
+			    lay == CL_WINOSTEM ? WINO_STEM : 4, cc->cin,
+			    cc->cout);
 		min *= (size_t)nthreads;
 		ncaps = 0;
 		caps[ncaps++] = min;
@@ -391,7 +426,7 @@ conv_check(const struct conv_case *cc, int nthreads)
 			ASSERT_INT_LE(rows * (size_t)kk, caps[ci]);
 			y = alloc_guarded(ny);
 			col = alloc_guarded(caps[ci]);
-			conv_forward(&cv, x, cc->n, cc->h, cc->w, res,
+			conv_forward(&cv, xin, cc->n, cc->h, cc->w, res,
 			    cc->relu, y, col, caps[ci]);
 			err = max_diff(y, ref, ny);
 			ASSERT_DBL_LE(err, 1e-4 * mx + 1e-7);
@@ -407,6 +442,8 @@ conv_check(const struct conv_case *cc, int nthreads)
 			TEST_DONE();
 		}
 		free(pk);
+		if (xin != x)
+			free(xin);
 	}
 	free(x);
 	free(w);
@@ -422,6 +459,10 @@ test_conv(void)
 		/* n  h   w  cin cout k  s  p  res relu */
 		{ 1,  7,  9,  3,  17, 7, 2, 3, 0, 1 },	/* stem, tiny */
 		{ 3, 16, 15,  3,  64, 7, 2, 3, 0, 1 },	/* stem */
+		{ 1, 224, 224, 3, 64, 7, 2, 3, 0, 1 },	/* the stem at 224 */
+		{ 2, 33, 47,  3,  40, 7, 2, 3, 1, 0 },	/* odd sides */
+		{ 1,  1,  1,  3,  64, 7, 2, 3, 0, 1 },	/* 1x1 image */
+		{ 1,  6,  2,  3, 130, 7, 2, 3, 1, 1 },	/* 3 panels */
 		{ 1,  7,  9,  5,   1, 3, 1, 1, 1, 1 },
 		{ 3,  8, 10, 64,  64, 3, 1, 1, 1, 1 },	/* basic conv2 */
 		{ 1,  9,  7, 64, 130, 3, 2, 1, 0, 1 },	/* strided conv1 */
