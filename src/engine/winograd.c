@@ -407,9 +407,13 @@ f2_at(const __m512 m[4], __m512 o[2])
 	o[1] = _mm512_sub_ps(_mm512_sub_ps(m[1], m[2]), m[3]);
 }
 
-/* At applied to 6 vectors: 4 results. */
+/*
+ * At on 6 vectors, n results: F(4x4, 3x3)'s 4 (f4_at()), or the stem's
+ * 3 (f3_at(), see g34 above), whose At is F(4x4)'s first three rows with
+ * the last column's 1 moved to the third.
+ */
 static WINO_INLINE void
-f4_at(const __m512 m[6], __m512 o[4])
+f43_at(const __m512 m[6], __m512 *o, const int n)
 {
 	__m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
 	__m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
@@ -417,21 +421,21 @@ f4_at(const __m512 m[6], __m512 o[4])
 	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
 	o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
 	o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
-	o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12),
-	    m[5]);
+	if (n == 4)
+		o[3] = _mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12);
+	o[n - 1] = _mm512_add_ps(o[n - 1], m[5]);
 }
 
-/* The stem's At (see g34 above): 6 vectors, 3 results. */
+static WINO_INLINE void
+f4_at(const __m512 m[6], __m512 o[4])
+{
+	f43_at(m, o, 4);
+}
+
 static WINO_INLINE void
 f3_at(const __m512 m[6], __m512 o[3])
 {
-	__m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
-	__m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
-
-	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
-	o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
-	o[2] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12),
-	    m[5]);
+	f43_at(m, o, 3);
 }
 
 /* Bt of the stride-2 scheme on 5 vectors (see gs2 above). */
@@ -613,62 +617,29 @@ wino_output(const struct wino_job *j, const int m, size_t t0, int tb,
 	}
 }
 
-/* The two instantiations of each pass. */
-static WINO_TARGET void
-f4_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
-    size_t ld)
-{
-	wino_input(j, 4, t0, tb, v, ld);
+/*
+ * The instantiations of the input and output passes, one pair per scheme:
+ * PFX_input() and PFX_output() with m a constant.
+ */
+#define WINO_PASSES(pfx, m)						\
+static WINO_TARGET void							\
+pfx##_input(const struct wino_job *j, size_t t0, int tb,		\
+    float *restrict v, size_t ld)					\
+{									\
+	wino_input(j, m, t0, tb, v, ld);				\
+}									\
+									\
+static WINO_TARGET void							\
+pfx##_output(const struct wino_job *j, size_t t0, int tb, int c0,	\
+    int c1, const float *restrict mm, size_t mtile, size_t ld)		\
+{									\
+	wino_output(j, m, t0, tb, c0, c1, mm, mtile, ld);		\
 }
 
-static WINO_TARGET void
-f2_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
-    size_t ld)
-{
-	wino_input(j, 2, t0, tb, v, ld);
-}
-
-static WINO_TARGET void
-f4_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
-    const float *restrict mm, size_t mtile, size_t ld)
-{
-	wino_output(j, 4, t0, tb, c0, c1, mm, mtile, ld);
-}
-
-static WINO_TARGET void
-f2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
-    const float *restrict mm, size_t mtile, size_t ld)
-{
-	wino_output(j, 2, t0, tb, c0, c1, mm, mtile, ld);
-}
-
-static WINO_TARGET void
-s2_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
-    size_t ld)
-{
-	wino_input(j, WINO_S2, t0, tb, v, ld);
-}
-
-static WINO_TARGET void
-s2_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
-    const float *restrict mm, size_t mtile, size_t ld)
-{
-	wino_output(j, WINO_S2, t0, tb, c0, c1, mm, mtile, ld);
-}
-
-static WINO_TARGET void
-stem_input(const struct wino_job *j, size_t t0, int tb, float *restrict v,
-    size_t ld)
-{
-	wino_input(j, WINO_STEM, t0, tb, v, ld);
-}
-
-static WINO_TARGET void
-stem_output(const struct wino_job *j, size_t t0, int tb, int c0, int c1,
-    const float *restrict mm, size_t mtile, size_t ld)
-{
-	wino_output(j, WINO_STEM, t0, tb, c0, c1, mm, mtile, ld);
-}
+WINO_PASSES(f4, 4)
+WINO_PASSES(f2, 2)
+WINO_PASSES(s2, WINO_S2)
+WINO_PASSES(stem, WINO_STEM)
 
 /* ==== Weights transformed during the pass ==== */
 
