@@ -266,13 +266,18 @@ done
     pass "/metrics: worker landlock active" ||
     fail "/metrics: worker landlock not active"
 # The worker runs the engine's threads and nothing else: a BLAS thread
-# pool woken by mistake spins against them while the model loads.
+# pool woken by mistake spins against them while the model loads.  (On a
+# CPU without AVX-512 the BLAS is the engine and has threads of its own.)
 server_pids >/dev/null
 want=$(sed -n 's/.*model loaded .* threads=\([0-9][0-9]*\) .*/\1/p' "$srv_log")
 have=$(ls "/proc/$worker_pid/task" 2>/dev/null | wc -l)
-[ -n "$want" ] && [ "$have" = "$want" ] &&
-    pass "the worker runs $have threads, the engine's $want" ||
-    fail "the worker runs $have threads; the engine has ${want:-?}"
+if ! grep -q 'model loaded .*backend=.*aiguard AVX-512 kernels' "$srv_log"; then
+	echo "the engine runs on the BLAS here: its thread count is not checked"
+elif [ -n "$want" ] && [ "$have" = "$want" ]; then
+	pass "the worker runs $have threads, the engine's $want"
+else
+	fail "the worker runs $have threads; the engine has ${want:-?}"
+fi
 server_stop
 server_start --set sandbox.mode=off
 grep -q 'OFF: no confinement' "$srv_log" &&
