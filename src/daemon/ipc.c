@@ -251,7 +251,8 @@ ipc_check(const void *msg, size_t len, char *err, size_t errlen)
 
 		if (len < sizeof(*in) || in->in_n < 1 ||
 		    in->in_n > IPC_MAX_REQ_IMAGES ||
-		    (in->in_flags & ~IPC_INFER_RETURNS) != 0 ||
+		    (in->in_flags & ~(IPC_INFER_RETURNS |
+		    IPC_INFER_PIXELS)) != 0 ||
 		    len != sizeof(*in) + in->in_n * sizeof(uint32_t))
 			break;
 		return 0;

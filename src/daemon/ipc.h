@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define IPC_MAGIC		0x50494741u	/* "AGIP" little-endian */
-#define IPC_VERSION		3
+#define IPC_VERSION		4
 #define IPC_MAX_REQ_IMAGES	256		/* images in one INFER */
 #define IPC_MAX_MSG		65536
 #define IPC_LABEL_CHUNK		32768
@@ -89,6 +89,12 @@ struct ipc_labels {
  * (http_job's jb_returns); the worker may hold its next batch for it.
  */
 #define IPC_INFER_RETURNS	0x1u
+/*
+ * IPC_INFER_PIXELS: each slot holds one image as 8-bit RGB (H, W, 3), not
+ * as floats; the worker normalizes it with its model's mean and std.  A
+ * quarter of the shared memory an image in flight takes (classify).
+ */
+#define IPC_INFER_PIXELS	0x2u
 
 struct ipc_infer {
 	struct ipc_hdr	in_hdr;

@@ -35,6 +35,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/resnet.h"
+#include "image/image.h"
 #include "model/model.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -45,6 +46,7 @@ struct wreq {
 	uint32_t	wr_slots[IPC_MAX_REQ_IMAGES];
 	double		wr_arrival;
 	int		wr_returns;	/* IPC_INFER_RETURNS */
+	int		wr_pixels;	/* IPC_INFER_PIXELS */
 };
 
 struct worker {
@@ -326,10 +328,18 @@ worker_run_batch(struct worker *w)
 	for (i = 0, at = 0; i < take; i++) {
 		struct wreq *q = &w->w_q[(w->w_qhead + i) % w->w_qcap];
 
-		for (k = 0; k < q->wr_n; k++, at++)
-			memcpy(w->w_in + at * img, w->w_shm +
-			    (size_t)q->wr_slots[k] * w->w_slot_bytes,
-			    img * sizeof(float));
+		for (k = 0; k < q->wr_n; k++, at++) {
+			const uint8_t *s = w->w_shm + (size_t)q->wr_slots[k] *
+			    w->w_slot_bytes;
+
+			if (q->wr_pixels)
+				image_to_tensor(s, w->w_w, w->w_h,
+				    w->w_md->md_conf.mc_mean,
+				    w->w_md->md_conf.mc_std, w->w_in + at * img);
+			else
+				memcpy(w->w_in + at * img, s,
+				    img * sizeof(float));
+		}
 	}
 	t0 = ag_now();
 	r = resnet_forward(w->w_md->md_net, w->w_ws, w->w_in, (int)nimg,
@@ -386,6 +396,9 @@ worker_enqueue(struct worker *w, const struct ipc_infer *in)
 	if (in->in_n > (uint32_t)w->w_max_request || w->w_qlen == w->w_qcap)
 		fatalx("front broke the protocol: request of %u image(s), "
 		    "%zu queued", (unsigned)in->in_n, w->w_qlen);
+	if ((in->in_flags & IPC_INFER_PIXELS) && w->w_c != 3)
+		fatalx("front broke the protocol: RGB pixels for a model of "
+		    "%d channels", w->w_c);
 	q = &w->w_q[(w->w_qhead + w->w_qlen) % w->w_qcap];
 	for (k = 0; k < in->in_n; k++) {
 		uint32_t s = in->in_slots[k];
@@ -400,6 +413,7 @@ worker_enqueue(struct worker *w, const struct ipc_infer *in)
 	q->wr_n = in->in_n;
 	q->wr_arrival = ag_now();
 	q->wr_returns = (in->in_flags & IPC_INFER_RETURNS) != 0;
+	q->wr_pixels = (in->in_flags & IPC_INFER_PIXELS) != 0;
 	w->w_qlen++;
 	w->w_qimages += in->in_n;
 }

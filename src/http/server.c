@@ -118,7 +118,7 @@ struct http_req {
 	struct http_model	*rq_model;
 	struct oip_infer_req	 rq_oip;
 	int			 rq_have_oip;
-	float			*rq_input;	/* classify's tensor */
+	uint8_t			*rq_pixels;	/* classify's image, RGB */
 	float			*rq_logits;
 	int			 rq_top;
 	struct http_job		 rq_job;
@@ -333,7 +333,7 @@ http_req_unref(struct http_req *rq)
 		oip_infer_req_free(&rq->rq_oip);
 	http_model_unref(rq->rq_model);
 	free(rq->rq_body);
-	free(rq->rq_input);
+	free(rq->rq_pixels);
 	free(rq->rq_logits);
 	free(rq->rq_file);
 	free(rq);
@@ -388,9 +388,13 @@ http_returns(struct http_req *rq, const char *version)
 	    hs->hs_cf->cf_return_wait_us * 1e-6;
 }
 
-/* Hands n images to the backend and suspends the connection. */
+/*
+ * Hands n images to the backend, as a tensor (input) or as RGB pixels
+ * (pixels, when input is NULL), and suspends the connection.
+ */
 static enum MHD_Result
-http_submit(struct http_req *rq, const float *input, int n)
+http_submit(struct http_req *rq, const float *input, const uint8_t *pixels,
+    int n)
 {
 	struct http_server *hs = rq->rq_srv;
 	struct http_model *hm = rq->rq_model;
@@ -404,6 +408,7 @@ http_submit(struct http_req *rq, const float *input, int n)
 	rq->rq_job.jb_model = hm;
 	rq->rq_job.jb_n = n;
 	rq->rq_job.jb_input = input;
+	rq->rq_job.jb_pixels = input == NULL ? pixels : NULL;
 	rq->rq_job.jb_logits = rq->rq_logits;
 	rq->rq_job.jb_done = http_job_done;
 	rq->rq_job.jb_arg = rq;
@@ -419,13 +424,13 @@ http_submit(struct http_req *rq, const float *input, int n)
 
 	r = hs->hs_be->be_submit(hs->hs_be->be_ctx, &rq->rq_job);
 	/*
-	 * The backend has copied the tensor (or refused it): the request's
-	 * own copy goes now, not when the answer does, so that a queue of
-	 * requests holds each tensor once (0.6 MB an image).
+	 * The backend has copied the tensor or the pixels (or refused
+	 * them): the request's own copy goes now, not when the answer does,
+	 * so that a queue of requests holds each image once.
 	 */
-	if (input == rq->rq_input) {
-		free(rq->rq_input);
-		rq->rq_input = NULL;
+	if (input == NULL && pixels == rq->rq_pixels) {
+		free(rq->rq_pixels);
+		rq->rq_pixels = NULL;
 	} else if (rq->rq_have_oip && input == rq->rq_oip.rq_data)
 		oip_infer_req_free_data(&rq->rq_oip);
 	if (r != 0) {
@@ -470,7 +475,7 @@ http_infer(struct http_req *rq)
 	rq->rq_have_oip = 1;
 	free(rq->rq_body);		/* the tensor has it now */
 	rq->rq_body = NULL;
-	return http_submit(rq, rq->rq_oip.rq_data, rq->rq_oip.rq_n);
+	return http_submit(rq, rq->rq_oip.rq_data, NULL, rq->rq_oip.rq_n);
 }
 
 static enum MHD_Result
@@ -543,7 +548,6 @@ http_classify(struct http_req *rq)
 	const uint8_t *img = rq->rq_body;
 	size_t img_len = rq->rq_len, npx;
 	struct image im;
-	uint8_t *px = NULL;
 	char err[512];
 	const char *v;
 	long top = HTTP_TOP_DEFAULT;
@@ -585,25 +589,19 @@ http_classify(struct http_req *rq)
 		return http_error(rq, r == AG_ERR_TOO_LARGE ? 413 :
 		    r == AG_ERR_UNSUPPORTED ? 415 : 400, "image: %s", err);
 	npx = (size_t)hm->hm_width * hm->hm_height;
-	if ((px = malloc(npx * 3)) == NULL ||
-	    (rq->rq_input = malloc(npx * 3 * sizeof(float))) == NULL) {
-		free(px);
+	if ((rq->rq_pixels = malloc(npx * 3)) == NULL) {
 		image_free(&im);
 		return http_error(rq, 503, "out of memory");
 	}
 	r = image_resize_crop(&im, hm->hm_resize, hm->hm_width, hm->hm_height,
-	    px, err, sizeof(err));
+	    rq->rq_pixels, err, sizeof(err));
 	image_free(&im);
-	if (r != 0) {
-		free(px);
+	if (r != 0)
 		return http_error(rq, 400, "image: %s", err);
-	}
-	image_to_tensor(px, hm->hm_width, hm->hm_height, hm->hm_mean,
-	    hm->hm_std, rq->rq_input);
-	free(px);
 	free(rq->rq_body);
 	rq->rq_body = NULL;
-	return http_submit(rq, rq->rq_input, 1);
+	/* The worker normalizes the pixels (a quarter of a tensor's size). */
+	return http_submit(rq, NULL, rq->rq_pixels, 1);
 }
 
 static enum MHD_Result

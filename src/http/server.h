@@ -12,6 +12,7 @@
 #define AG_HTTP_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ag_config;
 struct metrics;
@@ -41,7 +42,10 @@ void	http_model_unref(struct http_model *hm);
 struct http_job {
 	struct http_model *jb_model;	/* referenced by the job */
 	int		 jb_n;
-	const float	*jb_input;	/* n*C*H*W */
+	const float	*jb_input;	/* n*C*H*W, or NULL: */
+	const uint8_t	*jb_pixels;	/* n images of H*W*3 8-bit RGB, not yet
+					   normalized (classify's), when
+					   jb_input is NULL */
 	float		*jb_logits;	/* n*classes, filled by the backend */
 	int		 jb_status;	/* 0 or AG_ERR_* */
 	double		 jb_queue_s, jb_infer_s;
@@ -61,10 +65,11 @@ struct http_backend {
 	/* The model served now, referenced; NULL when not ready. */
 	struct http_model *(*be_model)(void *ctx);
 	/*
-	 * Queues job, copying jb_input before it returns (the caller frees
-	 * it then).  0: jb_done() will be called exactly once, from another
-	 * thread, after jb_status and jb_logits are set.  < 0 (AG_ERR_BUSY,
-	 * AG_ERR_UNAVAILABLE): not queued, jb_done() is never called.
+	 * Queues job, copying jb_input or jb_pixels before it returns (the
+	 * caller frees them then).  0: jb_done() will be called exactly
+	 * once, from another thread, after jb_status and jb_logits are set.
+	 * < 0 (AG_ERR_BUSY, AG_ERR_UNAVAILABLE): not queued, jb_done() is
+	 * never called.
 	 */
 	int	(*be_submit)(void *ctx, struct http_job *job);
 	/*

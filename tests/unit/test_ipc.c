@@ -32,6 +32,7 @@
 #include "common/util.h"
 #include "daemon/daemon.h"
 #include "daemon/ipc.h"
+#include "image/image.h"
 #include "test_helper.h"
 
 static void
@@ -226,7 +227,9 @@ test_checks(void)
 	in.in.in_n = 2;
 	in.in.in_flags = IPC_INFER_RETURNS;
 	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 8, err, sizeof(err)), 0);
-	in.in.in_flags = 2;		/* no such flag */
+	in.in.in_flags = IPC_INFER_RETURNS | IPC_INFER_PIXELS;
+	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 8, err, sizeof(err)), 0);
+	in.in.in_flags = 4;		/* no such flag */
 	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 8, err, sizeof(err)),
 	    AG_ERR_PROTOCOL);
 	in.in.in_flags = 0;
@@ -439,6 +442,44 @@ test_worker(void)
 			ASSERT_TRUE(lg[i] == lg[i] && lg[i] != 0.0f);
 	}
 	close(wk.sock);		/* the worker exits cleanly at EOF */
+	st = wk_wait(&wk);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	TEST_DONE();
+
+	/*
+	 * An image as RGB pixels (IPC_INFER_PIXELS, classify's way): the
+	 * worker normalizes it with the model's mean and std, and the
+	 * logits are those of the tensor the front used to make.
+	 */
+	TEST_START("worker: RGB pixels give the logits of their tensor");
+	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
+	{
+		size_t img = 3 * 224 * 224, i, lo = img * sizeof(float);
+		uint8_t *px = wk.shm + 6 * wk.hl.hl_slot_bytes;
+		float *in = (float *)(void *)(wk.shm + 2 * wk.hl.hl_slot_bytes);
+		const float *l1, *l2;
+		uint64_t id = 0;
+		uint32_t batch = 0;
+
+		for (i = 0; i < img; i++)
+			px[i] = (uint8_t)((i * 7919 + i / 672) % 256);
+		image_to_tensor(px, 224, 224, wk.hl.hl_mean, wk.hl.hl_std, in);
+		slots[0] = 2;
+		wk_send_infer(&wk, slots, 1, 1);
+		ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
+		ASSERT_TRUE(id == 1);
+		slots[0] = 6;
+		wk_send_infer_flags(&wk, slots, 1, 2, IPC_INFER_PIXELS);
+		ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
+		ASSERT_TRUE(id == 2);
+		l1 = (const float *)(const void *)(wk.shm + 2 *
+		    wk.hl.hl_slot_bytes + lo);
+		l2 = (const float *)(const void *)(wk.shm + 6 *
+		    wk.hl.hl_slot_bytes + lo);
+		ASSERT_TRUE(l1[0] == l1[0] && l1[0] != 0.0f);
+		ASSERT_INT_EQ(memcmp(l1, l2, 1000 * sizeof(float)), 0);
+	}
+	close(wk.sock);
 	st = wk_wait(&wk);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	TEST_DONE();
