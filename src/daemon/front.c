@@ -455,17 +455,9 @@ front_publish(struct front *f, char *err, size_t errlen)
 	hm->hm_width = hl->hl_width;
 	hm->hm_classes = hl->hl_classes;
 	hm->hm_resize = hl->hl_resize;
-	memcpy(hm->hm_mean, hl->hl_mean, sizeof(hm->hm_mean));
-	memcpy(hm->hm_std, hl->hl_std, sizeof(hm->hm_std));
 	hm->hm_max_request = hl->hl_max_request;
 	hm->hm_synthetic = hl->hl_synthetic != 0;
 	hm->hm_verified = hl->hl_verified != 0;
-	for (i = 0; i < 3; i++)
-		if (!(hm->hm_std[i] > 0) || hm->hm_mean[i] != hm->hm_mean[i]) {
-			http_model_unref(hm);
-			return ag_errf(err, errlen, AG_ERR_PROTOCOL,
-			    "bad normalisation constants");
-		}
 
 	pthread_mutex_lock(&f->f_mtx);
 	old = f->f_model;

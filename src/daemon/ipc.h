@@ -59,7 +59,6 @@ struct ipc_hello {
 	int32_t		hl_classes;
 	int32_t		hl_channels, hl_height, hl_width;
 	int32_t		hl_resize;
-	float		hl_mean[3], hl_std[3];
 	int32_t		hl_max_request;	/* images per INFER */
 	int32_t		hl_synthetic;
 	int32_t		hl_verified;	/* model.sig verified */

@@ -110,8 +110,6 @@ worker_send_hello(struct worker *w, int fd)
 	hl.hl_height = mc->mc_height;
 	hl.hl_width = mc->mc_width;
 	hl.hl_resize = mc->mc_resize;
-	memcpy(hl.hl_mean, mc->mc_mean, sizeof(hl.hl_mean));
-	memcpy(hl.hl_std, mc->mc_std, sizeof(hl.hl_std));
 	hl.hl_max_request = w->w_max_request;
 	hl.hl_synthetic = mc->mc_synthetic;
 	hl.hl_verified = w->w_md->md_signed;

@@ -139,13 +139,17 @@ wino_g(int m, int i, int k)
 	}
 }
 
+/* The phase image's side for an image side n: the stem's output + 3. */
+static int
+stem_phase_side(int n)
+{
+	return conv_out_size(n, 7, 2, 3) + 3;
+}
+
 size_t
 wino_stem_phase_floats(int h, int w)
 {
-	size_t oh = (size_t)conv_out_size(h, 7, 2, 3);
-	size_t ow = (size_t)conv_out_size(w, 7, 2, 3);
-
-	return (oh + 3) * (ow + 3) * 12;
+	return (size_t)stem_phase_side(h) * (size_t)stem_phase_side(w) * 12;
 }
 
 struct stem_phase_job {
@@ -195,8 +199,8 @@ wino_stem_phase(const float *x, int h, int w, float *y)
 	j.sp_y = y;
 	j.sp_h = h;
 	j.sp_w = w;
-	j.sp_ph = conv_out_size(h, 7, 2, 3) + 3;
-	j.sp_pw = conv_out_size(w, 7, 2, 3) + 3;
+	j.sp_ph = stem_phase_side(h);
+	j.sp_pw = stem_phase_side(w);
 	pool_run(stem_phase_task, &j, (j.sp_ph + 7) / 8);
 }
 
@@ -222,8 +226,9 @@ wino_pack(struct conv *cv, int m, const float *w, const float *b,
 
 	if (m != 2 && m != 4 && m != WINO_S2 && m != WINO_STEM)
 		return -1;
+	/* The stem's phase image (wino_stem_phase()) is of RGB images. */
 	if (m == WINO_STEM && (cv->cv_k != 7 || cv->cv_stride != 2 ||
-	    cv->cv_pad != 3))
+	    cv->cv_pad != 3 || cv->cv_cin != 3))
 		return -1;
 	for (xi = 0; xi < a * a; xi++)
 		for (k = 0; k < r * r; k++)
@@ -231,11 +236,11 @@ wino_pack(struct conv *cv, int m, const float *w, const float *b,
 			    wino_g(m, xi % a, k % r));
 	/*
 	 * U_xi = G g Gt for every channel pair: each of the a*a matrices
-	 * (cin, cout) is a fixed combination of the 9 weight planes, with
+	 * (cin, cout) is a fixed combination of the r*r weight planes, with
 	 * coefficients G[r][k] G[c][l] computed in double.  Each is written
 	 * straight into conv_pack()'s layout (panels of KERN_NR output
 	 * channels, (cin, KERN_NR) each, zero-padded; then the bias), input
-	 * channel by input channel, so that the 9 weight rows it combines
+	 * channel by input channel, so that the r*r weight rows it combines
 	 * stay in cache for all a*a matrices.
 	 */
 	for (ci = 0; ci < cin; ci++) {
@@ -963,8 +968,8 @@ wino_forward(const struct conv *cv, const float *x, int n, int h, int w,
 	j.wj_oh = conv_out_size(h, cv->cv_k, cv->cv_stride, cv->cv_pad);
 	j.wj_ow = conv_out_size(w, cv->cv_k, cv->cv_stride, cv->cv_pad);
 	/* The stem reads its phase image (wino_stem_phase()). */
-	j.wj_h = j.wj_m == WINO_STEM ? j.wj_oh + 3 : h;
-	j.wj_w = j.wj_m == WINO_STEM ? j.wj_ow + 3 : w;
+	j.wj_h = j.wj_m == WINO_STEM ? stem_phase_side(h) : h;
+	j.wj_w = j.wj_m == WINO_STEM ? stem_phase_side(w) : w;
 	mo = wino_mo(j.wj_m);
 	a = wino_a(j.wj_m);
 	j.wj_th = (j.wj_oh + mo - 1) / mo;

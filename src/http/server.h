@@ -28,7 +28,6 @@ struct http_model {
 	char		  hm_source[256];
 	int		  hm_channels, hm_height, hm_width, hm_classes;
 	int		  hm_resize;
-	float		  hm_mean[3], hm_std[3];
 	int		  hm_max_request;	/* images per infer request */
 	int		  hm_synthetic, hm_verified;
 	char		**hm_labels;		/* hm_classes strings */

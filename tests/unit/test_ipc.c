@@ -33,6 +33,7 @@
 #include "daemon/daemon.h"
 #include "daemon/ipc.h"
 #include "image/image.h"
+#include "model/model.h"
 #include "test_helper.h"
 
 static void
@@ -127,7 +128,6 @@ valid_hello(struct ipc_hello *hl)
 	hl->hl_channels = 3;
 	hl->hl_height = hl->hl_width = 224;
 	hl->hl_resize = 256;
-	hl->hl_std[0] = hl->hl_std[1] = hl->hl_std[2] = 0.25f;
 	hl->hl_max_request = 8;
 	hl->hl_slots = 16;
 	hl->hl_slot_bytes = ipc_slot_bytes(3, 224, 224, 1000);
@@ -460,10 +460,21 @@ test_worker(void)
 		const float *l1, *l2;
 		uint64_t id = 0;
 		uint32_t batch = 0;
+		struct model_conf mc;
+		char path[4096];
+		uint8_t *conf = NULL;
+		size_t clen = 0;
 
+		/* The model's own normalisation, from its config.json. */
+		snprintf(path, sizeof(path), "%s/%s", model, MODEL_CONFIG_FILE);
+		ASSERT_INT_EQ(ag_read_file(path, 1 << 20, &conf, &clen, err,
+		    sizeof(err)), 0);
+		ASSERT_INT_EQ(model_conf_parse((const char *)conf, clen, &mc,
+		    err, sizeof(err)), 0);
+		free(conf);
 		for (i = 0; i < img; i++)
 			px[i] = (uint8_t)((i * 7919 + i / 672) % 256);
-		image_to_tensor(px, 224, 224, wk.hl.hl_mean, wk.hl.hl_std, in);
+		image_to_tensor(px, 224, 224, mc.mc_mean, mc.mc_std, in);
 		slots[0] = 2;
 		wk_send_infer(&wk, slots, 1, 1);
 		ASSERT_INT_EQ(wk_result(&wk, &id, &batch), 0);
