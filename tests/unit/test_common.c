@@ -162,6 +162,7 @@ test_hex(void)
 void
 tests(void)
 {
+	test_plan(10);
 	test_arith();
 	test_hex();
 	test_parse();

@@ -687,6 +687,7 @@ test_shipped_example(void)
 void
 tests(void)
 {
+	test_plan(25);
 	test_defaults();
 	test_round_trip();
 	test_bad_values();

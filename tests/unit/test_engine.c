@@ -1567,6 +1567,7 @@ test_resnet_forward(void)
 void
 tests(void)
 {
+	test_plan(1070);
 	test_gemm();
 	test_conv();
 	test_nchw();

@@ -2,6 +2,7 @@
 /*
  * test_helper.c: see test_helper.h.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,38 @@
 
 static const char *cur_test;
 static int cur_failed, n_tests, n_failed;
+/* Failures outside TEST_START/TEST_DONE, and misuses of the helper. */
+static int n_stray;
+static int plan = -1, n_skipped;
 static char tmpdir[256];
+
+/* A misuse of the helper is a failure of the binary, never a pass. */
+static void __attribute__((format(printf, 1, 2)))
+stray(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "FAIL (test helper): ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	n_stray++;
+}
+
+void
+test_plan(int ncases)
+{
+	if (plan >= 0 || n_tests > 0)
+		stray("test_plan(%d) after the plan or a case", ncases);
+	plan = ncases;
+}
 
 void
 test_start(const char *name)
 {
+	if (cur_test != NULL)
+		stray("TEST_START while \"%s\" has no TEST_DONE", cur_test);
 	cur_test = name;
 	cur_failed = 0;
 	n_tests++;
@@ -24,6 +52,10 @@ test_start(const char *name)
 void
 test_done(void)
 {
+	if (cur_test == NULL) {
+		stray("TEST_DONE without TEST_START");
+		return;
+	}
 	if (cur_failed)
 		n_failed++;
 	else
@@ -34,9 +66,15 @@ test_done(void)
 static void
 fail_header(const char *file, int line)
 {
-	fprintf(stderr, "FAIL %s (%s:%d): ", cur_test ? cur_test : "?",
-	    file, line);
-	cur_failed = 1;
+	if (cur_test != NULL) {
+		fprintf(stderr, "FAIL %s (%s:%d): ", cur_test, file, line);
+		cur_failed = 1;
+	} else {
+		/* Set-up code: no case to blame, the binary fails. */
+		fprintf(stderr, "FAIL outside any test (%s:%d): ", file,
+		    line);
+		n_stray++;
+	}
 }
 
 void
@@ -122,10 +160,27 @@ test_data_dir(void)
 }
 
 void
-test_skip_all(const char *why)
+test_skip_all(const char *id, const char *why)
 {
-	printf("SKIP: %s\n", why);
+	printf("SKIP[%s]: %s\n", id, why);
+	/* A case already failed is not excused by the skip. */
+	if (n_failed || n_stray || cur_test != NULL) {
+		fprintf(stderr, "FAIL: skip after a failure or inside "
+		    "a case\n");
+		exit(1);
+	}
 	exit(77);
+}
+
+void
+test_skip_part(const char *id, int ncases, const char *why)
+{
+	printf("SKIP[%s]: %d case%s: %s\n", id, ncases,
+	    ncases == 1 ? "" : "s", why);
+	if (ncases < 0)
+		stray("test_skip_part with %d cases", ncases);
+	else
+		n_skipped += ncases;
 }
 
 int
@@ -133,6 +188,18 @@ main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tests();
-	printf("%d tests, %d failed\n", n_tests, n_failed);
-	return n_failed ? 1 : 0;
+	if (cur_test != NULL)
+		stray("\"%s\" has no TEST_DONE", cur_test);
+	if (plan < 0)
+		stray("tests() declared no plan (test_plan(N))");
+	else if (n_tests + n_skipped != plan) {
+		fprintf(stderr, "FAIL (test helper): %d cases ran and %d "
+		    "were skipped, the plan is %d\n", n_tests, n_skipped,
+		    plan);
+		n_stray++;
+	}
+	/* tests/run-tests reads this line; without it the binary failed. */
+	printf("%d of %d planned cases ran, %d skipped, %d failed\n",
+	    n_tests, plan, n_skipped, n_failed + n_stray);
+	return n_failed || n_stray ? 1 : 0;
 }

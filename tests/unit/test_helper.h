@@ -2,10 +2,25 @@
 /*
  * test_helper.h: a tiny unit-test helper in the OpenSSH regress shape.
  *
- * A test binary defines tests(), which runs sub-suites made of
- * TEST_START("name") ... TEST_DONE() blocks.  A failed ASSERT_* prints the
- * file, line, test name and both values, and the binary exits 1 at the end
- * (after the remaining tests ran).  Exit codes: 0 pass, 1 fail, 77 skip.
+ * A test binary defines tests(), which declares its plan first
+ * (test_plan(N): the number of TEST_START blocks it runs) and then runs
+ * sub-suites made of TEST_START("name") ... TEST_DONE() blocks.  A failed
+ * ASSERT_* prints the file, line, test name and both values, and the binary
+ * exits 1 at the end (after the remaining tests ran).  An assertion that
+ * fails outside any test (in set-up code) fails the binary all the same.
+ *
+ * The binary fails, too, when it ran another number of cases than its plan
+ * (less the cases it skipped with test_skip_part()), when it declared no
+ * plan, when a TEST_START has no TEST_DONE, or when tests() does not come
+ * back (an exit() from the middle of the suite leaves no summary line, and
+ * tests/run-tests fails a binary without one).  The last line is
+ * "N of M planned cases ran, K skipped, F failed".
+ *
+ * Skips name their reason with an id that tests/skip-allowlist.sh knows:
+ * "SKIP[id]: why".  tests/run-tests fails any skip whose id is not on the
+ * allowlist or whose condition does not hold on the machine.
+ *
+ * Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
  */
 #ifndef TEST_HELPER_H
 #define TEST_HELPER_H
@@ -16,9 +31,17 @@
 
 void	tests(void);
 
+/* The number of TEST_START blocks tests() runs; call it once, first. */
+void	test_plan(int ncases);
 void	test_start(const char *name);
 void	test_done(void);
-void	test_skip_all(const char *why) __attribute__((noreturn));
+/*
+ * Skips the whole binary (exit 77) for the allowlisted reason id, or
+ * ncases planned cases that will not run (the rest of the binary runs).
+ */
+void	test_skip_all(const char *id, const char *why)
+	    __attribute__((noreturn));
+void	test_skip_part(const char *id, int ncases, const char *why);
 /* Path of a scratch directory, created on first use, removed at exit. */
 const char *test_tmpdir(void);
 /* malloc that exits 99 (a hard error, not a failure) when out of memory. */

@@ -957,6 +957,7 @@ test_to_tensor(void)
 void
 tests(void)
 {
+	test_plan(34);
 	test_decode_png();
 	test_decode_jpeg();
 	test_limits();

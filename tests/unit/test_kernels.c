@@ -247,8 +247,10 @@ test_winograd(void)
 void
 tests(void)
 {
+	test_plan(72);
 	if (!kern_available())
-		test_skip_all("no AVX-512 on this CPU: the BLAS path runs");
+		test_skip_all("no-avx512",
+		    "no AVX-512 on this CPU: the BLAS path runs");
 	test_direct();
 	test_winograd();
 	pool_set_threads(1);

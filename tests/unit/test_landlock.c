@@ -834,8 +834,10 @@ test_threads(void)
 void
 tests(void)
 {
+	test_plan(7);
 	if ((abi = landlock_abi()) == 0)
-		test_skip_all("Landlock unavailable in this kernel");
+		test_skip_all("landlock-abi-1",
+		    "Landlock unavailable in this kernel");
 	printf("Landlock ABI %d\n", abi);
 	nnp_before = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
 	fixture();

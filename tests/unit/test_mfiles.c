@@ -299,6 +299,7 @@ test_depth(void)
 void
 tests(void)
 {
+	test_plan(10);
 	test_walk();
 	test_links();
 	test_special();

@@ -801,6 +801,8 @@ tests(void)
 	struct wset w;
 	const char *dir;
 
+	test_plan(81);
+
 	test_conf_valid();
 	test_conf_invalid();
 

@@ -1711,6 +1711,7 @@ test_big(void)
 void
 tests(void)
 {
+	test_plan(152);
 	test_valid();
 	test_malformed();
 	test_truncation();

@@ -1140,6 +1140,7 @@ test_mutation(void)
 void
 tests(void)
 {
+	test_plan(107);
 	test_truncation();
 	test_malformed();
 	test_valid();

@@ -305,8 +305,11 @@ tests(void)
 	size_t i;
 	int sig, r;
 
+	test_plan(33);
+
 	if (landlock_abi() < 6)
-		test_skip_all("Landlock ABI 6 or later needed");
+		test_skip_all("landlock-abi-6",
+		    "Landlock ABI 6 or later needed");
 	signal(SIGPIPE, SIG_IGN);
 	setup();
 	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {

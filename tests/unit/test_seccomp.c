@@ -744,12 +744,13 @@ test_probe(void)
 	ASSERT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == C_APPLY);
 	ASSERT_STRING_CONTAINS(o.out, "sanitizer");
 	TEST_DONE();
-	test_skip_all("sanitizer build: seccomp_apply() returns "
+	test_skip_all("sanitizer-no-seccomp", "sanitizer build: "
+	    "seccomp_apply() returns "
 	    "AG_ERR_UNSUPPORTED by design");
 #endif
 	run_child(c_probe, &rq, &o);
 	if (WIFEXITED(o.status) && WEXITSTATUS(o.status) == C_APPLY)
-		test_skip_all(o.out);
+		test_skip_all("no-seccomp", o.out);
 	TEST_START("seccomp_apply: each role loads, kill and dev mode");
 	for (r = SECCOMP_PARENT; r <= SECCOMP_WORKER; r++) {
 		rq = mkreq((enum seccomp_role)r, 0);
@@ -1045,6 +1046,7 @@ test_dev_mode(void)
 void
 tests(void)
 {
+	test_plan(55);
 	test_probe();
 	test_kill_mode();
 	test_stacked();

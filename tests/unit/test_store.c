@@ -745,6 +745,8 @@ tests(void)
 {
 	char err[ERRLEN], m1[PATH_MAX], m2[PATH_MAX];
 
+	test_plan(38);
+
 	msig_init();
 	path_in(key1, sizeof(key1), test_tmpdir(), "k1.key");
 	path_in(pub1, sizeof(pub1), test_tmpdir(), "k1.pub");
