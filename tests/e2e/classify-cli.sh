@@ -19,6 +19,7 @@ AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
+plan 30
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 run() { "$@" >"$work/out" 2>"$work/err"; rc=$?; }
 show() { sed 's/^/    | /' "$work/err" | head -n 8; }

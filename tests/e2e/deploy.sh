@@ -34,6 +34,7 @@ if ! "$AG" sign --help >/dev/null 2>&1; then
 	exit 77
 fi
 . "$AG_TOP/tests/lib.sh"
+plan 70
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 # The subshell keeps bash's "Killed" notice (failure injection) quiet.
 run() { ( "$@" >"$work/out" 2>"$work/err"; exit $? ) 2>/dev/null; rc=$?; }

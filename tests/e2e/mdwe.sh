@@ -21,6 +21,7 @@ for b in "$ER" "$AG"; do
 done
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
+plan 3
 
 # The probe: the smallest run with --mdwe.  engine-run reports a refused
 # prctl as "prctl(PR_SET_MDWE): <strerror>".

@@ -28,6 +28,7 @@ AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
+plan 15
 pubmodel=
 trap 'rm -rf "$work"; [ -z "$pubmodel" ] || rm -rf "$pubmodel"' EXIT
 

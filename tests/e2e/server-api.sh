@@ -37,6 +37,7 @@ done
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
+plan 96
 # Peak resident memory allowed to the front (kB) after the huge PNG.
 FRONT_HWM_KB=${FRONT_HWM_KB:-204800}
 t_start=$SECONDS

@@ -23,6 +23,7 @@ AG=$AG_BUILD/bin/aiguard
 command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
+plan 34
 
 samples=("$AG_TOP"/samples/*.jpg "$AG_TOP"/samples/*.png)
 

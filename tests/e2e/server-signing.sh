@@ -27,6 +27,7 @@ done
 command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
+plan 28
 
 img=$(ls "$AG_TOP"/samples/*.jpg | head -n 1)
 

@@ -15,6 +15,7 @@
 set -u
 : "${AG_TOP:?}"
 . "$AG_TOP/tests/lib.sh"
+plan 16
 unit=$AG_TOP/policy/systemd/aiguardd.service
 [ -f "$unit" ] || { echo "missing $unit"; exit 99; }
 command -v systemd-analyze >/dev/null ||

@@ -12,8 +12,8 @@
 # Usage: classify_vs_torchvision.py AIGUARD MODEL_DIR WORKDIR [IMAGE...]
 # Test images are generated into WORKDIR (the caller removes it) and
 # checked together with the IMAGEs given.  Prints both lists per image.
-# Exit codes: 0 pass, 1 fail, 77 skip (no torch, torchvision, PIL or numpy),
-# 99 hard error.
+# Exit codes: 0 pass, 1 fail, 99 hard error (also: no torch, torchvision,
+# PIL or numpy).
 import json
 import os
 import subprocess
@@ -25,8 +25,9 @@ try:
     import torchvision.transforms as T
     from PIL import Image, ImageDraw
 except ImportError as e:  # pragma: no cover
-    print("SKIP: reference stack missing: %s" % e)
-    sys.exit(77)
+    # scripts/install-deps installs the stack: its absence is an error.
+    print("FAIL: reference stack missing: %s" % e)
+    sys.exit(99)
 
 from st_numpy import torch_model
 

@@ -9,10 +9,14 @@
 #
 # Environment: AG_BUILD (build directory holding tests/image-dump), AG_TOP
 # (repository root), PYTHON (the interpreter with PIL, numpy, torchvision).
-# Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+# Exit codes: 0 pass, 1 fail, 99 hard error.  The reference stack is
+# installed by scripts/install-deps: a broken import fails, never skips.
 set -u
 
 top=${AG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+AG_TOP=$top
+. "$top/tests/lib.sh"
+plan 3
 build=${AG_BUILD:-$top/build}
 python=${PYTHON:-/usr/bin/python3}
 dump=$build/tests/image-dump
@@ -21,13 +25,12 @@ if [ ! -x "$dump" ]; then
 	echo "preprocess-vs-pillow: $dump not built" >&2
 	exit 99
 fi
-if ! "$python" -c 'import numpy, PIL, torch, torchvision' 2>/dev/null; then
-	echo "SKIP: $python lacks numpy, PIL, torch or torchvision"
-	exit 77
+if "$python" -c 'import numpy, PIL, torch, torchvision'; then
+	pass "$python imports numpy, PIL, torch and torchvision"
+else
+	fail "$python cannot import numpy, PIL, torch or torchvision" \
+	    "(scripts/install-deps installs them)"
 fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ag-pillow.XXXXXX") || exit 99
-trap 'rm -rf "$work"' EXIT
 
 # Twice: with the code the CPU selects (SSE4.1 and AVX2 where it has
 # them), and with the baseline code (AG_IMAGE_SIMD=0).
@@ -37,9 +40,10 @@ for simd in "" 0; do
 	    "$top/tests/reference/preprocess_vs_pillow.py" "$dump" "$work"
 	rc=$?
 	case $rc in
-	0) ;;
-	1|77|99) exit $rc ;;
-	*) echo "preprocess-vs-pillow: helper exited $rc" >&2; exit 99 ;;
+	0) pass "AG_IMAGE_SIMD=${simd:-unset}: decoding and preprocessing" \
+	    "agree with Pillow and torchvision" ;;
+	*) fail "AG_IMAGE_SIMD=${simd:-unset}: helper exited $rc" \
+	    "(the lines above)" ;;
 	esac
 done
-exit 0
+finish

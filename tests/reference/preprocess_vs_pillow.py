@@ -6,8 +6,8 @@
 #
 # Usage: preprocess_vs_pillow.py IMAGE_DUMP WORKDIR
 # Writes its test images into WORKDIR (the caller removes it).  Prints one
-# line per case.  Exit codes: 0 pass, 1 fail, 77 skip (no PIL, numpy or
-# torchvision), 99 hard error.
+# line per case.  Exit codes: 0 pass, 1 fail, 99 hard error (also: no PIL,
+# numpy or torchvision).
 import os
 import random
 import struct
@@ -22,8 +22,9 @@ try:
     import torch
     import torchvision.transforms as T
 except ImportError as e:  # pragma: no cover
-    print("SKIP: reference stack missing: %s" % e)
-    sys.exit(77)
+    # scripts/install-deps installs the stack: its absence is an error.
+    print("FAIL: reference stack missing: %s" % e)
+    sys.exit(99)
 
 warnings.filterwarnings("ignore")
 
