@@ -944,8 +944,10 @@ dac_memory(void)
  * mmap and mprotect with PROT_EXEC (W+X pages, dlopen's code); the front's
  * every openat fails with EACCES, the worker's openat for writing or
  * creating kills.  It does not see what the worker opens read-only
- * (/etc/shadow, a private file, ~/.ssh, /proc/PID/mem: Landlock's part),
- * nor memory use.
+ * (/etc/shadow, a private file, ~/.ssh: Landlock's part), nor memory
+ * use.  The worker may open /proc/PID/mem too, but not read the
+ * sibling's memory there: it has neither pread nor lseek to reach an
+ * address.
  *
  * MD, MDWE (PR_SET_MDWE): no mapping both writable and executable, no
  * mapping made executable later.  File mappings that were never writable
@@ -1074,7 +1076,7 @@ static const struct probe_attempt attempts[] = {
 	    LL | SC, LL | SC, 0 },
 	{ S6, "open /proc/SIBLING/mem", K_ATTACK, K_ATTACK,
 	    try_proc_mem, dac_ptrace, NULL,
-	    LL | SC, LL, 0 },
+	    LL | SC, LL | SC, 0 },
 };
 
 #define NATTEMPTS	(sizeof(attempts) / sizeof(attempts[0]))
