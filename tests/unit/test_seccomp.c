@@ -11,8 +11,9 @@
  * Kill mode: execve, ptrace, W+X memory, AF_UNIX and AF_NETLINK sockets
  * and every call of the "never" list kill the child with SIGSYS in every
  * role, and fork in the front and the worker; threads, malloc, clocks,
- * writes, raise() and abort() keep working; no role makes a socket; clone3 fails with ENOSYS
- * so that glibc falls back to clone; the front cannot open files
+ * writes, raise() and abort() keep working; no role makes a socket;
+ * clone3 fails with ENOSYS so that glibc falls back to clone; the front
+ * cannot open files
  * (EACCES), the worker opens read-only; the parent forks, reaps and
  * signals its children with the three signals it uses, and nothing else.
  * Stacked: a child of a filtered parent starts up as the front and the
@@ -78,8 +79,8 @@ struct outcome {
 	int	 status;	/* from waitpid */
 	char	 out[4096];	/* what the child wrote to stderr */
 	/* Traced runs only (run_traced()): */
-	int	 execs;		/* exec events: an execve that happened */
-	long	 kill_nr;	/* the call a SIGSYS death stopped in, or -1 */
+	int	 execs;		/* exec events: execves that happened */
+	long	 kill_nr;	/* call a SIGSYS death stopped in, -1 */
 };
 
 /* ==== Children ==== */
