@@ -189,7 +189,7 @@ EOF
 
 # layers_as WHO MODEL [RUNNER...]: every set of layers, then the leftovers.
 layers_as() {
-	local who=$1 model=$2 l rc sum0 sum1 ours left p n=0
+	local who=$1 model=$2 l rc sum0 sum1 ours left p re n=0
 	shift 2
 	sum0=$(digest "$model")
 	for l in landlock seccomp landlock,seccomp mdwe rlimits; do
@@ -216,8 +216,10 @@ layers_as() {
 	[ "$sum0" = "$sum1" ] && pass "$who: model unchanged" ||
 	    fail "$who: model directory changed"
 	# What the runs made: each names its scratch directory and pid.
-	ours=$(sed -n 's/.*scratch copy in \(\/tmp\/aiguard-probe\.[A-Za-z0-9]*\), pid \([0-9]*\).*/\1 \/tmp\/aiguard-probe-\2-/p' \
-	    "$work"/run*.err | tr ' ' '\n')
+	re='.*scratch copy in \(/tmp/aiguard-probe\.[A-Za-z0-9]*\), pid'
+	re="$re"' \([0-9]*\).*'
+	ours=$(sed -n "s|$re|\\1 /tmp/aiguard-probe-\\2-|p" "$work"/run*.err |
+	    tr ' ' '\n')
 	left=
 	for p in $ours; do
 		left="$left$(ls -d "$p"* 2>/dev/null | tr '\n' ' ')"
