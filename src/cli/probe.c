@@ -2,7 +2,7 @@
 /*
  * probe.c: aiguard probe [--config FILE] [--model DIR]
  *          [--sandbox required|best-effort|off] [--json]
- *          [--expect blocked|allowed]
+ *          [--expect blocked|allowed] [--compare] [--layers LIST]
  *
  * The attack experiment of the article, run from inside aiguardd's own
  * confined roles.  The configuration is built as aiguardd builds it
@@ -38,6 +38,19 @@
  * the attacker); the memory attempt when RLIMIT_AS allows it; python3
  * when it is installed (else SKIPPED).
  *
+ * Layers alone (--layers landlock, seccomp, ...): the children apply only
+ * those layers (sandbox_conf.sb_only; no_new_privs comes with Landlock and
+ * seccomp, which need it), to show that each layer blocks by itself what
+ * it claims to.  Every attack declares, per role, the layers that claim
+ * it (see "The claims" above the table); with --layers, the attacks the
+ * asked layers claim must be BLOCKED, the others are reported and not
+ * judged, and a claiming layer asked for but not in force (seccomp in a
+ * sanitizer build) is a failure.  Without --layers every layer is
+ * applied and every attack judged, and each is claimed by one layer at
+ * least.  The JSON carries, per attempt, "claimed_by", "claims_void"
+ * (claims that do not hold in a child with root privileges),
+ * "layers_in_force" and "judged".
+ *
  * Exit status: 2 on a usage error; 1 when a child could not apply its
  * sandbox, when an attempt failed in an unexpected way (ERROR), or when
  * the expectation is not met.  The expectation is --expect's; without it,
@@ -51,11 +64,14 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
+
+#include <linux/capability.h>
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -105,6 +121,7 @@ struct probe_msg {
 	int		pm_type;
 	int		pm_result;
 	uint32_t	pm_active, pm_missing;
+	int		pm_privileged;	/* see probe_privileged() */
 	char		pm_text[200];
 };
 
@@ -115,6 +132,14 @@ struct probe_attempt {
 	int		(*pa_fn)(char *, size_t);
 	int		(*pa_dac)(void);	/* allowed by DAC alone */
 	const char	*(*pa_skip)(void);	/* why not run, or NULL */
+	/*
+	 * The layers (SB_*) that claim to block this attack by themselves,
+	 * front and worker (see "The claims" above the table); of those,
+	 * the ones whose claim holds only in a child without root
+	 * privileges (RLIMIT_NPROC).
+	 */
+	uint32_t	 pa_claim_front, pa_claim_worker;
+	uint32_t	 pa_unpriv;
 };
 
 struct probe_record {
@@ -123,6 +148,10 @@ struct probe_record {
 	int		 pr_kind;
 	int		 pr_result;
 	int		 pr_dac;	/* pa_dac(), before the clean-up */
+	uint32_t	 pr_active;	/* layers in force in the child */
+	uint32_t	 pr_claims;	/* the role's claims holding there */
+	uint32_t	 pr_void;	/* claims that do not (privileged) */
+	int		 pr_judged;	/* the verdict counts */
 	char		 pr_ev[256];
 };
 
@@ -892,80 +921,203 @@ dac_memory(void)
 #define S5	"resource abuse"
 #define S6	"lateral movement"
 
+/*
+ * The claims: which layer blocks each attack by itself, per role (the
+ * last three columns: front, worker, and the claims that need a child
+ * without root privileges).  `--layers X` applies X alone (and the
+ * prerequisite no_new_privs) and judges exactly the attacks X claims;
+ * every attack is claimed by at least one layer (probe_check_table()).
+ *
+ * LL, Landlock (landlock.h): every path outside the worker's model
+ * directory is closed, for reading, writing, creating, removing, renaming,
+ * linking, truncating and executing (execve, and dlopen's open); beneath
+ * the model directory the worker may only read and list; the front may
+ * not even read.  TCP connect is refused; signals and abstract UNIX
+ * sockets are scoped to the sandbox; ptrace, process_vm_readv and
+ * /proc/PID/mem of a process outside the sandbox are refused by its
+ * ptrace rule, whatever the capabilities.  It does not see chmod (file
+ * metadata), fork, memory, or W+X mappings.
+ *
+ * SC, seccomp (seccomp.c): every call missing from the role's list kills:
+ * execve, ptrace, process_vm_readv, fork (clone without CLONE_THREAD),
+ * chmod, truncate, rename, unlink, link, symlink, mkdir, socket, kill;
+ * mmap and mprotect with PROT_EXEC (W+X pages, dlopen's code); the front's
+ * every openat fails with EACCES, the worker's openat for writing or
+ * creating kills.  It does not see what the worker opens read-only
+ * (/etc/shadow, a private file, ~/.ssh: Landlock's part), nor memory
+ * use.  The worker may open /proc/PID/mem too, but not read the
+ * sibling's memory there: it has neither pread nor lseek to reach an
+ * address.
+ *
+ * MD, MDWE (PR_SET_MDWE): no mapping both writable and executable, no
+ * mapping made executable later.  File mappings that were never writable
+ * stay allowed (dlopen is Landlock's and seccomp's).
+ *
+ * RL, rlimits: RLIMIT_AS refuses the allocation past sandbox.max_memory;
+ * RLIMIT_NPROC 0 refuses fork, but only to a process without root
+ * privileges (the kernel exempts real uid 0, CAP_SYS_RESOURCE and
+ * CAP_SYS_ADMIN): a claim that holds only in such a child.
+ *
+ * privdrop, capabilities and no_new_privs claim nothing here: the
+ * attempts aim at the invoker's own scratch files, where DAC allows
+ * whoever runs the probe, and what a dropped root can no longer read
+ * depends on the host's file modes, not on us.  no_new_privs guards
+ * against a set-user-ID exec, which Landlock and seccomp refuse first.
+ */
+#define LL	SB_LANDLOCK
+#define SC	SB_SECCOMP
+#define MD	SB_MDWE
+#define RL	SB_RLIMITS
+/* The layers that claim attacks (the others: see above). */
+#define PROBE_CLAIMING	(LL | SC | MD | RL)
+
 static const struct probe_attempt attempts[] = {
 	{ S1, "open the weights for writing", K_ATTACK, K_ATTACK,
-	    try_model_open_write, dac_yes, NULL },
+	    try_model_open_write, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S1, "truncate the weights", K_ATTACK, K_ATTACK,
-	    try_model_truncate, dac_yes, NULL },
+	    try_model_truncate, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S1, "append to the weights", K_ATTACK, K_ATTACK,
-	    try_model_append, dac_yes, NULL },
+	    try_model_append, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S1, "rename a file over the weights", K_ATTACK, K_ATTACK,
-	    try_model_rename_over, dac_yes, NULL },
+	    try_model_rename_over, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S1, "unlink the weights", K_ATTACK, K_ATTACK,
-	    try_model_unlink, dac_yes, NULL },
+	    try_model_unlink, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S1, "chmod the weights", K_ATTACK, K_ATTACK,
-	    try_model_chmod, dac_yes, NULL },
+	    try_model_chmod, dac_yes, NULL,
+	    SC, SC, 0 },
 	{ S1, "create a file in the model dir", K_ATTACK, K_ATTACK,
-	    try_model_create, dac_yes, NULL },
+	    try_model_create, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S1, "replace labels.txt with a symlink", K_ATTACK, K_ATTACK,
-	    try_model_symlink, dac_yes, NULL },
+	    try_model_symlink, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S1, "hard-link the weights into /tmp", K_ATTACK, K_ATTACK,
-	    try_model_hardlink, dac_yes, NULL },
+	    try_model_hardlink, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S2, "execve /bin/sh", K_ATTACK, K_ATTACK,
-	    try_exec_sh, dac_yes, NULL },
+	    try_exec_sh, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S2, "execve /usr/bin/python3", K_ATTACK, K_ATTACK,
-	    try_exec_python, dac_yes, NULL },
+	    try_exec_python, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S2, "mmap PROT_WRITE|PROT_EXEC", K_ATTACK, K_ATTACK,
-	    try_mmap_wx, dac_mdwe, NULL },
+	    try_mmap_wx, dac_mdwe, NULL,
+	    SC | MD, SC | MD, 0 },
 	{ S2, "mprotect a written page to PROT_EXEC", K_ATTACK, K_ATTACK,
-	    try_mprotect_x, dac_mdwe, NULL },
+	    try_mprotect_x, dac_mdwe, NULL,
+	    SC | MD, SC | MD, 0 },
 	{ S2, "fork", K_ATTACK, K_ATTACK,
-	    try_fork, dac_yes, NULL },
+	    try_fork, dac_yes, NULL,
+	    SC | RL, SC | RL, RL },
 	{ S2, "dlopen a library dropped in /tmp", K_ATTACK, K_ATTACK,
-	    try_dlopen, dac_yes, NULL },
+	    try_dlopen, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S3, "read /etc/shadow", K_ATTACK, K_ATTACK,
-	    try_read_shadow, dac_shadow, NULL },
+	    try_read_shadow, dac_shadow, NULL,
+	    LL | SC, LL, 0 },
 	{ S3, "read a private (0600) file", K_ATTACK, K_ATTACK,
-	    try_read_secret, dac_yes, NULL },
+	    try_read_secret, dac_yes, NULL,
+	    LL | SC, LL, 0 },
 	{ S3, "read ~/.ssh", K_ATTACK, K_ATTACK,
-	    try_read_ssh, dac_yes, NULL },
+	    try_read_ssh, dac_yes, NULL,
+	    LL | SC, LL, 0 },
 	{ S3, "read the model file", K_ATTACK, K_CONTROL,
-	    try_read_model, dac_yes, NULL },
+	    try_read_model, dac_yes, NULL,
+	    LL | SC, 0, 0 },
 	{ S3, "copy the model to /tmp", K_ATTACK, K_ATTACK,
-	    try_copy_tmp, dac_yes, NULL },
+	    try_copy_tmp, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S3, "copy the model to /var/www", K_ATTACK, K_ATTACK,
-	    try_copy_www, dac_www, NULL },
+	    try_copy_www, dac_www, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S3, "connect to a loopback TCP port", K_ATTACK, K_ATTACK,
-	    try_connect_tcp, dac_yes, NULL },
+	    try_connect_tcp, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S3, "send over an abstract UNIX socket", K_ATTACK, K_ATTACK,
-	    try_send_unix, dac_yes, NULL },
+	    try_send_unix, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S4, "rename the model dir", K_ATTACK, K_ATTACK,
-	    try_dir_rename, dac_yes, NULL },
+	    try_dir_rename, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S4, "delete the model dir (rm -r)", K_ATTACK, K_ATTACK,
-	    try_dir_delete, dac_yes, NULL },
+	    try_dir_delete, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S4, "create an entry (mkdir)", K_ATTACK, K_ATTACK,
-	    try_dir_mkdir, dac_yes, NULL },
+	    try_dir_mkdir, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S4, "remove an entry (config.json)", K_ATTACK, K_ATTACK,
-	    try_dir_unlink, dac_yes, NULL },
+	    try_dir_unlink, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S4, "chmod the model dir", K_ATTACK, K_ATTACK,
-	    try_dir_chmod, dac_yes, NULL },
+	    try_dir_chmod, dac_yes, NULL,
+	    SC, SC, 0 },
 	{ S5, "fork bomb (5 forks)", K_ATTACK, K_ATTACK,
-	    try_fork_bomb, dac_yes, NULL },
+	    try_fork_bomb, dac_yes, NULL,
+	    SC | RL, SC | RL, RL },
 	{ S5, "allocate past sandbox.max_memory", K_ATTACK, K_ATTACK,
-	    try_memory, dac_memory, skip_memory },
+	    try_memory, dac_memory, skip_memory,
+	    RL, RL, 0 },
 	{ S5, "create 4 threads", K_INFO, K_INFO,
-	    try_threads, dac_yes, NULL },
+	    try_threads, dac_yes, NULL,
+	    0, 0, 0 },
 	{ S6, "ptrace(PTRACE_ATTACH) the sibling", K_ATTACK, K_ATTACK,
-	    try_ptrace, dac_ptrace, NULL },
+	    try_ptrace, dac_ptrace, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S6, "process_vm_readv the sibling", K_ATTACK, K_ATTACK,
-	    try_vm_readv, dac_ptrace, NULL },
+	    try_vm_readv, dac_ptrace, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S6, "kill(SIGCONT) the sibling", K_ATTACK, K_ATTACK,
-	    try_kill, dac_yes, NULL },
+	    try_kill, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
 	{ S6, "open /proc/SIBLING/mem", K_ATTACK, K_ATTACK,
-	    try_proc_mem, dac_ptrace, NULL },
+	    try_proc_mem, dac_ptrace, NULL,
+	    LL | SC, LL | SC, 0 },
 };
 
 #define NATTEMPTS	(sizeof(attempts) / sizeof(attempts[0]))
+
+/*
+ * The table's own consistency: every attack is claimed, in each role it
+ * is made in, by a layer whose claim holds for root too; only the
+ * claiming layers claim; nothing else (a control, info) is claimed.
+ * Returns 0, or -1 with a line logged per fault.
+ */
+static int
+probe_check_table(void)
+{
+	const struct probe_attempt *a;
+	uint32_t c;
+	size_t i;
+	int r = 0, k, role;
+
+	for (i = 0; i < NATTEMPTS; i++) {
+		a = &attempts[i];
+		for (role = 0; role < 2; role++) {
+			k = role == 0 ? a->pa_front : a->pa_worker;
+			c = role == 0 ? a->pa_claim_front : a->pa_claim_worker;
+			if ((c & ~(uint32_t)PROBE_CLAIMING) ||
+			    (a->pa_unpriv & ~(a->pa_claim_front |
+			    a->pa_claim_worker)) ||
+			    (k == K_ATTACK && (c & ~a->pa_unpriv) == 0) ||
+			    (k != K_ATTACK && c != 0)) {
+				log_warnx("probe table: %s (%s): claims 0x%x, "
+				    "unprivileged 0x%x: every attack needs "
+				    "a layer that blocks it for root too, "
+				    "and only attacks are claimed",
+				    a->pa_name, role == 0 ? "front" :
+				    "worker", (unsigned)c,
+				    (unsigned)a->pa_unpriv);
+				r = -1;
+			}
+		}
+	}
+	return r;
+}
 
 /* ---- set-up and clean-up -------------------------------------------- */
 
@@ -1194,15 +1346,38 @@ probe_send(int fd, struct probe_msg *m)
 	} while (n == -1 && errno == EINTR);
 }
 
+/*
+ * Whether the kernel would exempt this process from RLIMIT_NPROC: real uid
+ * 0, or CAP_SYS_RESOURCE or CAP_SYS_ADMIN in effect (copy_process()).
+ * Asked between sandbox_enter() and sandbox_lock(): seccomp refuses
+ * getuid and capget afterwards.  In doubt (capget failed): privileged.
+ */
+static int
+probe_privileged(void)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+
+	if (getuid() == 0)
+		return 1;
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return 1;
+	return (data[0].effective & (1U << CAP_SYS_RESOURCE)) != 0 ||
+	    (data[0].effective & (1U << CAP_SYS_ADMIN)) != 0;
+}
+
 static void __attribute__((noreturn))
 probe_child(const struct ag_config *cf, enum sandbox_role role,
-    const struct probe_attempt *a, int wfd)
+    const struct probe_attempt *a, uint32_t only, int wfd)
 {
 	struct sandbox_conf sc;
 	struct sandbox_state ss;
 	struct probe_msg m;
 	char ev[PROBE_EV_MAX];
-	int r;
+	int r, priv;
 
 	/* The parent reports the layers; the children keep quiet. */
 	log_setlevel(LOG_LVL_FATAL);
@@ -1210,13 +1385,15 @@ probe_child(const struct ag_config *cf, enum sandbox_role role,
 	memset(&m, 0, sizeof(m));
 	memset(&ss, 0, sizeof(ss));
 	daemon_sandbox_conf(cf, role, &sc);
-	if (sandbox_enter(&sc, &ss, m.pm_text, sizeof(m.pm_text)) != 0 ||
-	    sandbox_lock(&sc, &ss, m.pm_text, sizeof(m.pm_text)) != 0) {
-		m.pm_type = MSG_SANDBOX_ERR;
-		probe_send(wfd, &m);
-		_exit(1);
-	}
+	/* --layers: these alone (sandbox.h); the parent said so loudly. */
+	sc.sb_only = only;
+	if (sandbox_enter(&sc, &ss, m.pm_text, sizeof(m.pm_text)) != 0)
+		goto bad;
+	priv = probe_privileged();
+	if (sandbox_lock(&sc, &ss, m.pm_text, sizeof(m.pm_text)) != 0)
+		goto bad;
 	m.pm_type = MSG_STATE;
+	m.pm_privileged = priv;
 	m.pm_active = ss.ss_active;
 	m.pm_missing = ss.ss_missing;
 	probe_send(wfd, &m);
@@ -1229,6 +1406,10 @@ probe_child(const struct ag_config *cf, enum sandbox_role role,
 	(void)snprintf(m.pm_text, sizeof(m.pm_text), "%s", ev);
 	probe_send(wfd, &m);
 	_exit(0);
+ bad:
+	m.pm_type = MSG_SANDBOX_ERR;
+	probe_send(wfd, &m);
+	_exit(1);
 }
 
 /*
@@ -1237,7 +1418,7 @@ probe_child(const struct ag_config *cf, enum sandbox_role role,
  */
 static int
 probe_run(const struct ag_config *cf, enum sandbox_role role,
-    const struct probe_attempt *a, struct probe_record *rec,
+    const struct probe_attempt *a, uint32_t only, struct probe_record *rec,
     uint32_t *active, uint32_t *missing)
 {
 	struct probe_msg m;
@@ -1260,7 +1441,7 @@ probe_run(const struct ag_config *cf, enum sandbox_role role,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		probe_child(cf, role, a, p[1]);
+		probe_child(cf, role, a, only, p[1]);
 	}
 	close(p[1]);
 	for (;;) {
@@ -1272,8 +1453,13 @@ probe_run(const struct ag_config *cf, enum sandbox_role role,
 		m.pm_text[sizeof(m.pm_text) - 1] = '\0';
 		switch (m.pm_type) {
 		case MSG_STATE:
-			*active = m.pm_active;
+			*active = rec->pr_active = m.pm_active;
 			*missing = m.pm_missing;
+			if (m.pm_privileged) {
+				rec->pr_void = rec->pr_claims &
+				    a->pa_unpriv;
+				rec->pr_claims &= ~a->pa_unpriv;
+			}
 			break;
 		case MSG_SANDBOX_ERR:
 			sberr = 1;
@@ -1345,7 +1531,8 @@ probe_judge(const struct probe_record *rec, enum probe_expect ex)
 		return NULL;
 	switch (ex) {
 	case EXPECT_BLOCKED:
-		if (rec->pr_kind == K_ATTACK && rec->pr_result != R_BLOCKED)
+		if (rec->pr_kind == K_ATTACK && rec->pr_judged &&
+		    rec->pr_result != R_BLOCKED)
 			return "attack not blocked";
 		if (rec->pr_kind == K_CONTROL && rec->pr_result != R_ALLOWED)
 			return "control not allowed";
@@ -1378,20 +1565,47 @@ probe_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: aiguard probe [--config FILE] [--model DIR] "
 	    "[--sandbox MODE] [--json]\n"
-	    "                     [--expect blocked|allowed] [--compare]\n"
+	    "                     [--expect blocked|allowed] [--compare] "
+	    "[--layers LIST]\n"
 	    "  --config FILE    aiguardd's configuration file\n"
 	    "  --model DIR      model directory (copied; never modified)\n"
 	    "  --sandbox MODE   required, best-effort or off "
 	    "(sandbox.mode)\n"
 	    "  --json           JSON array of {\"role\", \"scenario\", "
 	    "\"attempt\", \"kind\",\n"
-	    "                   \"result\", \"evidence\"}\n"
+	    "                   \"result\", \"evidence\", \"claimed_by\", "
+	    "\"judged\", ...}\n"
 	    "  --expect WHAT    blocked: every attack blocked; allowed: "
 	    "every attack\n"
 	    "                   that plain DAC allows succeeds\n"
 	    "  --compare        each attempt twice, sandbox off (DAC only) "
 	    "and in MODE,\n"
-	    "                   side by side: the article's comparison\n");
+	    "                   side by side: the article's comparison\n"
+	    "  --layers LIST    only these layers (and no_new_privs, which "
+	    "landlock and\n"
+	    "                   seccomp need), e.g. landlock or seccomp: "
+	    "every attack they\n"
+	    "                   claim must be blocked, the others are "
+	    "reported only;\n"
+	    "                   LIST: privdrop, caps, nnp, mdwe, rlimits, "
+	    "landlock,\n"
+	    "                   seccomp, all (a test, not a confinement)\n");
+}
+
+/* mask as a JSON array of layer names. */
+static json_t *
+probe_json_layers(uint32_t mask)
+{
+	json_t *a;
+	uint32_t bit;
+
+	if ((a = json_array()) == NULL)
+		fatalx("out of memory");
+	for (bit = 1; bit <= SB_ALL; bit <<= 1)
+		if (mask & bit)
+			json_array_append_new(a,
+			    json_string(sandbox_layer_name(bit)));
+	return a;
 }
 
 int
@@ -1404,6 +1618,7 @@ cmd_probe(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "compare", no_argument, NULL, 'C' },
+		{ "layers", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1417,19 +1632,28 @@ cmd_probe(int argc, char **argv)
 	static struct probe_record recs[2 * NATTEMPTS], offs[2 * NATTEMPTS];
 	static struct ag_config cf, cf_off;
 	const char *config = NULL, *model = NULL, *mode = NULL, *why;
-	char src[PATH_MAX], err[768];
+	char src[PATH_MAX], err[768], lnames[160], cnames[160];
 	enum probe_expect ex = EXPECT_NONE;
 	size_t i, nrec = 0, ri;
 	int ch, json = 0, failed = 0, nfail = 0, sberr = 0, compare = 0;
-	uint32_t active, missing;
+	int njudged, nreported;
+	uint32_t active, missing, only = 0, asked = 0;
 	json_t *arr;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:m:s:je:Ch", opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:m:s:je:CL:h", opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'C':
 			compare = 1;
+			break;
+		case 'L':
+			if (sandbox_layers_parse(optarg, &only, err,
+			    sizeof(err)) != 0) {
+				log_warnx("--layers: %s", err);
+				probe_usage(stderr);
+				return 2;
+			}
 			break;
 		case 'c':
 			config = optarg;
@@ -1500,8 +1724,35 @@ cmd_probe(int argc, char **argv)
 		    sandbox_mode_name((enum sandbox_mode)cf.cf_sandbox_mode));
 		return 2;
 	}
+	if (only != 0 && (cf.cf_sandbox_mode == SANDBOX_OFF ||
+	    ex == EXPECT_ALLOWED)) {
+		log_warnx("--layers chooses layers of a sandbox: give "
+		    "--sandbox required or best-effort, and --expect blocked");
+		return 2;
+	}
 	if (ex == EXPECT_NONE && cf.cf_sandbox_mode != SANDBOX_OFF)
 		ex = EXPECT_BLOCKED;
+	if (probe_check_table() != 0)
+		return 1;
+	if (only != 0) {
+		asked = sandbox_layers_closure(only);
+		sandbox_layers_format(asked, lnames, sizeof(lnames));
+		sandbox_layers_format(only, cnames, sizeof(cnames));
+		if (asked == SB_ALL)
+			log_info("--layers %s: every layer; judged: every "
+			    "attack (each is claimed by one at least)",
+			    cnames);
+		else
+			log_warnx("--layers %s: the children apply ONLY %s%s; "
+			    "every other layer is OFF; judged: the attacks "
+			    "these layers claim, the others are reported",
+			    cnames, lnames, asked != only ? " (no_new_privs: "
+			    "a prerequisite of landlock and seccomp)" : "");
+		if ((asked & PROBE_CLAIMING) == 0)
+			log_warnx("--layers %s: these layers claim no attack "
+			    "here (see probe.c): only the control is judged",
+			    cnames);
+	}
 	if (daemon_sandbox_resolve(&cf, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		return 1;
@@ -1536,24 +1787,30 @@ cmd_probe(int argc, char **argv)
 		    "ATTEMPT", "RESULT", "EVIDENCE");
 	for (ri = 0; ri < sizeof(roles) / sizeof(roles[0]) && !sberr; ri++) {
 		active = missing = 0;
+		njudged = nreported = 0;
 		for (i = 0; i < NATTEMPTS; i++) {
 			const struct probe_attempt *a = &attempts[i];
 			struct probe_record *rec = &recs[nrec];
 			int kind = roles[ri].role == SANDBOX_FRONT ?
 			    a->pa_front : a->pa_worker;
+			const char *note;
 
 			if (kind == K_NONE)
 				continue;
+			memset(rec, 0, sizeof(*rec));
 			rec->pr_role = roles[ri].name;
 			rec->pr_a = a;
 			rec->pr_kind = kind;
 			rec->pr_dac = a->pa_dac();
+			/* probe_run() voids the unprivileged-only claims. */
+			rec->pr_claims = roles[ri].role == SANDBOX_FRONT ?
+			    a->pa_claim_front : a->pa_claim_worker;
 			if (compare) {
 				struct probe_record *o = &offs[nrec];
 				uint32_t oa = 0, om = 0;
 
 				*o = *rec;
-				if (probe_run(&cf_off, roles[ri].role, a, o,
+				if (probe_run(&cf_off, roles[ri].role, a, 0, o,
 				    &oa, &om) != 0 || probe_restore(src) != 0) {
 					log_warnx("%s: %s", roles[ri].name,
 					    o->pr_ev);
@@ -1561,39 +1818,65 @@ cmd_probe(int argc, char **argv)
 					break;
 				}
 			}
-			if (probe_run(&cf, roles[ri].role, a, rec, &active,
-			    &missing) != 0) {
+			if (probe_run(&cf, roles[ri].role, a, only, rec,
+			    &active, &missing) != 0) {
 				log_warnx("%s: %s", roles[ri].name,
 				    rec->pr_ev);
 				sberr = 1;
 				break;
 			}
+			/*
+			 * Judged: every control; every attack, or with
+			 * --layers the attacks that the layers asked for
+			 * claim (in this child: see pa_unpriv).
+			 */
+			rec->pr_judged = kind == K_CONTROL ||
+			    (kind == K_ATTACK && (only == 0 ||
+			    (rec->pr_claims & asked) != 0));
+			if (kind == K_ATTACK && rec->pr_judged)
+				njudged++;
+			else if (kind == K_ATTACK)
+				nreported++;
 			nrec++;
+			note = kind == K_CONTROL ? " (control)" :
+			    kind == K_INFO ? " (info)" : !rec->pr_judged ?
+			    " (not claimed by these layers: not judged)" : "";
 			if (!json && compare)
 				printf("%-6s  %-19s  %-38s  %-8s  %-8s  %s%s\n",
 				    rec->pr_role, a->pa_scenario, a->pa_name,
 				    probe_result_name(offs[nrec - 1].pr_result),
 				    probe_result_name(rec->pr_result),
-				    rec->pr_ev, kind == K_CONTROL ?
-				    " (control)" : kind == K_INFO ?
-				    " (info)" : "");
+				    rec->pr_ev, note);
 			else if (!json)
 				printf("%-6s  %-19s  %-38s  %-7s  %s%s\n",
 				    rec->pr_role, a->pa_scenario, a->pa_name,
 				    probe_result_name(rec->pr_result),
-				    rec->pr_ev, kind == K_CONTROL ?
-				    " (control)" : kind == K_INFO ?
-				    " (info)" : "");
+				    rec->pr_ev, note);
 			if (probe_restore(src) != 0) {
 				log_warn("restoring the scratch copy");
 				sberr = 1;
 				break;
 			}
 		}
-		if (!sberr)
-			probe_layers(roles[ri].name,
-			    (enum sandbox_mode)cf.cf_sandbox_mode, active,
-			    missing);
+		if (sberr)
+			break;
+		probe_layers(roles[ri].name,
+		    (enum sandbox_mode)cf.cf_sandbox_mode, active, missing);
+		if (only == 0)
+			continue;
+		log_info("%s: --layers %s: %d attacks claimed by them and "
+		    "judged, %d reported only", roles[ri].name, cnames,
+		    njudged, nreported);
+		/* A claim cannot be judged without its layer (a sanitizer
+		 * build's seccomp, a layer best-effort could not apply). */
+		if (asked & PROBE_CLAIMING & ~active) {
+			sandbox_layers_format(asked & PROBE_CLAIMING &
+			    ~active, lnames, sizeof(lnames));
+			log_warnx("%s: --layers: %s asked for, not in force: "
+			    "its claims cannot be judged", roles[ri].name,
+			    lnames);
+			nfail++;
+		}
 	}
 	probe_cleanup();
 
@@ -1602,14 +1885,20 @@ cmd_probe(int argc, char **argv)
 			fatalx("out of memory");
 		for (i = 0; i < nrec; i++) {
 			json_t *o = json_pack(
-			    "{s:s, s:s, s:s, s:s, s:s, s:s, s:b}",
+			    "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o, "
+			    "s:o, s:b}",
 			    "role", recs[i].pr_role,
 			    "scenario", recs[i].pr_a->pa_scenario,
 			    "attempt", recs[i].pr_a->pa_name,
 			    "kind", probe_kind_name(recs[i].pr_kind),
 			    "result", probe_result_name(recs[i].pr_result),
 			    "evidence", recs[i].pr_ev,
-			    "dac_allowed", recs[i].pr_dac);
+			    "dac_allowed", recs[i].pr_dac,
+			    "claimed_by", probe_json_layers(recs[i].pr_claims),
+			    "claims_void", probe_json_layers(recs[i].pr_void),
+			    "layers_in_force",
+			    probe_json_layers(recs[i].pr_active),
+			    "judged", recs[i].pr_judged);
 
 			if (compare && o != NULL) {
 				json_object_set_new(o, "dac_only_result",
@@ -1627,10 +1916,12 @@ cmd_probe(int argc, char **argv)
 	}
 	for (i = 0; i < nrec; i++) {
 		if ((why = probe_judge(&recs[i], ex)) != NULL) {
-			log_warnx("%s: %s: %s (%s: %s)", recs[i].pr_role,
-			    recs[i].pr_a->pa_name, why,
+			sandbox_layers_format(recs[i].pr_claims, cnames,
+			    sizeof(cnames));
+			log_warnx("%s: %s: %s (%s: %s; claimed by %s)",
+			    recs[i].pr_role, recs[i].pr_a->pa_name, why,
 			    probe_result_name(recs[i].pr_result),
-			    recs[i].pr_ev);
+			    recs[i].pr_ev, cnames);
 			nfail++;
 		}
 		/* Side by side, DAC alone must let through what it allows. */

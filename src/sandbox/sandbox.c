@@ -63,6 +63,60 @@ sandbox_layers_format(uint32_t mask, char *buf, size_t len)
 		(void)snprintf(buf, len, "none");
 }
 
+uint32_t
+sandbox_layers_closure(uint32_t only)
+{
+	uint32_t m;
+
+	m = only == 0 ? SB_ALL : only & SB_ALL;
+	if (m & SB_NNP_NEEDED_BY)
+		m |= SB_NNP;
+	return m;
+}
+
+int
+sandbox_layers_parse(const char *list, uint32_t *mask, char *err,
+    size_t errlen)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 bits;
+	} alias[] = {
+		{ "all", SB_ALL },
+		{ "nnp", SB_NNP },
+		{ "caps", SB_CAPS },
+	};
+	const char *p, *e;
+	uint32_t bit, m = 0, got;
+	size_t i, n;
+
+	*mask = 0;
+	for (p = list; ; p = e + 1) {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		got = 0;
+		for (bit = 1; bit <= SB_ALL && got == 0; bit <<= 1)
+			if (strlen(sandbox_layer_name(bit)) == n &&
+			    strncmp(p, sandbox_layer_name(bit), n) == 0)
+				got = bit;
+		for (i = 0; i < sizeof(alias) / sizeof(alias[0]) && got == 0;
+		    i++)
+			if (strlen(alias[i].name) == n &&
+			    strncmp(p, alias[i].name, n) == 0)
+				got = alias[i].bits;
+		if (got == 0)
+			return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+			    "unknown sandbox layer \"%.*s\" (privdrop, caps, "
+			    "nnp, mdwe, rlimits, landlock, seccomp, all)",
+			    (int)(n > 32 ? 32 : n), p);
+		m |= got;
+		if (e == NULL)
+			break;
+	}
+	*mask = m;
+	return 0;
+}
+
 const char *
 sandbox_mode_name(enum sandbox_mode mode)
 {
@@ -253,6 +307,33 @@ sb_caps(const struct sandbox_conf *sc, struct sandbox_state *ss, char *err,
 }
 
 static int
+sb_nnp(const struct sandbox_conf *sc, struct sandbox_state *ss, char *err,
+    size_t errlen)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		ag_errf(err, errlen, AG_ERR_SYSTEM, "no_new_privs: %s",
+		    strerror(errno));
+		return sb_missing(sc, ss, SB_NNP, AG_ERR_SYSTEM, err, errlen);
+	}
+	ss->ss_active |= SB_NNP;
+	return 0;
+}
+
+static int
+sb_mdwe(const struct sandbox_conf *sc, struct sandbox_state *ss, char *err,
+    size_t errlen)
+{
+	if (ag_mdwe_enable() != 0) {
+		ag_errf(err, errlen, AG_ERR_UNSUPPORTED, "PR_SET_MDWE: %s",
+		    strerror(errno));
+		return sb_missing(sc, ss, SB_MDWE, AG_ERR_UNSUPPORTED, err,
+		    errlen);
+	}
+	ss->ss_active |= SB_MDWE;
+	return 0;
+}
+
+static int
 sb_setrlimit(int res, uint64_t v)
 {
 	struct rlimit rl;
@@ -292,6 +373,8 @@ sandbox_enter(const struct sandbox_conf *sc, struct sandbox_state *ss,
 	struct landlock_conf lc;
 	struct landlock_status ls;
 	const char *ro[3] = { NULL, NULL, NULL };
+	char on[160], asked[160];
+	uint32_t m;
 	int n, r;
 
 	memset(ss, 0, sizeof(*ss));
@@ -303,28 +386,35 @@ sandbox_enter(const struct sandbox_conf *sc, struct sandbox_state *ss,
 		    sb_role_name(sc->sb_role));
 		return 0;
 	}
-	sb_bset_drop();		/* before the privilege drop: see there */
-	if ((r = sb_privdrop(sc, ss, err, errlen)) != 0 ||
-	    (r = sb_caps(sc, ss, err, errlen)) != 0)
+	/* Never read an unknown bit as "fewer layers" (or as all). */
+	if (sc->sb_only & ~(uint32_t)SB_ALL)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG, "sandbox: "
+		    "unknown layer bits 0x%x", (unsigned)sc->sb_only);
+	m = sandbox_layers_closure(sc->sb_only);
+	if (m != SB_ALL) {
+		sandbox_layers_format(m, on, sizeof(on));
+		sandbox_layers_format(sc->sb_only, asked, sizeof(asked));
+		log_warnx("sandbox (%s): ONLY the layers %s (asked for: %s%s); "
+		    "every other layer is OFF: a test or an experiment, not "
+		    "a confinement", sb_role_name(sc->sb_role), on, asked,
+		    (m & ~sc->sb_only) ? "; no_new_privs is a prerequisite "
+		    "of landlock and seccomp" : "");
+	}
+	if (m & SB_CAPS)
+		sb_bset_drop();	/* before the privilege drop */
+	if ((m & SB_PRIVDROP) &&
+	    (r = sb_privdrop(sc, ss, err, errlen)) != 0)
 		return r;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		ag_errf(err, errlen, AG_ERR_SYSTEM, "no_new_privs: %s",
-		    strerror(errno));
-		if ((r = sb_missing(sc, ss, SB_NNP, AG_ERR_SYSTEM, err,
-		    errlen)) != 0)
-			return r;
-	} else
-		ss->ss_active |= SB_NNP;
-	if (ag_mdwe_enable() != 0) {
-		ag_errf(err, errlen, AG_ERR_UNSUPPORTED, "PR_SET_MDWE: %s",
-		    strerror(errno));
-		if ((r = sb_missing(sc, ss, SB_MDWE, AG_ERR_UNSUPPORTED, err,
-		    errlen)) != 0)
-			return r;
-	} else
-		ss->ss_active |= SB_MDWE;
-	if ((r = sb_rlimits(sc, ss, err, errlen)) != 0)
+	if ((m & SB_CAPS) && (r = sb_caps(sc, ss, err, errlen)) != 0)
 		return r;
+	if ((m & SB_NNP) && (r = sb_nnp(sc, ss, err, errlen)) != 0)
+		return r;
+	if ((m & SB_MDWE) && (r = sb_mdwe(sc, ss, err, errlen)) != 0)
+		return r;
+	if ((m & SB_RLIMITS) && (r = sb_rlimits(sc, ss, err, errlen)) != 0)
+		return r;
+	if (!(m & SB_LANDLOCK))
+		return 0;
 
 	memset(&lc, 0, sizeof(lc));
 	n = 0;
@@ -368,16 +458,21 @@ sandbox_lock(const struct sandbox_conf *sc, struct sandbox_state *ss,
     char *err, size_t errlen)
 {
 	enum seccomp_role role;
+	uint32_t m;
 	int r;
 
 	if (sc->sb_mode == SANDBOX_OFF)
 		return 0;
+	if (sc->sb_only & ~(uint32_t)SB_ALL)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG, "sandbox: "
+		    "unknown layer bits 0x%x", (unsigned)sc->sb_only);
+	m = sandbox_layers_closure(sc->sb_only);
 	/*
 	 * No new process from here on (threads count too: they exist
 	 * already).  The kernel does not apply this limit to root; seccomp
 	 * refuses fork to the front and the worker in any case.
 	 */
-	if (sc->sb_role != SANDBOX_PARENT &&
+	if ((m & SB_RLIMITS) && sc->sb_role != SANDBOX_PARENT &&
 	    sb_setrlimit(RLIMIT_NPROC, 0) == -1) {
 		ag_errf(err, errlen, AG_ERR_SYSTEM, "setrlimit NPROC: %s",
 		    strerror(errno));
@@ -386,6 +481,8 @@ sandbox_lock(const struct sandbox_conf *sc, struct sandbox_state *ss,
 		    errlen)) != 0)
 			return r;
 	}
+	if (!(m & SB_SECCOMP))
+		return 0;
 	role = sc->sb_role == SANDBOX_PARENT ? SECCOMP_PARENT :
 	    sc->sb_role == SANDBOX_FRONT ? SECCOMP_FRONT : SECCOMP_WORKER;
 	r = seccomp_apply(role, sc->sb_seccomp_dev, err, errlen);

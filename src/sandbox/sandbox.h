@@ -21,6 +21,12 @@
  * applied in full; SANDBOX_BEST_EFFORT applies what the kernel offers and
  * logs loudly what is missing; SANDBOX_OFF applies nothing and says so at
  * every start (experiments, development).
+ *
+ * Layers alone (sb_only): a test and experiment knob, used by `aiguard
+ * probe --layers` to show that each layer blocks by itself what it claims
+ * to block.  It is not a configuration setting: aiguardd always leaves it
+ * 0, which means every layer.  A reduced set is logged loudly by
+ * sandbox_enter(), never applied silently.
  */
 #ifndef AG_SANDBOX_H
 #define AG_SANDBOX_H
@@ -52,6 +58,15 @@ enum sandbox_role {
 #define SB_SECCOMP	0x0040	/* the role's syscall allowlist */
 #define SB_ALL		0x007f
 
+/*
+ * Prerequisites: Landlock's restrict_self(2) needs no_new_privs (or
+ * CAP_SYS_ADMIN), and seccomp_apply() sets it too (a filter without it
+ * needs CAP_SYS_ADMIN).  landlock_apply() and seccomp_apply() set it
+ * themselves; asking for either layer alone brings SB_NNP with it, and
+ * the state says so.
+ */
+#define SB_NNP_NEEDED_BY	(SB_LANDLOCK | SB_SECCOMP)
+
 struct sandbox_conf {
 	enum sandbox_mode	 sb_mode;
 	enum sandbox_role	 sb_role;
@@ -69,6 +84,13 @@ struct sandbox_conf {
 	uint64_t		 sb_max_memory;	/* RLIMIT_AS; 0: no limit */
 	uint64_t		 sb_max_files;	/* RLIMIT_NOFILE */
 	int			 sb_seccomp_dev; /* EPERM + log, not kill */
+	/*
+	 * 0 (what memset gives, and what aiguardd always uses): every layer.
+	 * Otherwise only these SB_* bits, plus their prerequisites
+	 * (sandbox_layers_closure()); tests and experiments only (see the
+	 * top of this file).  Bits outside SB_ALL are an error.
+	 */
+	uint32_t		 sb_only;
 };
 
 struct sandbox_state {
@@ -92,6 +114,20 @@ int	sandbox_lock(const struct sandbox_conf *sc, struct sandbox_state *ss,
 const char *sandbox_layer_name(uint32_t bit);
 /* The layers of mask as "landlock,seccomp,...", or "none". */
 void	sandbox_layers_format(uint32_t mask, char *buf, size_t len);
+/*
+ * The layers that sandbox_enter() and sandbox_lock() apply for sb_only:
+ * SB_ALL for 0, else only & SB_ALL plus SB_NNP when a layer that needs it
+ * is in (SB_NNP_NEEDED_BY).
+ */
+uint32_t sandbox_layers_closure(uint32_t only);
+/*
+ * Parses a comma-separated list of layer names ("landlock,seccomp") into
+ * *mask: the names of sandbox_layer_name(), "nnp" for no_new_privs,
+ * "caps" for capabilities, and "all".  Returns 0, or AG_ERR_INVALID_ARG
+ * (an unknown or empty name; err says which) with *mask 0.
+ */
+int	sandbox_layers_parse(const char *list, uint32_t *mask, char *err,
+	    size_t errlen);
 /* "off", "best-effort", "required". */
 const char *sandbox_mode_name(enum sandbox_mode mode);
 

@@ -13,12 +13,16 @@
 # the six scenario groups.  The probe must leave nothing behind: no
 # /tmp/aiguard-probe* left, the model directory byte for byte the same.
 #
+# With every layer, every attack is claimed by one layer at least (the
+# JSON's claimed_by; probe-layers.sh runs each layer alone).
+#
 # The sanitizer build (AG_BUILD ending in /asan) loads no seccomp filter
 # by design (src/sandbox/seccomp.h).  There the test tolerates exactly
-# what only seccomp stops, and says so: chmod of the weights and of the
-# model directory (Landlock has no right for file metadata, and the
-# probe's scratch copy belongs to the invoker, so DAC allows it), and, as
-# root, fork and the bounded fork bomb (RLIMIT_NPROC does not bind root).
+# what only seccomp stops, and says so in SKIP[sanitizer-no-seccomp]
+# lines: chmod of the weights and of the model directory (Landlock has no
+# right for file metadata, and the probe's scratch copy belongs to the
+# invoker, so DAC allows it), and, as root, fork and the bounded fork bomb
+# (RLIMIT_NPROC does not bind root); the --compare run is not made there.
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL, PYTHON.
 # Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
@@ -35,8 +39,8 @@ trap 'rm -rf "$work"; [ -z "$pubmodel" ] || rm -rf "$pubmodel"' EXIT
 asan=0
 case "$AG_BUILD" in
 */asan) asan=1
-	echo "note: sanitizer build: no seccomp; chmod (and fork, the fork" \
-	    "bomb as root) are not required to be blocked" ;;
+	skip_part sanitizer-no-seccomp 0 "chmod (and fork, the fork bomb" \
+	    "as root) are not required to be blocked" ;;
 esac
 
 leftovers() { ls -d /tmp/aiguard-probe* 2>/dev/null | sort; }
@@ -69,6 +73,8 @@ tol = 0
 for r in recs:
     k, res = r["kind"], r["result"]
     what = "%s/%s: %s (%s)" % (r["role"], r["attempt"], res, r["evidence"])
+    if mode == "required" and k == "attack" and not r["claimed_by"]:
+        bad.append("claimed by no layer: " + what)
     if res == "ERROR":
         bad.append(what)
     elif mode == "required":
@@ -197,9 +203,9 @@ grep -q '^worker  theft .*read the model file .*ALLOWED' "$work/table" &&
 # ---- as nobody ----------------------------------------------------------
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP part: not root, cannot switch to nobody"
+	skip_part not-root 5 "cannot switch to nobody"
 elif ! command -v setpriv >/dev/null; then
-	echo "SKIP part: no setpriv, the unprivileged runs are not made"
+	fail "no setpriv: the unprivileged runs cannot be made"
 else
 	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups
 	    env HOME=/nonexistent)
@@ -214,7 +220,10 @@ else
 	probe_as nobody "$model" "${nobody[@]}"
 fi
 # --compare: both columns in one run, the article's side-by-side table.
-if [ $asan -eq 0 ]; then
+if [ $asan -eq 1 ]; then
+	skip_part sanitizer-no-seccomp 1 "--compare: not every attack is" \
+	    "blocked without seccomp"
+else
 	"$AG" probe --model "$AG_MODEL" --compare --json >"$work/cmp.json" \
 	    2>"$work/cmp.err"
 	rc=$?

@@ -8,6 +8,9 @@
  * ended (exit code: 0 allowed, 1 denied with the expected errno, 2
  * anything else; or the signal).  Every attack is also made with the
  * sandbox off, where it must succeed: the test cannot pass vacuously.
+ * sb_only (layers alone, for aiguard probe --layers): each layer applied
+ * alone is the only one in force, blocks what it should and lets through
+ * what only the others block.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -231,6 +234,149 @@ run(enum sandbox_role role, enum sandbox_mode mode, attempt_fn fn,
 	return WEXITSTATUS(st);
 }
 
+static void	recreate_victim(void);
+
+/*
+ * Runs fn in a child confined as the worker with only the layers in only
+ * (sb_only); *active gets the layers the child had in force.  Returns
+ * as run() does, or 3 when the sandbox failed.
+ */
+static int
+run_only(uint32_t only, attempt_fn fn, int *sig, uint32_t *active)
+{
+	struct sandbox_conf sc;
+	struct sandbox_state ss;
+	char err[256];
+	pid_t pid;
+	int p[2], st;
+
+	*sig = 0;
+	*active = 0;
+	if (pipe(p) == -1 || (pid = fork()) == -1)
+		exit(99);
+	if (pid == 0) {
+		close(p[0]);
+		log_init("test-sandbox", LOG_LVL_FATAL);
+		memset(&sc, 0, sizeof(sc));
+		sc.sb_mode = SANDBOX_REQUIRED;
+		sc.sb_role = SANDBOX_WORKER;
+		sc.sb_model_dir = model_dir;
+		sc.sb_max_files = 64;
+		sc.sb_only = only;
+		if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0 ||
+		    sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sandbox: %s\n", err);
+			_exit(3);
+		}
+		if (write(p[1], &ss.ss_active, sizeof(ss.ss_active)) !=
+		    (ssize_t)sizeof(ss.ss_active))
+			_exit(3);
+		_exit(fn());
+	}
+	close(p[1]);
+	if (read(p[0], active, sizeof(*active)) != (ssize_t)sizeof(*active))
+		*active = 0;
+	close(p[0]);
+	if (waitpid(pid, &st, 0) != pid)
+		exit(99);
+	if (WIFSIGNALED(st)) {
+		*sig = WTERMSIG(st);
+		return OK_DENIED;
+	}
+	return WEXITSTATUS(st);
+}
+
+/* sb_only applies those layers and no other; names parse; bad bits fail. */
+static void
+test_only(void)
+{
+	struct sandbox_conf sc;
+	struct sandbox_state ss;
+	char err[256];
+	uint32_t m, active;
+	int sig;
+
+	TEST_START("sandbox_layers_parse, sandbox_layers_closure");
+	ASSERT_INT_EQ(sandbox_layers_parse("landlock,seccomp", &m, err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(m, SB_LANDLOCK | SB_SECCOMP);
+	ASSERT_INT_EQ(sandbox_layers_parse("nnp,caps,mdwe,rlimits,privdrop",
+	    &m, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(m, SB_NNP | SB_CAPS | SB_MDWE | SB_RLIMITS |
+	    SB_PRIVDROP);
+	ASSERT_INT_EQ(sandbox_layers_parse("all", &m, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(m, SB_ALL);
+	ASSERT_INT_EQ(sandbox_layers_parse("landlock,bogus", &m, err,
+	    sizeof(err)), AG_ERR_INVALID_ARG);
+	ASSERT_INT_EQ(m, 0);
+	ASSERT_STRING_CONTAINS(err, "bogus");
+	ASSERT_INT_EQ(sandbox_layers_parse("", &m, err, sizeof(err)),
+	    AG_ERR_INVALID_ARG);
+	ASSERT_INT_EQ(sandbox_layers_parse("landlock,", &m, err, sizeof(err)),
+	    AG_ERR_INVALID_ARG);
+	ASSERT_INT_EQ(sandbox_layers_parse("landlockx", &m, err, sizeof(err)),
+	    AG_ERR_INVALID_ARG);
+	ASSERT_INT_EQ(sandbox_layers_closure(0), SB_ALL);
+	ASSERT_INT_EQ(sandbox_layers_closure(SB_LANDLOCK),
+	    SB_LANDLOCK | SB_NNP);
+	ASSERT_INT_EQ(sandbox_layers_closure(SB_SECCOMP), SB_SECCOMP | SB_NNP);
+	ASSERT_INT_EQ(sandbox_layers_closure(SB_MDWE), SB_MDWE);
+	TEST_DONE();
+
+	TEST_START("sb_only: unknown bits are an error, not fewer layers");
+	memset(&sc, 0, sizeof(sc));
+	sc.sb_mode = SANDBOX_REQUIRED;
+	sc.sb_role = SANDBOX_WORKER;
+	sc.sb_only = SB_ALL + 1;
+	ASSERT_INT_EQ(sandbox_enter(&sc, &ss, err, sizeof(err)),
+	    AG_ERR_INVALID_ARG);
+	ASSERT_INT_EQ(ss.ss_active, 0);
+	ASSERT_INT_EQ(sandbox_lock(&sc, &ss, err, sizeof(err)),
+	    AG_ERR_INVALID_ARG);
+	TEST_DONE();
+
+	/* Each layer alone: what it blocks, and what it leaves to others. */
+	TEST_START("sb_only mdwe: W+X refused; files, fork still allowed");
+	ASSERT_INT_EQ(run_only(SB_MDWE, try_wx, &sig, &active), OK_DENIED);
+	ASSERT_INT_EQ(active, SB_MDWE);
+	ASSERT_INT_EQ(run_only(SB_MDWE, try_read_outside, &sig, &active),
+	    OK_ALLOWED);
+	ASSERT_INT_EQ(run_only(SB_MDWE, try_fork, &sig, &active),
+	    OK_ALLOWED);
+	TEST_DONE();
+
+	TEST_START("sb_only landlock: with no_new_privs, files refused; W+X, "
+	    "fork still allowed");
+	recreate_victim();
+	ASSERT_INT_EQ(run_only(SB_LANDLOCK, try_unlink_model, &sig, &active),
+	    OK_DENIED);
+	ASSERT_INT_EQ(active, SB_LANDLOCK | SB_NNP);
+	ASSERT_INT_EQ(run_only(SB_LANDLOCK, try_read_outside, &sig, &active),
+	    OK_DENIED);
+	ASSERT_INT_EQ(run_only(SB_LANDLOCK, try_read_model, &sig, &active),
+	    OK_ALLOWED);
+	ASSERT_INT_EQ(run_only(SB_LANDLOCK, try_wx, &sig, &active),
+	    OK_ALLOWED);
+	ASSERT_INT_EQ(run_only(SB_LANDLOCK, try_fork, &sig, &active),
+	    OK_ALLOWED);
+	TEST_DONE();
+
+	if (SANITIZER) {
+		test_skip_part("sanitizer-no-seccomp", 1, "sb_only seccomp: "
+		    "no filter in a sanitizer build");
+		return;
+	}
+	TEST_START("sb_only seccomp: with no_new_privs, fork killed; "
+	    "read-only files still allowed");
+	ASSERT_INT_EQ(run_only(SB_SECCOMP, try_fork, &sig, &active),
+	    OK_DENIED);
+	ASSERT_INT_EQ(sig, SIGSYS);
+	ASSERT_INT_EQ(active, SB_SECCOMP | SB_NNP);
+	ASSERT_INT_EQ(run_only(SB_SECCOMP, try_read_outside, &sig, &active),
+	    OK_ALLOWED);
+	TEST_DONE();
+}
+
 struct attack {
 	const char	*name;
 	attempt_fn	 fn;
@@ -305,13 +451,14 @@ tests(void)
 	size_t i;
 	int sig, r;
 
-	test_plan(33);
+	test_plan(38);
 
 	if (landlock_abi() < 6)
 		test_skip_all("landlock-abi-6",
 		    "Landlock ABI 6 or later needed");
 	signal(SIGPIPE, SIG_IGN);
 	setup();
+	test_only();
 	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
 		const struct attack *a = &attacks[i];
 
@@ -328,8 +475,8 @@ tests(void)
 			 * No seccomp in a sanitizer build, and the kernel
 			 * does not apply RLIMIT_NPROC to root.
 			 */
-			printf("fork as root in a sanitizer build: not "
-			    "checked\n");
+			test_skip_part("sanitizer-no-seccomp", 1,
+			    "worker: fork as root");
 			continue;
 		}
 		(void)snprintf(name, sizeof(name), "worker: %s: %s", a->name,

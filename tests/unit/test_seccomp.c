@@ -11,8 +11,9 @@
  * Kill mode: execve, ptrace, W+X memory, AF_UNIX and AF_NETLINK sockets
  * and every call of the "never" list kill the child with SIGSYS in every
  * role, and fork in the front and the worker; threads, malloc, clocks,
- * writes, raise() and abort() keep working; no role makes a socket; clone3 fails with ENOSYS
- * so that glibc falls back to clone; the front cannot open files
+ * writes, raise() and abort() keep working; no role makes a socket;
+ * clone3 fails with ENOSYS so that glibc falls back to clone; the front
+ * cannot open files
  * (EACCES), the worker opens read-only; the parent forks, reaps and
  * signals its children with the three signals it uses, and nothing else.
  * Stacked: a child of a filtered parent starts up as the front and the
@@ -23,21 +24,32 @@
  * The arguments given to the forbidden calls are all invalid (-1), so
  * that a filter that wrongly allowed one would still do no harm.
  *
+ * Every "kills" case runs traced (run_traced()): the child must die in
+ * the denied call itself, and no exec may have happened, so that a filter
+ * that let execve through (the new program then dies on its loader's
+ * PROT_EXEC mmap) cannot pass.
+ *
  * A sanitizer build skips (seccomp_apply() returns AG_ERR_UNSUPPORTED
- * there by design), as does a kernel that refuses seccomp filters.
+ * there by design), as does a kernel without seccomp filters, asked
+ * directly (kernel_lacks_seccomp()); any other failure of seccomp_apply()
+ * is a failure.  Skips print "SKIP[id]: why".
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +78,9 @@ static const char *const role_names[] = { "parent", "front", "worker" };
 struct outcome {
 	int	 status;	/* from waitpid */
 	char	 out[4096];	/* what the child wrote to stderr */
+	/* Traced runs only (run_traced()): */
+	int	 execs;		/* exec events: execves that happened */
+	long	 kill_nr;	/* call a SIGSYS death stopped in, -1 */
 };
 
 /* ==== Children ==== */
@@ -135,6 +150,114 @@ run_child(int (*fn)(void *), void *arg, struct outcome *o)
 	}
 }
 
+/*
+ * A SIGSYS death alone does not prove that the denied call was refused:
+ * were execve allowed, the new program would die too, a moment later, on
+ * its loader's PROT_EXEC mmap.  run_traced() runs fn(arg) as run_child()
+ * does, but under ptrace (PTRACE_SEIZE, so no stop of its own): an exec
+ * event means an execve happened (o->execs), and at the exit stop of a
+ * process dying of SIGSYS the system call it was in is read from its
+ * registers (o->kill_nr).  follow: trace the child's children too.
+ * Exits 99 (a hard error) when ptrace is refused to us.
+ */
+#if defined(__x86_64__)
+#define TRACE_NR(regs)	((long)(regs).orig_rax)
+#endif
+
+static void
+run_traced(int (*fn)(void *), void *arg, int follow, struct outcome *o)
+{
+	struct rlimit rl = { 0, 0 };
+	unsigned long msg, opts;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid, w;
+	int p[2], go[2], st, ev, done = 0;
+	char c = 0;
+#ifdef TRACE_NR
+	struct user_regs_struct regs;
+#endif
+
+	memset(o, 0, sizeof(*o));
+	o->kill_nr = -1;
+	if (pipe(p) == -1 || pipe(go) == -1) {
+		perror("pipe");
+		exit(99);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		exit(99);
+	}
+	if (pid == 0) {
+		(void)close(p[0]);
+		(void)close(go[1]);
+		if (dup2(p[1], STDERR_FILENO) == -1)
+			_exit(99);
+		(void)close(p[1]);
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		(void)setpgid(0, 0);
+		/* Not a step before the tracer holds us. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(99);
+		(void)close(go[0]);
+		_exit(fn(arg));
+	}
+	(void)close(p[1]);
+	(void)close(go[0]);
+	opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+	if (follow)
+		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+		    PTRACE_O_TRACECLONE;
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts) == -1) {
+		perror("PTRACE_SEIZE of our own child");
+		(void)kill(pid, SIGKILL);
+		exit(99);
+	}
+	if (write(go[1], &c, 1) != 1) {
+		perror("write");
+		exit(99);
+	}
+	(void)close(go[1]);
+	while (!done) {
+		if ((w = waitpid(-1, &st, __WALL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			perror("waitpid");
+			exit(99);
+		}
+		if (!WIFSTOPPED(st)) {
+			/* Dead: the child (its status), or one it forked. */
+			if (w == pid) {
+				o->status = st;
+				done = 1;
+			}
+			continue;
+		}
+		ev = st >> 16;
+		if (ev == PTRACE_EVENT_EXEC)
+			o->execs++;
+		if (ev == PTRACE_EVENT_EXIT &&
+		    ptrace(PTRACE_GETEVENTMSG, w, NULL, &msg) == 0 &&
+		    WIFSIGNALED((int)msg) && WTERMSIG((int)msg) == SIGSYS &&
+		    o->kill_nr == -1) {
+#ifdef TRACE_NR
+			if (ptrace(PTRACE_GETREGS, w, NULL, &regs) == 0)
+				o->kill_nr = TRACE_NR(regs);
+#endif
+		}
+		/* A signal-delivery stop passes the signal on; events
+		 * (exec, exit, fork, a new child's first stop) pass none. */
+		(void)ptrace(PTRACE_CONT, w, NULL, (void *)(long)(ev == 0 ?
+		    WSTOPSIG(st) : 0));
+	}
+	while ((n = read(p[0], o->out + len, sizeof(o->out) - 1 - len)) > 0)
+		len += (size_t)n;
+	o->out[len] = '\0';
+	(void)close(p[0]);
+}
+
 static int
 killed_by_sigsys(const struct outcome *o)
 {
@@ -154,8 +277,9 @@ how(const struct outcome *o)
 	static char buf[5000];
 
 	if (WIFSIGNALED(o->status))
-		(void)snprintf(buf, sizeof(buf), "signal %d; stderr: %s",
-		    WTERMSIG(o->status), o->out);
+		(void)snprintf(buf, sizeof(buf), "signal %d in call %ld, %d "
+		    "exec(s); stderr: %s", WTERMSIG(o->status), o->kill_nr,
+		    o->execs, o->out);
 	else
 		(void)snprintf(buf, sizeof(buf), "exit %d; stderr: %s",
 		    WEXITSTATUS(o->status), o->out);
@@ -166,6 +290,23 @@ how(const struct outcome *o)
 	if (!killed_by_sigsys(o))					\
 		assert_str_fail(__FILE__, __LINE__, "child", "SIGSYS",	\
 		    how(o), "killed by SIGSYS");			\
+} while (0)
+/*
+ * Killed by SIGSYS in system call nr, and no exec happened (a traced
+ * run).  Where the registers cannot be read (another architecture),
+ * the exec check stands alone.
+ */
+#ifdef TRACE_NR
+#define KILL_NR_OK(o, nr)	((o)->kill_nr == (long)(nr))
+#else
+#define KILL_NR_OK(o, nr)	1
+#endif
+#define ASSERT_KILLED_IN(o, nr) do {					\
+	ASSERT_SIGSYS(o);						\
+	ASSERT_INT_EQ((o)->execs, 0);					\
+	if (!KILL_NR_OK(o, nr))						\
+		assert_int_fail(__FILE__, __LINE__, "the call SIGSYS "	\
+		    "stopped", #nr, (o)->kill_nr, (long)(nr), "==");	\
 } while (0)
 #define ASSERT_CHILD_OK(o) do {						\
 	if (!exited_ok(o))						\
@@ -720,12 +861,37 @@ mkreq(enum seccomp_role role, int dev)
 	return rq;
 }
 
-/* Whether this build and kernel load filters at all; skips if not. */
+/*
+ * What the kernel lacks of what seccomp_apply() needs, or NULL: seccomp
+ * filters (PR_GET_SECCOMP answers rather than EINVAL) and
+ * SECCOMP_RET_KILL_PROCESS (seccomp(2)'s GET_ACTION_AVAIL, 4.14).  Asked
+ * of the kernel itself, never through seccomp_apply(): a failure of ours
+ * must not pass for a kernel without seccomp.
+ */
+static const char *
+kernel_lacks_seccomp(void)
+{
+	uint32_t action = SECCOMP_RET_KILL_PROCESS;
+
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == -1 && errno == EINVAL)
+		return "the kernel has no seccomp (PR_GET_SECCOMP: EINVAL)";
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == -1)
+		return errno == ENOSYS ? "the kernel has no seccomp(2)" :
+		    "the kernel lacks SECCOMP_RET_KILL_PROCESS";
+	return NULL;
+}
+
+/*
+ * Whether this build and kernel load filters at all.  Skips in a
+ * sanitizer build (no filter by design) and on a kernel without seccomp;
+ * anywhere else, a seccomp_apply() that fails is a failure.
+ */
 static void
 test_probe(void)
 {
 	struct outcome o;
 	struct req rq = mkreq(SECCOMP_WORKER, 0);
+	const char *why;
 	char err[256];
 	int r;
 
@@ -745,12 +911,10 @@ test_probe(void)
 	ASSERT_STRING_CONTAINS(o.out, "sanitizer");
 	TEST_DONE();
 	test_skip_all("sanitizer-no-seccomp", "sanitizer build: "
-	    "seccomp_apply() returns "
-	    "AG_ERR_UNSUPPORTED by design");
+	    "seccomp_apply() returns AG_ERR_UNSUPPORTED by design");
 #endif
-	run_child(c_probe, &rq, &o);
-	if (WIFEXITED(o.status) && WEXITSTATUS(o.status) == C_APPLY)
-		test_skip_all("no-seccomp", o.out);
+	if ((why = kernel_lacks_seccomp()) != NULL)
+		test_skip_all("no-seccomp", why);
 	TEST_START("seccomp_apply: each role loads, kill and dev mode");
 	for (r = SECCOMP_PARENT; r <= SECCOMP_WORKER; r++) {
 		rq = mkreq((enum seccomp_role)r, 0);
@@ -774,6 +938,11 @@ test_kill_mode(void)
 		"execve", "ptrace", "mmap W+X", "mprotect +X",
 		"socket(AF_UNIX)", "socket(AF_NETLINK)",
 	};
+	/* The call each dies in (and not later, in another). */
+	static const long deny_nrs[] = {
+		SYS_execve, SYS_ptrace, SYS_mmap, SYS_mprotect,
+		SYS_socket, SYS_socket,
+	};
 	static int (*const allow_all[])(void *) = {
 		c_normal, c_thread, c_mmap_ok, c_raise,
 	};
@@ -789,8 +958,8 @@ test_kill_mode(void)
 			(void)snprintf(name, sizeof(name), "%s: %s kills",
 			    role_names[r], deny_names[i]);
 			TEST_START(name);
-			run_child(deny_all[i], &rq, &o);
-			ASSERT_SIGSYS(&o);
+			run_traced(deny_all[i], &rq, 0, &o);
+			ASSERT_KILLED_IN(&o, deny_nrs[i]);
 			TEST_DONE();
 		}
 		(void)snprintf(name, sizeof(name), "%s: malloc, threads "
@@ -814,32 +983,32 @@ test_kill_mode(void)
 
 	TEST_START("front, worker: fork kills");
 	rq = mkreq(SECCOMP_FRONT, 0);
-	run_child(c_fork, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_fork, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_clone);
 	rq = mkreq(SECCOMP_WORKER, 0);
-	run_child(c_fork, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_fork, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_clone);
 	TEST_DONE();
 
 	TEST_START("front, worker: tgkill of another process kills");
 	rq = mkreq(SECCOMP_FRONT, 0);
-	run_child(c_tgkill_other, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_tgkill_other, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_tgkill);
 	rq = mkreq(SECCOMP_WORKER, 0);
-	run_child(c_tgkill_other, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_tgkill_other, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_tgkill);
 	TEST_DONE();
 
 	TEST_START("front: socket(AF_INET) kills");
 	rq = mkreq(SECCOMP_FRONT, 0);
-	run_child(c_socket_inet, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_socket_inet, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_socket);
 	TEST_DONE();
 
 	TEST_START("worker: socket(AF_INET) kills");
 	rq = mkreq(SECCOMP_WORKER, 0);
-	run_child(c_socket_inet, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_socket_inet, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_socket);
 	TEST_DONE();
 
 	TEST_START("front: open fails with EACCES");
@@ -853,10 +1022,10 @@ test_kill_mode(void)
 	rq = mkreq(SECCOMP_WORKER, 0);
 	run_child(c_open_worker_ro, &rq, &o);
 	ASSERT_CHILD_OK(&o);
-	run_child(c_open_worker_rw, &rq, &o);
-	ASSERT_SIGSYS(&o);
-	run_child(c_open_worker_creat, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_open_worker_rw, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_openat);
+	run_traced(c_open_worker_creat, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_openat);
 	TEST_DONE();
 
 	rq = mkreq(SECCOMP_PARENT, 0);
@@ -871,22 +1040,22 @@ test_kill_mode(void)
 	TEST_DONE();
 
 	TEST_START("parent: SIGUSR1 to a child kills");
-	run_child(c_parent_kill_usr1, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_parent_kill_usr1, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_kill);
 	TEST_DONE();
 
 	TEST_START("parent: kill(0) is EPERM, kill(-pgid) kills");
 	run_child(c_parent_kill_group, &rq, &o);
 	ASSERT_CHILD_OK(&o);
-	run_child(c_parent_kill_negative, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_parent_kill_negative, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_kill);
 	TEST_DONE();
 
 	TEST_START("parent: socketpair(AF_UNIX) works, AF_INET kills");
 	run_child(c_parent_socketpair, &rq, &o);
 	ASSERT_CHILD_OK(&o);
-	run_child(c_parent_socketpair_inet, &rq, &o);
-	ASSERT_SIGSYS(&o);
+	run_traced(c_parent_socketpair_inet, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_socketpair);
 	TEST_DONE();
 }
 
@@ -910,9 +1079,15 @@ test_stacked(void)
 		run_child(c_stacked, &rq, &o);
 		ASSERT_CHILD_OK(&o);
 		rq.rq_nr = 2;
-		run_child(c_stacked, &rq, &o);
+		/* Traced with its child: that one dies in execve itself. */
+		run_traced(c_stacked, &rq, 1, &o);
 		ASSERT_TRUE(WIFEXITED(o.status) &&
 		    WEXITSTATUS(o.status) == 100 + SIGSYS);
+		ASSERT_INT_EQ(o.execs, 0);
+		if (!KILL_NR_OK(&o, SYS_execve))
+			assert_int_fail(__FILE__, __LINE__, "the call SIGSYS "
+			    "stopped", "SYS_execve", o.kill_nr, SYS_execve,
+			    "==");
 		TEST_DONE();
 	}
 }
@@ -949,11 +1124,12 @@ test_never(void)
 		for (i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
 			rq = mkreq((enum seccomp_role)r, 0);
 			rq.rq_nr = never[i].nr;
-			run_child(c_never, &rq, &o);
-			if (!killed_by_sigsys(&o))
+			run_traced(c_never, &rq, 0, &o);
+			if (!killed_by_sigsys(&o) || o.execs != 0 ||
+			    !KILL_NR_OK(&o, never[i].nr))
 				assert_str_fail(__FILE__, __LINE__,
-				    never[i].name, "SIGSYS", how(&o),
-				    "killed by SIGSYS");
+				    never[i].name, "SIGSYS in that call",
+				    how(&o), "killed by SIGSYS");
 		}
 		TEST_DONE();
 	}
@@ -981,8 +1157,9 @@ test_dev_mode(void)
 		(void)snprintf(name, sizeof(name), "%s, dev mode: execve is "
 		    "EPERM, logged, the child lives on", role_names[r]);
 		TEST_START(name);
-		run_child(c_execve, &rq, &o);
+		run_traced(c_execve, &rq, 0, &o);
 		ASSERT_CHILD_OK(&o);
+		ASSERT_INT_EQ(o.execs, 0);
 		ASSERT_STRING_CONTAINS(o.out, "event=seccomp_denied "
 		    "syscall=execve ");
 		ASSERT_STRING_CONTAINS(o.out, role_names[r]);
