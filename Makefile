@@ -238,7 +238,7 @@ FUZZ_SAFETENSORS_SRCS := tests/fuzz/fuzz_safetensors.c \
 	src/model/safetensors.c src/common/ag_err.c src/common/util.c
 
 FUZZ_OIP_SRCS := tests/fuzz/fuzz_oip.c src/http/oip.c src/common/ag_err.c \
-	src/common/util.c
+	src/common/topk.c src/common/util.c
 
 FUZZ_IMAGE_SRCS := tests/fuzz/fuzz_image.c src/image/decode.c \
 	src/image/preprocess.c src/common/ag_err.c src/common/util.c

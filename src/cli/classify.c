@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "common/ag_err.h"
 #include "common/log.h"
+#include "common/topk.h"
 #include "common/util.h"
 #include "engine/ops.h"
 #include "engine/resnet.h"
@@ -42,25 +43,6 @@ classify_usage(FILE *fp)
 	    "  --threads N   engine threads (default 2)\n");
 }
 
-/* Indices of the k largest values of p[0..n), largest first. */
-static void
-topk(const float *p, int n, int k, int *idx)
-{
-	int i, j, m = 0;
-
-	for (i = 0; i < n; i++) {
-		if (m == k && p[i] <= p[idx[m - 1]])
-			continue;
-		j = m < k ? m++ : k - 1;
-		/* Ties keep the lower index first, as a stable sort would. */
-		while (j > 0 && p[i] > p[idx[j - 1]]) {
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		idx[j] = i;
-	}
-}
-
 struct classify {
 	struct model	*c_md;
 	struct resnet_ws *c_ws;
@@ -70,7 +52,7 @@ struct classify {
 	const char	*c_files[CLASSIFY_MAX_BATCH];
 	int		 c_n;
 	json_t		*c_arr;
-	int		*c_idx;
+	size_t		*c_idx;		/* (c_top) */
 };
 
 static void
@@ -89,13 +71,15 @@ classify_flush(struct classify *c)
 		const float *p = c->c_out + (size_t)i * mc->mc_classes;
 		json_t *top = NULL;
 
-		topk(p, mc->mc_classes, c->c_top, c->c_idx);
+		/* The shared order: equal probabilities by ascending index. */
+		(void)topk_select(p, (size_t)mc->mc_classes, (size_t)c->c_top,
+		    c->c_idx);
 		if (c->c_json)
 			top = json_array();
 		else
 			printf("%s:\n", c->c_files[i]);
 		for (j = 0; j < c->c_top; j++) {
-			int k = c->c_idx[j];
+			int k = (int)c->c_idx[j];
 
 			if (c->c_json)
 				json_array_append_new(top, json_pack(
@@ -199,7 +183,7 @@ cmd_classify(int argc, char **argv)
 	c.c_in = malloc((size_t)batch * per * sizeof(float));
 	c.c_out = malloc((size_t)batch * c.c_md->md_conf.mc_classes *
 	    sizeof(float));
-	c.c_idx = malloc((size_t)c.c_top * sizeof(int));
+	c.c_idx = malloc((size_t)c.c_top * sizeof(*c.c_idx));
 	crop = malloc(per);
 	c.c_arr = json_array();
 	if (c.c_in == NULL || c.c_out == NULL || c.c_idx == NULL ||

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "common/ag_err.h"
+#include "common/topk.h"
 #include "common/util.h"
 #include "http/oip.h"
 
@@ -2004,67 +2005,20 @@ oip_write_error(struct oip_buf *b, const char *msg)
 
 /* ==== The infer response ============================================== */
 
-struct scored {
-	float	v;
-	int	i;
-};
-
-/* Descending by value; equal values by ascending index (a total order). */
-static int
-scored_cmp(const void *a, const void *b)
-{
-	const struct scored *x = a, *y = b;
-
-	if (x->v != y->v)
-		return x->v > y->v ? -1 : 1;
-	return (x->i > y->i) - (x->i < y->i);
-}
-
 /*
- * The k best of v[0, n) into top[0, k), best first (scored_cmp order).  A
- * small k keeps a sorted list that most values fail to enter: O(n) for a
- * top-5 of 1000; a large k sorts everything.
+ * "<value>:<index>[:<label>]" of class i of one image's logits lg into
+ * buf; returns its length.
  */
-static void
-top_k(struct scored *top, const float *v, size_t n, size_t k)
-{
-	struct scored s;
-	size_t i, j, have = 0;
-
-	if (k * 8 > n) {
-		for (i = 0; i < n; i++) {
-			top[i].v = v[i];
-			top[i].i = (int)i;
-		}
-		qsort(top, n, sizeof(*top), scored_cmp);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		s.v = v[i];
-		s.i = (int)i;
-		/* Equal values: the earlier index stays ahead. */
-		if (have == k && scored_cmp(&s, &top[k - 1]) >= 0)
-			continue;
-		j = have < k ? have++ : k - 1;
-		while (j > 0 && scored_cmp(&s, &top[j - 1]) < 0) {
-			top[j] = top[j - 1];
-			j--;
-		}
-		top[j] = s;
-	}
-}
-
-/* "<value>:<index>[:<label>]" into buf; returns its length. */
 static size_t
-class_str(char *buf, size_t cap, const struct scored *s,
+class_str(char *buf, size_t cap, const float *lg, size_t i,
     const char *const *labels, const char **labelp)
 {
 	int n;
 
-	n = oip_format_f32(buf, s->v);
+	n = oip_format_f32(buf, lg[i]);
 	AG_ASSERT(n > 0);
-	n += snprintf(buf + n, cap - (size_t)n, ":%d", s->i);
-	*labelp = labels != NULL ? labels[s->i] : NULL;
+	n += snprintf(buf + n, cap - (size_t)n, ":%zu", i);
+	*labelp = labels != NULL ? labels[i] : NULL;
 	return (size_t)n;
 }
 
@@ -2092,13 +2046,14 @@ put_fmt(struct oip_buf *b, const char *fmt, long long v)
 }
 
 /*
- * The JSON of one output.  top: per image, all classes by rank (only when
- * an output asks for classification).
+ * The JSON of one output.  top: per image (a stride of the class count),
+ * the indices of its best classes in the order of topk.h (only when an
+ * output asks for classification).
  */
 static int
 write_output(struct oip_buf *b, const struct oip_model_io *io,
     const struct oip_infer_req *req, const struct oip_output_req *o,
-    const float *logits, const struct scored *top,
+    const float *logits, const size_t *top,
     const char *const *labels)
 {
 	const char *label;
@@ -2122,7 +2077,9 @@ write_output(struct oip_buf *b, const struct oip_model_io *io,
 			for (binsz = 0, i = 0; i < (size_t)req->rq_n; i++)
 				for (j = 0; j < (size_t)k; j++) {
 					tl = class_str(t, sizeof(t),
-					    &top[i * ncls + j], labels, &label);
+					    logits + i * ncls,
+					    top[i * ncls + j], labels,
+					    &label);
 					binsz += 4 + tl + (label != NULL ?
 					    1 + strlen(label) : 0);
 				}
@@ -2150,7 +2107,8 @@ write_output(struct oip_buf *b, const struct oip_model_io *io,
 		for (i = 0; i < (size_t)req->rq_n; i++)
 			for (j = 0; j < (size_t)k; j++) {
 				tl = class_str(t, sizeof(t),
-				    &top[i * ncls + j], labels, &label);
+				    logits + i * ncls, top[i * ncls + j],
+				    labels, &label);
 				if ((r = oip_buf_reserve(b, tl + 4)) != 0)
 					return r;
 				if (i + j > 0)
@@ -2175,7 +2133,7 @@ write_output(struct oip_buf *b, const struct oip_model_io *io,
 static int
 write_binary(struct oip_buf *b, const struct oip_model_io *io,
     const struct oip_infer_req *req, const struct oip_output_req *o,
-    const float *logits, const struct scored *top,
+    const float *logits, const size_t *top,
     const char *const *labels)
 {
 	const char *label;
@@ -2197,8 +2155,8 @@ write_binary(struct oip_buf *b, const struct oip_model_io *io,
 	/* BYTES: each element a 4-byte little-endian length, then bytes. */
 	for (i = 0; i < (size_t)req->rq_n; i++)
 		for (j = 0; j < (size_t)o->or_top_k; j++) {
-			tl = class_str(t, sizeof(t), &top[i * ncls + j],
-			    labels, &label);
+			tl = class_str(t, sizeof(t), logits + i * ncls,
+			    top[i * ncls + j], labels, &label);
 			ll = label != NULL ? strlen(label) : 0;
 			if (ll > UINT32_MAX - 1 - tl)
 				return AG_ERR_TOO_LARGE;
@@ -2222,7 +2180,7 @@ oip_write_infer(struct oip_buf *out, size_t *json_len,
 {
 	const struct oip_output_req *outs;
 	struct oip_output_req def;
-	struct scored *top = NULL;
+	size_t *top = NULL;
 	size_t ncls, n, i;
 	int nout, o, r, kmax = 0, any_bin = 0;
 
@@ -2262,8 +2220,8 @@ oip_write_infer(struct oip_buf *out, size_t *json_len,
 		if ((top = calloc(n, sizeof(*top))) == NULL)
 			return AG_ERR_ALLOC;
 		for (i = 0; i < (size_t)req->rq_n; i++)
-			top_k(top + i * ncls, logits + i * ncls, ncls,
-			    (size_t)kmax);
+			(void)topk_select(logits + i * ncls, ncls,
+			    (size_t)kmax, top + i * ncls);
 	}
 
 	if ((r = oip_buf_puts(out, "{\"model_name\":")) != 0 ||

@@ -39,6 +39,7 @@
 #include "common/ag_err.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/topk.h"
 #include "common/util.h"
 #include "common/version.h"
 #include "image/image.h"
@@ -611,9 +612,10 @@ http_classify_answer(struct http_req *rq)
 	const float *lg = rq->rq_logits;
 	json_t *preds;
 	double mx, sum = 0;
-	int *idx, i, j, k = rq->rq_top;
+	size_t *idx, k;
+	int i;
 
-	if ((idx = malloc((size_t)k * sizeof(int))) == NULL)
+	if ((idx = malloc((size_t)rq->rq_top * sizeof(*idx))) == NULL)
 		return http_error(rq, 503, "out of memory");
 	mx = lg[0];
 	for (i = 1; i < hm->hm_classes; i++)
@@ -621,20 +623,12 @@ http_classify_answer(struct http_req *rq)
 			mx = lg[i];
 	for (i = 0; i < hm->hm_classes; i++)
 		sum += exp((double)lg[i] - mx);
-	/* Top k by insertion: ties keep the lower index first. */
-	for (i = 0, j = 0; i < hm->hm_classes; i++) {
-		int n = j < k ? j++ : k - 1, m;
-
-		if (n == k - 1 && j == k && i >= k && lg[i] <= lg[idx[k - 1]])
-			continue;
-		for (m = n; m > 0 && lg[i] > lg[idx[m - 1]]; m--)
-			idx[m] = idx[m - 1];
-		idx[m] = i;
-	}
+	/* The shared order: equal logits by ascending index. */
+	k = topk_select(lg, (size_t)hm->hm_classes, (size_t)rq->rq_top, idx);
 	preds = json_array();
-	for (i = 0; i < k; i++)
+	for (i = 0; i < (int)k; i++)
 		json_array_append_new(preds, json_pack("{s:i, s:s, s:f, s:f}",
-		    "index", idx[i], "label", hm->hm_labels[idx[i]],
+		    "index", (int)idx[i], "label", hm->hm_labels[idx[i]],
 		    "probability", exp((double)lg[idx[i]] - mx) / sum,
 		    "logit", (double)lg[idx[i]]));
 	free(idx);

@@ -11,9 +11,17 @@
 # deploy v2 while the server is under load (no request fails, the answers
 # switch to v2), deploy a tampered v3 (refused, v2 keeps serving), and a
 # version changed on disk behind aiguard's back is refused at reload (log
-# and metric) while the model in memory keeps serving.
+# and metric) while the model in memory keeps serving.  Last, every file
+# of the model in turn (model.safetensors, config.json and labels.txt
+# changed, a file added, one removed, one renamed; each still valid for
+# the loader, so that only the signature check can refuse it), signed
+# with the build key and with a leaf + intermediate chain made by the
+# openssl command: aiguardd refuses to start, naming the file and why,
+# and on SIGHUP refuses the reload the same way while the old model
+# keeps serving; the untampered copy then reloads.
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL, PYTHON.
+# Needs curl and openssl.
 # Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}" "${AG_MODEL:?}" "${PYTHON:=/usr/bin/python3}"
@@ -219,4 +227,142 @@ code=$(classify "$img" "$work/h3.json")
     pass "the verified v2 in memory keeps serving" ||
     fail "after the refused reload: $code"
 server_stop
+
+# ---- every file of the model, key and certificate methods ------------------
+
+# A chain made with the openssl command: root CA, intermediate CA, leaf.
+command -v openssl >/dev/null || { echo "missing openssl"; exit 99; }
+c=$work/ca
+mkdir "$c" || exit 99
+ossl() {
+	openssl "$@" >>"$c/log" 2>&1 ||
+	    { echo "openssl $1 failed"; tail -n 5 "$c/log"; exit 99; }
+}
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$c/root.key" -out "$c/root.pem" -days 30 -subj /CN=test-root \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign
+# issue NAME ISSUER EXTENSION...: a P-256 key and its certificate.
+issue() {
+	local n=$1 i=$2
+	shift 2
+	printf '%s\n' "$@" >"$c/$n.ext"
+	ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$c/$n.key" -out "$c/$n.csr" -subj "/CN=test-$n"
+	ossl x509 -req -in "$c/$n.csr" -CA "$c/$i.pem" -CAkey "$c/$i.key" \
+	    -CAcreateserial -days 10 -extfile "$c/$n.ext" -out "$c/$n.pem"
+}
+issue inter root basicConstraints=critical,CA:TRUE \
+    keyUsage=critical,keyCertSign
+issue leaf inter basicConstraints=CA:FALSE keyUsage=critical,digitalSignature \
+    extendedKeyUsage=codeSigning
+cat "$c/leaf.pem" "$c/inter.pem" >"$c/chain.pem" || exit 99
+
+good_key=$work/good-key
+good_cert=$work/good-cert
+cp -r "$AG_MODEL_SAVED" "$good_key" && cp -r "$AG_MODEL_SAVED" "$good_cert" &&
+    chmod -R u+w "$good_key" "$good_cert" && rm "$good_cert/model.sig" ||
+    exit 99
+"$AG" sign --key "$c/leaf.key" --cert "$c/chain.pem" "$good_cert" \
+    >/dev/null || exit 99
+"$AG" verify --ca "$c/root.pem" "$good_cert" >"$work/vc.out" 2>&1 &&
+    grep -q 'signer CN=test-leaf' "$work/vc.out" &&
+    pass "a copy signed with leaf + intermediate verifies against the root" ||
+    { fail "the certificate-signed copy does not verify"; cat "$work/vc.out"; }
+
+CASES="weights config labels extra removed renamed"
+# tamper DIR CASE: one change to the model in DIR; the files stay valid
+# for the loader, so only the signature check can refuse them.
+tamper() {
+	local b
+	case $2 in
+	weights)
+		b=$(od -An -tu1 -j 100000 -N 1 "$1/model.safetensors") &&
+		printf "\\$(printf %o $((b ^ 1)))" |
+		    dd of="$1/model.safetensors" bs=1 seek=100000 \
+		    conv=notrunc 2>/dev/null ;;
+	config)	sed -i 's/"resize": 256/"resize": 255/' "$1/config.json" &&
+		grep -q '"resize": 255' "$1/config.json" ;;
+	labels)	sed -i '1s/^/x/' "$1/labels.txt" ;;
+	extra)	echo extra >"$1/extra.bin" ;;
+	removed) rm "$1/labels.txt" ;;
+	renamed) mv "$1/config.json" "$1/config.json.orig" ;;
+	esac || exit 99
+}
+# why CASE: what the refusal must say (a grep pattern).
+why() {
+	case $1 in
+	weights) echo 'model.safetensors: digest differs from the signed one' ;;
+	config)	echo 'config.json: digest differs from the signed one' ;;
+	labels)	echo 'labels.txt: digest differs from the signed one' ;;
+	extra)	echo 'extra.bin: not in the signature' ;;
+	removed) echo 'labels.txt: signed but missing' ;;
+	renamed) echo 'config.json: signed but missing;' \
+		    'config.json.orig: not in the signature' ;;
+	esac
+}
+# nlines PATTERN: how many lines of the server log match.
+nlines() { grep -c -- "$1" "$srv_log"; }
+
+for method in key certificate; do
+	if [ $method = key ]; then
+		good=$good_key trust=(--verify-key "$KEY.pub")
+	else
+		good=$good_cert trust=(--verify-ca "$c/root.pem")
+	fi
+	# At start: aiguardd exits, the log says which file and why.
+	for t in $CASES; do
+		rm -rf "$work/t" && cp -r "$good" "$work/t" || exit 99
+		tamper "$work/t" $t
+		start_fails "$method, at start: $t" \
+		    "event=model_verify result=failed .*$(why $t)" \
+		    "$AGD" --model "$work/t" "${trust[@]}"
+	done
+	# At reload (SIGHUP): refused with the reason, the model in memory
+	# keeps serving; the untampered copy then reloads.
+	live=$work/live
+	rm -rf "$live" && cp -r "$good" "$live" || exit 99
+	AG_MODEL=$live
+	server_start "${trust[@]}"
+	d0=$(meta digest)
+	n=0
+	for t in $CASES; do
+		tamper "$live" $t
+		n=$((n + 1))
+		before=$(nlines 'event=reload result=')
+		kill -HUP "$srv_pid"
+		for i in $(seq 1 200); do
+			[ "$(nlines 'event=reload result=')" -gt "$before" ] &&
+			    break
+			sleep 0.1
+		done
+		code=$(classify "$img" "$work/r.json")
+		if grep 'event=reload result=' "$srv_log" | tail -n 1 |
+		    grep -q 'result=failed' &&
+		    grep 'event=model_verify result=failed' "$srv_log" |
+		    tail -n 1 | grep -q -- "$(why $t)" &&
+		    [ "$code" = 200 ] && [ "$(meta digest)" = "$d0" ]; then
+			pass "$method, at reload: $t refused," \
+			    "the old model serves"
+		else
+			fail "$method, at reload: $t: no refusal naming" \
+			    "'$(why $t)', or classify $code," \
+			    "digest $(meta digest)"
+			server_log_tail 3
+		fi
+		# In place: the worker's Landlock rule holds the directory
+		# itself, a new one at the same path is out of its reach.
+		rm -rf "${live:?}"/* && cp -r "$good"/. "$live" || exit 99
+	done
+	[ "$(metric aiguard_model_verification_failures_total)" = $n ] &&
+	    pass "$method: /metrics counts $n verification failures" ||
+	    fail "$method: verification failures" \
+	    "$(metric aiguard_model_verification_failures_total), want $n"
+	kill -HUP "$srv_pid"
+	wait_log "event=reload result=ok" 20 &&
+	    [ "$(meta digest)" = "$d0" ] &&
+	    pass "$method: the untampered model reloads" ||
+	    fail "$method: no reload of the untampered model"
+	server_stop || fail "$method: aiguardd exit status $? at stop"
+done
 finish

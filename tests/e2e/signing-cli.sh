@@ -7,7 +7,8 @@
 # vectors (../shared/vectors/model-signing, skipped when absent) verified
 # the way its README does, and refused once tampered with; a round trip
 # on a generated directory by files and by shards, with the tampering
-# and the --ignore-paths forms; the certificate method with a CA and a
+# (each signed file changed in turn, by the key and the certificate
+# method) and the --ignore-paths forms; the certificate method with a CA and a
 # leaf made by the openssl command (a wrong CA and a leaf that may not
 # sign are refused); the build tree's default key; and the time to verify
 # a copy of the default model (printed, not judged).
@@ -220,10 +221,22 @@ else
 	fail "the bundle's content"
 fi
 
-fresh "$m" t
-flip "$work/t/sub/labels.txt"
-run "$AG" verify --key "$work/k.pub" "$work/t"
-expect 1 "t/sub/labels.txt: digest differs" "round trip: a changed file"
+# changed_each TRUST...: each signed file changed in turn is refused,
+# naming it (so a verifier that skips one file's digest fails here).
+changed_each() {
+	local f
+	for f in config.json empty sub/deeper/x sub/labels.txt weights.bin; do
+		fresh "$m" t
+		if [ -s "$work/t/$f" ]; then
+			flip "$work/t/$f"
+		else
+			echo x >"$work/t/$f"
+		fi
+		run "$AG" verify "$@" "$work/t"
+		expect 1 "t/$f: digest differs" "${1#--}: $f changed"
+	done
+}
+changed_each --key "$work/k.pub"
 fresh "$m" t
 truncate -s 50000 "$work/t/weights.bin"
 run "$AG" verify --key "$work/k.pub" "$work/t"
@@ -350,6 +363,10 @@ else
 		run "$AG" verify --ca "$c/test-ca.pem" "$work/x"
 		expect 1 "x/config.json: digest differs" \
 		    "certificate: a changed file"
+		fresh "$m" cm
+		"$AG" sign --key "$c/signer.key" --cert "$c/signer.pem" \
+		    "$work/cm" >/dev/null 2>&1 || exit 99
+		m=$work/cm changed_each --ca "$c/test-ca.pem"
 		run "$AG" sign --key "$c/encipher.key" \
 		    --cert "$c/encipher.pem" "$work/x"
 		expect 1 "may not sign" \

@@ -15,7 +15,13 @@
  *    (when the vectors are there); the same tamper matrix applies.  The
  *    certificate method: a CA, an intermediate and a leaf made here with
  *    the OpenSSL API; wrong CA, a leaf that may not sign, and a leaf
- *    older than its issuer are refused.
+ *    older than its issuer are refused.  A directory laid out as a served
+ *    model (config.json, labels.txt, model.safetensors) has every one of
+ *    its files tampered with in turn (changed, truncated, removed,
+ *    renamed, a link) and a file added, signed with the key by files and
+ *    by shards and with the leaf + intermediate chain: each refused with
+ *    AG_ERR_SIGNATURE (a link: AG_ERR_UNEXPECTED) naming the file, so a
+ *    verifier that skips one file's digest fails here.
  * 3. Malformed bundles, each a clear error: the envelope's shape, base64,
  *    and statements signed with the test key so that the checks behind
  *    the signature are reached.  Then a mutation pass (every byte of a
@@ -539,6 +545,14 @@ tamper_files(const struct target *t)
 		exit(99);
 	r = TRY("a renamed file");
 	expect(what, r, AG_ERR_SIGNATURE, err, want);
+	if (!t->t_shards) {
+		/* By files, the new name is reported too. */
+		snprintf(what, sizeof(what), "%s: a renamed file's new name",
+		    t->t_label);
+		snprintf(want, sizeof(want), "; %s.renamed: not in the "
+		    "signature", t->t_file);
+		expect(what, r, AG_ERR_SIGNATURE, err, want);
+	}
 
 	/* The link leads to the very same bytes: a link is still refused. */
 	d = copy_dir(t->t_dir, "tamper");
@@ -754,6 +768,80 @@ make_model(const char *name)
 	return d;
 }
 
+/*
+ * A directory laid out as a served model is: config.json, labels.txt and
+ * model.safetensors (its bytes need not parse: only the digests matter).
+ */
+static const char *const model_files[] = {
+	"config.json", "labels.txt", "model.safetensors"
+};
+
+static const char *
+make_served_model(const char *name)
+{
+	static char d[1024];
+	uint8_t w[300];
+	char p[1100];
+	size_t i;
+
+	pjoin(d, sizeof(d), test_tmpdir(), name);
+	rm_rf(d);
+	if (mkdir(d, 0755) != 0)
+		exit(99);
+	put(d, "config.json", "{\"format\": \"aiguard-model-v1\", "
+	    "\"name\": \"m\", \"num_classes\": 3}\n");
+	put(d, "labels.txt", "cat\ndog\nbird\n");
+	for (i = 0; i < sizeof(w); i++)
+		w[i] = (uint8_t)(i * 7 + 1);
+	pjoin(p, sizeof(p), d, "model.safetensors");
+	put_bytes(p, w, sizeof(w));
+	return d;
+}
+
+/*
+ * Every file of a served model, tampered in turn (a changed byte, a
+ * truncation, removed, renamed, replaced by a link), and a file added:
+ * each refused, naming the file, whatever the method.  key and chain sign
+ * (chain NULL: the key method); trust verifies; shard 0 signs by files.
+ */
+static void
+test_every_file(const char *label, const char *key, const char *chain,
+    uint64_t shard, const struct msig_trust *trust,
+    const struct msig_trust *other, const struct msig_trust *wrong,
+    const char *other_field)
+{
+	char err[ERRLEN], name[128], lab[256];
+	struct target t;
+	char *dir;
+	size_t i;
+
+	snprintf(name, sizeof(name), "served-%s", label);
+	dir = strdup(make_served_model(name));
+	snprintf(lab, sizeof(lab), "every file (%s): signed", label);
+	TEST_START(lab);
+	ASSERT_INT_EQ(sign_dir(dir, key, chain, shard, NULL, err,
+	    sizeof(err)), 0);
+	TEST_DONE();
+	memset(&t, 0, sizeof(t));
+	t.t_dir = dir;
+	t.t_trust = trust;
+	t.t_other = other;
+	t.t_wrong_method = wrong;
+	t.t_other_field = other_field;
+	t.t_shards = shard != 0;
+	t.t_label = lab;
+	for (i = 0; i < sizeof(model_files) / sizeof(model_files[0]); i++) {
+		snprintf(lab, sizeof(lab), "every file (%s): %s", label,
+		    model_files[i]);
+		t.t_file = model_files[i];
+		if (i == 0)
+			tamper_all(&t);
+		else
+			tamper_files(&t);
+	}
+	free(dir);
+}
+
 /* Same keys at every level, same JSON types; arrays by their first item. */
 static int
 same_shape(json_t *a, json_t *b, const char *where)
@@ -865,6 +953,10 @@ test_roundtrip(const char *v, const char *okey_pub, const char *oca)
 	tamper_all(&t);
 	t.t_file = "weights";
 	tamper_files(&t);
+	test_every_file("key, files", priv, NULL, 0, key, okey, other_ca,
+	    "verificationMaterial.publicKey.hint");
+	test_every_file("key, shards", priv, NULL, 8, key, okey, other_ca,
+	    "verificationMaterial.publicKey.hint");
 
 	TEST_START("sign: caller's ignore paths are recorded and honored");
 	put(dir, "notes.txt", "unsigned");
@@ -994,6 +1086,9 @@ test_cert_roundtrip(const char *okey_pub, const char *oca)
 	t.t_other_field = "x509CertificateChain: does not lead to a trusted "
 	    "CA";
 	tamper_all(&t);
+	/* Signed with leaf + intermediate, verified with the root. */
+	test_every_file("certificate chain", leaf_key, chain, 0, ca,
+	    other_ca, okey, t.t_other_field);
 
 	TEST_START("certificate: a leaf that may not sign");
 	write_certs(chain, bad, inter);

@@ -1028,6 +1028,40 @@ test_response(void)
 	free(s);
 	TEST_DONE();
 
+	TEST_START("response: classification ranks ties by ascending index");
+	{
+		static const float tie[10] = { 2, 5, 2, 5, 2,
+		    0.0f, -0.0f, 1, -0.0f, 0.0f };
+		static float big[2000];
+
+		memset(&req, 0, sizeof(req));
+		req.rq_n = 2;
+		req.rq_n_outputs = 2;
+		req.rq_outputs[0].or_top_k = 3;
+		req.rq_outputs[1].or_top_k = 5;
+		ASSERT_INT_EQ(oip_write_infer(&out, &jl, "m", NULL, &small_io,
+		    &req, tie, NULL), 0);
+		s = json_of(&out, jl);
+		/* A tie cut by the k-th place; -0 and 0 are equal. */
+		ASSERT_STRING_CONTAINS(s, "\"shape\":[2,3],\"data\":["
+		    "\"5:1\",\"5:3\",\"2:0\",\"1:2\",\"0:0\",\"-0:1\"]");
+		ASSERT_STRING_CONTAINS(s, "\"shape\":[2,5],\"data\":["
+		    "\"5:1\",\"5:3\",\"2:0\",\"2:2\",\"2:4\",\"1:2\","
+		    "\"0:0\",\"-0:1\",\"-0:3\",\"0:4\"]");
+		free(s);
+		/* 1000 classes, top-3: all equal, then equal maxima. */
+		for (i = 0; i < 2000; i++)
+			big[i] = i >= 1000 && i % 7 == 3 ? 2 : 1;
+		req.rq_n_outputs = 1;
+		ASSERT_INT_EQ(oip_write_infer(&out, &jl, "m", NULL, &real_io,
+		    &req, big, NULL), 0);
+		s = json_of(&out, jl);
+		ASSERT_STRING_CONTAINS(s, "\"data\":[\"1:0\",\"1:1\","
+		    "\"1:2\",\"2:4\",\"2:11\",\"2:18\"]");
+		free(s);
+	}
+	TEST_DONE();
+
 	TEST_START("response: several outputs, binary FP32 and BYTES");
 	memset(&req, 0, sizeof(req));
 	req.rq_n = 2;
