@@ -17,7 +17,7 @@
 # test proves nothing).
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP, PYTHON.
-# Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+# Exit codes: 0 pass, 1 fail, 99 hard error.
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}" "${PYTHON:=/usr/bin/python3}"
 AG=$AG_BUILD/bin/aiguard
@@ -29,6 +29,7 @@ done
 command -v curl >/dev/null || { echo "missing curl"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
+plan 10
 
 BIAS="1 3 2 3 0 3 2 -1 3 2"
 # want K: the expected classes of a top-K, space-separated.

@@ -22,7 +22,7 @@
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL, PYTHON.
 # Needs curl and openssl.
-# Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+# Exit codes: 0 pass, 1 fail, 99 hard error.
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}" "${AG_MODEL:?}" "${PYTHON:=/usr/bin/python3}"
 AGD=$AG_BUILD/bin/aiguardd
@@ -32,10 +32,10 @@ KEY=$AG_TOP/build/keys/aiguard-build
 for f in "$AGD" "$AG" "$GEN" "$KEY.key" "$KEY.pub" "$AG_MODEL/model.sig"; do
 	[ -e "$f" ] || { echo "missing $f"; exit 99; }
 done
-command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
+command -v curl >/dev/null || { echo "FAIL curl missing (scripts/install-deps)"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
-plan 28
+plan 57
 
 img=$(ls "$AG_TOP"/samples/*.jpg | head -n 1)
 

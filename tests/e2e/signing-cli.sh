@@ -14,13 +14,13 @@
 # a copy of the default model (printed, not judged).
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL.
-# Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+# Exit codes: 0 pass, 1 fail, 99 hard error.
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}"
 AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
-plan 63
+plan 72
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 run() { "$@" >"$work/out" 2>"$work/err"; rc=$?; }
 show() { sed 's/^/    | /' "$work/err" "$work/out" | head -n 8; }
@@ -117,7 +117,7 @@ fi
 
 V=$AG_TOP/../shared/vectors/model-signing
 if [ ! -d "$V" ]; then
-	echo "SKIP: vectors: $V not found (the rest still runs)"
+	skip_part no-shared-vectors 20 "vectors: $V not found"
 else
 	# As the README runs the reference: from the vectors' directory,
 	# ignore paths given with the model directory in front.
@@ -321,8 +321,9 @@ expect 1 "s/weights.bin: size differs" "shards: a truncated file"
 
 # ---- the certificate method (openssl CLI) --------------------------------
 
+# openssl comes from scripts/install-deps: its absence fails.
 if ! command -v openssl >/dev/null 2>&1; then
-	echo "SKIP: certificates: no openssl command"
+	fail "certificates: no openssl command (scripts/install-deps)"
 else
 	c=$work/ca
 	mkdir "$c" || exit 99
@@ -414,7 +415,7 @@ if [ -f "$src/model.safetensors" ]; then
 	    "($(stat -c %s "$work/big/model.safetensors") bytes of weights):" \
 	    "$(((t1 - t0) / 1000000)) ms"
 else
-	echo "SKIP: timing: no $src/model.safetensors (run make)"
+	fail "timing: no $src/model.safetensors (make builds it)"
 fi
 
 finish

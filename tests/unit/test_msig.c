@@ -56,7 +56,7 @@
  * of test_roundtrip() against their shape): skipped, in that number, when
  * ../shared/vectors is absent.
  */
-#define NVECTOR_CASES	37
+#define NVECTOR_CASES	40
 
 /* ==== files ============================================================ */
 
@@ -1470,7 +1470,7 @@ tests(void)
 	char okey_priv[1024], okey_pub[1024], oca[1024];
 	const char *v;
 
-	test_plan(126);
+	test_plan(210);
 
 	msig_init();
 	msig_init();	/* twice is fine */

@@ -1745,7 +1745,7 @@ test_big(void)
 void
 tests(void)
 {
-	test_plan(152);
+	test_plan(153);
 	test_valid();
 	test_malformed();
 	test_truncation();

@@ -188,6 +188,7 @@ test_reference(void)
 void
 tests(void)
 {
+	test_plan(22);
 	test_cases();
 	test_reference();
 }
