@@ -119,6 +119,13 @@ e2e: all
 reference: all
 	@tests/run-tests $(B) reference
 
+# Mutation testing (docs/testing.md): each bug of tests/mutants/ planted in
+# a copy of the tree, its tests run; long, so not part of check.
+# make mutate MUTANTS="ID ..." runs only those.
+.PHONY: mutate
+mutate: all
+	@scripts/mutate $(MUTANTS)
+
 # The SELinux policy module, built against the installed refpolicy headers.
 POLICY_SRCS := $(addprefix policy/selinux/aiguard.,te if fc)
 policy: deps

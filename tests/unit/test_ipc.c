@@ -147,6 +147,7 @@ test_checks(void)
 	} in;
 	struct ipc_result rs;
 	struct ipc_reload rl;
+	struct ipc_labels *lb;
 	char err[256];
 
 	TEST_START("slot size");
@@ -167,6 +168,10 @@ test_checks(void)
 	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
 	valid_hello(&hl);
 	hl.hl_hdr.ih_len++;
+	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
+	/* Less than received, too: the field must equal what came. */
+	valid_hello(&hl);
+	hl.hl_hdr.ih_len--;
 	ASSERT_INT_EQ(recv_raw(&hl, sizeof(hl)), AG_ERR_PROTOCOL);
 	valid_hello(&hl);
 	hl.hl_hdr.ih_type = 99;
@@ -247,6 +252,32 @@ test_checks(void)
 	ipc_hdr_init(&rl.rl_hdr, IPC_RELOAD, sizeof(rl), 0);
 	ASSERT_INT_EQ(ipc_check(&rl, sizeof(rl), err, sizeof(err)),
 	    AG_ERR_PROTOCOL);	/* message unterminated */
+	TEST_DONE();
+
+	/*
+	 * A LABELS chunk: lb_len must say exactly how many bytes follow, or
+	 * the front would copy bytes that never came (or drop some).
+	 */
+	TEST_START("labels checks");
+	memset(&in, 0, sizeof(in));
+	lb = (struct ipc_labels *)(void *)in.b;
+	ipc_hdr_init(&lb->lb_hdr, IPC_LABELS, sizeof(*lb) + 6, 0);
+	lb->lb_len = 6;
+	memcpy(lb->lb_data, "a\nb\nc\n", 6);
+	ASSERT_INT_EQ(ipc_check(lb, sizeof(*lb) + 6, err, sizeof(err)), 0);
+	lb->lb_len = 7;		/* one byte more than came */
+	ASSERT_INT_EQ(ipc_check(lb, sizeof(*lb) + 6, err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	lb->lb_len = 5;		/* one byte less */
+	ASSERT_INT_EQ(ipc_check(lb, sizeof(*lb) + 6, err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	lb->lb_len = 0;
+	ASSERT_INT_EQ(ipc_check(lb, sizeof(*lb), err, sizeof(err)), 0);
+	ASSERT_INT_EQ(ipc_check(lb, sizeof(*lb) - 1, err, sizeof(err)),
+	    AG_ERR_PROTOCOL);	/* shorter than its fixed part */
+	lb->lb_len = IPC_LABEL_CHUNK + 1;
+	ASSERT_INT_EQ(ipc_check(lb, sizeof(*lb) + 6, err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
 	TEST_DONE();
 }
 

@@ -243,6 +243,13 @@ test_truncation(void)
 	buf = mkfile_hl(1000, "{}", 2, NULL, 0, &len);
 	expect_buf("header length past the end", buf, len, AG_ERR_TRUNCATED,
 	    "1000");
+	/* At the bound: one byte past the end, and eight (the prefix's). */
+	buf = mkfile_hl(3, "{}", 2, NULL, 0, &len);
+	expect_buf("header length 1 byte past the end", buf, len,
+	    AG_ERR_TRUNCATED, "past the end");
+	buf = mkfile_hl(10, "{}", 2, NULL, 0, &len);
+	expect_buf("header length 8 bytes past the end", buf, len,
+	    AG_ERR_TRUNCATED, "past the end");
 	buf = mkfile_hl(1ULL << 63, "{}", 2, NULL, 0, &len);
 	expect_buf("header length 2^63", buf, len, AG_ERR_TOO_LARGE,
 	    "limit");
