@@ -99,7 +99,7 @@ for k in 1 2 3 4 5 6 7 8; do
 	args+=(-o /dev/null "$base/v2/models/resnet18/classify")
 done
 for c in 0 1; do
-	curl -s -w '%{http_code}\n' -H 'Content-Type: image/jpeg' \
+	curl -s -m 60 -w '%{http_code}\n' -H 'Content-Type: image/jpeg' \
 	    --data-binary @"${samples[0]}" "${args[@]}" >"$work/rt$c.codes" &
 	pids[$c]=$!
 done
@@ -153,11 +153,12 @@ server_stop
 
 server_start --max-delay-us 1000000 --set worker.restart_backoff_min_ms=200
 server_pids >/dev/null
-( curl -s -o "$work/k.json" -w '%{http_code} %{time_total}' \
+( curl -s -m 60 -o "$work/k.json" -w '%{http_code} %{time_total}' \
     -H 'Content-Type: image/jpeg' --data-binary @"${samples[0]}" \
     "$base/v2/models/resnet18/classify" >"$work/k.code" ) &
 cpid=$!
 sleep 0.3
+server_expect_deaths 1
 kill -KILL "$worker_pid"
 t0=$(date +%s.%N)
 wait $cpid
@@ -169,7 +170,7 @@ else
 fi
 back=0
 for i in $(seq 1 200); do
-	if [ "$(curl -s -o /dev/null -w '%{http_code}' \
+	if [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' \
 	    "$base/v2/health/ready")" = 200 ]; then
 		back=1
 		break
@@ -229,9 +230,9 @@ wait $cpid
 [ "$(cat "$work/t.code")" = 200 ] && same_top5 "$work/t.json" "$work/cli1.json" &&
     pass "SIGTERM: the request in flight is answered" ||
     fail "SIGTERM: request got $(cat "$work/t.code")"
-wait "$srv_pid"
+# (server_stop's SIGTERM is a second one: the stop already under way goes on.)
+server_stop
 st=$?
-srv_pid=
 [ $st -eq 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $st"
 grep -q 'level=fatal' "$srv_log" && fail "fatal lines in the log"
 
@@ -249,7 +250,7 @@ for role in parent front worker; do
 		grep 'event=sandbox' "$srv_log"
 	fi
 done
-layers=$(curl -s "$base/v2" | "$PYTHON" -c 'import json, sys
+layers=$(curl -s -m 30 "$base/v2" | "$PYTHON" -c 'import json, sys
 print(" ".join(json.load(sys.stdin)["aiguard_sandbox"]))')
 want="front:landlock front:mdwe front:no_new_privs worker:landlock worker:mdwe"
 case $AG_BUILD in
