@@ -15,7 +15,10 @@
 #                           early exit: a failure with the log's tail, and
 #                           the test exits 1.
 #   server_stop             SIGTERM, then waits (up to $SERVER_STOP_S, 45
-#                           seconds, then SIGKILL); returns the exit status.
+#                           seconds, then SIGKILL); returns the exit status,
+#                           and records it for the end check.
+#   server_expect_deaths N  the test kills (or crashes) N children of the
+#                           server now running, on purpose.
 #   server_pids             sets $front_pid and $worker_pid (the children of
 #                           $srv_pid whose /proc/PID/comm is aiguardd-front
 #                           or aiguardd-worker; empty when not found) and
@@ -23,12 +26,23 @@
 #   server_log_tail [N]     the last N (20) lines of $srv_log, indented.
 #   classify, metric, wait_log, same_top5: requests and checks, below.
 #
-# One server at a time.  The EXIT trap (also taken on SIGINT and SIGTERM)
-# stops it before $work goes; it signals $srv_pid only (the daemon takes
-# its children down itself).
+# One server at a time.  The end check (server_end_check, which tests/lib.sh
+# runs from finish, or at exit when the test leaves before finish, also on
+# SIGINT and SIGTERM) stops the one still running, signalling $srv_pid only
+# (the daemon takes its children down itself), then judges every server the
+# test started: each must have stopped with exit status 0 on SIGTERM, and
+# its parent must have logged no child's death (event=child_exit, other
+# than "exit=0" while stopping) beyond those the test declared with
+# server_expect_deaths.  A child that crashes (a sanitizer's abort, a
+# SIGSEGV) is restarted by the parent and the requests after it may well
+# succeed: the log is where it shows.  tests/lib.sh then looks for
+# sanitizer reports in every log under $work, the servers' included.
 AGD=$AG_BUILD/bin/aiguardd
 srv_pid= srv_log= port= base= front_pid= worker_pid=
 srv_starts=0
+# Per server started, by index (start number - 1): its log, its exit status
+# ("" while running, "start" when it did not start) and the deaths declared.
+srv_r_log=() srv_r_rc=() srv_r_deaths=()
 
 # State of PID from /proc/PID/stat ("Z" for a zombie), "" when gone.
 server_proc_state() {
@@ -53,6 +67,7 @@ server_start() {
 		srv_log=$work/server.$srv_starts.log
 	fi
 	port= base=
+	srv_r_log+=("$srv_log") srv_r_rc+=("") srv_r_deaths+=(0)
 	"$AGD" --listen 127.0.0.1:0 --model "$AG_MODEL" "$@" \
 	    </dev/null >"$srv_log.out" 2>"$srv_log" &
 	srv_pid=$!
@@ -62,6 +77,7 @@ server_start() {
 		if [ -z "$st" ] || [ "$st" = Z ]; then
 			wait "$srv_pid"
 			fail "aiguardd${*:+ $*} exited with status $? at start"
+			srv_r_rc[$((srv_starts - 1))]=start
 			server_log_tail
 			srv_pid=
 			echo "$nfail failed"
@@ -104,8 +120,49 @@ server_stop() {
 	done
 	wait "$pid"
 	rc=$?
+	srv_r_rc[$((srv_starts - 1))]=$rc
 	return $rc
 }
+
+server_expect_deaths() {
+	local i=$((srv_starts - 1))
+	srv_r_deaths[$i]=$((srv_r_deaths[$i] + $1))
+}
+
+# The parent's lines for children that died: event=child_exit, except the
+# clean exits of a stop ("level=info ... child=front exit=0").
+server_deaths() {
+	grep -E '(^| )event=child_exit ' "$1" |
+	    grep -vE '^(.* )?level=info .* exit=0( |$)'
+}
+
+server_end_check() {
+	local i log rc want got name
+	[ -n "$srv_pid" ] && SERVER_STOP_S=10 server_stop >/dev/null
+	for i in "${!srv_r_log[@]}"; do
+		log=${srv_r_log[$i]} rc=${srv_r_rc[$i]} want=${srv_r_deaths[$i]}
+		name="aiguardd #$((i + 1)) (${log##*/})"
+		# A start that failed is server_start's failure already.
+		[ "$rc" = start ] && continue
+		got=$(server_deaths "$log" | wc -l)
+		if [ "$rc" = 0 ] && [ "$got" -eq "$want" ]; then
+			if [ "$want" -eq 0 ]; then
+				pass "$name: exit 0 on SIGTERM, no child died"
+			else
+				pass "$name: exit 0 on SIGTERM, $got child" \
+				    "death(s), as declared"
+			fi
+			continue
+		fi
+		[ "$rc" = 0 ] ||
+			fail "$name: exit status ${rc:-unknown} on SIGTERM, want 0"
+		[ "$got" -eq "$want" ] ||
+			fail "$name: $got child death(s) logged, $want declared"
+		server_deaths "$log" | head -n 5 | sed 's/^/    | /'
+		srv_log=$log server_log_tail 10
+	done
+}
+at_end server_end_check
 
 server_pids() {
 	local d comm stat ppid
@@ -127,17 +184,19 @@ server_pids() {
 	echo "$front_pid $worker_pid"
 }
 
-# classify FILE OUT: POSTs FILE, writes the body to OUT, prints the status.
+# classify FILE OUT: POSTs FILE, writes the body to OUT, prints the status
+# (000 when no answer came within 60 s: a hung server fails the caller's
+# check on the status).
 classify() {
 	local ct=image/jpeg
 	case "$1" in *.png) ct=image/png ;; esac
-	curl -s -o "$2" -w '%{http_code}' -H "Content-Type: $ct" \
+	curl -s -m 60 -o "$2" -w '%{http_code}' -H "Content-Type: $ct" \
 	    --data-binary @"$1" "$base/v2/models/resnet18/classify"
 }
 
 # metric NAME_WITH_LABELS: its value from /metrics, or "none".
 metric() {
-	curl -s "$base/metrics" | awk -v k="$1" '$1 == k { v = $2 } END {
+	curl -s -m 30 "$base/metrics" | awk -v k="$1" '$1 == k { v = $2 } END {
 	    print (v == "" ? "none" : v) }'
 }
 
@@ -166,11 +225,7 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
-server_atexit() {
-	[ -n "$srv_pid" ] && SERVER_STOP_S=10 server_stop >/dev/null
-	rm -rf "$work"
-}
-trap server_atexit EXIT
-# A test killed by a signal still goes through the EXIT trap.
+# A test killed by a signal still goes through the EXIT trap (tests/lib.sh's
+# lib_atexit, which runs the end checks).
 trap 'exit 130' INT
 trap 'exit 143' TERM

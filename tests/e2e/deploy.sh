@@ -19,7 +19,7 @@
 # receive SIGHUP.
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP; AG_MODEL optional.
-# Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+# Exit codes: 0 pass, 1 fail, 99 hard error.
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}"
 AG=$AG_BUILD/bin/aiguard
@@ -29,12 +29,13 @@ for b in "$AG" "$GW"; do
 	[ -x "$b" ] || { echo "missing $b"; exit 99; }
 done
 [ -f "$MODEL/model.safetensors" ] || { echo "missing model $MODEL"; exit 99; }
+# aiguard is built with sign: a --help that fails is a failure, no skip.
 if ! "$AG" sign --help >/dev/null 2>&1; then
-	echo "SKIP: aiguard sign is not built"
-	exit 77
+	echo "FAIL aiguard sign --help fails"
+	exit 1
 fi
 . "$AG_TOP/tests/lib.sh"
-plan 70
+plan 71
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 # The subshell keeps bash's "Killed" notice (failure injection) quiet.
 run() { ( "$@" >"$work/out" 2>"$work/err"; exit $? ) 2>/dev/null; rc=$?; }

@@ -42,9 +42,10 @@ AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
-plan 36
+plan 37
 pubmodel=
-trap 'rm -rf "$work"; [ -z "$pubmodel" ] || rm -rf "$pubmodel"' EXIT
+# The exit status goes on to lib.sh's end checks.
+trap 'rc=$?; [ -z "$pubmodel" ] || rm -rf "$pubmodel"; (exit $rc); lib_atexit' EXIT
 
 asan=0
 case "$AG_BUILD" in

@@ -25,16 +25,17 @@
 # (RLIMIT_NPROC does not bind root); the --compare run is not made there.
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL, PYTHON.
-# Exit codes: 0 pass, 1 fail, 77 skip, 99 hard error.
+# Exit codes: 0 pass, 1 fail, 99 hard error.
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}" "${AG_MODEL:?}" "${PYTHON:=/usr/bin/python3}"
 AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
-plan 15
+plan 16
 pubmodel=
-trap 'rm -rf "$work"; [ -z "$pubmodel" ] || rm -rf "$pubmodel"' EXIT
+# The exit status goes on to lib.sh's end checks.
+trap 'rc=$?; [ -z "$pubmodel" ] || rm -rf "$pubmodel"; (exit $rc); lib_atexit' EXIT
 
 asan=0
 case "$AG_BUILD" in

@@ -29,7 +29,7 @@ done
 command -v curl >/dev/null || { echo "missing curl"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
-plan 10
+plan 12
 
 BIAS="1 3 2 3 0 3 2 -1 3 2"
 # want K: the expected classes of a top-K, space-separated.

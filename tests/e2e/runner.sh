@@ -18,7 +18,7 @@
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}"
 . "$AG_TOP/tests/lib.sh"
-plan 27
+plan 29
 
 fake=$work/build
 mkdir -p "$fake/tests"
@@ -118,14 +118,20 @@ grep -q 'planned cases ran' "$work/early-exit.out" &&
     pass "helper: early exit leaves no summary line"
 
 # ---- lib.sh -----------------------------------------------------------------
-out=$(cd "$work" && bash -c '. "$AG_TOP/tests/lib.sh"; plan 3; pass a;
+# (finish runs the end checks first: the sanitizer scan is one more case.)
+out=$(cd "$work" && bash -c '. "$AG_TOP/tests/lib.sh"; plan 4; pass a;
     (pass b); echo x | while read -r _; do pass c; done; finish' 2>&1)
 case $out in
-*"3 of 3 planned cases ran, 0 skipped, 0 failed"*)
+*"4 of 4 planned cases ran, 0 skipped, 0 failed"*)
 	pass "lib.sh: cases from subshells and pipelines count" ;;
 *) fail "lib.sh: $out" ;;
 esac
-(cd "$work" && bash -c '. "$AG_TOP/tests/lib.sh"; plan 2; pass a; finish') \
+(cd "$work" && bash -c '. "$AG_TOP/tests/lib.sh"; plan 3; pass a; finish') \
     >"$work/lib.out" 2>&1 && fail "lib.sh: a plan not met passes" ||
     pass "lib.sh: a plan not met fails"
+# A failure counted by an end check after the plan was met still fails.
+(cd "$work" && bash -c '. "$AG_TOP/tests/lib.sh"; plan 2; pass a;
+    echo "==1==ERROR: AddressSanitizer: planted" >"$work/x.log"; finish') \
+    >/dev/null 2>&1 && fail "lib.sh: a sanitizer report passes" ||
+    pass "lib.sh: a sanitizer report under \$work fails"
 finish

@@ -37,7 +37,7 @@
 set -u
 : "${AG_TOP:?}"
 . "$AG_TOP/tests/lib.sh"
-plan 69
+plan 70
 src=$AG_TOP/policy/selinux
 devmk=/usr/share/selinux/devel/Makefile
 

@@ -35,7 +35,7 @@ done
 command -v curl >/dev/null || { echo "FAIL curl missing (scripts/install-deps)"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
-plan 57
+plan 64
 
 img=$(ls "$AG_TOP"/samples/*.jpg | head -n 1)
 

@@ -20,7 +20,7 @@ set -u
 AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
-plan 72
+plan 73
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 run() { "$@" >"$work/out" 2>"$work/err"; rc=$?; }
 show() { sed 's/^/    | /' "$work/err" "$work/out" | head -n 8; }

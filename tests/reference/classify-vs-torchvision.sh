@@ -10,7 +10,7 @@
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}" "${AG_MODEL:?}" "${PYTHON:=/usr/bin/python3}"
 . "$AG_TOP/tests/lib.sh"
-plan 2
+plan 3
 if "$PYTHON" -c 'import torch, torchvision, numpy, PIL'; then
 	pass "$PYTHON imports torch, torchvision, numpy and PIL"
 else

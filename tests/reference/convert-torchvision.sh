@@ -23,7 +23,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 CONV=$AG_TOP/tools/convert-torchvision
 
 . "$AG_TOP/tests/lib.sh"
-plan 16
+plan 17
 if ! "$PYTHON" -c 'import torch, torchvision, numpy'; then
 	fail "$PYTHON cannot import torch, torchvision and numpy" \
 	    "(scripts/install-deps installs them)"

@@ -9,7 +9,7 @@
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}" "${PYTHON:=/usr/bin/python3}"
 . "$AG_TOP/tests/lib.sh"
-plan 5
+plan 6
 if "$PYTHON" -c 'import torch, torchvision, numpy'; then
 	pass "$PYTHON imports torch, torchvision and numpy"
 else

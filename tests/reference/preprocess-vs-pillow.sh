@@ -16,7 +16,7 @@ set -u
 top=${AG_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 AG_TOP=$top
 . "$top/tests/lib.sh"
-plan 3
+plan 4
 build=${AG_BUILD:-$top/build}
 python=${PYTHON:-/usr/bin/python3}
 dump=$build/tests/image-dump

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 #
-# results.py RESULTS_DIR OUT_DIR KERNEL SECONDS: judge what the SELinux
-# test guest saw (tests/selinux/guest-init) and write the table:
+# results.py RESULTS_DIR OUT_DIR KERNEL SECONDS [PROBE_C]: judge what the
+# SELinux test guest saw (tests/selinux/guest-init) and write the table:
 # OUT_DIR/results.md (scenario x permissive/enforcing, with the AVC line
 # of each denial) and OUT_DIR/results.json.  Prints one PASS/FAIL line
 # per check and, last, "N passed, N failed"; exits 0 only when all pass.
@@ -12,9 +12,18 @@
 #     succeed in both modes, in the expected domains;
 #   - every attack is refused in enforcing, with an AVC denial of its own,
 #     and succeeds in permissive (so nothing passes vacuously);
+#   - the probe ran every attempt of its table (PROBE_C, the probe's
+#     source, by default src/cli/probe.c of this tree: the attempts[]
+#     array and each one's kind per role), once
+#     per role and mode, no more and no fewer: a guest that silently ran
+#     fewer fails;
 #   - the probe's attempts that one domain cannot refuse by design (the
 #     daemon forks, signals itself and reads its model) are listed as
-#     such and not counted; SKIPPED attempts are listed and not counted.
+#     such and not counted;
+#   - a SKIPPED attempt fails, unless EXPECTED_SKIPS below names it with
+#     the reason, and the probe's evidence gives that reason;
+#   - aiguardd's log in each phase shows no child that died and a clean
+#     stop ("stopped status=0").
 
 import datetime
 import json
@@ -33,6 +42,18 @@ BY_DESIGN = {
     ("front", "read the model file"): "reading the model is aiguard_t's job; "
     "Landlock keeps the front end off it",
 }
+
+# Probe attempts that may come back SKIPPED in the guest, and why: none.
+# The guest has python3 (python3-minimal) and probe.conf sets
+# sandbox.max_memory; the guest runs the normal build, not the sanitizer
+# one.  An entry is ("role" or None for both, "attempt"): "the reason, as
+# the probe's evidence says it".
+EXPECTED_SKIPS = {}
+
+# The probe's kinds, as attempts[] spells them (K_NONE: not run there).
+PROBE_KINDS = {"K_ATTACK": "attack", "K_CONTROL": "control",
+               "K_INFO": "info", "K_NONE": None}
+PROBE_ROLES = ("front", "worker")
 
 STAFF_ATTACKS = [
     ("staff-write-model", "model modification",
@@ -114,6 +135,55 @@ def split_dmesg(d, mode):
     return segs, children
 
 
+def c_string(lit):
+    """The value of a C string literal body (simple escapes only)."""
+    return re.sub(r'\\(.)', r"\1", lit)
+
+
+def attempt_table(path):
+    """The probe's attempts[] from its source: a list of (role, scenario,
+    attempt, kind) in the order the probe runs them (role by role).
+    Raises ValueError when the table cannot be read in full."""
+    src = read(path)
+    if not src:
+        raise ValueError("cannot read %s" % path)
+    macros = {m.group(1): c_string(m.group(2)) for m in re.finditer(
+        r'^#define\s+(S\d+)\s+"((?:[^"\\]|\\.)*)"', src, re.M)}
+    m = re.search(r"struct probe_attempt attempts\[\]\s*=\s*\{(.*?)\n\};",
+                  src, re.S)
+    if not m:
+        raise ValueError("no attempts[] table in %s" % path)
+    body = m.group(1)
+    ents = re.findall(r'\{\s*(\w+),\s*"((?:[^"\\]|\\.)*)",\s*(K_\w+),'
+                      r'\s*(K_\w+),', body)
+    opened = len(re.findall(r"^\s*\{", body, re.M))
+    if not ents or len(ents) != opened:
+        raise ValueError("attempts[] in %s: %d entries read of %d" %
+                         (path, len(ents), opened))
+    table = []
+    for r, role in enumerate(PROBE_ROLES):
+        for scen, name, kf, kw in ents:
+            k = (kf, kw)[r]
+            if scen not in macros or k not in PROBE_KINDS:
+                raise ValueError("attempts[] in %s: cannot read %r" %
+                                 (path, name))
+            if PROBE_KINDS[k] is not None:
+                table.append((role, macros[scen], c_string(name),
+                              PROBE_KINDS[k]))
+    return table
+
+
+def names(lst, most=6):
+    """lst joined with commas, at most `most` of them."""
+    return ", ".join(lst[:most]) + (" and %d more" % (len(lst) - most)
+                                    if len(lst) > most else "")
+
+
+def expected_skip(role, attempt):
+    return EXPECTED_SKIPS.get((role, attempt)) or \
+        EXPECTED_SKIPS.get((None, attempt))
+
+
 def probe_records(d, mode):
     try:
         recs = json.loads(read(os.path.join(d, mode + ".probe.json"), "[]"))
@@ -146,7 +216,10 @@ def denials(lines, domain=None):
 
 
 def main():
-    rdir, outdir, kernel, secs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    rdir, outdir, kernel, secs = sys.argv[1:5]
+    probe_c = sys.argv[5] if len(sys.argv) > 5 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
+        "cli", "probe.c")
     passed = failed = 0
     rows, checks = [], []
 
@@ -221,6 +294,40 @@ def main():
             probe[m][key] = (r, denials(avcs, "aiguard_t"))
     check(len(probe["enforcing"]) > 0 and len(probe["permissive"]) > 0,
           "the probe reported in both modes")
+    # Every attempt of the probe's table, once per role and mode.
+    try:
+        table = attempt_table(probe_c)
+        terr = ""
+    except ValueError as e:
+        table, terr = [], str(e)
+    check(bool(table), "the probe's attempt table: %s" % (
+        terr or "%d attempts over %s, from %s" % (
+            len(table), " and ".join(PROBE_ROLES),
+            os.path.basename(probe_c))))
+    for m in MODES:
+        recs, _ = probe_records(rdir, m)
+        got = [(r.get("role"), r.get("scenario"), r.get("attempt"),
+                r.get("kind")) for r in recs]
+        for role in PROBE_ROLES:
+            want_r = [t for t in table if t[0] == role]
+            got_r = [g for g in got if g[0] == role]
+            missing = [t[2] for t in want_r if t not in got_r]
+            extra = [g[2] for g in got_r if g not in want_r]
+            dup = sorted(set(g[2] for g in got_r if got_r.count(g) > 1))
+            ok = bool(want_r) and not missing and not extra and not dup \
+                and len(got_r) == len(want_r)
+            why = "; ".join(x for x in (
+                missing and "missing: " + names(missing),
+                extra and "not in the table (or another scenario or "
+                "kind): " + names(extra),
+                dup and "twice: " + names(dup)) if x)
+            check(ok, "%s: probe %s: %d attempts run, %d in the table%s" %
+                  (m, role, len(got_r), len(want_r),
+                   " (" + why + ")" if why else ""))
+        others = sorted(set(str(g[0]) for g in got) - set(PROBE_ROLES))
+        if others:
+            check(False, "%s: probe records of unknown roles: %s" %
+                  (m, ", ".join(others)))
     for key in probe["enforcing"]:
         role, att = key
         re_, ave = probe["enforcing"][key]
@@ -238,7 +345,20 @@ def main():
         if kind == "info":
             row["note"] = "information only"
         elif er == "SKIPPED" or pr == "SKIPPED":
-            row["note"] = "skipped: " + (re_.get("evidence") or "")
+            # Expected, with the reason the probe gives, or a failure.
+            reason = expected_skip(role, att)
+            row["note"] = "skipped: " + (re_.get("evidence") or
+                                          rp.get("evidence") or "")
+            for m, r in (("enforcing", re_), ("permissive", rp)):
+                if r.get("result") != "SKIPPED":
+                    continue
+                ev = r.get("evidence") or ""
+                check(bool(reason) and reason in ev,
+                      "%s: probe %s: %s SKIPPED (%s)%s" % (
+                          m, role, att, ev or "no reason given",
+                          ", as expected" if reason and reason in ev else
+                          ", expected: " + reason if reason else
+                          ", not an expected skip"))
         elif kind == "control":
             row["counted"] = True
             check(er == "ALLOWED" and pr == "ALLOWED",
@@ -252,6 +372,21 @@ def main():
             check(pr == "ALLOWED",
                   "permissive: probe %s: %s is ALLOWED" % (role, att))
         rows.append(row)
+
+    # aiguardd in the guest: no child of it died, and it stopped cleanly
+    # (its parent's own lines; the guest keeps the log of each phase).
+    for m in MODES:
+        log = read(os.path.join(rdir, m + ".aiguardd.log")).splitlines()
+        deaths = [l for l in log if re.search(r"(^| )event=child_exit ", l)
+                  and not re.search(r"(^| )level=info .* exit=0( |$)", l)]
+        san = [l for l in log if re.search(
+            r"==[0-9]+==ERROR: [A-Za-z]+Sanitizer|: runtime error: ", l)]
+        stopped = any(re.search(r'msg="stopped status=0"', l) for l in log)
+        check(bool(log) and not deaths and not san and stopped,
+              "%s: aiguardd's log: no child died, stopped with status 0%s" %
+              (m, "" if log else " (no log)") +
+              "".join(" | " + l.strip()[:160] for l in (deaths + san)[:3]) +
+              ("" if stopped or not log else " | no 'stopped status=0'"))
 
     # The probe run wholly in aiguard_t: information.
     info = {}

@@ -693,7 +693,7 @@ test_worker(void)
 void
 tests(void)
 {
-	test_plan(15);
+	test_plan(16);
 	signal(SIGPIPE, SIG_IGN);
 	test_roundtrip();
 	test_checks();

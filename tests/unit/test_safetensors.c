@@ -1147,7 +1147,7 @@ test_mutation(void)
 void
 tests(void)
 {
-	test_plan(107);
+	test_plan(109);
 	test_truncation();
 	test_malformed();
 	test_valid();
