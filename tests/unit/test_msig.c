@@ -1273,6 +1273,14 @@ static const struct mal mals[] = {
 	{ "subject digest not the resources'", NULL, STMT(SUBJ(Z64), SER,
 	    "[" RES("a", Z64) "]"), AG_ERR_SIGNATURE,
 	    "subject[0].digest.sha256: does not match the resources' digests" },
+	/*
+	 * The right digest of one zero resource but for its last byte: a
+	 * comparison of fewer than 32 bytes passes it.
+	 */
+	{ "subject digest wrong in its last byte", NULL, STMT(SUBJ(
+	    "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2924"),
+	    SER, "[" RES("a", Z64) "]"), AG_ERR_SIGNATURE,
+	    "subject[0].digest.sha256: does not match the resources' digests" },
 };
 
 /* model.sig variants of a valid bundle b, by tag. */
@@ -1470,7 +1478,7 @@ tests(void)
 	char okey_priv[1024], okey_pub[1024], oca[1024];
 	const char *v;
 
-	test_plan(210);
+	test_plan(211);
 
 	msig_init();
 	msig_init();	/* twice is fine */
