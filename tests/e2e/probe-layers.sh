@@ -42,10 +42,8 @@ AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
+. "$AG_TOP/tests/probe-lib.sh"
 plan 37
-pubmodel=
-# The exit status goes on to lib.sh's end checks.
-trap 'rc=$?; [ -z "$pubmodel" ] || rm -rf "$pubmodel"; (exit $rc); lib_atexit' EXIT
 
 asan=0
 case "$AG_BUILD" in
@@ -253,21 +251,5 @@ layers_as "$me" "$AG_MODEL"
 
 # ---- as nobody ----------------------------------------------------------
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip_part not-root 17 "cannot switch to nobody"
-elif ! command -v setpriv >/dev/null; then
-	fail "no setpriv: the unprivileged runs cannot be made"
-else
-	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups
-	    env HOME=/nonexistent)
-	model=$AG_MODEL
-	if ! "${nobody[@]}" test -r "$AG_MODEL/model.safetensors" -a \
-	    -x "$AG_MODEL"; then
-		pubmodel=$(mktemp -d /tmp/ag-probe-model.XXXXXX) || exit 99
-		cp "$AG_MODEL"/* "$pubmodel"/ && chmod 755 "$pubmodel" &&
-		    chmod 644 "$pubmodel"/* || exit 99
-		model=$pubmodel
-	fi
-	layers_as nobody "$model" "${nobody[@]}"
-fi
+as_nobody 17 layers_as
 finish

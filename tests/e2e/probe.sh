@@ -32,10 +32,8 @@ AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
+. "$AG_TOP/tests/probe-lib.sh"
 plan 16
-pubmodel=
-# The exit status goes on to lib.sh's end checks.
-trap 'rc=$?; [ -z "$pubmodel" ] || rm -rf "$pubmodel"; (exit $rc); lib_atexit' EXIT
 
 asan=0
 case "$AG_BUILD" in
@@ -203,23 +201,7 @@ grep -q '^worker  theft .*read the model file .*ALLOWED' "$work/table" &&
 
 # ---- as nobody ----------------------------------------------------------
 
-if [ "$(id -u)" -ne 0 ]; then
-	skip_part not-root 5 "cannot switch to nobody"
-elif ! command -v setpriv >/dev/null; then
-	fail "no setpriv: the unprivileged runs cannot be made"
-else
-	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups
-	    env HOME=/nonexistent)
-	model=$AG_MODEL
-	if ! "${nobody[@]}" test -r "$AG_MODEL/model.safetensors" -a \
-	    -x "$AG_MODEL"; then
-		pubmodel=$(mktemp -d /tmp/ag-probe-model.XXXXXX) || exit 99
-		cp "$AG_MODEL"/* "$pubmodel"/ && chmod 755 "$pubmodel" &&
-		    chmod 644 "$pubmodel"/* || exit 99
-		model=$pubmodel
-	fi
-	probe_as nobody "$model" "${nobody[@]}"
-fi
+as_nobody 5 probe_as
 # --compare: both columns in one run, the article's side-by-side table.
 if [ $asan -eq 1 ]; then
 	skip_part sanitizer-no-seccomp 1 "--compare: not every attack is" \

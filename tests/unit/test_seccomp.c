@@ -107,23 +107,18 @@ apply_or_exit(enum seccomp_role role, int dev)
 }
 
 /*
- * Runs fn(arg) in a child with stderr on a pipe, no core dumps and its own
- * process group; fills o.  fn leaves with _exit() or returns its status.
+ * Forks a child that runs fn(arg) with stderr on the pipe p, no core dumps
+ * and its own process group; when go >= 0 it first waits for a byte on it
+ * (the parent's word that it may start).  fn leaves with _exit() or
+ * returns its status.  Returns the child's pid; exits 99 on a failure.
  */
-static void
-run_child(int (*fn)(void *), void *arg, struct outcome *o)
+static pid_t
+spawn_child(int (*fn)(void *), void *arg, int p[2], int go)
 {
 	struct rlimit rl = { 0, 0 };
-	size_t len = 0;
-	ssize_t n;
 	pid_t pid;
-	int p[2];
+	char c;
 
-	memset(o, 0, sizeof(*o));
-	if (pipe(p) == -1) {
-		perror("pipe");
-		exit(99);
-	}
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) == -1) {
@@ -137,13 +132,45 @@ run_child(int (*fn)(void *), void *arg, struct outcome *o)
 		(void)close(p[1]);
 		(void)setrlimit(RLIMIT_CORE, &rl);
 		(void)setpgid(0, 0);
+		if (go >= 0) {
+			/* Not a step before the tracer holds us. */
+			if (read(go, &c, 1) != 1)
+				_exit(99);
+			(void)close(go);
+		}
 		_exit(fn(arg));
 	}
 	(void)close(p[1]);
-	while ((n = read(p[0], o->out + len, sizeof(o->out) - 1 - len)) > 0)
+	return pid;
+}
+
+/* The child's stderr, up to EOF, into o->out. */
+static void
+read_output(int fd, struct outcome *o)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = read(fd, o->out + len, sizeof(o->out) - 1 - len)) > 0)
 		len += (size_t)n;
 	o->out[len] = '\0';
-	(void)close(p[0]);
+	(void)close(fd);
+}
+
+/* Runs fn(arg) in a child (spawn_child()) and fills o. */
+static void
+run_child(int (*fn)(void *), void *arg, struct outcome *o)
+{
+	pid_t pid;
+	int p[2];
+
+	memset(o, 0, sizeof(*o));
+	if (pipe(p) == -1) {
+		perror("pipe");
+		exit(99);
+	}
+	pid = spawn_child(fn, arg, p, -1);
+	read_output(p[0], o);
 	if (waitpid(pid, &o->status, 0) != pid) {
 		perror("waitpid");
 		exit(99);
@@ -167,10 +194,7 @@ run_child(int (*fn)(void *), void *arg, struct outcome *o)
 static void
 run_traced(int (*fn)(void *), void *arg, int follow, struct outcome *o)
 {
-	struct rlimit rl = { 0, 0 };
 	unsigned long msg, opts;
-	size_t len = 0;
-	ssize_t n;
 	pid_t pid, w;
 	int p[2], go[2], st, ev, done = 0;
 	char c = 0;
@@ -184,27 +208,7 @@ run_traced(int (*fn)(void *), void *arg, int follow, struct outcome *o)
 		perror("pipe");
 		exit(99);
 	}
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1) {
-		perror("fork");
-		exit(99);
-	}
-	if (pid == 0) {
-		(void)close(p[0]);
-		(void)close(go[1]);
-		if (dup2(p[1], STDERR_FILENO) == -1)
-			_exit(99);
-		(void)close(p[1]);
-		(void)setrlimit(RLIMIT_CORE, &rl);
-		(void)setpgid(0, 0);
-		/* Not a step before the tracer holds us. */
-		if (read(go[0], &c, 1) != 1)
-			_exit(99);
-		(void)close(go[0]);
-		_exit(fn(arg));
-	}
-	(void)close(p[1]);
+	pid = spawn_child(fn, arg, p, go[0]);
 	(void)close(go[0]);
 	opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
 	if (follow)
@@ -252,10 +256,7 @@ run_traced(int (*fn)(void *), void *arg, int follow, struct outcome *o)
 		(void)ptrace(PTRACE_CONT, w, NULL, (void *)(long)(ev == 0 ?
 		    WSTOPSIG(st) : 0));
 	}
-	while ((n = read(p[0], o->out + len, sizeof(o->out) - 1 - len)) > 0)
-		len += (size_t)n;
-	o->out[len] = '\0';
-	(void)close(p[0]);
+	read_output(p[0], o);
 }
 
 static int

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: ISC
+#
+# probe-lib.sh: the unprivileged runs of tests/e2e/probe.sh and
+# probe-layers.sh.  Source it after tests/lib.sh; it lives outside
+# tests/e2e so that run-tests does not take it for a test.
+#
+#   as_nobody NCASES FUNC: runs FUNC nobody MODEL RUNNER... where RUNNER...
+#   runs a command as nobody (65534, setpriv) and MODEL is $AG_MODEL, or a
+#   world-readable copy of it when nobody cannot read it (its path in
+#   $pubmodel, removed at exit).  Not root: the NCASES
+#   cases FUNC would make are skipped (not-root, tests/skip-allowlist.sh);
+#   no setpriv (util-linux, from scripts/install-deps) is a failure.
+pubmodel=
+# The copy goes at exit; the exit status goes on to lib.sh's end checks.
+trap 'rc=$?; [ -z "$pubmodel" ] || rm -rf "$pubmodel"; (exit $rc); lib_atexit' EXIT
+
+as_nobody() {
+	local ncases=$1 func=$2 model=$AG_MODEL
+	local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups
+	    env HOME=/nonexistent)
+	if [ "$(id -u)" -ne 0 ]; then
+		skip_part not-root "$ncases" "cannot switch to nobody"
+		return
+	fi
+	if ! command -v setpriv >/dev/null; then
+		fail "no setpriv: the unprivileged runs cannot be made"
+		return
+	fi
+	if ! "${nobody[@]}" test -r "$AG_MODEL/model.safetensors" -a \
+	    -x "$AG_MODEL"; then
+		pubmodel=$(mktemp -d /tmp/ag-probe-model.XXXXXX) || exit 99
+		cp "$AG_MODEL"/* "$pubmodel"/ && chmod 755 "$pubmodel" &&
+		    chmod 644 "$pubmodel"/* || exit 99
+		model=$pubmodel
+	fi
+	"$func" nobody "$model" "${nobody[@]}"
+}
