@@ -475,8 +475,8 @@ tests(void)
 			 * No seccomp in a sanitizer build, and the kernel
 			 * does not apply RLIMIT_NPROC to root.
 			 */
-			test_skip_part("sanitizer-no-seccomp", 1,
-			    "worker: fork as root");
+			test_skip_part("sanitizer-no-seccomp", 2,
+			    "worker and front: fork as root");
 			continue;
 		}
 		(void)snprintf(name, sizeof(name), "worker: %s: %s", a->name,
