@@ -210,8 +210,11 @@ $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(B)/obj/$(TEST_HELPER:.c=.o) $(
 # The default model: synthetic, deterministic weights (see README).  Built by
 # the normal (non-sanitizer) generator; the file is identical either way.
 ifeq ($(SANITIZE),1)
-$(DEFAULT_MODEL) $(DEFAULT_SIG): FORCE
-	@$(MAKE) --no-print-directory SANITIZE= $@
+# One recursive make for both files: two at once (make -j) would both
+# rebuild the normal tree's objects and gen-weights, racing each other.
+$(DEFAULT_MODEL): FORCE
+	@$(MAKE) --no-print-directory SANITIZE= $(DEFAULT_MODEL) $(DEFAULT_SIG)
+$(DEFAULT_SIG): $(DEFAULT_MODEL)
 else
 $(DEFAULT_MODEL): build/bin/gen-weights
 	@mkdir -p $(MODELS)
