@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: ISC
 #
-# probe-lib.sh: the unprivileged runs of tests/e2e/probe.sh and
-# probe-layers.sh.  Source it after tests/lib.sh; it lives outside
-# tests/e2e so that run-tests does not take it for a test.
+# probe-lib.sh: what tests/e2e/probe.sh and probe-layers.sh share.  Source
+# it first (it checks the environment and sources tests/lib.sh); it lives
+# outside tests/e2e so that run-tests does not take it for a test.  It sets
+# AG (aiguard) and asan (1 in the sanitizer build, which loads no seccomp
+# filter and sets no RLIMIT_AS, by design).
 #
 #   as_nobody NCASES FUNC: runs FUNC nobody MODEL RUNNER... where RUNNER...
 #   runs a command as nobody (65534, setpriv) and MODEL is $AG_MODEL, or a
@@ -10,6 +12,15 @@
 #   $pubmodel, removed at exit).  Not root: the NCASES
 #   cases FUNC would make are skipped (not-root, tests/skip-allowlist.sh);
 #   no setpriv (util-linux, from scripts/install-deps) is a failure.
+set -u
+: "${AG_BUILD:?}" "${AG_TOP:?}" "${AG_MODEL:?}" "${PYTHON:=/usr/bin/python3}"
+AG=$AG_BUILD/bin/aiguard
+[ -x "$AG" ] || { echo "missing $AG"; exit 99; }
+[ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
+. "$AG_TOP/tests/lib.sh"
+asan=0
+case "$AG_BUILD" in */asan) asan=1 ;; esac
+
 pubmodel=
 # The copy goes at exit; the exit status goes on to lib.sh's end checks.
 trap 'rc=$?; [ -z "$pubmodel" ] || rm -rf "$pubmodel"; (exit $rc); lib_atexit' EXIT
