@@ -12,6 +12,13 @@
 #   $pubmodel, removed at exit).  Not root: the NCASES
 #   cases FUNC would make are skipped (not-root, tests/skip-allowlist.sh);
 #   no setpriv (util-linux, from scripts/install-deps) is a failure.
+#
+#   digest DIR: the files of DIR and their SHA-256, to see it unchanged.
+#
+#   probe_left_nothing WHO ERR...: one case: the probe runs whose stderr is
+#   in ERR... left nothing in /tmp.  Only what these runs made counts
+#   (another probe may be running): each names its scratch directory and
+#   pid on stderr.
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}" "${AG_MODEL:?}" "${PYTHON:=/usr/bin/python3}"
 AG=$AG_BUILD/bin/aiguard
@@ -45,4 +52,24 @@ as_nobody() {
 		model=$pubmodel
 	fi
 	"$func" nobody "$model" "${nobody[@]}"
+}
+
+digest() { (cd "$1" && sha256sum -- * | sort); }
+
+probe_left_nothing() {
+	local who=$1 re ours left= p
+	shift
+	re='.*scratch copy in \(/tmp/aiguard-probe\.[A-Za-z0-9]*\), pid'
+	re="$re"' \([0-9]*\).*'
+	ours=$(sed -n "s|$re|\\1 /tmp/aiguard-probe-\\2-|p" "$@" | tr ' ' '\n')
+	for p in $ours; do
+		left="$left$(ls -d "$p"* 2>/dev/null | tr '\n' ' ')"
+	done
+	if [ -z "$ours" ]; then
+		fail "$who: the probe did not name its scratch directory"
+	elif [ -z "$left" ]; then
+		pass "$who: nothing left in /tmp"
+	else
+		fail "$who: left in /tmp: $left"
+	fi
 }

@@ -40,8 +40,6 @@
 . "$AG_TOP/tests/probe-lib.sh"
 plan 37
 
-digest() { (cd "$1" && sha256sum -- * | sort); }
-
 # judge WHO LAYERS FILE RC: one run's JSON; prints ok/FAIL/SKIP lines
 # (three cases: the exit status, the front, the worker), exits with the
 # number of failures.
@@ -180,7 +178,7 @@ EOF
 
 # layers_as WHO MODEL [RUNNER...]: every set of layers, then the leftovers.
 layers_as() {
-	local who=$1 model=$2 l rc sum0 sum1 ours left p re n=0
+	local who=$1 model=$2 l rc sum0 sum1 n=0
 	shift 2
 	sum0=$(digest "$model")
 	for l in landlock seccomp landlock,seccomp mdwe rlimits; do
@@ -207,22 +205,7 @@ layers_as() {
 	sum1=$(digest "$model")
 	[ "$sum0" = "$sum1" ] && pass "$who: model unchanged" ||
 	    fail "$who: model directory changed"
-	# What the runs made: each names its scratch directory and pid.
-	re='.*scratch copy in \(/tmp/aiguard-probe\.[A-Za-z0-9]*\), pid'
-	re="$re"' \([0-9]*\).*'
-	ours=$(sed -n "s|$re|\\1 /tmp/aiguard-probe-\\2-|p" "$work"/run*.err |
-	    tr ' ' '\n')
-	left=
-	for p in $ours; do
-		left="$left$(ls -d "$p"* 2>/dev/null | tr '\n' ' ')"
-	done
-	if [ -z "$ours" ]; then
-		fail "$who: the probe did not name its scratch directories"
-	elif [ -z "$left" ]; then
-		pass "$who: nothing left in /tmp"
-	else
-		fail "$who: left in /tmp: $left"
-	fi
+	probe_left_nothing "$who" "$work"/run*.err
 	rm -f "$work"/run*
 }
 

@@ -32,9 +32,6 @@ plan 16
 [ $asan -eq 0 ] || skip_part sanitizer-no-seccomp 0 "chmod (and fork," \
     "the fork bomb as root) are not required to be blocked"
 
-leftovers() { ls -d /tmp/aiguard-probe* 2>/dev/null | sort; }
-digest() { (cd "$1" && sha256sum -- * | sort); }
-
 # check USER MODE FILE RC: the JSON of one run against its expectation.
 check() {
 	"$PYTHON" - "$@" "$asan" <<'EOF'
@@ -124,9 +121,8 @@ EOF
 
 # probe_as WHO MODEL [RUNNER...]: both modes, the checks, the leftovers.
 probe_as() {
-	local who=$1 model=$2 before after sum0 sum1 rc ours left p
+	local who=$1 model=$2 sum0 sum1 rc
 	shift 2
-	before=$(leftovers)
 	sum0=$(digest "$model")
 	"$@" "$AG" probe --model "$model" --sandbox required --expect blocked \
 	    --json >"$work/req.json" 2>"$work/req.err"
@@ -149,23 +145,8 @@ probe_as() {
 	else
 		fail "$who: the modes do not differ"
 	fi
-	after=$(leftovers)
 	sum1=$(digest "$model")
-	# Only what our two runs made counts (another probe may be running):
-	# each names its scratch directory and pid on stderr.
-	ours=$(sed -n 's/.*scratch copy in \(\/tmp\/aiguard-probe\.[A-Za-z0-9]*\), pid \([0-9]*\).*/\1 \/tmp\/aiguard-probe-\2-/p' \
-	    "$work/req.err" "$work/off.err" | tr ' ' '\n')
-	left=
-	for p in $ours; do
-		left="$left$(ls -d "$p"* 2>/dev/null | tr '\n' ' ')"
-	done
-	if [ -z "$ours" ]; then
-		fail "$who: the probe did not name its scratch directory"
-	elif [ -z "$left" ]; then
-		pass "$who: nothing left in /tmp"
-	else
-		fail "$who: left in /tmp: $left"
-	fi
+	probe_left_nothing "$who" "$work/req.err" "$work/off.err"
 	[ "$sum0" = "$sum1" ] && pass "$who: model unchanged" ||
 	    fail "$who: model directory changed"
 }
