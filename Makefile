@@ -85,7 +85,7 @@ KEYS := build/keys
 BUILD_KEY := $(KEYS)/aiguard-build
 DEFAULT_SIG := $(MODELS)/resnet18/model.sig
 
-.PHONY: all run check unit e2e reference bench bench-serve bench-sandbox bench-coldstart clean \
+.PHONY: all run check unit e2e reference bench bench-serve bench-sandbox bench-coldstart soak clean \
 	deps FORCE \
 	fuzz policy policy-lint check-selinux
 
@@ -164,6 +164,11 @@ bench-sandbox: all
 
 bench-coldstart: all
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/coldstart $(B)
+
+# The soak: 64 connections of mixed traffic for 60 s, a worker kill and a
+# reload in the middle; requests, errors by kind and each process's RSS.
+soak: all
+	$(PYTHON) tests/soak/soak.py $(B) --threads $(THREADS)
 
 bench-serve: deps
 	@scripts/install-deps --bench
