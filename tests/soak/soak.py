@@ -370,6 +370,10 @@ def main():
         log = f.read()
     reload_ok = "event=reload result=ok" in log
 
+    if stats.tops.get("json") != stats.tops.get("binary"):
+        stats.count(stats.errors, "json and binary infer disagree: top "
+                    "class %s against %s" % (stats.tops.get("json"),
+                                             stats.tops.get("binary")))
     nok = sum(stats.ok.values())
     nerr = sum(stats.errors.values())
     print("soak: %d connections, %d s, aiguardd --threads %d, %d CPUs"
