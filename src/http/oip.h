@@ -113,7 +113,7 @@ int	oip_parse_infer(const uint8_t *body, size_t len, long header_len,
  */
 struct oip_work {
 	uint64_t	ow_keys;	/* object keys read */
-	uint64_t	ow_probes;	/* stored keys looked at for a new one */
+	uint64_t	ow_probes;	/* stored keys looked at */
 	uint64_t	ow_cmp;		/* code points read by full compares */
 };
 /* oip_parse_infer(), adding its counts to *work (work may be NULL). */

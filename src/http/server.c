@@ -898,8 +898,8 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		 * "GET\tstatus=200\tevent=x" forges fields.  Room for a
 		 * whole rq_path written as \xHH.
 		 */
-		char addr[INET6_ADDRSTRLEN] = "-", path[4 * sizeof(rq->rq_path) +
-		    3], method[80];
+		char addr[INET6_ADDRSTRLEN] = "-", method[80];
+		char path[4 * sizeof(rq->rq_path) + 3];
 
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);

@@ -119,7 +119,8 @@ logfmt_parse(const char *p, char *keys, size_t keyslen, const char *want,
 					p++;
 					v[o++] = *p == 'n' ? '\n' :
 					    *p == 'r' ? '\r' : '\t';
-				} else if (p[1] == 'x' && (h = hexval(p[2])) >= 0 &&
+				} else if (p[1] == 'x' &&
+				    (h = hexval(p[2])) >= 0 &&
 				    (l = hexval(p[3])) >= 0) {
 					v[o++] = (char)(h << 4 | l);
 					p += 3;

@@ -1770,7 +1770,7 @@ static const char flood_abc[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 struct flood_back {
-	uint32_t	 fb_h;		/* state needed before the 3 characters */
+	uint32_t	 fb_h;		/* state before the 3 characters */
 	uint32_t	 fb_code;	/* the 3 characters, 6 bits each */
 };
 
