@@ -49,45 +49,77 @@ log_set_role(const char *role)
 }
 
 /*
- * Appends s to out as a double-quoted logfmt value: quote and backslash are
- * escaped, control characters become \n, \t or \xHH, so that one event
- * stays one line whatever a client put into it.
+ * The one escaping function of log lines (see log.h).  Every byte outside
+ * printable ASCII is escaped, 8-bit ones too: a raw 0x9b is CSI to an 8-bit
+ * terminal, and a log reader cannot know the terminal (OpenSSH logs
+ * untrusted strings through strnvis(VIS_SAFE | VIS_OCTAL) for the same
+ * reason).
  */
-static void
-log_quote(char *out, size_t outlen, const char *s)
+size_t
+log_escape(char *out, size_t outlen, const char *s, int flags)
 {
-	size_t o = 0;
+	static const char hex[] = "0123456789abcdef";
+	int quote = (flags & LOG_ESC_QUOTE) != 0;
+	size_t o = 0, n;
+	char e[4];
 
-	if (outlen < 3)
-		return;
-	out[o++] = '"';
-	for (; *s != '\0' && o + 5 < outlen; s++) {
+	if (outlen == 0)
+		return 0;
+	if (outlen < (quote ? 3u : 1u)) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (quote)
+		out[o++] = '"';
+	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c == '\n') {
-			out[o++] = '\\';
-			out[o++] = 'n';
-		} else if (c == '\t') {
-			out[o++] = '\\';
-			out[o++] = 't';
-		} else if (c < 0x20 || c == 0x7f) {
-			(void)snprintf(out + o, outlen - o, "\\x%02x", c);
-			o += 4;
-		} else
-			out[o++] = (char)c;
+		n = 2;
+		e[0] = '\\';
+		if (quote && (c == '"' || c == '\\'))
+			e[1] = (char)c;
+		else if (c == '\n')
+			e[1] = 'n';
+		else if (c == '\r')
+			e[1] = 'r';
+		else if (c == '\t')
+			e[1] = 't';
+		else if (c < 0x20 || c >= 0x7f) {
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 15];
+			n = 4;
+		} else {
+			e[0] = (char)c;
+			n = 1;
+		}
+		/* Room for it, the closing quote and the NUL: never cut. */
+		if (o + n + (size_t)quote + 1 > outlen)
+			break;
+		memcpy(out + o, e, n);
+		o += n;
 	}
-	out[o++] = '"';
+	if (quote)
+		out[o++] = '"';
 	out[o] = '\0';
+	return o;
 }
 
+/*
+ * fields: key=value pairs whose client-derived values the caller quoted
+ * with log_quote_value().  They go through log_escape() once more, without
+ * quoting, which changes nothing in such a line (quoted values hold no raw
+ * byte outside printable ASCII) but keeps any raw control byte a careless
+ * caller let through off the terminal and inside this one line.
+ */
 static void
 log_kv_line(int level, const char *fields)
 {
+	char safe[2048];
+
+	(void)log_escape(safe, sizeof(safe), fields, 0);
 	fprintf(stderr, "level=%s proc=%s pid=%ld %s\n", log_names[level],
-	    log_role ? log_role : log_progname, (long)getpid(), fields);
+	    log_role ? log_role : log_progname, (long)getpid(), safe);
 }
 
 void
@@ -104,34 +136,38 @@ log_event(int level, const char *fmt, ...)
 	va_end(ap);
 	if (log_kv)
 		log_kv_line(level, fields);
-	else
+	else {
+		char safe[2048];
+
+		(void)log_escape(safe, sizeof(safe), fields, 0);
 		fprintf(stderr, "%s: %s: %s\n", log_progname,
-		    log_names[level], fields);
+		    log_names[level], safe);
+	}
 	errno = saved;
 }
 
 void
 log_quote_value(char *out, size_t outlen, const char *s)
 {
-	log_quote(out, outlen, s);
+	(void)log_escape(out, outlen, s, LOG_ESC_QUOTE);
 }
 
 static void
 log_vemit(int level, int with_errno, const char *func, const char *fmt,
     va_list ap)
 {
-	char msg[1024];
+	char msg[1024], safe[2048];
 	int saved = errno;
 
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_kv) {
 		char q[2200], fields[2600];
 
-		log_quote(q, sizeof(q), msg);
+		log_quote_value(q, sizeof(q), msg);
 		if (with_errno) {
 			char qe[256];
 
-			log_quote(qe, sizeof(qe), strerror(saved));
+			log_quote_value(qe, sizeof(qe), strerror(saved));
 			(void)snprintf(fields, sizeof(fields), "msg=%s error=%s",
 			    q, qe);
 		} else
@@ -140,14 +176,19 @@ log_vemit(int level, int with_errno, const char *func, const char *fmt,
 		errno = saved;
 		return;
 	}
-	/* One fprintf per line keeps lines whole when several threads log. */
+	/*
+	 * Text lines (the command-line tool) carry file names and signer
+	 * identities from models that may come from anyone: escaped too.
+	 * One fprintf per line keeps lines whole when several threads log.
+	 */
+	(void)log_escape(safe, sizeof(safe), msg, 0);
 	if (with_errno)
 		fprintf(stderr, "%s: %s: %s%s%s: %s\n", log_progname,
-		    log_names[level], func ? func : "", func ? ": " : "", msg,
+		    log_names[level], func ? func : "", func ? ": " : "", safe,
 		    strerror(saved));
 	else
 		fprintf(stderr, "%s: %s: %s%s%s\n", log_progname,
-		    log_names[level], func ? func : "", func ? ": " : "", msg);
+		    log_names[level], func ? func : "", func ? ": " : "", safe);
 	errno = saved;
 }
 

@@ -28,8 +28,22 @@ void	log_setlevel(int level);
  * The daemon logs one key=value line per event (logfmt; journald keeps it
  * whole): "level=info proc=front pid=12 msg=\"...\"".  log_set_role() names
  * the process in it.  log_event() writes its own fields after level, proc
- * and pid; quote client-supplied values with log_quote_value().
+ * and pid; every value that a client (or a model's files) could choose
+ * goes in quoted by log_quote_value(), never as a bare %s.
+ *
+ * log_escape() is the one escaping function of every log line: it copies
+ * s to out (outlen bytes, NUL-terminated) with each byte outside printable
+ * ASCII (0x20..0x7e) written as \n, \r, \t or \xHH, so that no control
+ * byte reaches a terminal and one event stays one line.  With
+ * LOG_ESC_QUOTE it also escapes '"' and '\\' and wraps the result in double
+ * quotes: a logfmt value that no '=', blank or quote inside can break out
+ * of.  A value too long for out is cut before an escape, never inside one,
+ * and keeps its closing quote.  Returns the length written.  The message
+ * of log_warnx() and the others, and log_event()'s whole field list, pass
+ * through it too.
  */
+#define LOG_ESC_QUOTE	1
+size_t	log_escape(char *out, size_t outlen, const char *s, int flags);
 void	log_set_kv(int on);
 void	log_set_role(const char *role);
 void	log_event(int level, const char *fmt, ...)

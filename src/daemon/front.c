@@ -551,7 +551,7 @@ front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
 			    q);
 		else
 			log_event(LOG_LVL_WARN, "event=reload result=failed "
-			    "msg=%s (the old model keeps serving)", q);
+			    "serving=old msg=%s", q);
 		break;
 	}
 	default:

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/version.h"
+#include "http/oip.h"
 #include "http/server.h"
 #include "model/model.h"
 #include "sandbox/selinux.h"
@@ -661,6 +662,13 @@ main(int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
+	/*
+	 * The key of the infer parser's key hash, drawn before the filter
+	 * that forbids getrandom (every child inherits it); each front
+	 * inherits the key with the fork.
+	 */
+	if (oip_init() != 0)
+		fatal("getrandom (the JSON key hash)");
 	daemon_sandbox_conf(&cf, SANDBOX_PARENT, &sc);
 	if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0 ||
 	    sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {

@@ -11,7 +11,8 @@
  * duplicate keys, wrong types, invalid UTF-8, bad escapes, control
  * characters in strings, nesting deeper than OIP_MAX_DEPTH, trailing bytes.
  * It uses no recursion beyond the fixed depth of the request schema, and its
- * work is linear in the body length.
+ * work is linear in the body length whatever the keys: the duplicate check
+ * hashes them with a keyed hash (see oip_init()).
  *
  * Error codes: every failure of oip_parse_infer() is the client's fault (HTTP
  * 400) except AG_ERR_ALLOC (out of memory), AG_ERR_INVALID_ARG (a bad io or
@@ -74,6 +75,17 @@ struct oip_infer_req {
 };
 
 /*
+ * Draws the per-process key of the hash that the duplicate-key check uses
+ * (SipHash-2-4, 128-bit key from getrandom(2)), so that no client can
+ * choose keys that collide.  Call it once before the first parse and
+ * before the sandbox forbids getrandom; oip_parse_infer() aborts when it
+ * was not called.  Returns 0, or AG_ERR_SYSTEM (errno set).
+ */
+int	oip_init(void);
+/* SipHash-2-4 of msg under key (for the tests: the reference vectors). */
+uint64_t oip_siphash(const uint8_t key[16], const void *msg, size_t len);
+
+/*
  * Parses an infer request body.  header_len is the value of the
  * Inference-Header-Content-Length header, or -1 when absent (then the whole
  * body is JSON).  With header_len >= 0 the JSON is body[0, header_len) and
@@ -94,6 +106,20 @@ struct oip_infer_req {
 int	oip_parse_infer(const uint8_t *body, size_t len, long header_len,
 	    const struct oip_model_io *io, struct oip_infer_req *req,
 	    char *err, size_t errlen);
+/*
+ * The work of one parse's duplicate-key check, counted for the tests that
+ * bound it (tests/unit/test_oip.c): whatever the keys, it must stay linear
+ * in the body length.
+ */
+struct oip_work {
+	uint64_t	ow_keys;	/* object keys read */
+	uint64_t	ow_probes;	/* stored keys looked at */
+	uint64_t	ow_cmp;		/* code points read by full compares */
+};
+/* oip_parse_infer(), adding its counts to *work (work may be NULL). */
+int	oip_parse_infer_work(const uint8_t *body, size_t len, long header_len,
+	    const struct oip_model_io *io, struct oip_infer_req *req,
+	    char *err, size_t errlen, struct oip_work *work);
 /* Scrubs and frees rq_data and clears req.  NULL-safe, idempotent. */
 void	oip_infer_req_free(struct oip_infer_req *req);
 /*

@@ -892,7 +892,14 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	__atomic_sub_fetch(&hs->hs_inflight, 1, __ATOMIC_RELAXED);
 	if (hs->hs_cf->cf_access_log) {
 		const union MHD_ConnectionInfo *ci;
-		char addr[INET6_ADDRSTRLEN] = "-", path[600];
+		/*
+		 * The method and the path are the client's bytes: quoted and
+		 * escaped (log_quote_value), never bare, or a method of
+		 * "GET\tstatus=200\tevent=x" forges fields.  Room for a
+		 * whole rq_path written as \xHH.
+		 */
+		char addr[INET6_ADDRSTRLEN] = "-", method[80];
+		char path[4 * sizeof(rq->rq_path) + 3];
 
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -909,9 +916,11 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				    addr, sizeof(addr));
 		}
 		log_quote_value(path, sizeof(path), rq->rq_path);
+		log_quote_value(method, sizeof(method), rq->rq_method != NULL ?
+		    rq->rq_method : "");
 		log_event(LOG_LVL_INFO, "event=access client=%s method=%s "
 		    "path=%s status=%d bytes=%zu ms=%.3f%s%s", addr,
-		    rq->rq_method, path, rq->rq_status, rq->rq_sent, dt * 1e3,
+		    method, path, rq->rq_status, rq->rq_sent, dt * 1e3,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 		    " terminated=", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
 		    "" : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ?

@@ -715,7 +715,7 @@ else
 	fail "access log: $nacc lines for $nreq requests"; server_log_tail
 fi
 if grep -q 'event=access .*path="/v2/models/resnet18/infer" status=400' \
-    "$srv_log" && grep -q 'event=access .*method=POST .*status=200' \
+    "$srv_log" && grep -q 'event=access .*method="POST" .*status=200' \
     "$srv_log"; then
 	pass "access log names method, path and status"
 else

@@ -39,6 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long hlen = -1;
 	int i;
 
+	if (oip_init() != 0)
+		abort();
 	if (size < 1)
 		return 0;
 	if (data[0] & 1)

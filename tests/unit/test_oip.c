@@ -1742,10 +1742,262 @@ test_big(void)
 	free(vals);
 }
 
+/* ==== Key flooding ===================================================== */
+
+/*
+ * The duplicate-key check once hashed keys with unkeyed 32-bit FNV-1a and
+ * compared in full on a match: keys built to share that hash and a long
+ * prefix made each new key cost a compare with every earlier one (19.9 s
+ * of CPU for a 32 MiB body).  These cases count the check's work
+ * (oip_parse_infer_work) on such bodies and bound it by the body length.
+ */
+#define FNV_BASIS	2166136261u
+#define FNV_PRIME	16777619u
+#define FLOOD_KEYS	250	/* per object: under OIP_MAX_KEYS with the
+				 * enclosing objects' keys */
+#define FLOOD_SUF	8	/* 2 + 3 + 3 characters after the prefix */
+
+static uint32_t
+fnv1a(uint32_t h, const char *s, size_t n)
+{
+	while (n-- > 0)
+		h = (h ^ (uint8_t)*s++) * FNV_PRIME;
+	return h;
+}
+
+/* 64 characters that need no escape in a JSON string. */
+static const char flood_abc[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+struct flood_back {
+	uint32_t	 fb_h;		/* state before the 3 characters */
+	uint32_t	 fb_code;	/* the 3 characters, 6 bits each */
+};
+
+static int
+flood_back_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct flood_back *)a)->fb_h;
+	uint32_t y = ((const struct flood_back *)b)->fb_h;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Fills suf[0..n) with distinct FLOOD_SUF-character suffixes such that
+ * prefix + suffix all have one FNV-1a hash, meet in the middle: the last
+ * three characters run backwards from the target (the state before
+ * character c is (h * P^-1) ^ c), the three before them forwards from
+ * prefix + two characters, 16 matches expected per two-character start.
+ */
+static void
+flood_keys(const char *prefix, char (*suf)[FLOOD_SUF + 1], int n)
+{
+	const uint32_t target = 0x5eed1e55u;
+	struct flood_back *tab, key, *hit;
+	uint32_t pinv = FNV_PRIME, h0, h2, h, x;
+	int got = 0, a, b, i, c[3];
+
+	for (i = 0; i < 5; i++)		/* Newton: P * pinv = 1 mod 2^32 */
+		pinv *= 2 - FNV_PRIME * pinv;
+	tab = test_xmalloc(sizeof(*tab) << 18);
+	for (i = 0; i < 1 << 18; i++) {
+		c[0] = i >> 12, c[1] = i >> 6 & 63, c[2] = i & 63;
+		x = target;
+		x = (x * pinv) ^ (uint8_t)flood_abc[c[2]];
+		x = (x * pinv) ^ (uint8_t)flood_abc[c[1]];
+		x = (x * pinv) ^ (uint8_t)flood_abc[c[0]];
+		tab[i].fb_h = x;
+		tab[i].fb_code = (uint32_t)i;
+	}
+	qsort(tab, (size_t)1 << 18, sizeof(*tab), flood_back_cmp);
+	h0 = fnv1a(FNV_BASIS, prefix, strlen(prefix));
+	for (a = 0; got < n && a < 64 * 64; a++) {
+		char two[2] = { flood_abc[a >> 6], flood_abc[a & 63] };
+
+		h2 = fnv1a(h0, two, 2);
+		for (b = 0; got < n && b < 1 << 18; b++) {
+			char three[3] = { flood_abc[b >> 12],
+			    flood_abc[b >> 6 & 63], flood_abc[b & 63] };
+
+			key.fb_h = h = fnv1a(h2, three, 3);
+			hit = bsearch(&key, tab, (size_t)1 << 18,
+			    sizeof(*tab), flood_back_cmp);
+			if (hit == NULL)
+				continue;
+			/* The first of a run of equal states will do. */
+			snprintf(suf[got], FLOOD_SUF + 1, "%c%c%c%c%c%c%c%c",
+			    two[0], two[1], three[0], three[1], three[2],
+			    flood_abc[hit->fb_code >> 12],
+			    flood_abc[hit->fb_code >> 6 & 63],
+			    flood_abc[hit->fb_code & 63]);
+			got++;
+		}
+	}
+	free(tab);
+	if (got < n) {
+		fprintf(stderr, "flood_keys: %d of %d keys\n", got, n);
+		exit(99);
+	}
+}
+
+/*
+ * {"parameters":{"x":[OBJ,...]},"inputs":[<a valid small input>]} with
+ * nobj objects of n members "<prefix><suf[i]>":0, then extra (if not NULL)
+ * as the last member of the last object.
+ */
+static void
+flood_body(struct sb *b, const char *prefix, char (*suf)[FLOOD_SUF + 1],
+    int n, int nobj, const char *extra)
+{
+	int o, i;
+
+	b->len = 0;
+	sb_puts(b, "{\"parameters\":{\"x\":[");
+	for (o = 0; o < nobj; o++) {
+		sb_puts(b, o > 0 ? ",{" : "{");
+		for (i = 0; i < n; i++) {
+			sb_puts(b, i > 0 ? ",\"" : "\"");
+			sb_puts(b, prefix);
+			sb_puts(b, suf[i]);
+			sb_puts(b, "\":0");
+		}
+		if (extra != NULL && o == nobj - 1)
+			sb_puts(b, extra);
+		sb_puts(b, "}");
+	}
+	sb_puts(b, "]},\"inputs\":[" IN_HEAD SHAPE1 "," DATA12 "}]}");
+}
+
+/* Parses b; returns the code, the work in *w. */
+static int
+flood_parse(const struct sb *b, struct oip_work *w, char *err)
+{
+	struct oip_infer_req req;
+	uint8_t *copy;
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	copy = test_xmalloc(b->len);
+	memcpy(copy, b->s, b->len);
+	r = oip_parse_infer_work(copy, b->len, -1, &small_io, &req, err,
+	    ERRLEN, w);
+	free(copy);
+	oip_infer_req_free(&req);
+	printf("# %zu bytes: %llu keys, %llu probes, %llu code points "
+	    "compared\n", b->len, (unsigned long long)w->ow_keys,
+	    (unsigned long long)w->ow_probes, (unsigned long long)w->ow_cmp);
+	return r;
+}
+
+/* SipHash-2-4: the reference vectors (key 00..0f, message 00..n-1). */
+static void
+test_siphash(void)
+{
+	static const struct { size_t n; uint64_t h; } v[] = {
+		{ 0, 0x726fdb47dd0e0e31ULL }, { 1, 0x74f839c593dc67fdULL },
+		{ 7, 0xab0200f58b01d137ULL }, { 8, 0x93f5f5799a932462ULL },
+		{ 15, 0xa129ca6149be45e5ULL }, { 16, 0x3f2acc7f57c29bdbULL },
+	};
+	uint8_t key[16], msg[16];
+	size_t i;
+
+	TEST_START("flood: the key hash is SipHash-2-4 (reference vectors)");
+	for (i = 0; i < 16; i++)
+		key[i] = msg[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		ASSERT_INT_EQ(oip_siphash(key, msg, v[i].n) == v[i].h, 1);
+	TEST_DONE();
+}
+
+static void
+test_flood(void)
+{
+	char (*suf)[FLOOD_SUF + 1];
+	char *prefix, err[ERRLEN], extra[64];
+	struct sb b = { 0 };
+	struct oip_work w;
+	uint32_t h;
+	int i, j, same;
+
+	suf = test_xmalloc(FLOOD_KEYS * sizeof(*suf));
+	prefix = test_xmalloc(1025);
+	memset(prefix, 'k', 1024);
+	prefix[1024] = '\0';
+
+	TEST_START("flood: 250 distinct 1 KiB keys with one FNV-1a hash");
+	flood_keys(prefix, suf, FLOOD_KEYS);
+	h = fnv1a(fnv1a(FNV_BASIS, prefix, 1024), suf[0], FLOOD_SUF);
+	for (same = 0, i = 0; i < FLOOD_KEYS; i++) {
+		same += fnv1a(fnv1a(FNV_BASIS, prefix, 1024), suf[i],
+		    FLOOD_SUF) == h;
+		for (j = 0; j < i; j++)
+			ASSERT_INT_NE(strcmp(suf[i], suf[j]), 0);
+	}
+	ASSERT_INT_EQ(same, FLOOD_KEYS);
+	TEST_DONE();
+
+	TEST_START("flood: 8 objects of them parse, key work <= body length");
+	flood_body(&b, prefix, suf, FLOOD_KEYS, 8, NULL);
+	ASSERT_INT_EQ(flood_parse(&b, &w, err), 0);
+	ASSERT_INT_GE(w.ow_keys, 8 * FLOOD_KEYS);
+	ASSERT_INT_LE(w.ow_probes + w.ow_cmp, b.len);
+	TEST_DONE();
+
+	TEST_START("flood: a duplicate among them is refused");
+	{
+		struct sb e = { 0 };
+
+		sb_puts(&e, ",\"");
+		sb_puts(&e, prefix);
+		sb_puts(&e, suf[117]);
+		sb_puts(&e, "\":1");
+		flood_body(&b, prefix, suf, FLOOD_KEYS, 2, e.s);
+		free(e.s);
+	}
+	ASSERT_INT_EQ(flood_parse(&b, &w, err), AG_ERR_DUPLICATE);
+	ASSERT_STRING_CONTAINS(err, "parameters: duplicate key");
+	TEST_DONE();
+
+	TEST_START("flood: a duplicate spelled with an escape is refused");
+	{
+		struct sb e = { 0 };
+
+		/* The first character as \u00XX: other bytes, same key. */
+		snprintf(extra, sizeof(extra), ",\"\\u%04x", 'k');
+		sb_puts(&e, extra);
+		sb_puts(&e, prefix + 1);
+		sb_puts(&e, suf[FLOOD_KEYS - 1]);
+		sb_puts(&e, "\":1");
+		flood_body(&b, prefix, suf, FLOOD_KEYS, 1, e.s);
+		free(e.s);
+	}
+	ASSERT_INT_EQ(flood_parse(&b, &w, err), AG_ERR_DUPLICATE);
+	TEST_DONE();
+
+	TEST_START("flood: 64 objects of 250 short keys, key work <= length");
+	for (i = 0; i < FLOOD_KEYS; i++)
+		snprintf(suf[i], FLOOD_SUF + 1, "%d", i);
+	flood_body(&b, "", suf, FLOOD_KEYS, 64, NULL);
+	ASSERT_INT_EQ(flood_parse(&b, &w, err), 0);
+	ASSERT_INT_GE(w.ow_keys, 64 * FLOOD_KEYS);
+	ASSERT_INT_LE(w.ow_probes + w.ow_cmp, b.len);
+	TEST_DONE();
+
+	free(b.s);
+	free(prefix);
+	free(suf);
+}
+
 void
 tests(void)
 {
-	test_plan(153);
+	test_plan(159);
+	/* The parser's hash key, as the front draws it before its sandbox. */
+	if (oip_init() != 0) {
+		perror("oip_init");
+		exit(99);
+	}
 	test_valid();
 	test_malformed();
 	test_truncation();
@@ -1754,4 +2006,6 @@ tests(void)
 	test_format();
 	test_strtof();
 	test_big();
+	test_siphash();
+	test_flood();
 }
