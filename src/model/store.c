@@ -776,35 +776,24 @@ store_fsync_dirs(int dfd, const char *dst, int depth, char *err,
 }
 
 /*
- * Verifies the source src against trust and copies what the signature
- * covers (and model.sig) into the staging directory tfd.  *sig gets the
- * source's verification (the caller verifies the copy again).
+ * Copies what the signature covers in the source mf (verified by the
+ * caller), and model.sig, into the staging directory tfd.
  */
 static int
-store_copy_model(struct store_copy *c, int tfd,
-    const struct msig_trust *trust, const char *const *ignore,
-    size_t nignore, char *err, size_t errlen)
+store_copy_model(struct store_copy *c, struct mfiles *mf, int tfd,
+    char *err, size_t errlen)
 {
-	struct mfiles *mf = NULL;
 	const struct mfile *f;
 	size_t i;
 	int r;
 
-	if ((r = mfiles_open(c->sc_src, &mf, err, errlen)) != 0)
-		return r;
-	if ((r = msig_verify(mf, trust, ignore, nignore, NULL, err,
-	    errlen)) != 0)
-		goto out;
 	for (i = 0; (f = mfiles_at(mf, i)) != NULL; i++) {
 		if (!f->mf_verified && strcmp(f->mf_name, MSIG_FILE) != 0)
 			continue;
 		if ((r = store_copy_file(c, tfd, f, err, errlen)) != 0)
-			goto out;
+			return r;
 	}
-	r = store_fsync_dirs(tfd, c->sc_dst, 0, err, errlen);
- out:
-	mfiles_close(mf);
-	return r;
+	return store_fsync_dirs(tfd, c->sc_dst, 0, err, errlen);
 }
 
 /* ==== Verify and switch ================================================ */
@@ -1132,6 +1121,7 @@ store_deploy(const char *store, const char *name, const char *src,
 	const char *step = "open", *stagebase = NULL;
 	unsigned int max = 0, *vers = NULL;
 	size_t nvers = 0;
+	struct mfiles *smf = NULL;
 	int tfd = -1, afd = -1, placed = 0, n, r;
 
 	if (out != NULL)
@@ -1155,6 +1145,13 @@ store_deploy(const char *store, const char *name, const char *src,
 	snprintf(vname, sizeof(vname), "%u", res.sr_version);
 	step = "log";
 	if ((r = store_audit_open(&op, gid, &afd, msg, sizeof(msg))) != 0)
+		goto out;
+
+	/* The source, verified first: only what it signs is copied. */
+	step = "verify";
+	if ((r = mfiles_open(src, &smf, msg, sizeof(msg))) != 0 ||
+	    (r = msig_verify(smf, trust, ignore, nignore, NULL, msg,
+	    sizeof(msg))) != 0)
 		goto out;
 
 	step = "copy";
@@ -1186,9 +1183,10 @@ store_deploy(const char *store, const char *name, const char *src,
 	c.sc_src = src;
 	c.sc_dst = stage;
 	c.sc_gid = gid;
-	if ((r = store_copy_model(&c, tfd, trust, ignore, nignore, msg,
-	    sizeof(msg))) != 0)
+	if ((r = store_copy_model(&c, smf, tfd, msg, sizeof(msg))) != 0)
 		goto out;
+	mfiles_close(smf);
+	smf = NULL;
 
 	step = "fsync";
 	if ((r = store_failpoint("fsync", msg, sizeof(msg))) != 0)
@@ -1249,6 +1247,7 @@ store_deploy(const char *store, const char *name, const char *src,
 		}
 		ag_errf(err, errlen, r, "deploy %s: %s: %s", name, step, msg);
 	}
+	mfiles_close(smf);
 	free(vers);
 	if (tfd != -1)
 		close(tfd);
@@ -1282,6 +1281,9 @@ store_rollback(const char *store, const char *name,
 	if ((r = store_begin(&op, store, name, STORE_OPEN_LOCK, gid, &step,
 	    &res.sr_previous, &vers, &nvers, NULL, msg, sizeof(msg))) != 0)
 		goto out;
+	step = "log";
+	if ((r = store_audit_open(&op, gid, &afd, msg, sizeof(msg))) != 0)
+		goto out;
 	if (res.sr_previous == 0) {
 		r = ag_errf(msg, sizeof(msg), AG_ERR_NOT_FOUND,
 		    "%s/%s: no current version", op.so_dir, STORE_CURRENT);
@@ -1298,10 +1300,6 @@ store_rollback(const char *store, const char *name,
 		    res.sr_previous);
 		goto out;
 	}
-
-	step = "log";
-	if ((r = store_audit_open(&op, gid, &afd, msg, sizeof(msg))) != 0)
-		goto out;
 
 	/* Checked again: it may have changed since its deploy. */
 	step = "verify";
