@@ -152,6 +152,7 @@ fi
 # ---- the audit log -------------------------------------------------------------
 
 log=$store/.audit.log
+lines=()
 mapfile -t lines <"$log"
 dig() { grep -Eo 'digest sha256:[0-9a-f]{64}' "$1" | cut -d' ' -f2; }
 d1=$(dig "$work/d1") d2=$(dig "$work/d2")
