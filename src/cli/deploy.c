@@ -12,8 +12,9 @@
  *
  * What a deploy writes is 0640 (files) and 0750 (directories), with the
  * group --group names; without it, the group of the user "aiguard" (the
- * daemon's, DEPLOY_DAEMON_USER) when there is one, else the deploying
- * user's own: readable by the daemon, by nobody else.  models --log
+ * daemon's, DEPLOY_DAEMON_USER) when there is one, else the store
+ * directory's, else the deploying user's own: readable by the daemon, by
+ * nobody else.  models --log
  * prints the store's audit log (store.h).
  *
  * Without --key or --ca the build tree's key is used when the binary runs
@@ -118,7 +119,9 @@ deploy_usage(enum deploy_cmd cmd, FILE *fp)
 	    "  --group G          the group (name or number) of what is "
 	    "written: files 0640,\n"
 	    "                     directories 0750 (default: user %s's "
-	    "group, else yours)\n", DEPLOY_DAEMON_USER);
+	    "group, else the\n"
+	    "                     store directory's, else yours)\n",
+	    DEPLOY_DAEMON_USER);
 	fprintf(fp,
 	    "  --ignore-paths P   one more path in the model that "
 	    "verification skips\n"
@@ -158,7 +161,7 @@ deploy_parse(enum deploy_cmd cmd, int argc, char **argv,
 	a->da_keep = STORE_KEEP_DEFAULT;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		/* models takes --store and --log only, and only models --log. */
+		/* models takes --store and --log; only models takes --log. */
 		if ((cmd == DEPLOY_CMD_MODELS && ch != 's' && ch != 'h' &&
 		    ch != 'L') || (cmd != DEPLOY_CMD_MODELS && ch == 'L'))
 			ch = '?';
@@ -262,14 +265,18 @@ deploy_ignore_relative(struct deploy_args *a, const char *src)
 
 /*
  * The group of what the deploy writes: --group (a name, or a number that
- * names no group), else the group of DEPLOY_DAEMON_USER, else ours.
- * Returns 0, or 2 (a usage error) for a group that does not exist.
+ * names no group), else the group of DEPLOY_DAEMON_USER, else the store
+ * directory's when it exists (the one the store was set up with: also a
+ * systemd dynamic group, which has no name while the service is down),
+ * else ours.  Returns 0, or 2 (a usage error) for a group that does not
+ * exist.
  */
 static int
 deploy_group(const struct deploy_args *a, gid_t *gid)
 {
 	struct passwd *pw;
 	struct group *gr;
+	struct stat st;
 	long n;
 
 	if (a->da_group != NULL) {
@@ -286,6 +293,10 @@ deploy_group(const struct deploy_args *a, gid_t *gid)
 	}
 	if ((pw = getpwnam(DEPLOY_DAEMON_USER)) != NULL) {
 		*gid = pw->pw_gid;
+		return 0;
+	}
+	if (stat(a->da_store, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*gid = st.st_gid;
 		return 0;
 	}
 	*gid = getegid();

@@ -868,8 +868,9 @@ store_switch(struct store_op *op, unsigned int v, int failpoints,
  */
 static int
 store_begin(struct store_op *op, const char *store, const char *name,
-    int flags, gid_t gid, const char **step, unsigned int *cur, unsigned int **vers,
-    size_t *nvers, unsigned int *max, char *msg, size_t msglen)
+    int flags, gid_t gid, const char **step, unsigned int *cur,
+    unsigned int **vers, size_t *nvers, unsigned int *max, char *msg,
+    size_t msglen)
 {
 	int r;
 

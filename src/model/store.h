@@ -106,9 +106,10 @@ int	store_deploy(const char *store, const char *name, const char *src,
  * current one, after verifying that version again against trust (it may
  * have changed since it was deployed).  Under NAME's lock.  Appends a
  * line to STORE/.audit.log as store_deploy() does (gid: the log's group
- * when it is new).  Fills *out (sr_pruned is 0).  Returns 0, or AG_ERR_NOT_FOUND when there is no
- * current version or none older, AG_ERR_SIGNATURE (or another AG_ERR_*)
- * when the older version does not verify; current is then unchanged.
+ * when it is new).  Fills *out (sr_pruned is 0).  Returns 0, or
+ * AG_ERR_NOT_FOUND when there is no current version or none older,
+ * AG_ERR_SIGNATURE (or another AG_ERR_*) when the older version does not
+ * verify; current is then unchanged.
  */
 int	store_rollback(const char *store, const char *name,
 	    const struct msig_trust *trust, const char *const *ignore,

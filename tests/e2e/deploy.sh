@@ -35,7 +35,7 @@ if ! "$AG" sign --help >/dev/null 2>&1; then
 	exit 1
 fi
 . "$AG_TOP/tests/lib.sh"
-plan 78
+plan 79
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 # The subshell keeps bash's "Killed" notice (failure injection) quiet.
 run() { ( "$@" >"$work/out" 2>"$work/err"; exit $? ) 2>/dev/null; rc=$?; }
@@ -267,6 +267,19 @@ bad=$(find "$store/grp" -path "$store/grp/.lock" -prune -o ! -type l \
     [ "$(stat -c %a "$store/grp/1/model.safetensors")" = 640 ] &&
     pass "--group $gid: every directory and file in the group" ||
     { fail "--group $gid: rc=$rc, not in the group: $bad"; show; }
+
+# No --group: the user aiguard's group if there is one, else the group of
+# an existing store directory (set up for the daemon).
+store3=$work/store3
+mkdir -m 750 "$store3" && chgrp "$gid" "$store3" || exit 99
+want=$(getent passwd aiguard | cut -d: -f4)
+want=${want:-$gid}
+run "$AG" deploy --key "$work/k.pub" --store "$store3" --no-reload "$m1" dg
+[ $rc -eq 0 ] && [ "$(stat -c %g "$store3/dg/1/model.safetensors")" = "$want" ] &&
+    [ "$(stat -c %g "$store3/dg")" = "$want" ] &&
+    pass "no --group: the store directory's group ($want)" ||
+    { fail "no --group: rc=$rc, group $(stat -c %g \
+    "$store3/dg/1/model.safetensors" 2>/dev/null), want $want"; show; }
 
 # The log: one line per deploy and rollback that switched current, in
 # order (the refused ones left none); models --log prints them by name.
