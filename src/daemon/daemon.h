@@ -62,9 +62,9 @@ const struct msig_trust *daemon_trust(void);
 /*
  * What the worker's Landlock rule on the model covers, written into buf:
  * when the model directory is a store's NAME/current (a link named
- * "current" to a version number), NAME/, the directory that holds the
- * versions, so that a reload can follow the link to a new one; else the
- * model directory itself.  Either fully resolved (realpath(3)): a link to
+ * "current" to a version number), or a link (a chain of links) to one,
+ * NAME/, the directory that holds the versions, so that a reload can
+ * follow the link to a new one; else the model directory itself.  Either fully resolved (realpath(3)): a link to
  * a model elsewhere gives its target only, never the link's own
  * directory.  A path that does not resolve is written as given (the
  * sandbox then fails on it, naming it).  AG_ERR_TOO_LARGE when buf is

@@ -455,6 +455,7 @@ recreate_victim(void)
 /*
  * A fixture below the scratch directory:
  *   etc/model -> ../data/real    a model.dir that is a link elsewhere
+ *   etc/served -> ../store/m/current   a link to a store's current
  *   etc/keys/secret              what the link's directory also holds
  *   data/real/weights            the model
  *   data/other                   beside the model
@@ -463,6 +464,7 @@ recreate_victim(void)
  */
 static char lk_model[512], lk_keys[600], lk_weights[600], lk_other[600];
 static char st_current[600], st_v1[600], st_v2[600], st_secret[600];
+static char lk_served[600];
 
 static void
 put(const char *path, const char *text)
@@ -512,6 +514,9 @@ setup_links(void)
 	(void)snprintf(st_current, sizeof(st_current), "%s/store/m/current",
 	    t);
 	if (symlink("1", st_current) == -1)
+		exit(99);
+	(void)snprintf(lk_served, sizeof(lk_served), "%s/etc/served", t);
+	if (symlink("../store/m/current", lk_served) == -1)
 		exit(99);
 	(void)snprintf(st_v1, sizeof(st_v1), "%s/store/m/1/weights", t);
 	put(st_v1, "v1\n");
@@ -581,6 +586,8 @@ test_model_links(void)
 	(void)snprintf(want, sizeof(want), "%s/store/m", test_tmpdir());
 	ASSERT_PTR_NE(realpath(want, real), NULL);
 	ASSERT_STRING_EQ(root, real);
+	ASSERT_INT_EQ(daemon_model_root(lk_served, root, sizeof(root)), 0);
+	ASSERT_STRING_EQ(root, real);
 	TEST_DONE();
 
 	TEST_START("model.dir a link: the model is readable");
@@ -601,6 +608,10 @@ test_model_links(void)
 	TEST_START("store current: beside NAME is not readable");
 	ASSERT_INT_EQ(run_model_read(st_current, st_secret), OK_DENIED);
 	TEST_DONE();
+	TEST_START("a link to a store's current: NAME, not the link's dir");
+	ASSERT_INT_EQ(run_model_read(lk_served, st_v2), OK_ALLOWED);
+	ASSERT_INT_EQ(run_model_read(lk_served, lk_keys), OK_DENIED);
+	TEST_DONE();
 }
 
 void
@@ -610,7 +621,7 @@ tests(void)
 	size_t i;
 	int sig, r;
 
-	test_plan(45);
+	test_plan(46);
 
 	if (landlock_abi() < 6)
 		test_skip_all("landlock-abi-6",
