@@ -4,10 +4,18 @@
  * versioned model store (model/store.h) from the command line.
  *
  *   aiguard deploy [--key PUB | --ca BUNDLE] [--store DIR] [--keep N]
- *       [--ignore-paths P]... [--pid-file FILE | --no-reload] SRC_DIR NAME
- *   aiguard rollback [--key PUB | --ca BUNDLE] [--store DIR]
+ *       [--group G] [--ignore-paths P]... [--pid-file FILE | --no-reload]
+ *       SRC_DIR NAME
+ *   aiguard rollback [--key PUB | --ca BUNDLE] [--store DIR] [--group G]
  *       [--ignore-paths P]... [--pid-file FILE | --no-reload] NAME
- *   aiguard models [--store DIR] [NAME]
+ *   aiguard models [--store DIR] [--log] [NAME]
+ *
+ * What a deploy writes is 0640 (files) and 0750 (directories), with the
+ * group --group names; without it, the group of the user "aiguard" (the
+ * daemon's, DEPLOY_DAEMON_USER) when there is one, else the store
+ * directory's, else the deploying user's own: readable by the daemon, by
+ * nobody else.  models --log
+ * prints the store's audit log (store.h).
  *
  * Without --key or --ca the build tree's key is used when the binary runs
  * from a build tree (model_default_key()); an installed binary must be
@@ -26,7 +34,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +54,7 @@
 
 #define DEPLOY_PID_FILE		"/run/aiguard/aiguardd.pid"
 #define DEPLOY_DAEMON_COMM	"aiguardd"
+#define DEPLOY_DAEMON_USER	"aiguard"
 #define DEPLOY_MAX_IGNORE	256
 #define DEPLOY_ERRLEN		1024
 
@@ -52,6 +63,8 @@ struct deploy_args {
 	const char	*da_ca;
 	const char	*da_store;
 	const char	*da_pidfile;
+	const char	*da_group;	/* --group; NULL: the default */
+	int		 da_log;	/* models --log */
 	int		 da_no_reload;
 	int		 da_pid_given;
 	long		 da_keep;
@@ -72,19 +85,23 @@ deploy_usage(enum deploy_cmd cmd, FILE *fp)
 	case DEPLOY_CMD_DEPLOY:
 		fprintf(fp, "usage: aiguard deploy [--key PUB | --ca BUNDLE] "
 		    "[--store DIR] [--keep N]\n"
-		    "           [--ignore-paths P]... [--pid-file FILE | "
-		    "--no-reload] SRC_DIR NAME\n");
+		    "           [--group G] [--ignore-paths P]... "
+		    "[--pid-file FILE | --no-reload]\n"
+		    "           SRC_DIR NAME\n");
 		break;
 	case DEPLOY_CMD_ROLLBACK:
 		fprintf(fp, "usage: aiguard rollback [--key PUB | --ca BUNDLE] "
-		    "[--store DIR]\n"
+		    "[--store DIR] [--group G]\n"
 		    "           [--ignore-paths P]... [--pid-file FILE | "
 		    "--no-reload] NAME\n");
 		break;
 	case DEPLOY_CMD_MODELS:
-		fprintf(fp, "usage: aiguard models [--store DIR] [NAME]\n"
+		fprintf(fp, "usage: aiguard models [--store DIR] [--log] "
+		    "[NAME]\n"
 		    "  prints \"NAME VERSION\" per version, \"current\" after "
-		    "the one served\n");
+		    "the one served;\n"
+		    "  --log: the store's audit log instead (one line per "
+		    "deploy and rollback)\n");
 		break;
 	}
 	if (cmd == DEPLOY_CMD_MODELS)
@@ -98,6 +115,13 @@ deploy_usage(enum deploy_cmd cmd, FILE *fp)
 	if (cmd == DEPLOY_CMD_DEPLOY)
 		fprintf(fp, "  --keep N           versions older than the new "
 		    "one to keep (default %d)\n", STORE_KEEP_DEFAULT);
+	fprintf(fp,
+	    "  --group G          the group (name or number) of what is "
+	    "written: files 0640,\n"
+	    "                     directories 0750 (default: user %s's "
+	    "group, else the\n"
+	    "                     store directory's, else yours)\n",
+	    DEPLOY_DAEMON_USER);
 	fprintf(fp,
 	    "  --ignore-paths P   one more path in the model that "
 	    "verification skips\n"
@@ -124,6 +148,8 @@ deploy_parse(enum deploy_cmd cmd, int argc, char **argv,
 		{ "ignore-paths", required_argument, NULL, 'i' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "no-reload", no_argument, NULL, 'R' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "log", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,8 +161,9 @@ deploy_parse(enum deploy_cmd cmd, int argc, char **argv,
 	a->da_keep = STORE_KEEP_DEFAULT;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		/* models takes --store only. */
-		if (cmd == DEPLOY_CMD_MODELS && ch != 's' && ch != 'h')
+		/* models takes --store and --log; only models takes --log. */
+		if ((cmd == DEPLOY_CMD_MODELS && ch != 's' && ch != 'h' &&
+		    ch != 'L') || (cmd != DEPLOY_CMD_MODELS && ch == 'L'))
 			ch = '?';
 		switch (ch) {
 		case 'k':
@@ -178,6 +205,16 @@ deploy_parse(enum deploy_cmd cmd, int argc, char **argv,
 			break;
 		case 'R':
 			a->da_no_reload = 1;
+			break;
+		case 'g':
+			if (*optarg == '\0') {
+				log_warnx("--group: empty name");
+				return 2;
+			}
+			a->da_group = optarg;
+			break;
+		case 'L':
+			a->da_log = 1;
 			break;
 		case 'h':
 			deploy_usage(cmd, stdout);
@@ -224,6 +261,58 @@ deploy_ignore_relative(struct deploy_args *a, const char *src)
 		a->da_ignore[i] = p;
 	}
 	return 0;
+}
+
+/*
+ * The group of what the deploy writes: --group (a name, or a number that
+ * names no group), else the group of DEPLOY_DAEMON_USER, else the store
+ * directory's when it exists (the one the store was set up with: also a
+ * systemd dynamic group, which has no name while the service is down),
+ * else ours.  Returns 0, or 2 (a usage error) for a group that does not
+ * exist.
+ */
+static int
+deploy_group(const struct deploy_args *a, gid_t *gid)
+{
+	struct passwd *pw;
+	struct group *gr;
+	struct stat st;
+	long n;
+
+	if (a->da_group != NULL) {
+		if ((gr = getgrnam(a->da_group)) != NULL) {
+			*gid = gr->gr_gid;
+			return 0;
+		}
+		if (ag_parse_long(a->da_group, 0, INT_MAX, &n) != 0) {
+			log_warnx("--group %s: no such group", a->da_group);
+			return 2;
+		}
+		*gid = (gid_t)n;
+		return 0;
+	}
+	if ((pw = getpwnam(DEPLOY_DAEMON_USER)) != NULL) {
+		*gid = pw->pw_gid;
+		return 0;
+	}
+	if (stat(a->da_store, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*gid = st.st_gid;
+		return 0;
+	}
+	*gid = getegid();
+	return 0;
+}
+
+/* The group's name for messages, or its number. */
+static void
+deploy_group_name(gid_t gid, char *buf, size_t len)
+{
+	struct group *gr;
+
+	if ((gr = getgrgid(gid)) != NULL && strlen(gr->gr_name) < 64)
+		snprintf(buf, len, "%s", gr->gr_name);
+	else
+		snprintf(buf, len, "%lu", (unsigned long)gid);
 }
 
 /* Loads what to trust; *t is new.  Returns 0, or the exit status. */
@@ -386,8 +475,9 @@ cmd_deploy(int argc, char **argv)
 	struct deploy_args a;
 	struct msig_trust *trust = NULL;
 	struct store_result res;
-	char err[DEPLOY_ERRLEN];
+	char err[DEPLOY_ERRLEN], gname[64];
 	const char *src, *name;
+	gid_t gid;
 	int ret;
 
 	if ((ret = deploy_parse(DEPLOY_CMD_DEPLOY, argc, argv, &a)) != -1)
@@ -404,10 +494,11 @@ cmd_deploy(int argc, char **argv)
 		return 2;
 	}
 	if ((ret = deploy_ignore_relative(&a, src)) != 0 ||
+	    (ret = deploy_group(&a, &gid)) != 0 ||
 	    (ret = deploy_trust(&a, &trust)) != 0)
 		return ret;
 	if (store_deploy(a.da_store, name, src, trust, a.da_ignore,
-	    a.da_nignore, (unsigned int)a.da_keep, &res, err,
+	    a.da_nignore, (unsigned int)a.da_keep, gid, &res, err,
 	    sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		msig_trust_free(trust);
@@ -417,6 +508,8 @@ cmd_deploy(int argc, char **argv)
 	printf("%s: version %u deployed (digest %s, signer %s); current -> "
 	    "%u\n", name, res.sr_version, res.sr_sig.mr_digest,
 	    res.sr_sig.mr_signer, res.sr_version);
+	deploy_group_name(gid, gname, sizeof(gname));
+	printf("%s: files 0640, directories 0750, group %s\n", name, gname);
 	if (res.sr_previous != 0)
 		printf("%s: replaced version %u; %zu old version%s pruned\n",
 		    name, res.sr_previous, res.sr_pruned,
@@ -436,6 +529,7 @@ cmd_rollback(int argc, char **argv)
 	struct store_result res;
 	char err[DEPLOY_ERRLEN];
 	const char *name;
+	gid_t gid;
 	int ret;
 
 	if ((ret = deploy_parse(DEPLOY_CMD_ROLLBACK, argc, argv, &a)) != -1)
@@ -450,10 +544,11 @@ cmd_rollback(int argc, char **argv)
 		return 2;
 	}
 	if ((ret = deploy_ignore_relative(&a, NULL)) != 0 ||
+	    (ret = deploy_group(&a, &gid)) != 0 ||
 	    (ret = deploy_trust(&a, &trust)) != 0)
 		return ret;
 	if (store_rollback(a.da_store, name, trust, a.da_ignore, a.da_nignore,
-	    &res, err, sizeof(err)) != 0) {
+	    gid, &res, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		msig_trust_free(trust);
 		return 1;
@@ -512,6 +607,20 @@ cmd_models(int argc, char **argv)
 	if (argc - optind > 1) {
 		deploy_usage(DEPLOY_CMD_MODELS, stderr);
 		return 2;
+	}
+	if (argc - optind == 1 && !store_name_valid(argv[optind])) {
+		log_warnx("bad model name \"%s\"", argv[optind]);
+		return 2;
+	}
+	if (a.da_log) {
+		char err[DEPLOY_ERRLEN];
+
+		if (store_log_print(a.da_store, argc - optind == 1 ?
+		    argv[optind] : NULL, stdout, err, sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (argc - optind == 1) {
 		if (!store_name_valid(argv[optind])) {

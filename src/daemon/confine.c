@@ -5,40 +5,124 @@
  */
 #include <sys/stat.h>
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/ag_err.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "model/store.h"
 #include "sandbox/sandbox.h"
 #include "daemon.h"
 
 /* The user and group, looked up once by the parent (see sandbox.h). */
 static struct sandbox_conf daemon_ids;
+/* Links followed looking for a store's current, as the kernel's limit. */
+#define DAEMON_MAX_HOPS	40
+
 /* What the worker's Landlock rule covers (daemon_model_root()). */
-static char daemon_root[4096];
+static char daemon_root[PATH_MAX];
+
+/*
+ * 1 when the symbolic link path is a store's NAME/current: named
+ * STORE_CURRENT and pointing to a plain version number ("7", relative,
+ * no '/'), as store.c makes it.
+ */
+static int
+daemon_is_store_current(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char target[32];
+	ssize_t n, i;
+
+	base = base != NULL ? base + 1 : path;
+	if (strcmp(base, STORE_CURRENT) != 0)
+		return 0;
+	if ((n = readlink(path, target, sizeof(target) - 1)) <= 0 || n > 9)
+		return 0;
+	if (target[0] < '1' || target[0] > '9')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (target[i] < '0' || target[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * Follows the symbolic link path one step: its target, made relative to
+ * the link's directory when it is relative.  Returns 0, or -1.
+ */
+static int
+daemon_follow(char *path, size_t len)
+{
+	char target[PATH_MAX], next[PATH_MAX];
+	const char *slash;
+	ssize_t n;
+	int r;
+
+	if ((n = readlink(path, target, sizeof(target) - 1)) <= 0)
+		return -1;
+	target[n] = '\0';
+	if (target[0] == '/' || (slash = strrchr(path, '/')) == NULL)
+		r = snprintf(next, sizeof(next), "%s", target);
+	else	/* the link's directory, its '/' included */
+		r = snprintf(next, sizeof(next), "%.*s%s",
+		    (int)(slash - path + 1), path, target);
+	if (r < 0 || (size_t)r >= sizeof(next) || (size_t)r >= len)
+		return -1;
+	memcpy(path, next, (size_t)r + 1);
+	return 0;
+}
 
 int
 daemon_model_root(const char *model_dir, char *buf, size_t len)
 {
+	char orig[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 	size_t n;
 	char *slash;
+	int hops;
 
-	if ((size_t)snprintf(buf, len, "%s", model_dir) >= len)
+	if ((size_t)snprintf(orig, sizeof(orig), "%s", model_dir) >=
+	    sizeof(orig))
 		return AG_ERR_TOO_LARGE;
-	for (n = strlen(buf); n > 1 && buf[n - 1] == '/'; n--)
-		buf[n - 1] = '\0';
-	if (lstat(buf, &st) != 0 || !S_ISLNK(st.st_mode))
-		return 0;
-	/* A store's NAME/current: the versions are its siblings. */
-	if ((slash = strrchr(buf, '/')) == NULL)
-		(void)snprintf(buf, len, ".");
-	else if (slash == buf)
-		buf[1] = '\0';
-	else
-		*slash = '\0';
+	for (n = strlen(orig); n > 1 && orig[n - 1] == '/'; n--)
+		orig[n - 1] = '\0';
+	memcpy(path, orig, n + 1);
+	/*
+	 * A store's NAME/current, or a link to one (/etc/aiguard/model ->
+	 * STORE/NAME/current): the versions are its siblings, and a reload
+	 * follows the link to whichever is current then, so the rule covers
+	 * NAME/.  Any other link is followed now, once: the rule covers its
+	 * target only, never the directory the link sits in (a link
+	 * /etc/aiguard/model must not open /etc/aiguard/keys).
+	 */
+	for (hops = 0; hops < DAEMON_MAX_HOPS; hops++) {
+		if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+			break;
+		if (daemon_is_store_current(path)) {
+			if ((slash = strrchr(path, '/')) == NULL)
+				(void)snprintf(path, sizeof(path), ".");
+			else if (slash == path)
+				path[1] = '\0';
+			else
+				*slash = '\0';
+			break;
+		}
+		if (daemon_follow(path, sizeof(path)) != 0)
+			break;
+	}
+	/*
+	 * Every link on the way resolved: the rule names what is read.  A
+	 * path that does not resolve stays as given.
+	 */
+	if (realpath(path, real) == NULL)
+		memcpy(real, orig, n + 1);
+	if ((size_t)snprintf(buf, len, "%s", real) >= len)
+		return AG_ERR_TOO_LARGE;
 	return 0;
 }
 

@@ -60,10 +60,15 @@ int	daemon_trust_setup(const struct ag_config *cf, char *err,
 const struct msig_trust *daemon_trust(void);
 
 /*
- * The directory that holds the model's versions when the model directory
- * is a store's "current" link (the link's own directory), else the model
- * directory itself: what the worker's Landlock rule must cover so that a
- * reload can follow the link to a new version.  Written into buf.
+ * What the worker's Landlock rule on the model covers, written into buf:
+ * when the model directory is a store's NAME/current (a link named
+ * "current" to a version number), or a link (a chain of links) to one,
+ * NAME/, the directory that holds the versions, so that a reload can
+ * follow the link to a new one; else the model directory itself.  Either fully resolved (realpath(3)): a link to
+ * a model elsewhere gives its target only, never the link's own
+ * directory.  A path that does not resolve is written as given (the
+ * sandbox then fails on it, naming it).  AG_ERR_TOO_LARGE when buf is
+ * too small.
  */
 int	daemon_model_root(const char *model_dir, char *buf, size_t len);
 

@@ -439,6 +439,18 @@ mfiles_clear_verified(struct mfiles *ms)
 		ms->ms_files[i]->mf_verified = 0;
 }
 
+size_t
+mfiles_count(const struct mfiles *ms)
+{
+	return ms->ms_nfiles;
+}
+
+const struct mfile *
+mfiles_at(const struct mfiles *ms, size_t i)
+{
+	return i < ms->ms_nfiles ? ms->ms_files[i] : NULL;
+}
+
 /* ==== the walk ========================================================= */
 
 struct mwalk {

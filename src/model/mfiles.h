@@ -81,6 +81,15 @@ int	mfiles_set_verified(struct mfiles *mf, const char *name);
 void	mfiles_clear_verified(struct mfiles *mf);
 
 /*
+ * The files read so far, sorted by name: mfiles_count() of them, the i-th
+ * by mfiles_at() (NULL past the end).  After msig_verify() these are the
+ * covered files (mf_verified) and model.sig, with the bytes that were
+ * hashed: what a copy of the model should take (aiguard deploy).
+ */
+size_t	mfiles_count(const struct mfiles *mf);
+const struct mfile *mfiles_at(const struct mfiles *mf, size_t i);
+
+/*
  * 1 when name is a relative name as described above (no leading '/', no
  * empty, "." or ".." component, within MFILES_NAME_MAX and
  * MFILES_MAX_DEPTH), else 0.  The signature code checks signed names

@@ -19,11 +19,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/ag_err.h"
@@ -35,7 +37,6 @@
 #define STORE_LOCK		".lock"
 #define STORE_CURRENT_TMP	"current.tmp"
 #define STORE_STAGING		".staging."
-#define STORE_COPY_BUF		(1024 * 1024)
 /* Removal goes deeper than a copy can (MFILES_MAX_DEPTH), for trees an
  * operator left there, but not without bound: each level holds an fd. */
 #define STORE_RM_DEPTH		64
@@ -44,6 +45,7 @@
 /* STORE/NAME, open for one operation. */
 struct store_op {
 	const char	*so_name;
+	const char	*so_store;		/* STORE */
 	char		 so_dir[PATH_MAX];	/* STORE/NAME */
 	int		 so_dfd;		/* STORE/NAME, O_DIRECTORY */
 	int		 so_lockfd;	/* NAME/.lock, flocked; or -1 */
@@ -51,6 +53,7 @@ struct store_op {
 
 #define STORE_OPEN_CREATE	0x1	/* mkdir STORE and STORE/NAME */
 #define STORE_OPEN_LOCK		0x2	/* take NAME/.lock, waiting */
+#define STORE_AUDIT_LINE	8192	/* one line of the audit log, max */
 
 /* ==== Small helpers ==================================================== */
 
@@ -138,13 +141,71 @@ store_sanitize(char *out, size_t len, const char *s)
 	out[i] = '\0';
 }
 
-/* mkdir -p path, new directories 0755 whatever the umask. */
+/*
+ * Gives the open file or directory fd the store's group and mode.  The
+ * group first: chown(2) may clear mode bits, and a mode set last is the
+ * mode that stays.
+ */
 static int
-store_mkdir_p(const char *path, char *err, size_t errlen)
+store_set_owner(int fd, gid_t gid, mode_t mode)
+{
+	if (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) == -1)
+		return -1;
+	return fchmod(fd, mode);
+}
+
+/* The message for a failed store_set_owner(). */
+static int
+store_owner_err(char *err, size_t errlen, const char *dir, const char *rel,
+    gid_t gid)
+{
+	if (errno == EPERM && gid != (gid_t)-1)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s%s%s: cannot "
+		    "give it group %lu: %s (run as root, or give --group one "
+		    "of your groups)", dir, *rel ? "/" : "", rel,
+		    (unsigned long)gid, strerror(errno));
+	return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s%s%s: %s", dir,
+	    *rel ? "/" : "", rel, strerror(errno));
+}
+
+/*
+ * mkdir path, 0750 with the group gid, when it does not exist yet; never
+ * readable by others, not even for a moment (made 0700, then opened to
+ * the group).  Returns 0 when it exists already.
+ */
+static int
+store_mkdir_private(const char *path, gid_t gid, char *err, size_t errlen)
+{
+	int fd, r = 0;
+
+	if (mkdir(path, 0700) == -1) {
+		if (errno == EEXIST)
+			return 0;
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: mkdir: %s",
+		    path, strerror(errno));
+	}
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if (store_set_owner(fd, gid, 0750) == -1)
+		r = store_owner_err(err, errlen, path, "", gid);
+	close(fd);
+	return r;
+}
+
+/*
+ * mkdir -p path, new directories 0755 whatever the umask, except path
+ * itself (the store): 0750 with the group gid (unless (gid_t)-1).  An
+ * existing store is left as it is: it is the operator's.
+ */
+static int
+store_mkdir_p(const char *path, gid_t gid, char *err, size_t errlen)
 {
 	char buf[PATH_MAX];
 	struct stat st;
 	size_t i, len = strlen(path);
+	int r;
 
 	if (len == 0 || len >= sizeof(buf))
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
@@ -154,7 +215,11 @@ store_mkdir_p(const char *path, char *err, size_t errlen)
 		if (buf[i] != '/' && buf[i] != '\0')
 			continue;
 		buf[i] = '\0';
-		if (mkdir(buf, 0755) == 0) {
+		if (i == len) {
+			if ((r = store_mkdir_private(buf, gid, err,
+			    errlen)) != 0)
+				return r;
+		} else if (mkdir(buf, 0755) == 0) {
 			if (chmod(buf, 0755) == -1)
 				return ag_errf(err, errlen, AG_ERR_SYSTEM,
 				    "%s: chmod: %s", buf, strerror(errno));
@@ -228,13 +293,14 @@ store_op_close(struct store_op *op)
 
 static int
 store_op_open(struct store_op *op, const char *store, const char *name,
-    int flags, char *err, size_t errlen)
+    int flags, gid_t gid, char *err, size_t errlen)
 {
 	int n, r;
 
 	memset(op, 0, sizeof(*op));
 	op->so_dfd = op->so_lockfd = -1;
 	op->so_name = name;
+	op->so_store = store;
 	if (store == NULL || *store == '\0')
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
 		    "no store directory");
@@ -247,16 +313,10 @@ store_op_open(struct store_op *op, const char *store, const char *name,
 		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
 		    "%s: path too long", store);
 	if (flags & STORE_OPEN_CREATE) {
-		if ((r = store_mkdir_p(store, err, errlen)) != 0)
+		if ((r = store_mkdir_p(store, gid, err, errlen)) != 0 ||
+		    (r = store_mkdir_private(op->so_dir, gid, err,
+		    errlen)) != 0)
 			return r;
-		if (mkdir(op->so_dir, 0755) == 0) {
-			if (chmod(op->so_dir, 0755) == -1)
-				return ag_errf(err, errlen, AG_ERR_SYSTEM,
-				    "%s: chmod: %s", op->so_dir,
-				    strerror(errno));
-		} else if (errno != EEXIST)
-			return ag_errf(err, errlen, AG_ERR_SYSTEM,
-			    "%s: mkdir: %s", op->so_dir, strerror(errno));
 	}
 	/* O_NOFOLLOW: a symbolic link in place of NAME is not a model. */
 	if ((op->so_dfd = open(op->so_dir, O_RDONLY | O_DIRECTORY |
@@ -266,6 +326,15 @@ store_op_open(struct store_op *op, const char *store, const char *name,
 		    errno == ENOENT ? "no such model in the store" :
 		    errno == ELOOP || errno == ENOTDIR ? "not a directory" :
 		    strerror(errno));
+	}
+	/*
+	 * A deploy closes NAME to others, also one that an older aiguard
+	 * made 0755: its versions (0644 then) are unreachable through it.
+	 */
+	if ((flags & STORE_OPEN_CREATE) &&
+	    store_set_owner(op->so_dfd, gid, 0750) == -1) {
+		r = store_owner_err(err, errlen, op->so_dir, "", gid);
+		goto fail;
 	}
 	if ((flags & STORE_OPEN_LOCK) == 0)
 		return 0;
@@ -521,11 +590,18 @@ store_rename_new(struct store_op *op, const char *from, const char *to,
 
 /* ==== Copy into staging ================================================ */
 
+/*
+ * What a deploy copies: the source verified (mfiles, msig_verify()), and
+ * of its files only those the signature covers, and model.sig, with the
+ * bytes that were hashed.  Anything else in the source (a .git directory,
+ * the statement's or the caller's ignore_paths) stays behind: the store
+ * holds what was signed and nothing more.  Files are 0640 and directories
+ * 0750, with the group sc_gid when it is not (gid_t)-1.
+ */
 struct store_copy {
 	const char	*sc_src;	/* source root, for messages */
 	const char	*sc_dst;	/* staging root, for messages */
-	char		 sc_rel[MFILES_NAME_MAX]; /* relative name */
-	uint8_t		*sc_buf;	/* STORE_COPY_BUF bytes */
+	gid_t		 sc_gid;	/* group of what is made; or -1 */
 	size_t		 sc_files;
 };
 
@@ -548,73 +624,91 @@ store_write_all(int fd, const uint8_t *buf, size_t len)
 }
 
 /*
- * Copies the regular file name (below sfd; lst is its lstat) to a new
- * file below dfd, mode 0644, and fsyncs it.
+ * Opens the directory that holds the file rel below the staging root
+ * tfd, creating what is missing (0750, the store's group).  *out is a new
+ * descriptor; *base points into rel at the file's own name.
  */
 static int
-store_copy_file(struct store_copy *c, int sfd, int dfd, const char *name,
-    const struct stat *lst, char *err, size_t errlen)
+store_copy_parent(struct store_copy *c, int tfd, const char *rel,
+    int *out, const char **base, char *err, size_t errlen)
 {
-	struct stat st;
-	ssize_t n;
-	int in, out = -1, r;
+	char comp[MFILES_NAME_MAX];
+	const char *p = rel, *slash;
+	size_t n;
+	int dfd, sub;
 
-	/* O_NONBLOCK: a FIFO swapped in after the lstat cannot hang us. */
-	if ((in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_NOCTTY | O_CLOEXEC)) == -1)
-		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: %s",
-		    c->sc_src, c->sc_rel, strerror(errno));
-	if (fstat(in, &st) == -1) {
-		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: fstat: %s",
-		    c->sc_src, c->sc_rel, strerror(errno));
-		goto out;
+	*out = -1;
+	if ((dfd = dup(tfd)) == -1)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: dup: %s",
+		    c->sc_dst, strerror(errno));
+	while ((slash = strchr(p, '/')) != NULL) {
+		n = (size_t)(slash - p);
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (mkdirat(dfd, comp, 0700) == -1 && errno != EEXIST)
+			goto fail;
+		if ((sub = openat(dfd, comp, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
+			goto fail;
+		close(dfd);
+		dfd = sub;
+		if (store_set_owner(dfd, c->sc_gid, 0750) == -1) {
+			close(dfd);
+			return store_owner_err(err, errlen, c->sc_dst, rel,
+			    c->sc_gid);
+		}
+		p = slash + 1;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_dev != lst->st_dev ||
-	    st.st_ino != lst->st_ino) {
-		r = ag_errf(err, errlen, AG_ERR_UNEXPECTED,
-		    "%s/%s: changed while being copied", c->sc_src,
-		    c->sc_rel);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > MFILES_FILE_MAX) {
-		r = ag_errf(err, errlen, AG_ERR_TOO_LARGE,
-		    "%s/%s: larger than %llu bytes", c->sc_src, c->sc_rel,
-		    (unsigned long long)MFILES_FILE_MAX);
-		goto out;
-	}
-	if ((out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0644)) == -1 || fchmod(out, 0644) == -1) {
+	*out = dfd;
+	*base = p;
+	return 0;
+ fail:
+	close(dfd);
+	return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: %s", c->sc_dst, rel,
+	    strerror(errno));
+}
+
+/* Writes the file f (read and hashed by the source's check) into tfd. */
+static int
+store_copy_file(struct store_copy *c, int tfd, const struct mfile *f,
+    char *err, size_t errlen)
+{
+	const char *base = NULL;
+	int dfd, out = -1, r;
+
+	if (f->mf_via_link)
+		return ag_errf(err, errlen, AG_ERR_UNEXPECTED,
+		    "%s/%s: is a symbolic link; the store takes regular "
+		    "files only", c->sc_src, f->mf_name);
+	if ((r = store_copy_parent(c, tfd, f->mf_name, &dfd, &base, err,
+	    errlen)) != 0)
+		return r;
+	/* 0600 until the group is set: never readable by others. */
+	if ((out = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
 		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: %s",
-		    c->sc_dst, c->sc_rel, strerror(errno));
+		    c->sc_dst, f->mf_name, strerror(errno));
 		goto out;
 	}
-	for (;;) {
-		if ((n = read(in, c->sc_buf, STORE_COPY_BUF)) == -1) {
-			if (errno == EINTR)
-				continue;
-			r = ag_errf(err, errlen, AG_ERR_SYSTEM,
-			    "%s/%s: read: %s", c->sc_src, c->sc_rel,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (store_write_all(out, c->sc_buf, (size_t)n) == -1) {
-			r = ag_errf(err, errlen, AG_ERR_SYSTEM,
-			    "%s/%s: write: %s", c->sc_dst, c->sc_rel,
-			    strerror(errno));
-			goto out;
-		}
+	if (store_write_all(out, f->mf_data, f->mf_len) == -1) {
+		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: write: %s",
+		    c->sc_dst, f->mf_name, strerror(errno));
+		goto out;
+	}
+	if (store_set_owner(out, c->sc_gid, 0640) == -1) {
+		r = store_owner_err(err, errlen, c->sc_dst, f->mf_name,
+		    c->sc_gid);
+		goto out;
 	}
 	if (fsync(out) == -1) {
 		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: fsync: %s",
-		    c->sc_dst, c->sc_rel, strerror(errno));
+		    c->sc_dst, f->mf_name, strerror(errno));
 		goto out;
 	}
 	if (close(out) == -1) {
 		out = -1;
 		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: close: %s",
-		    c->sc_dst, c->sc_rel, strerror(errno));
+		    c->sc_dst, f->mf_name, strerror(errno));
 		goto out;
 	}
 	out = -1;
@@ -624,121 +718,82 @@ store_copy_file(struct store_copy *c, int sfd, int dfd, const char *name,
  out:
 	if (out != -1)
 		close(out);
-	close(in);
+	close(dfd);
 	return r;
 }
 
 /*
- * Copies the directory sfd into dfd (both open; sc_rel[0..rlen) names sfd
- * relative to the root), recursively.  Symbolic links and special files
- * are refused: the store holds exactly what was verified, and a link
- * could lead anywhere later.  Each directory is fsynced when complete.
+ * fsyncs every directory below dfd (not dfd itself), deepest first, so
+ * that the entries of the copy are on disk before it is renamed.
  */
 static int
-store_copy_dir(struct store_copy *c, int sfd, int dfd, size_t rlen,
-    int depth, char *err, size_t errlen)
+store_fsync_dirs(int dfd, const char *dst, int depth, char *err,
+    size_t errlen)
 {
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
-	size_t nlen;
-	int fd, sub = -1, dsub = -1, r = 0;
+	int fd, sub, r = 0;
 
-	if ((fd = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1 || (d = fdopendir(fd)) == NULL) {
-		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: %s",
-		    c->sc_src, c->sc_rel, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return r;
+	if (depth >= MFILES_MAX_DEPTH)
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "%s: more than %d directory levels", dst, MFILES_MAX_DEPTH);
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", dst,
+		    strerror(errno));
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", dst,
+		    strerror(errno));
 	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
+	while (r == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		nlen = strlen(de->d_name);
-		if (rlen + (rlen > 0) + nlen >= sizeof(c->sc_rel)) {
-			r = ag_errf(err, errlen, AG_ERR_TOO_LARGE,
-			    "%s/%s: name too long", c->sc_src, c->sc_rel);
-			goto out;
-		}
-		if (rlen > 0)
-			c->sc_rel[rlen] = '/';
-		memcpy(c->sc_rel + rlen + (rlen > 0), de->d_name, nlen + 1);
+		/* d_type may be DT_UNKNOWN: ask the inode. */
 		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: %s",
-			    c->sc_src, c->sc_rel, strerror(errno));
-			goto out;
+			    dst, de->d_name, strerror(errno));
+			break;
 		}
-		if (S_ISLNK(st.st_mode)) {
-			r = ag_errf(err, errlen, AG_ERR_UNEXPECTED,
-			    "%s/%s: is a symbolic link; the store takes "
-			    "regular files only", c->sc_src, c->sc_rel);
-			goto out;
-		} else if (S_ISREG(st.st_mode)) {
-			if (c->sc_files >= MFILES_MAX_FILES) {
-				r = ag_errf(err, errlen, AG_ERR_TOO_LARGE,
-				    "%s: more than %d files", c->sc_src,
-				    MFILES_MAX_FILES);
-				goto out;
-			}
-			if ((r = store_copy_file(c, fd, dfd, de->d_name, &st,
-			    err, errlen)) != 0)
-				goto out;
-		} else if (S_ISDIR(st.st_mode)) {
-			if (depth + 1 >= MFILES_MAX_DEPTH) {
-				r = ag_errf(err, errlen, AG_ERR_TOO_LARGE,
-				    "%s/%s: more than %d directory levels",
-				    c->sc_src, c->sc_rel, MFILES_MAX_DEPTH);
-				goto out;
-			}
-			if ((sub = openat(fd, de->d_name, O_RDONLY |
-			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-				r = ag_errf(err, errlen, AG_ERR_SYSTEM,
-				    "%s/%s: %s", c->sc_src, c->sc_rel,
-				    strerror(errno));
-				goto out;
-			}
-			if (mkdirat(dfd, de->d_name, 0755) == -1 ||
-			    (dsub = openat(dfd, de->d_name, O_RDONLY |
-			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-			    fchmod(dsub, 0755) == -1) {
-				r = ag_errf(err, errlen, AG_ERR_SYSTEM,
-				    "%s/%s: %s", c->sc_dst, c->sc_rel,
-				    strerror(errno));
-				goto out;
-			}
-			if ((r = store_copy_dir(c, sub, dsub,
-			    rlen + (rlen > 0) + nlen, depth + 1, err,
-			    errlen)) != 0)
-				goto out;
-			if (fsync(dsub) == -1) {
-				r = ag_errf(err, errlen, AG_ERR_SYSTEM,
-				    "%s/%s: fsync: %s", c->sc_dst, c->sc_rel,
-				    strerror(errno));
-				goto out;
-			}
-			close(sub);
-			close(dsub);
-			sub = dsub = -1;
-		} else {
-			r = ag_errf(err, errlen, AG_ERR_UNEXPECTED,
-			    "%s/%s: is a special file (not a regular file or "
-			    "directory)", c->sc_src, c->sc_rel);
-			goto out;
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		if ((sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: %s",
+			    dst, de->d_name, strerror(errno));
+			break;
 		}
-		c->sc_rel[rlen] = '\0';
-	}
-	if (errno != 0)
-		r = ag_errf(err, errlen, AG_ERR_SYSTEM, "%s/%s: readdir: %s",
-		    c->sc_src, c->sc_rel, strerror(errno));
- out:
-	if (sub != -1)
+		if ((r = store_fsync_dirs(sub, dst, depth + 1, err,
+		    errlen)) == 0 && fsync(sub) == -1)
+			r = ag_errf(err, errlen, AG_ERR_SYSTEM,
+			    "%s/%s: fsync: %s", dst, de->d_name,
+			    strerror(errno));
 		close(sub);
-	if (dsub != -1)
-		close(dsub);
+	}
 	closedir(d);
 	return r;
+}
+
+/*
+ * Copies what the signature covers in the source mf (verified by the
+ * caller), and model.sig, into the staging directory tfd.
+ */
+static int
+store_copy_model(struct store_copy *c, struct mfiles *mf, int tfd,
+    char *err, size_t errlen)
+{
+	const struct mfile *f;
+	size_t i;
+	int r;
+
+	for (i = 0; (f = mfiles_at(mf, i)) != NULL; i++) {
+		if (!f->mf_verified && strcmp(f->mf_name, MSIG_FILE) != 0)
+			continue;
+		if ((r = store_copy_file(c, tfd, f, err, errlen)) != 0)
+			return r;
+	}
+	return store_fsync_dirs(tfd, c->sc_dst, 0, err, errlen);
 }
 
 /* ==== Verify and switch ================================================ */
@@ -813,13 +868,15 @@ store_switch(struct store_op *op, unsigned int v, int failpoints,
  */
 static int
 store_begin(struct store_op *op, const char *store, const char *name,
-    int flags, const char **step, unsigned int *cur, unsigned int **vers,
-    size_t *nvers, unsigned int *max, char *msg, size_t msglen)
+    int flags, gid_t gid, const char **step, unsigned int *cur,
+    unsigned int **vers, size_t *nvers, unsigned int *max, char *msg,
+    size_t msglen)
 {
 	int r;
 
 	*step = "open";
-	if ((r = store_op_open(op, store, name, flags, msg, msglen)) != 0)
+	if ((r = store_op_open(op, store, name, flags, gid, msg,
+	    msglen)) != 0)
 		return r;
 	*step = "cleanup";
 	if ((r = store_cleanup(op, msg, msglen)) != 0)
@@ -867,13 +924,196 @@ store_prune(struct store_op *op, unsigned int cur, unsigned int prev,
 	return removed;
 }
 
+/* ==== The audit log ==================================================== */
+
+/*
+ * Opens STORE/.audit.log for appending, made 0640 with the group gid
+ * when new.  Opened before anything changes, so that a log that cannot
+ * be written stops the deploy or rollback while the store is as it was.
+ */
+static int
+store_audit_open(struct store_op *op, gid_t gid, int *fdp, char *err,
+    size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, n;
+
+	*fdp = -1;
+	n = snprintf(path, sizeof(path), "%s/%s", op->so_store,
+	    STORE_AUDIT_LOG);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "%s: path too long", op->so_store);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) != -1) {
+		if (store_set_owner(fd, gid, 0640) == -1) {
+			n = store_owner_err(err, errlen, path, "", gid);
+			close(fd);
+			return n;
+		}
+	} else if (errno != EEXIST || (fd = open(path, O_WRONLY | O_APPEND |
+	    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ag_errf(err, errlen, AG_ERR_UNEXPECTED,
+		    "%s: not a regular file", path);
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* The audit uid of this session (/proc/self/loginuid), or -1: unset. */
+static long
+store_loginuid(void)
+{
+	char buf[16];
+	ssize_t n;
+	long v = 0;
+	int fd, i;
+
+	if ((fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	for (i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (buf[i] - '0');
+	if (i == 0 || i > 10 || v >= 4294967295L)
+		return -1;
+	return v;
+}
+
+/*
+ * Appends one line to the audit log fd: what became current, and who
+ * made it so.  One write(2) to an O_APPEND descriptor, so that lines of
+ * concurrent deploys (of other names) never mix, then fsync.  The switch
+ * is made already: a failure here is a loud warning, not an error.
+ */
+static void
+store_audit_write(int fd, struct store_op *op, const char *event,
+    const struct store_result *res)
+{
+	char line[STORE_AUDIT_LINE], when[32], login[32];
+	char qname[4 * STORE_NAME_MAX + 8], qdig[4 * 80 + 8];
+	char qsig[4 * sizeof(res->sr_sig.mr_signer) + 8], quser[4 * 64 + 8];
+	struct passwd *pw;
+	struct tm tm;
+	time_t now = time(NULL);
+	uid_t uid = getuid();
+	long luid = store_loginuid();
+	ssize_t w;
+	int n;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "@%lld", (long long)now);
+	pw = getpwuid(uid);
+	log_quote_value(qname, sizeof(qname), op->so_name);
+	log_quote_value(qdig, sizeof(qdig), res->sr_sig.mr_digest);
+	log_quote_value(qsig, sizeof(qsig), res->sr_sig.mr_signer);
+	log_quote_value(quser, sizeof(quser), pw != NULL &&
+	    strlen(pw->pw_name) < 64 ? pw->pw_name : "");
+	login[0] = '\0';
+	if (luid != -1)
+		snprintf(login, sizeof(login), " loginuid=%ld", luid);
+	n = snprintf(line, sizeof(line), "time=%s event=%s model=%s "
+	    "version=%u previous=%u digest=%s signer=%s uid=%lu user=%s%s\n",
+	    when, event, qname, res->sr_version, res->sr_previous, qdig, qsig,
+	    (unsigned long)uid, quser, login);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		log_warnx("%s/%s: %s of %s version %u NOT logged: line too "
+		    "long", op->so_store, STORE_AUDIT_LOG, event, op->so_name,
+		    res->sr_version);
+		return;
+	}
+	while ((w = write(fd, line, (size_t)n)) == -1 && errno == EINTR)
+		;
+	if (w != n) {
+		log_warnx("%s/%s: %s of %s version %u NOT logged: %s",
+		    op->so_store, STORE_AUDIT_LOG, event, op->so_name,
+		    res->sr_version, w == -1 ? strerror(errno) :
+		    "short write");
+		return;
+	}
+	if (fsync(fd) == -1)
+		log_warn("%s/%s: fsync", op->so_store, STORE_AUDIT_LOG);
+}
+
+/*
+ * Copies line to fp with every byte that is not printable ASCII (the
+ * log's own lines have none) shown as '?': the file is read back, and
+ * whoever could write it must not reach the terminal.
+ */
+static void
+store_audit_put(FILE *fp, const char *line)
+{
+	for (; *line != '\0' && *line != '\n'; line++)
+		fputc(*line >= 0x20 && *line < 0x7f ? *line : '?', fp);
+	fputc('\n', fp);
+}
+
+int
+store_log_print(const char *store, const char *name, FILE *fp, char *err,
+    size_t errlen)
+{
+	char path[PATH_MAX], line[STORE_AUDIT_LINE], want[STORE_NAME_MAX + 16];
+	size_t len;
+	FILE *in;
+	int fd, n, skip = 0;
+
+	if (name != NULL && !store_name_valid(name))
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+		    "bad model name");
+	n = snprintf(path, sizeof(path), "%s/%s", store, STORE_AUDIT_LOG);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "%s: path too long", store);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1)
+		return ag_errf(err, errlen, errno == ENOENT ?
+		    AG_ERR_NOT_FOUND : AG_ERR_SYSTEM, "%s: %s", path,
+		    errno == ENOENT ? "no audit log (nothing deployed yet)" :
+		    strerror(errno));
+	if ((in = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", path,
+		    strerror(errno));
+	}
+	/* A valid name needs no escaping: model="NAME" as written. */
+	if (name != NULL)
+		(void)snprintf(want, sizeof(want), " model=\"%s\" ", name);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		len = strlen(line);
+		/* The rest of a line too long for us: not ours, skipped. */
+		if (skip) {
+			skip = len > 0 && line[len - 1] != '\n';
+			continue;
+		}
+		if (len > 0 && line[len - 1] != '\n' && !feof(in)) {
+			skip = 1;
+			continue;
+		}
+		if (name != NULL && strstr(line, want) == NULL)
+			continue;
+		store_audit_put(fp, line);
+	}
+	n = ferror(in) ? ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: read "
+	    "error", path) : 0;
+	fclose(in);
+	return n;
+}
+
 /* ==== Deploy, rollback, list =========================================== */
 
 int
 store_deploy(const char *store, const char *name, const char *src,
     const struct msig_trust *trust, const char *const *ignore,
-    size_t nignore, unsigned int keep, struct store_result *out, char *err,
-    size_t errlen)
+    size_t nignore, unsigned int keep, gid_t gid, struct store_result *out,
+    char *err, size_t errlen)
 {
 	struct store_op op;
 	struct store_copy c;
@@ -882,7 +1122,8 @@ store_deploy(const char *store, const char *name, const char *src,
 	const char *step = "open", *stagebase = NULL;
 	unsigned int max = 0, *vers = NULL;
 	size_t nvers = 0;
-	int sfd = -1, tfd = -1, placed = 0, n, r;
+	struct mfiles *smf = NULL;
+	int tfd = -1, afd = -1, placed = 0, n, r;
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
@@ -893,7 +1134,7 @@ store_deploy(const char *store, const char *name, const char *src,
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
 		    "deploy: bad arguments");
 	if ((r = store_begin(&op, store, name, STORE_OPEN_CREATE |
-	    STORE_OPEN_LOCK, &step, &res.sr_previous, &vers, &nvers, &max,
+	    STORE_OPEN_LOCK, gid, &step, &res.sr_previous, &vers, &nvers, &max,
 	    msg, sizeof(msg))) != 0)
 		goto out;
 	if (max >= STORE_VERSION_MAX) {
@@ -903,14 +1144,18 @@ store_deploy(const char *store, const char *name, const char *src,
 	}
 	res.sr_version = max + 1;
 	snprintf(vname, sizeof(vname), "%u", res.sr_version);
+	step = "log";
+	if ((r = store_audit_open(&op, gid, &afd, msg, sizeof(msg))) != 0)
+		goto out;
+
+	/* The source, verified first: only what it signs is copied. */
+	step = "verify";
+	if ((r = mfiles_open(src, &smf, msg, sizeof(msg))) != 0 ||
+	    (r = msig_verify(smf, trust, ignore, nignore, NULL, msg,
+	    sizeof(msg))) != 0)
+		goto out;
 
 	step = "copy";
-	if ((sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		r = ag_errf(msg, sizeof(msg), errno == ENOENT ?
-		    AG_ERR_NOT_FOUND : AG_ERR_SYSTEM, "%s: %s", src,
-		    strerror(errno));
-		goto out;
-	}
 	n = snprintf(stage, sizeof(stage), "%s/%sXXXXXX", op.so_dir,
 	    STORE_STAGING);
 	if (n < 0 || (size_t)n >= sizeof(stage)) {
@@ -927,19 +1172,22 @@ store_deploy(const char *store, const char *name, const char *src,
 	}
 	stagebase = stage + strlen(op.so_dir) + 1;
 	if ((tfd = openat(op.so_dfd, stagebase, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fchmod(tfd, 0755) == -1) {
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		r = ag_errf(msg, sizeof(msg), AG_ERR_SYSTEM, "%s: %s", stage,
 		    strerror(errno));
 		goto out;
 	}
-	c.sc_src = src;
-	c.sc_dst = stage;
-	if ((c.sc_buf = malloc(STORE_COPY_BUF)) == NULL) {
-		r = ag_errf(msg, sizeof(msg), AG_ERR_ALLOC, "out of memory");
+	if (store_set_owner(tfd, gid, 0750) == -1) {
+		r = store_owner_err(msg, sizeof(msg), stage, "", gid);
 		goto out;
 	}
-	if ((r = store_copy_dir(&c, sfd, tfd, 0, 0, msg, sizeof(msg))) != 0)
+	c.sc_src = src;
+	c.sc_dst = stage;
+	c.sc_gid = gid;
+	if ((r = store_copy_model(&c, smf, tfd, msg, sizeof(msg))) != 0)
 		goto out;
+	mfiles_close(smf);
+	smf = NULL;
 
 	step = "fsync";
 	if ((r = store_failpoint("fsync", msg, sizeof(msg))) != 0)
@@ -976,6 +1224,7 @@ store_deploy(const char *store, const char *name, const char *src,
 		goto out;
 	placed = 0;	/* it is current now: never removed on error */
 
+	store_audit_write(afd, &op, "deploy", &res);
 	step = "prune";
 	res.sr_pruned = store_prune(&op, res.sr_version, res.sr_previous,
 	    keep);
@@ -999,12 +1248,12 @@ store_deploy(const char *store, const char *name, const char *src,
 		}
 		ag_errf(err, errlen, r, "deploy %s: %s: %s", name, step, msg);
 	}
-	free(c.sc_buf);
+	mfiles_close(smf);
 	free(vers);
 	if (tfd != -1)
 		close(tfd);
-	if (sfd != -1)
-		close(sfd);
+	if (afd != -1)
+		close(afd);
 	store_op_close(&op);
 	return r;
 }
@@ -1012,7 +1261,8 @@ store_deploy(const char *store, const char *name, const char *src,
 int
 store_rollback(const char *store, const char *name,
     const struct msig_trust *trust, const char *const *ignore,
-    size_t nignore, struct store_result *out, char *err, size_t errlen)
+    size_t nignore, gid_t gid, struct store_result *out, char *err,
+    size_t errlen)
 {
 	struct store_op op;
 	struct store_result res;
@@ -1020,7 +1270,7 @@ store_rollback(const char *store, const char *name,
 	const char *step = "open";
 	unsigned int *vers = NULL;
 	size_t nvers = 0, i;
-	int n, r;
+	int afd = -1, n, r;
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
@@ -1029,8 +1279,11 @@ store_rollback(const char *store, const char *name,
 	if (trust == NULL || (nignore > 0 && ignore == NULL))
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
 		    "rollback: bad arguments");
-	if ((r = store_begin(&op, store, name, STORE_OPEN_LOCK, &step,
+	if ((r = store_begin(&op, store, name, STORE_OPEN_LOCK, gid, &step,
 	    &res.sr_previous, &vers, &nvers, NULL, msg, sizeof(msg))) != 0)
+		goto out;
+	step = "log";
+	if ((r = store_audit_open(&op, gid, &afd, msg, sizeof(msg))) != 0)
 		goto out;
 	if (res.sr_previous == 0) {
 		r = ag_errf(msg, sizeof(msg), AG_ERR_NOT_FOUND,
@@ -1063,6 +1316,7 @@ store_rollback(const char *store, const char *name,
 	if ((r = store_switch(&op, res.sr_version, 0, &step, msg,
 	    sizeof(msg))) != 0)
 		goto out;
+	store_audit_write(afd, &op, "rollback", &res);
 	r = 0;
 	if (out != NULL)
 		*out = res;
@@ -1070,6 +1324,8 @@ store_rollback(const char *store, const char *name,
 	if (r != 0)
 		ag_errf(err, errlen, r, "rollback %s: %s: %s", name, step, msg);
 	free(vers);
+	if (afd != -1)
+		close(afd);
 	store_op_close(&op);
 	return r;
 }
@@ -1082,7 +1338,8 @@ store_list(const char *store, const char *name, struct store_list *out,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = store_op_open(&op, store, name, 0, err, errlen)) != 0)
+	if ((r = store_op_open(&op, store, name, 0, (gid_t)-1, err,
+	    errlen)) != 0)
 		return r;
 	if ((r = store_read_current(&op, &out->sl_current, err,
 	    errlen)) != 0 ||

@@ -3,6 +3,8 @@
  * store.h: the versioned model store, with atomic deploy and rollback.
  *
  * Layout, below a store directory (STORE_DEFAULT_DIR unless told):
+ *   .audit.log               one line per deploy and rollback, appended
+ *                            (STORE_AUDIT_LOG; store_log_print())
  *   NAME/1, NAME/2, ...      one complete, verified model directory per
  *                            version: decimal, never reused (a new one is
  *                            the highest existing number + 1)
@@ -15,6 +17,11 @@
  *   NAME/.staging.XXXXXX     a deploy in progress (or one that was killed;
  *                            removed by the next deploy or rollback)
  *   NAME/current.tmp         the new link before it is renamed over current
+ *
+ * Nothing in the store is readable by others: what a deploy makes is 0750
+ * (directories, STORE itself when it makes it) or 0640 (files), with a
+ * group the daemon's user is in (gid; (gid_t)-1 leaves the deploying
+ * process's group).  The weights are an asset to keep confidential.
  *
  * The store is operator territory, but everything in it is still checked:
  * NAME is a restricted name, versions are plain decimal directories (a
@@ -41,7 +48,10 @@
 #ifndef AG_STORE_H
 #define AG_STORE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
+#include <stdio.h>
 
 #include "msig.h"
 
@@ -51,6 +61,7 @@
 #define STORE_MAX_VERSIONS	100000		/* entries in NAME/ */
 #define STORE_CURRENT		"current"
 #define STORE_KEEP_DEFAULT	2
+#define STORE_AUDIT_LOG		".audit.log"	/* STORE/.audit.log */
 
 /*
  * Returns 1 when name is a valid model name: [A-Za-z0-9][A-Za-z0-9._-]*,
@@ -67,14 +78,18 @@ struct store_result {
 
 /*
  * Deploys the model directory src as a new version of name in the store
- * directory store (created, 0755, with STORE/NAME, when missing), under
- * NAME's lock: removes what killed runs left, copies src's regular files
- * (recursively; a symbolic link or special file is refused, naming it)
- * into a staging directory (files 0644, directories 0755, all fsynced),
- * verifies the copy against trust (ignore[0..nignore) passed on to
- * msig_verify()), renames it to NAME/V and switches current to it.  Then
- * removes versions older than current past the newest keep of them (never
- * current or the version it replaced).  Fills *out (may be NULL).
+ * directory store (created 0750 with group gid, with STORE/NAME, when
+ * missing; STORE/NAME is set to 0750 and gid each time), under NAME's
+ * lock: removes what killed runs left, verifies src against trust
+ * (ignore[0..nignore) passed on to msig_verify()) and copies the files
+ * its signature covers, and model.sig, with the bytes verified, into a
+ * staging directory (files 0640, directories 0750, group gid, all
+ * fsynced; a file reached through a symbolic link is refused), verifies
+ * the copy again, renames it to NAME/V and switches current to it.  Then
+ * appends a line to STORE/.audit.log (opened, 0640 with gid when new,
+ * before anything changes: one that cannot be opened fails the deploy)
+ * and removes versions older than current past the newest keep of them
+ * (never current or the version it replaced).  Fills *out (may be NULL).
  *
  * Returns 0, or an AG_ERR_* code with a message naming the file and step
  * (AG_ERR_SIGNATURE for a model that does not verify, AG_ERR_NOT_FOUND for
@@ -83,20 +98,22 @@ struct store_result {
  */
 int	store_deploy(const char *store, const char *name, const char *src,
 	    const struct msig_trust *trust, const char *const *ignore,
-	    size_t nignore, unsigned int keep, struct store_result *out,
-	    char *err, size_t errlen);
+	    size_t nignore, unsigned int keep, gid_t gid,
+	    struct store_result *out, char *err, size_t errlen);
 
 /*
  * Switches name's current back to the highest version lower than the
  * current one, after verifying that version again against trust (it may
- * have changed since it was deployed).  Under NAME's lock.  Fills *out
- * (sr_pruned is 0).  Returns 0, or AG_ERR_NOT_FOUND when there is no
- * current version or none older, AG_ERR_SIGNATURE (or another AG_ERR_*)
- * when the older version does not verify; current is then unchanged.
+ * have changed since it was deployed).  Under NAME's lock.  Appends a
+ * line to STORE/.audit.log as store_deploy() does (gid: the log's group
+ * when it is new).  Fills *out (sr_pruned is 0).  Returns 0, or
+ * AG_ERR_NOT_FOUND when there is no current version or none older,
+ * AG_ERR_SIGNATURE (or another AG_ERR_*) when the older version does not
+ * verify; current is then unchanged.
  */
 int	store_rollback(const char *store, const char *name,
 	    const struct msig_trust *trust, const char *const *ignore,
-	    size_t nignore, struct store_result *out, char *err,
+	    size_t nignore, gid_t gid, struct store_result *out, char *err,
 	    size_t errlen);
 
 struct store_list {
@@ -114,5 +131,25 @@ struct store_list {
 int	store_list(const char *store, const char *name,
 	    struct store_list *out, char *err, size_t errlen);
 void	store_list_free(struct store_list *l);
+
+/*
+ * The audit log, STORE/.audit.log: one line per deploy or rollback that
+ * switched current, in logfmt, strings quoted (log_quote_value()):
+ *   time=2026-01-02T03:04:05Z event=deploy|rollback model="NAME"
+ *   version=V previous=P digest="sha256:HEX" signer="key sha256:HEX"
+ *   uid=UID user="NAME" [loginuid=UID]
+ * previous is 0 for the first deploy; signer is the key's hint or the
+ * certificate's subject and fingerprint; uid and user the real user who
+ * ran aiguard, loginuid the login session's user (through sudo) when the
+ * kernel keeps one.  Written with one write(2) to an O_APPEND descriptor
+ * and fsynced.  A failure to write it after the switch is a warning.
+ *
+ * store_log_print() prints the log's lines to fp, only those of name
+ * unless name is NULL; a byte that is not printable ASCII is shown as
+ * '?'.  Returns 0, AG_ERR_NOT_FOUND when there is no log, another
+ * AG_ERR_* with a message.
+ */
+int	store_log_print(const char *store, const char *name, FILE *fp,
+	    char *err, size_t errlen);
 
 #endif /* AG_STORE_H */

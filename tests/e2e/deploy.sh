@@ -35,7 +35,7 @@ if ! "$AG" sign --help >/dev/null 2>&1; then
 	exit 1
 fi
 . "$AG_TOP/tests/lib.sh"
-plan 71
+plan 79
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 # The subshell keeps bash's "Killed" notice (failure injection) quiet.
 run() { ( "$@" >"$work/out" 2>"$work/err"; exit $? ) 2>/dev/null; rc=$?; }
@@ -123,9 +123,12 @@ else
 	fail "deploy v2: rc=$rc current=$(cur resnet18) $d1 $d2"; show
 fi
 cmp -s "$store/resnet18/2/model.safetensors" "$m2/model.safetensors" &&
-    [ "$(stat -c %a "$store/resnet18/2/model.safetensors")" = 644 ] &&
-    [ "$(stat -c %a "$store/resnet18/2")" = 755 ] &&
-    pass "the version holds the model, 0644 in 0755" ||
+    [ "$(stat -c %a "$store/resnet18/2/model.safetensors")" = 640 ] &&
+    [ "$(stat -c %a "$store/resnet18/2")" = 750 ] &&
+    [ "$(stat -c %a "$store/resnet18")" = 750 ] &&
+    [ "$(stat -c %a "$store")" = 750 ] &&
+    grep -q "^resnet18: files 0640, directories 0750, group " "$work/out" &&
+    pass "the version holds the model, 0640 in 0750" ||
     fail "version 2 content or modes"
 run "$AG" models --store "$store" resnet18
 [ $rc -eq 0 ] && [ "$(cat "$work/out")" = "resnet18 1
@@ -223,7 +226,8 @@ refused "missing key file" "$work/nokey" --key "$work/nokey" --store \
     "$store" --no-reload "$m1" resnet18
 
 # A file the signature does not cover: refused, unless --ignore-paths
-# names it (relative, or under SRC_DIR as typed); it is still copied.
+# names it (relative, or under SRC_DIR as typed); then it is not copied:
+# the store holds what the signature covers.
 x=$work/withextra
 cp -r "$m1" "$x" && echo notes >"$x/notes.txt" || exit 99
 # shellcheck disable=SC2086
@@ -231,8 +235,9 @@ refused "a file the signature does not cover" notes.txt $D "$x" resnet18
 for ig in notes.txt "$x/notes.txt"; do
 	# shellcheck disable=SC2086
 	run "$AG" deploy $D --ignore-paths "$ig" "$x" ignored
-	[ $rc -eq 0 ] && [ -f "$store/ignored/$(cur ignored)/notes.txt" ] &&
-	    pass "--ignore-paths $ig: deployed, the file kept" ||
+	[ $rc -eq 0 ] && [ -d "$store/ignored/$(cur ignored)" ] &&
+	    [ ! -e "$store/ignored/$(cur ignored)/notes.txt" ] &&
+	    pass "--ignore-paths $ig: deployed, the file not copied" ||
 	    { fail "--ignore-paths $ig: rc=$rc"; show; }
 done
 # shellcheck disable=SC2086
@@ -243,6 +248,69 @@ run "$AG" models --store "$work/no-store"
 [ $rc -eq 1 ] && grep -q "$work/no-store" "$work/err" &&
     pass "models on a missing store: exit 1, named" ||
     { fail "models on a missing store: rc=$rc"; show; }
+
+# ---- group and audit log -------------------------------------------------------
+
+# --group: by name or number; an unknown one is a usage error.
+# shellcheck disable=SC2086
+run "$AG" deploy $D --group no-such-group-here "$m1" grp
+[ $rc -eq 2 ] && grep -q "no-such-group-here" "$work/err" &&
+    [ ! -e "$store/grp" ] && pass "--group unknown: usage error, nothing made" ||
+    { fail "--group unknown: rc=$rc"; show; }
+gid=$(getent group nogroup | cut -d: -f3)
+gid=${gid:-65534}
+# shellcheck disable=SC2086
+run "$AG" deploy $D --group "$gid" "$m1" grp
+bad=$(find "$store/grp" -path "$store/grp/.lock" -prune -o ! -type l \
+    ! -group "$gid" -print | head -n 3)
+[ $rc -eq 0 ] && [ -z "$bad" ] &&
+    [ "$(stat -c %a "$store/grp/1/model.safetensors")" = 640 ] &&
+    pass "--group $gid: every directory and file in the group" ||
+    { fail "--group $gid: rc=$rc, not in the group: $bad"; show; }
+
+# No --group: the user aiguard's group if there is one, else the group of
+# an existing store directory (set up for the daemon).
+store3=$work/store3
+mkdir -m 750 "$store3" && chgrp "$gid" "$store3" || exit 99
+want=$(getent passwd aiguard | cut -d: -f4)
+want=${want:-$gid}
+run "$AG" deploy --key "$work/k.pub" --store "$store3" --no-reload "$m1" dg
+[ $rc -eq 0 ] && [ "$(stat -c %g "$store3/dg/1/model.safetensors")" = "$want" ] &&
+    [ "$(stat -c %g "$store3/dg")" = "$want" ] &&
+    pass "no --group: the store directory's group ($want)" ||
+    { fail "no --group: rc=$rc, group $(stat -c %g \
+    "$store3/dg/1/model.safetensors" 2>/dev/null), want $want"; show; }
+
+# The log: one line per deploy and rollback that switched current, in
+# order (the refused ones left none); models --log prints them by name.
+run "$AG" models --store "$store" --log resnet18
+n=$(grep -c . "$work/out")
+lines=$(grep -Eo 'event=[a-z]+ model="resnet18" version=[0-9]+ previous=[0-9]+' \
+    "$work/out" | sed 's/ model="resnet18"//' | tr '\n' ' ')
+want="event=deploy version=1 previous=0 event=deploy version=2 previous=1 \
+event=rollback version=1 previous=2 event=deploy version=3 previous=1 "
+[ $rc -eq 0 ] && [ "$n" -eq 4 ] && [ "$lines" = "$want" ] &&
+    pass "audit log: resnet18's deploys and rollback, in order" ||
+    { fail "audit log: rc=$rc n=$n: $lines"; show; }
+line=$(sed -n 1p "$work/out")
+re='^time=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z '
+re+='event=deploy model="resnet18" version=1 previous=0 '
+re+="digest=\"${d1%%$'\n'*}\" signer=\"key sha256:[0-9a-f]{64}\" "
+re+="uid=$(id -u) user=\"$(id -un)\"( loginuid=[0-9]+)?\$"
+if [[ $line =~ $re ]]; then
+	pass "audit log: time, model, version, digest, signer, user"
+else
+	fail "audit log line: $line"
+fi
+[ "$(stat -c %a "$store/.audit.log")" = 640 ] &&
+    pass "audit log: 0640" || fail "audit log mode $(stat -c %a "$store/.audit.log")"
+run "$AG" models --store "$store" --log
+[ $rc -eq 0 ] && grep -q 'model="pruned"' "$work/out" &&
+    grep -q 'model="resnet18"' "$work/out" &&
+    pass "models --log: every name" || { fail "models --log: rc=$rc"; show; }
+run "$AG" deploy --store "$store" --log "$m1" x
+[ $rc -eq 2 ] && pass "deploy --log: usage error" ||
+    { fail "deploy --log: rc=$rc"; show; }
 
 # ---- concurrent deploys ------------------------------------------------------
 

@@ -10,7 +10,10 @@
  * sandbox off, where it must succeed: the test cannot pass vacuously.
  * sb_only (layers alone, for aiguard probe --layers): each layer applied
  * alone is the only one in force, blocks what it should and lets through
- * what only the others block.
+ * what only the others block.  The model directory's rule as aiguardd
+ * computes it (daemon_sandbox_model()): a model.dir that is a link to a
+ * model elsewhere opens that model only, not the link's own directory
+ * (issue 18 item 8); a store's NAME/current opens NAME, for reloads.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -23,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +35,9 @@
 #include <unistd.h>
 
 #include "common/ag_err.h"
+#include "common/config.h"
 #include "common/log.h"
+#include "daemon/daemon.h"
 #include "sandbox/landlock.h"
 #include "sandbox/sandbox.h"
 #include "test_helper.h"
@@ -444,6 +450,170 @@ recreate_victim(void)
 	close(fd);
 }
 
+/* ==== The model directory's rule, through the daemon's configuration ==== */
+
+/*
+ * A fixture below the scratch directory:
+ *   etc/model -> ../data/real    a model.dir that is a link elsewhere
+ *   etc/served -> ../store/m/current   a link to a store's current
+ *   etc/keys/secret              what the link's directory also holds
+ *   data/real/weights            the model
+ *   data/other                   beside the model
+ *   store/m/1/weights, store/m/2/weights, store/m/current -> 1
+ *   store/secret                 beside the store's NAME
+ */
+static char lk_model[512], lk_keys[600], lk_weights[600], lk_other[600];
+static char st_current[600], st_v1[600], st_v2[600], st_secret[600];
+static char lk_served[600];
+
+static void
+put(const char *path, const char *text)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		exit(99);
+	close(fd);
+}
+
+static void
+mk(const char *fmt, const char *arg)
+{
+	char p[700];
+
+	(void)snprintf(p, sizeof(p), fmt, test_tmpdir(), arg);
+	if (mkdir(p, 0755) == -1)
+		exit(99);
+}
+
+static void
+setup_links(void)
+{
+	const char *t = test_tmpdir();
+	char p[700];
+
+	mk("%s/%s", "etc");
+	mk("%s/%s", "etc/keys");
+	mk("%s/%s", "data");
+	mk("%s/%s", "data/real");
+	mk("%s/%s", "store");
+	mk("%s/%s", "store/m");
+	mk("%s/%s", "store/m/1");
+	mk("%s/%s", "store/m/2");
+	(void)snprintf(lk_model, sizeof(lk_model), "%s/etc/model", t);
+	if (symlink("../data/real", lk_model) == -1)
+		exit(99);
+	(void)snprintf(lk_keys, sizeof(lk_keys), "%s/etc/keys/secret", t);
+	put(lk_keys, "private key\n");
+	(void)snprintf(lk_weights, sizeof(lk_weights), "%s/weights", lk_model);
+	(void)snprintf(p, sizeof(p), "%s/data/real/weights", t);
+	put(p, "weights\n");
+	(void)snprintf(lk_other, sizeof(lk_other), "%s/data/other", t);
+	put(lk_other, "other\n");
+	(void)snprintf(st_current, sizeof(st_current), "%s/store/m/current",
+	    t);
+	if (symlink("1", st_current) == -1)
+		exit(99);
+	(void)snprintf(lk_served, sizeof(lk_served), "%s/etc/served", t);
+	if (symlink("../store/m/current", lk_served) == -1)
+		exit(99);
+	(void)snprintf(st_v1, sizeof(st_v1), "%s/store/m/1/weights", t);
+	put(st_v1, "v1\n");
+	(void)snprintf(st_v2, sizeof(st_v2), "%s/store/m/2/weights", t);
+	put(st_v2, "v2\n");
+	(void)snprintf(st_secret, sizeof(st_secret), "%s/store/secret", t);
+	put(st_secret, "secret\n");
+}
+
+/*
+ * Confines a child as the daemon's worker with model.dir = dir (the
+ * rule from daemon_sandbox_model() and daemon_sandbox_conf(), as aiguardd
+ * computes it) and reads path there: OK_ALLOWED, OK_DENIED (EACCES), or
+ * UNEXPECTED.
+ */
+static int
+run_model_read(const char *dir, const char *path)
+{
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == -1)
+		exit(99);
+	if (pid == 0) {
+		struct ag_config cf;
+		struct sandbox_conf sc;
+		struct sandbox_state ss;
+		char err[256], b[2];
+		int fd;
+
+		log_init("test-sandbox", LOG_LVL_FATAL);
+		config_defaults(&cf);
+		(void)snprintf(cf.cf_model_dir, sizeof(cf.cf_model_dir), "%s",
+		    dir);
+		cf.cf_sandbox_mode = SANDBOX_REQUIRED;
+		if (daemon_sandbox_model(&cf, err, sizeof(err)) != 0)
+			_exit(3);
+		daemon_sandbox_conf(&cf, SANDBOX_WORKER, &sc);
+		sc.sb_only = SB_LANDLOCK | SB_NNP;
+		if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0 ||
+		    sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sandbox: %s\n", err);
+			_exit(3);
+		}
+		if ((fd = open(path, O_RDONLY)) == -1)
+			_exit(errno == EACCES ? OK_DENIED : UNEXPECTED);
+		_exit(read(fd, b, 1) == 1 ? OK_ALLOWED : UNEXPECTED);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		exit(99);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : UNEXPECTED;
+}
+
+static void
+test_model_links(void)
+{
+	char root[PATH_MAX], want[700], real[PATH_MAX];
+
+	setup_links();
+
+	TEST_START("daemon_model_root: a link resolved, a store's NAME");
+	ASSERT_INT_EQ(daemon_model_root(lk_model, root, sizeof(root)), 0);
+	(void)snprintf(want, sizeof(want), "%s/data/real", test_tmpdir());
+	ASSERT_PTR_NE(realpath(want, real), NULL);
+	ASSERT_STRING_EQ(root, real);
+	ASSERT_INT_EQ(daemon_model_root(st_current, root, sizeof(root)), 0);
+	(void)snprintf(want, sizeof(want), "%s/store/m", test_tmpdir());
+	ASSERT_PTR_NE(realpath(want, real), NULL);
+	ASSERT_STRING_EQ(root, real);
+	ASSERT_INT_EQ(daemon_model_root(lk_served, root, sizeof(root)), 0);
+	ASSERT_STRING_EQ(root, real);
+	TEST_DONE();
+
+	TEST_START("model.dir a link: the model is readable");
+	ASSERT_INT_EQ(run_model_read(lk_model, lk_weights), OK_ALLOWED);
+	TEST_DONE();
+	TEST_START("model.dir a link: the link's directory is not");
+	ASSERT_INT_EQ(run_model_read(lk_model, lk_keys), OK_DENIED);
+	TEST_DONE();
+	TEST_START("model.dir a link: beside its target is not readable");
+	ASSERT_INT_EQ(run_model_read(lk_model, lk_other), OK_DENIED);
+	TEST_DONE();
+	TEST_START("store current: the version served is readable");
+	ASSERT_INT_EQ(run_model_read(st_current, st_v1), OK_ALLOWED);
+	TEST_DONE();
+	TEST_START("store current: the next version too (a reload)");
+	ASSERT_INT_EQ(run_model_read(st_current, st_v2), OK_ALLOWED);
+	TEST_DONE();
+	TEST_START("store current: beside NAME is not readable");
+	ASSERT_INT_EQ(run_model_read(st_current, st_secret), OK_DENIED);
+	TEST_DONE();
+	TEST_START("a link to a store's current: NAME, not the link's dir");
+	ASSERT_INT_EQ(run_model_read(lk_served, st_v2), OK_ALLOWED);
+	ASSERT_INT_EQ(run_model_read(lk_served, lk_keys), OK_DENIED);
+	TEST_DONE();
+}
+
 void
 tests(void)
 {
@@ -451,7 +621,7 @@ tests(void)
 	size_t i;
 	int sig, r;
 
-	test_plan(38);
+	test_plan(46);
 
 	if (landlock_abi() < 6)
 		test_skip_all("landlock-abi-6",
@@ -459,6 +629,7 @@ tests(void)
 	signal(SIGPIPE, SIG_IGN);
 	setup();
 	test_only();
+	test_model_links();
 	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
 		const struct attack *a = &attacks[i];
 

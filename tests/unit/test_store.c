@@ -34,6 +34,7 @@
 #include "test_helper.h"
 
 #define ERRLEN	1024
+#define NOGID	((gid_t)-1)	/* the store's group: ours */
 
 static char key1[PATH_MAX], pub1[PATH_MAX], key2[PATH_MAX], pub2[PATH_MAX];
 static struct msig_trust *trust1, *trust2;
@@ -295,12 +296,15 @@ test_deploy_rollback(const char *m1, const char *m2)
 	char store[PATH_MAX], p[PATH_MAX], err[ERRLEN], d1[80], d2[80];
 	char vers[256];
 
-	/* Two levels that do not exist yet: created, 0755. */
+	/*
+	 * Two levels that do not exist yet: the parent 0755, the store and
+	 * all in it closed to others (0750, 0640).
+	 */
 	store_path(store, sizeof(store), "s1/models");
 
 	TEST_START("deploy v1 into a new store");
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 2, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 2, NOGID,
+	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_version, 1);
 	ASSERT_INT_EQ(res.sr_previous, 0);
 	ASSERT_INT_EQ(res.sr_pruned, 0);
@@ -308,17 +312,26 @@ test_deploy_rollback(const char *m1, const char *m2)
 	ASSERT_INT_EQ(strncmp(res.sr_sig.mr_signer, "key sha256:", 11), 0);
 	snprintf(d1, sizeof(d1), "%s", res.sr_sig.mr_digest);
 	ASSERT_INT_EQ(current_of(store, "m"), 1);
-	ASSERT_INT_EQ(stat(store, &st), 0);
+	store_path(p, sizeof(p), "s1");
+	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0755);
+	ASSERT_INT_EQ(stat(store, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
+	path_in(p, sizeof(p), store, "m");
+	ASSERT_INT_EQ(stat(p, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
 	path_in(p, sizeof(p), store, "m/1");
 	ASSERT_INT_EQ(stat(p, &st), 0);
-	ASSERT_INT_EQ(st.st_mode & 07777, 0755);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
 	path_in(p, sizeof(p), store, "m/1/extra");
 	ASSERT_INT_EQ(stat(p, &st), 0);
-	ASSERT_INT_EQ(st.st_mode & 07777, 0755);	/* source had 0700 */
+	ASSERT_INT_EQ(st.st_mode & 07777, 0750);	/* source had 0700 */
 	path_in(p, sizeof(p), store, "m/1/extra/notes.txt");
 	ASSERT_INT_EQ(stat(p, &st), 0);
-	ASSERT_INT_EQ(st.st_mode & 07777, 0644);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0640);
+	path_in(p, sizeof(p), store, "m/1/model.sig");
+	ASSERT_INT_EQ(stat(p, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0640);
 	path_in(p, sizeof(p), store, "m/current");
 	ASSERT_INT_EQ(verify_dir(p, NULL), 0);
 	ASSERT_FALSE(has_entry(store, "m", ".staging."));
@@ -326,8 +339,8 @@ test_deploy_rollback(const char *m1, const char *m2)
 	TEST_DONE();
 
 	TEST_START("deploy v2 switches current");
-	ASSERT_INT_EQ(store_deploy(store, "m", m2, trust1, NULL, 0, 2, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m2, trust1, NULL, 0, 2, NOGID,
+	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_version, 2);
 	ASSERT_INT_EQ(res.sr_previous, 1);
 	snprintf(d2, sizeof(d2), "%s", res.sr_sig.mr_digest);
@@ -344,21 +357,21 @@ test_deploy_rollback(const char *m1, const char *m2)
 	TEST_DONE();
 
 	TEST_START("rollback to v1, then nothing older");
-	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, &res, err,
-	    sizeof(err)), 0);
+	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, NOGID, &res,
+	    err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_version, 1);
 	ASSERT_INT_EQ(res.sr_previous, 2);
 	ASSERT_STRING_EQ(res.sr_sig.mr_digest, d1);
 	ASSERT_INT_EQ(current_of(store, "m"), 1);
-	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, &res, err,
-	    sizeof(err)), AG_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, NOGID, &res,
+	    err, sizeof(err)), AG_ERR_NOT_FOUND);
 	ASSERT_STRING_CONTAINS(err, "no version older than 1");
 	ASSERT_INT_EQ(current_of(store, "m"), 1);
 	TEST_DONE();
 
 	TEST_START("a version number is never reused");
-	ASSERT_INT_EQ(store_deploy(store, "m", m2, trust1, NULL, 0, 2, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m2, trust1, NULL, 0, 2, NOGID,
+	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_version, 3);
 	ASSERT_INT_EQ(res.sr_previous, 1);
 	ASSERT_INT_EQ(current_of(store, "m"), 3);
@@ -369,25 +382,25 @@ test_deploy_rollback(const char *m1, const char *m2)
 	TEST_START("rollback verifies the older version again");
 	path_in(p, sizeof(p), store, "m/2/model.safetensors");
 	write_file(p, "tampered", 8);
-	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, &res, err,
-	    sizeof(err)), AG_ERR_SIGNATURE);
+	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, NOGID, &res,
+	    err, sizeof(err)), AG_ERR_SIGNATURE);
 	ASSERT_STRING_CONTAINS(err, "rollback m: verify:");
 	ASSERT_STRING_CONTAINS(err, "model.safetensors");
 	ASSERT_INT_EQ(current_of(store, "m"), 3);
-	ASSERT_INT_EQ(store_rollback(store, "m", trust2, NULL, 0, &res, err,
-	    sizeof(err)), AG_ERR_SIGNATURE);
+	ASSERT_INT_EQ(store_rollback(store, "m", trust2, NULL, 0, NOGID, &res,
+	    err, sizeof(err)), AG_ERR_SIGNATURE);
 	ASSERT_INT_EQ(current_of(store, "m"), 3);
 	TEST_DONE();
 
 	TEST_START("rollback and list of an unknown name");
-	ASSERT_INT_EQ(store_rollback(store, "nope", trust1, NULL, 0, &res,
-	    err, sizeof(err)), AG_ERR_NOT_FOUND);
+	ASSERT_INT_EQ(store_rollback(store, "nope", trust1, NULL, 0, NOGID,
+	    &res, err, sizeof(err)), AG_ERR_NOT_FOUND);
 	ASSERT_INT_EQ(store_list(store, "nope", &l, err, sizeof(err)),
 	    AG_ERR_NOT_FOUND);
 	ASSERT_INT_EQ(store_list(store, "../x", &l, err, sizeof(err)),
 	    AG_ERR_INVALID_ARG);
 	ASSERT_INT_EQ(store_deploy(store, "../x", m1, trust1, NULL, 0, 2,
-	    &res, err, sizeof(err)), AG_ERR_INVALID_ARG);
+	    NOGID, &res, err, sizeof(err)), AG_ERR_INVALID_ARG);
 	TEST_DONE();
 }
 
@@ -402,7 +415,7 @@ test_prune(const char *m1)
 	TEST_START("keep 1: current, the one before");
 	for (i = 1; i <= 5; i++) {
 		ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 1,
-		    &res, err, sizeof(err)), 0);
+		    NOGID, &res, err, sizeof(err)), 0);
 		ASSERT_INT_EQ(res.sr_version, i);
 	}
 	ASSERT_INT_EQ(res.sr_pruned, 1);
@@ -411,16 +424,16 @@ test_prune(const char *m1)
 	TEST_DONE();
 
 	TEST_START("keep 3 keeps what is there");
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 3, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 3, NOGID,
+	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_pruned, 0);
 	versions_of(store, "m", vers, sizeof(vers));
 	ASSERT_STRING_EQ(vers, "4 5 6");
 	TEST_DONE();
 
 	TEST_START("keep 0: only current and the one it replaced");
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 0, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 0, NOGID,
+	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_pruned, 2);
 	versions_of(store, "m", vers, sizeof(vers));
 	ASSERT_STRING_EQ(vers, "6 7");
@@ -428,16 +441,16 @@ test_prune(const char *m1)
 
 	TEST_START("never prune the version replaced, after a rollback");
 	/* 6 7 8 9, roll back to 8: a deploy replaces 8, not 9. */
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 5, &res,
-	    err, sizeof(err)), 0);
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 5, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 5, NOGID,
+	    &res, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 5, NOGID,
+	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_version, 9);
-	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, &res, err,
-	    sizeof(err)), 0);
-	ASSERT_INT_EQ(current_of(store, "m"), 8);
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 0, &res,
+	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, NOGID, &res,
 	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(current_of(store, "m"), 8);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 0, NOGID,
+	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_version, 10);
 	ASSERT_INT_EQ(res.sr_previous, 8);
 	versions_of(store, "m", vers, sizeof(vers));
@@ -456,8 +469,8 @@ refused(const char *store, const char *src, const struct msig_trust *t,
 	char before[4096], after[4096], err[ERRLEN];
 
 	snapshot(store, "m", before, sizeof(before));
-	ASSERT_INT_EQ(store_deploy(store, "m", src, t, NULL, 0, 0, &res, err,
-	    sizeof(err)), r);
+	ASSERT_INT_EQ(store_deploy(store, "m", src, t, NULL, 0, 0, NOGID, &res,
+	    err, sizeof(err)), r);
 	ASSERT_STRING_CONTAINS(err, what);
 	ASSERT_INT_EQ(res.sr_version, 0);
 	snapshot(store, "m", after, sizeof(after));
@@ -471,8 +484,8 @@ test_refusals(const char *m1)
 	struct store_result res;
 
 	store_path(store, sizeof(store), "s3");
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 2, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 2, NOGID,
+	    &res, err, sizeof(err)), 0);
 
 	TEST_START("tampered model refused, store unchanged");
 	make_signed(dir, sizeof(dir), "tampered", 11);
@@ -497,11 +510,15 @@ test_refusals(const char *m1)
 	refused(store, dir, trust1, AG_ERR_SIGNATURE, "added.txt");
 	TEST_DONE();
 
-	TEST_START("the ignore list reaches verification");
+	TEST_START("the ignore list reaches verification; not copied");
 	ASSERT_INT_EQ(store_deploy(store, "m", dir, trust1,
-	    (const char *const[]){ "extra/added.txt" }, 1, 2, &res, err,
-	    sizeof(err)), 0);
+	    (const char *const[]){ "extra/added.txt" }, 1, 2, NOGID, &res,
+	    err, sizeof(err)), 0);
 	ASSERT_INT_EQ(current_of(store, "m"), 2);
+	path_in(p, sizeof(p), store, "m/2/extra/added.txt");
+	ASSERT_INT_EQ(access(p, F_OK), -1);
+	path_in(p, sizeof(p), store, "m/2/extra/notes.txt");
+	ASSERT_INT_EQ(access(p, F_OK), 0);
 	TEST_DONE();
 
 	TEST_START("symbolic link in the source refused, named");
@@ -517,7 +534,7 @@ test_refusals(const char *m1)
 	path_in(p, sizeof(p), dir, "fifo");
 	if (mkfifo(p, 0644) == -1)
 		die(p);
-	refused(store, dir, trust1, AG_ERR_UNEXPECTED, "fifo: is a special");
+	refused(store, dir, trust1, AG_ERR_UNEXPECTED, "fifo: a special file");
 	TEST_DONE();
 
 	TEST_START("missing source refused");
@@ -539,7 +556,7 @@ test_refusals(const char *m1)
 	if (symlink("m", p) == -1)
 		die(p);
 	ASSERT_INT_EQ(store_deploy(store, "linked", m1, trust1, NULL, 0, 2,
-	    &res, err, sizeof(err)), AG_ERR_SYSTEM);
+	    NOGID, &res, err, sizeof(err)), AG_ERR_SYSTEM);
 	ASSERT_STRING_CONTAINS(err, "not a directory");
 	ASSERT_INT_EQ(current_of(store, "m"), 2);
 	TEST_DONE();
@@ -556,8 +573,8 @@ test_refusals(const char *m1)
 	path_in(p, sizeof(p), store, "m/current.tmp");
 	if (symlink("1", p) == -1)
 		die(p);
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 2, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 2, NOGID,
+	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_version, 3);
 	ASSERT_FALSE(has_entry(store, "m", ".staging."));
 	ASSERT_FALSE(has_entry(store, "m", "current.tmp"));
@@ -588,8 +605,8 @@ test_failpoints(const char *m1, const char *m2)
 	int status;
 
 	store_path(store, sizeof(store), "s4");
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 100, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 100, NOGID,
+	    &res, err, sizeof(err)), 0);
 
 	for (i = 0; i < NSTEPS; i++) {
 		snprintf(name, sizeof(name), "failpoint deploy:%s:error",
@@ -603,7 +620,7 @@ test_failpoints(const char *m1, const char *m2)
 		memset(err, 0, sizeof(err));
 		if (strcmp(steps[i], "prune") != 0) {
 			ASSERT_INT_EQ(store_deploy(store, "m", i % 2 ? m1 : m2,
-			    trust1, NULL, 0, 0, &res, err, sizeof(err)),
+			    trust1, NULL, 0, 0, NOGID, &res, err, sizeof(err)),
 			    AG_ERR_SYSTEM);
 			snprintf(want, sizeof(want), "deploy m: %s: failure "
 			    "injected", steps[i]);
@@ -616,7 +633,7 @@ test_failpoints(const char *m1, const char *m2)
 			/* After the switch: done, but nothing pruned. */
 			versions_of(store, "m", before, sizeof(before));
 			ASSERT_INT_EQ(store_deploy(store, "m", m2, trust1,
-			    NULL, 0, 0, &res, err, sizeof(err)), 0);
+			    NULL, 0, 0, NOGID, &res, err, sizeof(err)), 0);
 			unsetenv("AIGUARD_FAILPOINT");
 			ASSERT_INT_EQ(res.sr_pruned, 0);
 			check_current(store, (long)res.sr_version);
@@ -627,7 +644,7 @@ test_failpoints(const char *m1, const char *m2)
 		}
 		/* The next deploy works and leaves no staging. */
 		ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0,
-		    100, &res, err, sizeof(err)), 0);
+		    100, NOGID, &res, err, sizeof(err)), 0);
 		check_current(store, (long)res.sr_version);
 		ASSERT_FALSE(has_entry(store, "m", ".staging."));
 		ASSERT_FALSE(has_entry(store, "m", "current.tmp"));
@@ -645,8 +662,8 @@ test_failpoints(const char *m1, const char *m2)
 		if (pid == 0) {
 			snprintf(env, sizeof(env), "deploy:%s", steps[i]);
 			setenv("AIGUARD_FAILPOINT", env, 1);
-			store_deploy(store, "m", m2, trust1, NULL, 0, 0, &res,
-			    err, sizeof(err));
+			store_deploy(store, "m", m2, trust1, NULL, 0, 0, NOGID,
+			    &res, err, sizeof(err));
 			_exit(3);	/* not reached: killed */
 		}
 		ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
@@ -661,7 +678,7 @@ test_failpoints(const char *m1, const char *m2)
 			ASSERT_INT_EQ(current_of(store, "m"), cur);
 		check_current(store, current_of(store, "m"));
 		ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0,
-		    100, &res, err, sizeof(err)), 0);
+		    100, NOGID, &res, err, sizeof(err)), 0);
 		check_current(store, (long)res.sr_version);
 		ASSERT_FALSE(has_entry(store, "m", ".staging."));
 		ASSERT_FALSE(has_entry(store, "m", "current.tmp"));
@@ -670,12 +687,205 @@ test_failpoints(const char *m1, const char *m2)
 
 	TEST_START("an unknown failpoint is ignored");
 	setenv("AIGUARD_FAILPOINT", "deploy:copyX", 1);
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 100, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 100, NOGID,
+	    &res, err, sizeof(err)), 0);
 	setenv("AIGUARD_FAILPOINT", "rollback:copy:error", 1);
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 100, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 100, NOGID,
+	    &res, err, sizeof(err)), 0);
 	unsetenv("AIGUARD_FAILPOINT");
+	TEST_DONE();
+}
+
+/* The names in dir, sorted, space-separated, into out. */
+static void
+list_dir(const char *dir, char *out, size_t len)
+{
+	char *ents[64];
+	struct dirent *de;
+	DIR *d;
+	size_t n = 0, i, o = 0;
+
+	out[0] = '\0';
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && n < 64)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			ents[n++] = strdup(de->d_name);
+	closedir(d);
+	qsort(ents, n, sizeof(*ents), cmp_str);
+	for (i = 0; i < n; i++) {
+		if (o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%s",
+			    i ? " " : "", ents[i]);
+		free(ents[i]);
+	}
+}
+
+/* Lines of the file path into lines[] (up to max), newline cut. */
+static size_t
+read_lines(const char *path, char lines[][1024], size_t max)
+{
+	FILE *fp;
+	size_t n = 0;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (n < max && fgets(lines[n], 1024, fp) != NULL) {
+		lines[n][strcspn(lines[n], "\n")] = '\0';
+		n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+/* store_log_print() of name into a string; the number of lines. */
+static size_t
+log_print(const char *store, const char *name, char *out, size_t len)
+{
+	char err[ERRLEN];
+	FILE *fp;
+	size_t n = 0, i;
+
+	out[0] = '\0';
+	if ((fp = fmemopen(out, len, "w")) == NULL)
+		die("fmemopen");
+	if (store_log_print(store, name, fp, err, sizeof(err)) != 0)
+		fprintf(stderr, "store_log_print: %s\n", err);
+	fclose(fp);
+	for (i = 0; out[i] != '\0'; i++)
+		n += out[i] == '\n';
+	return n;
+}
+
+/* One audit line has the fields of this deploy or rollback. */
+static void
+check_audit_line(const char *line, const char *event, const char *name,
+    unsigned int v, unsigned int prev, const char *digest)
+{
+	char want[256];
+
+	/* time=YYYY-MM-DDTHH:MM:SSZ first. */
+	ASSERT_INT_EQ(strncmp(line, "time=", 5), 0);
+	ASSERT_INT_EQ(strlen(line) > 25 && line[9] == '-' && line[15] == 'T' &&
+	    line[24] == 'Z' && line[25] == ' ', 1);
+	snprintf(want, sizeof(want), " event=%s model=\"%s\" version=%u "
+	    "previous=%u digest=\"%s\" signer=\"key sha256:", event, name, v,
+	    prev, digest);
+	ASSERT_STRING_CONTAINS(line, want);
+	snprintf(want, sizeof(want), "\" uid=%lu user=\"",
+	    (unsigned long)getuid());
+	ASSERT_STRING_CONTAINS(line, want);
+}
+
+static void
+test_copy_group_log(const char *m1, const char *m2)
+{
+	struct store_result res;
+	struct stat st;
+	char store[PATH_MAX], dir[PATH_MAX], p[PATH_MAX], err[ERRLEN];
+	char names[1024], before[4096], after[4096], d[3][80];
+	char lines[8][1024], out[8192];
+	gid_t gid = geteuid() == 0 ? 65534 : getegid();
+	size_t n;
+
+	TEST_START("deploy copies only what the signature covers");
+	store_path(store, sizeof(store), "s7");
+	make_signed(dir, sizeof(dir), "withgit", 21);
+	/* Ignored by the signature (the reference's default ignores). */
+	path_in(p, sizeof(p), dir, ".git");
+	if (mkdir(p, 0755) == -1)
+		die(p);
+	path_in(p, sizeof(p), dir, ".git/config");
+	write_file(p, "[remote]\n\turl = https://user:TOKEN@example.org/x\n",
+	    48);
+	path_in(p, sizeof(p), dir, ".gitignore");
+	write_file(p, "*.tmp\n", 6);
+	ASSERT_INT_EQ(store_deploy(store, "m", dir, trust1, NULL, 0, 2, NOGID,
+	    &res, err, sizeof(err)), 0);
+	path_in(p, sizeof(p), store, "m/1");
+	list_dir(p, names, sizeof(names));
+	ASSERT_STRING_EQ(names,
+	    "config.json extra labels.txt model.safetensors model.sig");
+	path_in(p, sizeof(p), store, "m/current");
+	ASSERT_INT_EQ(verify_dir(p, NULL), 0);
+	TEST_DONE();
+
+	TEST_START("deploy gives the group; an old 0755 NAME is closed");
+	store_path(store, sizeof(store), "s8");
+	if (mkdir(store, 0755) == -1)
+		die(store);
+	path_in(p, sizeof(p), store, "m");
+	if (mkdir(p, 0755) == -1 || chmod(p, 0755) == -1)
+		die(p);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 5, gid,
+	    &res, err, sizeof(err)), 0);
+	snprintf(d[0], sizeof(d[0]), "%s", res.sr_sig.mr_digest);
+	ASSERT_INT_EQ(stat(store, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0755);	/* the operator's */
+	path_in(p, sizeof(p), store, "m");
+	ASSERT_INT_EQ(stat(p, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
+	ASSERT_INT_EQ(st.st_gid, gid);
+	path_in(p, sizeof(p), store, "m/1");
+	ASSERT_INT_EQ(stat(p, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
+	ASSERT_INT_EQ(st.st_gid, gid);
+	path_in(p, sizeof(p), store, "m/1/extra");
+	ASSERT_INT_EQ(stat(p, &st), 0);
+	ASSERT_INT_EQ(st.st_gid, gid);
+	path_in(p, sizeof(p), store, "m/1/model.safetensors");
+	ASSERT_INT_EQ(stat(p, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0640);
+	ASSERT_INT_EQ(st.st_gid, gid);
+	path_in(p, sizeof(p), store, STORE_AUDIT_LOG);
+	ASSERT_INT_EQ(stat(p, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0640);
+	ASSERT_INT_EQ(st.st_gid, gid);
+	TEST_DONE();
+
+	TEST_START("the audit log: one line per deploy and rollback");
+	ASSERT_INT_EQ(store_deploy(store, "m", m2, trust1, NULL, 0, 5, gid,
+	    &res, err, sizeof(err)), 0);
+	snprintf(d[1], sizeof(d[1]), "%s", res.sr_sig.mr_digest);
+	/* Refused: no line. */
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust2, NULL, 0, 5, gid,
+	    &res, err, sizeof(err)), AG_ERR_SIGNATURE);
+	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, gid, &res,
+	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "other", m2, trust1, NULL, 0, 5,
+	    gid, &res, err, sizeof(err)), 0);
+	snprintf(d[2], sizeof(d[2]), "%s", res.sr_sig.mr_digest);
+	path_in(p, sizeof(p), store, STORE_AUDIT_LOG);
+	n = read_lines(p, lines, 8);
+	ASSERT_INT_EQ(n, 4);
+	if (n == 4) {
+		check_audit_line(lines[0], "deploy", "m", 1, 0, d[0]);
+		check_audit_line(lines[1], "deploy", "m", 2, 1, d[1]);
+		check_audit_line(lines[2], "rollback", "m", 1, 2, d[0]);
+		check_audit_line(lines[3], "deploy", "other", 1, 0, d[2]);
+	}
+	ASSERT_INT_EQ(log_print(store, "m", out, sizeof(out)), 3);
+	ASSERT_STRING_CONTAINS(out, "event=rollback model=\"m\" version=1");
+	ASSERT_INT_EQ(log_print(store, "other", out, sizeof(out)), 1);
+	ASSERT_INT_EQ(log_print(store, "none", out, sizeof(out)), 0);
+	ASSERT_INT_EQ(log_print(store, NULL, out, sizeof(out)), 4);
+	TEST_DONE();
+
+	TEST_START("an audit log that cannot be opened stops the deploy");
+	path_in(p, sizeof(p), store, STORE_AUDIT_LOG);
+	if (unlink(p) == -1 || symlink("/dev/null", p) == -1)
+		die(p);
+	snapshot(store, "m", before, sizeof(before));
+	ASSERT_INT_EQ(store_deploy(store, "m", m2, trust1, NULL, 0, 5, gid,
+	    &res, err, sizeof(err)), AG_ERR_SYSTEM);
+	ASSERT_STRING_CONTAINS(err, "deploy m: log:");
+	ASSERT_STRING_CONTAINS(err, STORE_AUDIT_LOG);
+	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, gid, &res,
+	    err, sizeof(err)), AG_ERR_SYSTEM);
+	ASSERT_STRING_CONTAINS(err, "rollback m: log:");
+	snapshot(store, "m", after, sizeof(after));
+	ASSERT_STRING_EQ(after, before);
 	TEST_DONE();
 }
 
@@ -690,8 +900,8 @@ test_concurrent(const char *m1, const char *m2)
 
 	store_path(store, sizeof(store), "s5");
 	TEST_START("two concurrent deploys are serialized");
-	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 10, &res,
-	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 10, NOGID,
+	    &res, err, sizeof(err)), 0);
 	/* Hold the lock, so that both have to wait for it. */
 	path_in(p, sizeof(p), store, "m/.lock");
 	if ((lfd = open(p, O_RDWR | O_CLOEXEC)) == -1 ||
@@ -707,7 +917,7 @@ test_concurrent(const char *m1, const char *m2)
 			close(pfd[0]);
 			close(lfd);
 			if (store_deploy(store, "m", i ? m1 : m2, trust1,
-			    NULL, 0, 10, &res, err, sizeof(err)) != 0) {
+			    NULL, 0, 10, NOGID, &res, err, sizeof(err)) != 0) {
 				fprintf(stderr, "child: %s\n", err);
 				_exit(1);
 			}
@@ -745,7 +955,7 @@ tests(void)
 {
 	char err[ERRLEN], m1[PATH_MAX], m2[PATH_MAX];
 
-	test_plan(38);
+	test_plan(42);
 
 	msig_init();
 	path_in(key1, sizeof(key1), test_tmpdir(), "k1.key");
@@ -768,6 +978,7 @@ tests(void)
 	test_refusals(m1);
 	test_failpoints(m1, m2);
 	test_concurrent(m1, m2);
+	test_copy_group_log(m1, m2);
 
 	msig_trust_free(trust1);
 	msig_trust_free(trust2);
