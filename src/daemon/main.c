@@ -71,8 +71,10 @@ usage(FILE *fp)
 	    "                [--name NAME] [--threads N] [--max-batch N]\n"
 	    "                [--max-delay-us N] [--log-level LEVEL]\n"
 	    "                [--verify-key PUB | --verify-ca BUNDLE |\n"
-	    "                 --allow-unsigned] [--cert-validity now|signing-time]\n"
-	    "                [--require-valid-now] [--pid-file FILE]\n"
+	    "                 --allow-unsigned]\n"
+	    "                [--cert-validity now|signing-time | "
+	    "--require-valid-now]\n"
+	    "                [--pid-file FILE]\n"
 	    "                [--set SECTION.KEY=VALUE]... [--check-config]\n"
 	    "       aiguardd --help | --version\n"
 	    "\n"
@@ -98,9 +100,9 @@ usage(FILE *fp)
 	    "                       it; a model that does not verify never loads)\n"
 	    "  --allow-unsigned     with no trust anchor, load models unchecked\n"
 	    "  --cert-validity now|signing-time\n"
-	    "                       when a signature's certificate chain must be\n"
-	    "                       valid: now (default), or at the leaf's\n"
-	    "                       notBefore as the reference tool checks it\n"
+	    "                       when a certificate chain must be valid:\n"
+	    "                       now (default), or at the leaf's notBefore\n"
+	    "                       as the reference tool checks it\n"
 	    "  --require-valid-now  the same as --cert-validity now\n"
 	    "  --pid-file FILE      write the parent's pid there (for aiguard deploy)\n"
 	    "  --set KEY=VALUE      any configuration key, e.g. server.max_body_bytes=8m\n"
@@ -271,6 +273,9 @@ check_config(struct ag_config *cf)
 	else
 		fprintf(stderr, "aiguardd: signature NOT checked "
 		    "(allow_unsigned)\n");
+	if (md->md_signed && md->md_sig.mr_cert_note[0] != '\0')
+		fprintf(stderr, "aiguardd: WARNING: %s\n",
+		    md->md_sig.mr_cert_note);
 	model_free(md);
 	return 0;
 }

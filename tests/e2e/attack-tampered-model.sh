@@ -23,7 +23,8 @@
 #   - an empty model.sig is refused in words, not in jansson's;
 #   - a symbolic link out of the model is signed (when links are allowed)
 #     only with a warning naming it.
-# Bounded: a handful of CLI runs and two aiguardd --check-config runs.
+# Bounded: CLI runs, aiguardd --check-config runs and one short aiguardd
+# start (its end check is one more case).
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL, PYTHON.
 # Exit codes: 0 pass, 1 fail, 99 hard error.
@@ -34,7 +35,8 @@ AGD=$AG_BUILD/bin/aiguardd
 [ -x "$AG" ] && [ -x "$AGD" ] || { echo "missing $AG or $AGD"; exit 99; }
 [ -f "$AG_MODEL/model.sig" ] || { echo "missing signed $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
-plan 40
+. "$AG_TOP/tests/server-lib.sh"
+plan 42
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 run() { "$@" >"$work/out" 2>"$work/err"; rc=$?; }
 show() { sed 's/^/    | /' "$work/err" "$work/out" | head -n 8; }
@@ -250,12 +252,22 @@ drefused "aiguardd: the expired leaf is refused" "certificate has expired"
     --set model.cert_validity=signing-time >"$work/out" 2>"$work/err"
 rc=$?
 [ $rc -eq 0 ] && grep -q "^cert_validity = signing-time" "$work/out" &&
-    pass "aiguardd model.cert_validity = signing-time: accepted" ||
+    grep -q "WARNING: the chain is not valid now" "$work/err" &&
+    pass "aiguardd model.cert_validity = signing-time: accepted, warned" ||
     { fail "aiguardd signing-time: rc=$rc"; show; }
 printf '[model]\ncert_validity = signing-time\n' >"$work/old.conf"
 run "$AGD" --check-config --config "$work/old.conf" --require-valid-now \
     --verify-ca "$c/root.pem" --model "$work/x"
 drefused "aiguardd --require-valid-now overrides the file" "has expired"
+# Served at signing time: the worker says, at warn, what it let in.
+AG_MODEL_SAVED=$AG_MODEL
+AG_MODEL=$work/x
+server_start --verify-ca "$c/root.pem" --cert-validity signing-time
+grep -q 'level=warn .*event=model_verify result=ok .*the chain is not valid now' \
+    "$srv_log" && pass "aiguardd serving at signing time: a warning logged" ||
+    { fail "aiguardd signing-time: no warning in the log"; server_log_tail; }
+server_stop
+AG_MODEL=$AG_MODEL_SAVED
 
 # ---- an empty directory, a signature over nothing, an empty model.sig ----
 
