@@ -79,6 +79,14 @@ for f in "$AG_TOP"/samples/*.jpg "$AG_TOP"/samples/*.png; do
 done
 [ -n "$img" ] || { echo "no sample image in $AG_TOP/samples"; exit 99; }
 "$AG" keygen --out "$work/attacker" >/dev/null 2>&1 || exit 99
+# The build tree's key, which signed $AG_MODEL (the sanitizer build uses
+# the plain build's).
+bkey=
+for k in "$AG_BUILD/keys/aiguard-build.pub" \
+    "$AG_BUILD/../keys/aiguard-build.pub"; do
+	[ -f "$k" ] && { bkey=$k; break; }
+done
+[ -n "$bkey" ] || { echo "no build key next to $AG_BUILD"; exit 99; }
 
 # ---- tampered files: classify refuses what verify refuses ----------------
 
@@ -140,7 +148,7 @@ run "$AGD" --check-config --model "$work/m"
 drefused "aiguardd: the same model is refused" "publicKey.hint"
 run "$AG" classify --verify-key "$work/attacker.pub" --model "$work/m" "$img"
 accepted "classify --verify-key: that key is the anchor, it classifies"
-printf '[model]\nverify_key = %s\n' "$AG_BUILD/keys/aiguard-build.pub" \
+printf '[model]\nverify_key = %s\n' "$bkey" \
     >"$work/good.conf"
 printf '[model]\nverify_key = %s\n' "$work/attacker.pub" >"$work/evil.conf"
 run "$AG" classify --config "$work/good.conf" --model "$work/m" "$img"
@@ -148,7 +156,7 @@ refused "classify --config: aiguardd's anchor refuses it" "publicKey.hint"
 run "$AG" classify --config "$work/evil.conf" --model "$work/m" "$img"
 accepted "classify --config: the file's anchor is used"
 run "$AG" classify --config "$work/evil.conf" \
-    --verify-key "$AG_BUILD/keys/aiguard-build.pub" --model "$work/m" "$img"
+    --verify-key "$bkey" --model "$work/m" "$img"
 refused "classify: --verify-key overrides the file" "publicKey.hint"
 
 # ---- --allow-unsigned: the only way round, and loud ----------------------
