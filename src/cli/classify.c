@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * classify.c: aiguard classify [--model DIR] [--top K] [--json]
- *             [--threads N] IMAGE...
+ *             [--threads N] [--config FILE] [--verify-key PUB |
+ *             --verify-ca BUNDLE | --allow-unsigned]
+ *             [--cert-validity MODE | --require-valid-now] IMAGE...
  *
- * Decodes each JPEG/PNG, applies the model's preprocessing, runs the
+ * Verifies the model's signature as aiguardd does (the same trust anchor,
+ * chosen by the same code from the same settings: daemon_trust_setup()),
+ * then decodes each JPEG/PNG, applies the model's preprocessing, runs the
  * engine in batches and prints the top-k classes with their softmax
- * probabilities.  The process runs under PR_SET_MDWE (the engine needs no
+ * probabilities.  --allow-unsigned skips the check, with a warning on
+ * every run.  The process runs under PR_SET_MDWE (the engine needs no
  * writable+executable memory).  An image that fails is reported with its
  * file name and the rest still run; the exit status is then 1.
  */
@@ -20,13 +25,16 @@
 
 #include "cli.h"
 #include "common/ag_err.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/topk.h"
 #include "common/util.h"
 #include "engine/ops.h"
 #include "engine/resnet.h"
 #include "image/image.h"
+#include "daemon/daemon.h"
 #include "model/model.h"
+#include "model/msig.h"
 
 #define CLASSIFY_MAX_BATCH	8
 
@@ -35,12 +43,32 @@ classify_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: aiguard classify [--model DIR] [--top K] [--json] "
-	    "[--threads N] IMAGE...\n"
+	    "[--threads N]\n"
+	    "                        [--config FILE] [--verify-key PUB | "
+	    "--verify-ca BUNDLE |\n"
+	    "                         --allow-unsigned] [--cert-validity "
+	    "now|signing-time]\n"
+	    "                        [--require-valid-now] IMAGE...\n"
 	    "  --model DIR   model directory (default: the bundled model)\n"
 	    "  --top K       classes to show per image (default 5)\n"
 	    "  --json        JSON array of {\"file\", \"top\": [{\"index\", "
 	    "\"label\", \"prob\"}]}\n"
-	    "  --threads N   engine threads (default 2)\n");
+	    "  --threads N   engine threads (default 2)\n"
+	    "  The model's signature (model.sig) is verified as aiguardd "
+	    "verifies it:\n"
+	    "  --config FILE       aiguardd's configuration: its model."
+	    "verify_key,\n"
+	    "                      verify_ca, allow_unsigned, cert_validity\n"
+	    "  --verify-key PUB    trust signatures by this public key\n"
+	    "  --verify-ca BUNDLE  trust certificate chains to these CAs\n"
+	    "                      (neither: the build tree's key when run "
+	    "from it)\n"
+	    "  --allow-unsigned    do NOT check the signature (warned on "
+	    "every run)\n"
+	    "  --cert-validity now|signing-time\n"
+	    "                      when a certificate chain must be valid "
+	    "(default now)\n"
+	    "  --require-valid-now the same as --cert-validity now\n");
 }
 
 struct classify {
@@ -97,6 +125,77 @@ classify_flush(struct classify *c)
 	c->c_n = 0;
 }
 
+/* config_set() or exit, naming the flag. */
+static void
+classify_set(struct ag_config *cf, const char *flag, const char *key,
+    const char *value)
+{
+	char err[512];
+
+	if (config_set(cf, key, value, err, sizeof(err)) != 0)
+		fatalx("%s: %s", flag, err);
+}
+
+/*
+ * The trust anchor, chosen as aiguardd chooses it (daemon_trust_setup()):
+ * the configuration file, then the flags over it.  *trust is NULL only
+ * when the check is off (--allow-unsigned), which is said every run.
+ */
+static void
+classify_trust(const char *config, const char *key, const char *ca,
+    int unsigned_, const char *validity, int now,
+    const struct msig_trust **trust)
+{
+	struct ag_config cf;
+	char err[768];
+
+	config_defaults(&cf);
+	if (config != NULL && config_load_file(&cf, config, err,
+	    sizeof(err)) != 0)
+		fatalx("%s", err);
+	/* A flag's anchor replaces the file's, of either kind (aiguardd). */
+	if (key != NULL) {
+		classify_set(&cf, "--verify-key", "model.verify_ca", "");
+		classify_set(&cf, "--verify-key", "model.verify_key", key);
+	}
+	if (ca != NULL) {
+		classify_set(&cf, "--verify-ca", "model.verify_key", "");
+		classify_set(&cf, "--verify-ca", "model.verify_ca", ca);
+	}
+	if (validity != NULL)
+		classify_set(&cf, "--cert-validity", "model.cert_validity",
+		    validity);
+	if (now) {
+		if (cf.cf_cert_validity != MSIG_VALID_NOW && validity != NULL)
+			fatalx("--require-valid-now and --cert-validity %s "
+			    "disagree", validity);
+		classify_set(&cf, "--require-valid-now", "model.cert_validity",
+		    "now");
+	}
+	/*
+	 * --allow-unsigned on the command line skips the check even where
+	 * the file names an anchor: the user asked for it, here, by name.
+	 */
+	if (unsigned_) {
+		classify_set(&cf, "--allow-unsigned", "model.verify_key", "");
+		classify_set(&cf, "--allow-unsigned", "model.verify_ca", "");
+		classify_set(&cf, "--allow-unsigned", "model.allow_unsigned",
+		    "yes");
+	}
+	if (config_validate(&cf, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	/* Its "signatures required" line is for the daemon's log. */
+	log_setlevel(LOG_LVL_WARN);
+	if (daemon_trust_setup(&cf, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	log_setlevel(LOG_LVL_INFO);
+	*trust = daemon_trust();
+	if (*trust == NULL)
+		log_warnx("WARNING: the model's signature is NOT checked "
+		    "(allow_unsigned): its labels and weights may have been "
+		    "changed by anyone who could write them");
+}
+
 int
 cmd_classify(int argc, char **argv)
 {
@@ -105,9 +204,19 @@ cmd_classify(int argc, char **argv)
 		{ "top", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verify-key", required_argument, NULL, 'K' },
+		{ "verify-ca", required_argument, NULL, 'A' },
+		{ "allow-unsigned", no_argument, NULL, 'U' },
+		{ "cert-validity", required_argument, NULL, 'W' },
+		{ "require-valid-now", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct msig_trust *trust = NULL;
+	const char *config = NULL, *vkey = NULL, *vca = NULL;
+	const char *validity = NULL;
+	int unsigned_ = 0, now = 0;
 	struct classify c;
 	struct image_limits lim;
 	struct image im;
@@ -122,6 +231,24 @@ cmd_classify(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "m:k:jt:h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'K':
+			vkey = optarg;
+			break;
+		case 'A':
+			vca = optarg;
+			break;
+		case 'U':
+			unsigned_ = 1;
+			break;
+		case 'W':
+			validity = optarg;
+			break;
+		case 'N':
+			now = 1;
+			break;
 		case 'm':
 			model = optarg;
 			break;
@@ -150,6 +277,12 @@ cmd_classify(int argc, char **argv)
 		classify_usage(stderr);
 		return 2;
 	}
+	if ((vkey != NULL) + (vca != NULL) + unsigned_ > 1) {
+		log_warnx("give one of --verify-key, --verify-ca and "
+		    "--allow-unsigned");
+		classify_usage(stderr);
+		return 2;
+	}
 
 	/*
 	 * No JIT anywhere: refuse writable+executable memory for the rest of
@@ -164,9 +297,12 @@ cmd_classify(int argc, char **argv)
 			    "--model DIR)");
 		model = dir;
 	}
+	classify_trust(config, vkey, vca, unsigned_, validity, now, &trust);
 	resnet_set_threads((int)threads);
-	if (model_load(model, &c.c_md, err, sizeof(err)) != 0)
+	if (model_load_signed(model, trust, &c.c_md, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	if (c.c_md->md_signed && c.c_md->md_sig.mr_cert_note[0] != '\0')
+		log_warnx("WARNING: %s", c.c_md->md_sig.mr_cert_note);
 	if (c.c_md->md_conf.mc_synthetic)
 		log_info("model %s has SYNTHETIC weights: its labels are "
 		    "placeholders, not real classes", c.c_md->md_conf.mc_name);

@@ -5,7 +5,9 @@
  *   aiguard keygen [--out PREFIX]
  *   aiguard sign --key KEY [--cert CHAIN] [--ignore-paths P...]
  *                [--allow-symlinks] [--name NAME] [--shard-size N] MODEL_DIR
- *   aiguard verify [--key PUB | --ca BUNDLE] [--ignore-paths P...] MODEL_DIR
+ *   aiguard verify [--key PUB | --ca BUNDLE] [--ignore-paths P...]
+ *                  [--cert-validity now|signing-time] [--require-valid-now]
+ *                  MODEL_DIR
  *
  * keygen writes PREFIX.key (0600) and PREFIX.pub, never over existing
  * files.  sign writes MODEL_DIR/model.sig atomically (a temporary file in
@@ -26,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,8 @@
 
 #define SIGN_MAX_IGNORE		256
 #define SIGN_DEFAULT_PREFIX	"aiguard-signing"
+/* The user aiguardd runs as (policy/systemd/aiguardd.service). */
+#define KEYGEN_DAEMON_USER	"aiguard"
 
 /* ==== arguments ======================================================== */
 
@@ -54,6 +59,8 @@ enum {
 	OPT_IGNORE = 1 << 6,
 	OPT_LINKS = 1 << 7,
 	OPT_HELP = 1 << 8,
+	OPT_VALIDITY = 1 << 9,
+	OPT_NOW = 1 << 10,
 };
 
 static const struct {
@@ -69,6 +76,8 @@ static const struct {
 	{ "out", OPT_OUT, 1 },
 	{ "ignore-paths", OPT_IGNORE, 2 },
 	{ "allow-symlinks", OPT_LINKS, 0 },
+	{ "cert-validity", OPT_VALIDITY, 1 },
+	{ "require-valid-now", OPT_NOW, 0 },
 	{ "help", OPT_HELP, 0 },
 };
 
@@ -76,6 +85,7 @@ struct sargs {
 	const char	*a_cmd;
 	int		 a_seen;
 	const char	*a_key, *a_ca, *a_cert, *a_name, *a_shard, *a_out;
+	const char	*a_validity;
 	const char	*a_dir;
 	const char	*a_ignore[SIGN_MAX_IGNORE];
 	size_t		 a_nignore;
@@ -91,6 +101,7 @@ sargs_slot(struct sargs *a, int bit)
 	case OPT_CERT:	return &a->a_cert;
 	case OPT_NAME:	return &a->a_name;
 	case OPT_SHARD:	return &a->a_shard;
+	case OPT_VALIDITY: return &a->a_validity;
 	default:	return &a->a_out;
 	}
 }
@@ -300,6 +311,90 @@ keygen_usage(FILE *fp)
 	    "\".  Existing files are not\n  overwritten.\n");
 }
 
+/*
+ * Where aiguardd can read a file (docs/signing.md): below one of its own
+ * directories (the SELinux policy lets aiguard_t read /etc/aiguard, keys
+ * included, the model store /var/lib/aiguard and /run/aiguard; the
+ * installed models are in /usr/share/aiguard), inside a model directory
+ * (one that holds model.sig or config.json, here or above), or anywhere
+ * when the key's owner, who runs keygen, is the daemon's user "aiguard".
+ * dir is the directory the key goes to.  Writes the reason into why and
+ * returns 1, else 0.
+ */
+static int
+keygen_daemon_reads(const char *dir, char *why, size_t len)
+{
+	static const char *const daemon_dirs[] = { "/etc/aiguard",
+	    "/var/lib/aiguard", "/run/aiguard", "/usr/share/aiguard" };
+	char abs[PATH_MAX], raw[PATH_MAX], cwd[PATH_MAX], p[PATH_MAX + 16];
+	struct passwd *pw;
+	size_t i, n;
+	char *slash;
+
+	/* Not there yet (keygen then fails): the path as written. */
+	if (realpath(dir, raw) == NULL) {
+		if (*dir == '/' || getcwd(cwd, sizeof(cwd)) == NULL ||
+		    (size_t)snprintf(raw, sizeof(raw), "%s/%s", cwd, dir) >=
+		    sizeof(raw))
+			(void)snprintf(raw, sizeof(raw), "%s", dir);
+	}
+	if (path_clean(raw, abs, sizeof(abs)) != 0)
+		return 0;
+	for (i = 0; i < sizeof(daemon_dirs) / sizeof(daemon_dirs[0]); i++) {
+		n = strlen(daemon_dirs[i]);
+		if (strncmp(abs, daemon_dirs[i], n) == 0 &&
+		    (abs[n] == '\0' || abs[n] == '/')) {
+			(void)snprintf(why, len, "%s is below %s, which "
+			    "aiguardd may read", abs, daemon_dirs[i]);
+			return 1;
+		}
+	}
+	/* This directory and each above it: a model directory? */
+	for (;;) {
+		if ((size_t)snprintf(p, sizeof(p), "%s/" MSIG_FILE, abs) <
+		    sizeof(p) && access(p, F_OK) == 0)
+			break;
+		if ((size_t)snprintf(p, sizeof(p), "%s/config.json", abs) <
+		    sizeof(p) && access(p, F_OK) == 0)
+			break;
+		if ((slash = strrchr(abs, '/')) == NULL || slash == abs)
+			goto user;
+		*slash = '\0';
+	}
+	(void)snprintf(why, len, "%s is a model directory, which aiguardd "
+	    "reads (and aiguard deploy copies)", abs);
+	return 1;
+ user:
+	if ((pw = getpwnam(KEYGEN_DAEMON_USER)) != NULL &&
+	    pw->pw_uid == geteuid()) {
+		(void)snprintf(why, len, "you are the daemon's user \"%s\": "
+		    "the key would be its file", KEYGEN_DAEMON_USER);
+		return 1;
+	}
+	return 0;
+}
+
+/* Warns when the private key is to go where aiguardd can read it. */
+static void
+keygen_check_place(const char *priv)
+{
+	char dir[PATH_MAX], why[PATH_MAX + 128], *slash;
+
+	(void)snprintf(dir, sizeof(dir), "%s", priv);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		(void)snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (keygen_daemon_reads(dir, why, sizeof(why)))
+		log_warnx("keygen: WARNING: the private key %s would be "
+		    "readable by aiguardd: %s.  A compromised server could "
+		    "then sign models itself.  Keep the private key on the "
+		    "signing host, away from the server (only the .pub goes "
+		    "to /etc/aiguard/keys); see docs/signing.md", priv, why);
+}
+
 int
 cmd_keygen(int argc, char **argv)
 {
@@ -323,6 +418,7 @@ cmd_keygen(int argc, char **argv)
 		log_warnx("keygen: --out: bad prefix");
 		return 2;
 	}
+	keygen_check_place(priv);
 	msig_init();
 	if (msig_keygen(priv, pub, err, sizeof(err)) != 0) {
 		log_warnx("keygen: %s", err);
@@ -405,6 +501,17 @@ sign_write(const char *dir, const char *buf, size_t len)
 	return 0;
 }
 
+/* msig_sign()'s report of a link out of the model: warn, loudly. */
+static void
+sign_link_outside(void *arg, const char *name, const char *target)
+{
+	const char *dir = arg;
+
+	log_warnx("sign: WARNING: %s/%s is a symbolic link to %s, outside "
+	    "the model directory: it is signed as it reads now, and whoever "
+	    "can change %s changes the model", dir, name, target, target);
+}
+
 /* --name, else the last component of the real path of MODEL_DIR. */
 static const char *
 sign_name(const struct sargs *a, char *buf, size_t len)
@@ -469,6 +576,8 @@ cmd_sign(int argc, char **argv)
 	o.allow_symlinks = (a.a_seen & OPT_LINKS) != 0;
 	o.shard_size = (uint64_t)ss;
 	o.chain_path = a.a_cert;
+	o.link_outside = sign_link_outside;
+	o.link_arg = (void *)a.a_dir;
 	msig_init();
 	r = mfiles_open(a.a_dir, &mf, err, sizeof(err));
 	if (r == 0)
@@ -489,16 +598,49 @@ cmd_sign(int argc, char **argv)
 
 /* ==== verify =========================================================== */
 
+/*
+ * --cert-validity MODE and --require-valid-now into *v (MSIG_VALID_NOW
+ * unless asked).  0, or 2 on a usage error.
+ */
+static int
+sargs_validity(const struct sargs *a, enum msig_validity *v)
+{
+	*v = MSIG_VALID_NOW;
+	if (a->a_validity == NULL)
+		return 0;
+	if (strcmp(a->a_validity, "signing-time") == 0)
+		*v = MSIG_VALID_SIGNING_TIME;
+	else if (strcmp(a->a_validity, "now") != 0) {
+		log_warnx("%s: --cert-validity: now or signing-time, not %s",
+		    a->a_cmd, a->a_validity);
+		return 2;
+	}
+	if (*v != MSIG_VALID_NOW && (a->a_seen & OPT_NOW)) {
+		log_warnx("%s: --require-valid-now and --cert-validity %s "
+		    "disagree", a->a_cmd, a->a_validity);
+		return 2;
+	}
+	return 0;
+}
+
 static void
 verify_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: aiguard verify [--key PUB | --ca BUNDLE] "
-	    "[--ignore-paths PATH...] MODEL_DIR\n"
+	    "[--ignore-paths PATH...]\n"
+	    "                      [--cert-validity now|signing-time] "
+	    "[--require-valid-now] MODEL_DIR\n"
 	    "  --key PUB       PEM public key the model must be signed with\n"
 	    "  --ca BUNDLE     PEM CA certificates, each trusted: certificate "
 	    "method\n"
 	    "  --ignore-paths  more files or directories to leave out\n"
+	    "  --cert-validity now|signing-time\n"
+	    "                  when the certificate chain must be valid: now "
+	    "(default),\n"
+	    "                  or at the leaf's notBefore (the reference "
+	    "tool's check)\n"
+	    "  --require-valid-now  the same as --cert-validity now\n"
 	    "  Without --key or --ca, the build tree's key (keys/"
 	    MODEL_BUILD_KEY ").\n"
 	    "  Exit status 0 only when MODEL_DIR verifies.  --ignore-paths "
@@ -513,16 +655,19 @@ cmd_verify(int argc, char **argv)
 	struct msig_result res;
 	struct mfiles *mf = NULL;
 	struct sargs a;
+	enum msig_validity v;
 	char err[1024], defkey[PATH_MAX], *bufs = NULL;
 	int r;
 
 	memset(&a, 0, sizeof(a));
 	a.a_cmd = "verify";
-	if ((r = sargs_parse(&a, OPT_KEY | OPT_CA | OPT_IGNORE | OPT_HELP, 1,
-	    argc, argv)) != 0) {
+	if ((r = sargs_parse(&a, OPT_KEY | OPT_CA | OPT_IGNORE | OPT_VALIDITY |
+	    OPT_NOW | OPT_HELP, 1, argc, argv)) != 0) {
 		verify_usage(r < 0 ? stdout : stderr);
 		return r < 0 ? 0 : r;
 	}
+	if ((r = sargs_validity(&a, &v)) != 0)
+		return r;
 	if (a.a_key != NULL && a.a_ca != NULL) {
 		log_warnx("verify: give --key or --ca, not both");
 		return 2;
@@ -543,8 +688,10 @@ cmd_verify(int argc, char **argv)
 	msig_init();
 	r = a.a_key != NULL ? msig_trust_key(a.a_key, &t, err, sizeof(err)) :
 	    msig_trust_ca(a.a_ca, &t, err, sizeof(err));
-	if (r == 0)
+	if (r == 0) {
+		msig_trust_set_validity(t, v);
 		r = mfiles_open(a.a_dir, &mf, err, sizeof(err));
+	}
 	if (r == 0)
 		r = msig_verify(mf, t, a.a_ignore, a.a_nignore, &res, err,
 		    sizeof(err));
@@ -555,6 +702,8 @@ cmd_verify(int argc, char **argv)
 		log_warnx("verify: %s", err);
 		return 1;
 	}
+	if (res.mr_cert_note[0] != '\0')
+		log_warnx("verify: WARNING: %s", res.mr_cert_note);
 	printf("%s: verified (%zu files, digest %s, signer %s)\n", a.a_dir,
 	    res.mr_files, res.mr_digest, res.mr_signer);
 	return 0;

@@ -61,6 +61,7 @@ enum config_type {
 	CK_LEVEL,	/* int, LOG_LVL_* from its name */
 	CK_BOOL,	/* int, 0 or 1 */
 	CK_MODE,	/* int, SANDBOX_* from its name */
+	CK_VALIDITY,	/* int, MSIG_VALID_* from its name */
 };
 
 struct config_key {
@@ -110,6 +111,7 @@ static const struct config_key config_keys[] = {
 	KEY("model", "verify_ca", CK_DIR, cf_verify_ca, 0,
 	    CONFIG_PATH_MAX("verify_ca")),
 	KEY("model", "allow_unsigned", CK_BOOL, cf_allow_unsigned, 0, 1),
+	KEY("model", "cert_validity", CK_VALIDITY, cf_cert_validity, 0, 1),
 	/* JPEG cannot describe a side past 65535. */
 	KEY("image", "max_side", CK_INT, cf_image_max_side, 1, 65535),
 	/* One decoded 8-bit RGB image stays under 3 GB. */
@@ -144,6 +146,11 @@ static const char *const config_level_names[] = {
 /* In the order of SANDBOX_OFF, _BEST_EFFORT, _REQUIRED. */
 static const char *const config_mode_names[] = {
 	"off", "best-effort", "required"
+};
+
+/* In the order of MSIG_VALID_NOW, MSIG_VALID_SIGNING_TIME. */
+static const char *const config_validity_names[] = {
+	"now", "signing-time"
 };
 
 /* ==== Helpers ==== */
@@ -206,6 +213,7 @@ config_get_num(const struct ag_config *cf, const struct config_key *ck)
 	case CK_LEVEL:
 	case CK_BOOL:
 	case CK_MODE:
+	case CK_VALIDITY:
 		return *(const int *)p;
 	default:
 		AG_ASSERT(0);
@@ -232,6 +240,7 @@ config_put_num(struct ag_config *cf, const struct config_key *ck,
 	case CK_LEVEL:
 	case CK_BOOL:
 	case CK_MODE:
+	case CK_VALIDITY:
 		*(int *)p = (int)v;
 		break;
 	default:
@@ -544,6 +553,16 @@ config_set_key(struct ag_config *cf, const struct config_key *ck,
 		}
 		return config_bad(err, errlen, ck, value,
 		    "expected required, best-effort or off");
+	case CK_VALIDITY:
+		for (i = 0; i < sizeof(config_validity_names) /
+		    sizeof(config_validity_names[0]); i++) {
+			if (strcasecmp(value, config_validity_names[i]) == 0) {
+				config_put_num(cf, ck, (long long)i);
+				return 0;
+			}
+		}
+		return config_bad(err, errlen, ck, value,
+		    "expected now or signing-time");
 	case CK_BOOL:
 		if ((r = config_parse_bool(value, &b)) != 0)
 			return config_bad(err, errlen, ck, value,
@@ -743,6 +762,15 @@ config_dump(const struct ag_config *cf, FILE *fp)
 			    (sizeof(config_mode_names) /
 			    sizeof(config_mode_names[0])))
 				fprintf(fp, " %s\n", config_mode_names[v]);
+			else
+				fprintf(fp, " %lld\n", v);	/* invalid */
+			break;
+		case CK_VALIDITY:
+			v = config_get_num(cf, ck);
+			if (v >= 0 && v < (long long)
+			    (sizeof(config_validity_names) /
+			    sizeof(config_validity_names[0])))
+				fprintf(fp, " %s\n", config_validity_names[v]);
 			else
 				fprintf(fp, " %lld\n", v);	/* invalid */
 			break;

@@ -43,6 +43,7 @@
  *    (brackets required), "localhost" or "*" (every address); PORT
  *    0..65535, 0 meaning any free port.
  *  - log.level: fatal, warn, info or debug.
+ *  - model.cert_validity: now or signing-time.
  *
  * Errors are returned as AG_ERR_CONFIG (a bad value, key or syntax) or the
  * file's open/read error, with one line in err naming the key and the
@@ -100,6 +101,10 @@ struct ag_config {
 	char	 cf_verify_key[CONFIG_PATH_SIZE];
 	char	 cf_verify_ca[CONFIG_PATH_SIZE];
 	int	 cf_allow_unsigned;	/* 0 or 1: load models unchecked */
+	/* When a signature's certificate chain must be valid: enum
+	 * msig_validity (model/msig.h), "now" (0, the default) or
+	 * "signing-time" (the leaf's notBefore, as the reference does). */
+	int	 cf_cert_validity;
 	/* [image] */
 	int	 cf_image_max_side;	/* pixels per side, 1..65535 */
 	long long cf_image_max_pixels;	/* w * h, 1..1000000000 */

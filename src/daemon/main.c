@@ -72,7 +72,10 @@ usage(FILE *fp)
 	    "                [--name NAME] [--threads N] [--max-batch N]\n"
 	    "                [--max-delay-us N] [--log-level LEVEL]\n"
 	    "                [--verify-key PUB | --verify-ca BUNDLE |\n"
-	    "                 --allow-unsigned] [--pid-file FILE]\n"
+	    "                 --allow-unsigned]\n"
+	    "                [--cert-validity now|signing-time | "
+	    "--require-valid-now]\n"
+	    "                [--pid-file FILE]\n"
 	    "                [--set SECTION.KEY=VALUE]... [--check-config]\n"
 	    "       aiguardd --help | --version\n"
 	    "\n"
@@ -97,6 +100,11 @@ usage(FILE *fp)
 	    "                       (neither: the build tree's key when run from\n"
 	    "                       it; a model that does not verify never loads)\n"
 	    "  --allow-unsigned     with no trust anchor, load models unchecked\n"
+	    "  --cert-validity now|signing-time\n"
+	    "                       when a certificate chain must be valid:\n"
+	    "                       now (default), or at the leaf's notBefore\n"
+	    "                       as the reference tool checks it\n"
+	    "  --require-valid-now  the same as --cert-validity now\n"
 	    "  --pid-file FILE      write the parent's pid there (for aiguard deploy)\n"
 	    "  --set KEY=VALUE      any configuration key, e.g. server.max_body_bytes=8m\n"
 	    "  --check-config       check the configuration and the model, print the\n"
@@ -133,6 +141,8 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 		{ "verify-key", required_argument, NULL, 'K' },
 		{ "verify-ca", required_argument, NULL, 'A' },
 		{ "allow-unsigned", no_argument, NULL, 'U' },
+		{ "cert-validity", required_argument, NULL, 'W' },
+		{ "require-valid-now", no_argument, NULL, 'N' },
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -197,6 +207,8 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 			set_or_die(cf, "model.verify_ca", optarg);
 			break;
 		case 'U': set_or_die(cf, "model.allow_unsigned", "yes"); break;
+		case 'W': set_or_die(cf, "model.cert_validity", optarg); break;
+		case 'N': set_or_die(cf, "model.cert_validity", "now"); break;
 		case 'P': set_or_die(cf, "server.pid_file", optarg); break;
 		case 's': {
 			char key[64], *eq = strchr(optarg, '=');
@@ -262,6 +274,9 @@ check_config(struct ag_config *cf)
 	else
 		fprintf(stderr, "aiguardd: signature NOT checked "
 		    "(allow_unsigned)\n");
+	if (md->md_signed && md->md_sig.mr_cert_note[0] != '\0')
+		fprintf(stderr, "aiguardd: WARNING: %s\n",
+		    md->md_sig.mr_cert_note);
 	model_free(md);
 	return 0;
 }

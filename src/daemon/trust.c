@@ -56,6 +56,7 @@ daemon_trust_setup(const struct ag_config *cf, char *err, size_t errlen)
 		    "or --allow-unsigned to load models unchecked");
 	if (r != 0)
 		return r;
+	msig_trust_set_validity(daemon_anchor, cf->cf_cert_validity);
 	log_quote_value(q, sizeof(q), msig_trust_describe(daemon_anchor));
 	log_event(LOG_LVL_INFO, "event=signatures state=required "
 	    "from=\"%s\" trust=%s", how, q);

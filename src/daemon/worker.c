@@ -220,6 +220,13 @@ worker_load(struct worker *w, struct model **mdp, struct resnet_ws **wsp,
 		log_event(LOG_LVL_INFO, "event=model_verify result=ok dir=%s "
 		    "version=%s files=%zu digest=%s signer=%s", qd, ver,
 		    (*mdp)->md_sig.mr_files, (*mdp)->md_sig.mr_digest, q);
+		/* model.cert_validity = signing-time let an old chain in. */
+		if ((*mdp)->md_sig.mr_cert_note[0] != '\0') {
+			log_quote_value(q, sizeof(q),
+			    (*mdp)->md_sig.mr_cert_note);
+			log_event(LOG_LVL_WARN, "event=model_verify "
+			    "result=ok dir=%s version=%s msg=%s", qd, ver, q);
+		}
 	}
 	if ((r = resnet_ws_new((*mdp)->md_net, w->w_cap,
 	    (*mdp)->md_conf.mc_height, (*mdp)->md_conf.mc_width, wsp, err,

@@ -329,8 +329,14 @@ struct msig_trust {
 	EVP_PKEY		*mt_key;	/* KEY */
 	char			 mt_hint[65];	/* KEY */
 	STACK_OF(X509)		*mt_cas;	/* CERT: each an anchor */
+	enum msig_validity	 mt_validity;	/* CERT */
 	char			*mt_desc;
+	size_t			 mt_desclen;	/* bytes at mt_desc */
+	char			*mt_path;	/* CERT: for mt_desc */
 };
+
+/* Room after the path in mt_desc: " (N certificates, valid ...)". */
+#define MSIG_DESC_EXTRA		96
 
 static struct msig_trust *
 trust_new(enum msig_method m, const char *path, size_t extra)
@@ -340,7 +346,9 @@ trust_new(enum msig_method m, const char *path, size_t extra)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->mt_method = m;
-	if ((t->mt_desc = malloc(strlen(path) + extra)) == NULL) {
+	t->mt_validity = MSIG_VALID_NOW;
+	t->mt_desclen = strlen(path) + extra;
+	if ((t->mt_desc = malloc(t->mt_desclen)) == NULL) {
 		free(t);
 		return NULL;
 	}
@@ -457,16 +465,36 @@ msig_trust_ca(const char *path, struct msig_trust **out, char *err,
 	msig_init();
 	if ((r = msig_pem_certs(path, MSIG_MAX_CERTS, &sk, err, errlen)) != 0)
 		return r;
-	if ((t = trust_new(MSIG_METHOD_CERT, path, 64)) == NULL) {
+	if ((t = trust_new(MSIG_METHOD_CERT, path,
+	    MSIG_DESC_EXTRA)) == NULL || (t->mt_path = strdup(path)) == NULL) {
+		msig_trust_free(t);
 		sk_X509_pop_free(sk, X509_free);
 		return ag_errf(err, errlen, AG_ERR_ALLOC, "%s: out of memory",
 		    path);
 	}
 	t->mt_cas = sk;
-	snprintf(t->mt_desc, strlen(path) + 64, "ca %s (%d certificate%s)",
-	    path, sk_X509_num(sk), sk_X509_num(sk) == 1 ? "" : "s");
+	msig_trust_set_validity(t, MSIG_VALID_NOW);
 	*out = t;
 	return 0;
+}
+
+const char *
+msig_validity_name(enum msig_validity v)
+{
+	return v == MSIG_VALID_SIGNING_TIME ? "signing-time" : "now";
+}
+
+void
+msig_trust_set_validity(struct msig_trust *t, enum msig_validity v)
+{
+	if (t == NULL || t->mt_method != MSIG_METHOD_CERT)
+		return;
+	t->mt_validity = v == MSIG_VALID_SIGNING_TIME ?
+	    MSIG_VALID_SIGNING_TIME : MSIG_VALID_NOW;
+	snprintf(t->mt_desc, t->mt_desclen, "ca %s (%d certificate%s, valid "
+	    "%s)", t->mt_path, sk_X509_num(t->mt_cas),
+	    sk_X509_num(t->mt_cas) == 1 ? "" : "s",
+	    t->mt_validity == MSIG_VALID_NOW ? "now" : "at signing time");
 }
 
 void
@@ -477,6 +505,7 @@ msig_trust_free(struct msig_trust *t)
 	EVP_PKEY_free(t->mt_key);
 	sk_X509_pop_free(t->mt_cas, X509_free);
 	free(t->mt_desc);
+	free(t->mt_path);
 	free(t);
 }
 
@@ -881,6 +910,14 @@ stmt_resources(const struct jctx *jc, json_t *pred, struct mstmt *st)
 	if ((r = jc_get(jc, pred, "predicate", "resources", JSON_ARRAY, 1,
 	    &a)) != 0)
 		return r;
+	/*
+	 * The specification: a model has at least one file.  A signature
+	 * over none would let any empty directory (or one whose every file
+	 * is ignored) pass as a signed model.
+	 */
+	if (json_array_size(a) == 0)
+		return jc_err(jc, AG_ERR_SIGNATURE, "predicate.resources: "
+		    "empty: the signature covers no file");
 	max = st->s_shards ? MSIG_MAX_RESOURCES : MFILES_MAX_FILES;
 	if (json_array_size(a) > max)
 		return jc_err(jc, AG_ERR_TOO_LARGE, "predicate.resources: more "
@@ -1006,6 +1043,8 @@ stmt_parse(const struct jctx *jc, const uint8_t *payload, size_t len,
 	int r;
 
 	memset(st, 0, sizeof(*st));
+	if (len == 0)
+		return jc_err(jc, AG_ERR_FORMAT, "empty: no statement");
 	if ((st->s_root = json_loadb((const char *)payload, len,
 	    JSON_REJECT_DUPLICATES, &je)) == NULL)
 		return jc_err(jc, AG_ERR_JSON, "not JSON: %s (line %d)",
@@ -1035,6 +1074,7 @@ struct mbundle {
 	STACK_OF(X509)	*b_chain;	/* CERT: leaf first */
 	const EVP_MD	*b_md;
 	char		 b_signer[512];
+	char		 b_cert_note[192];	/* msig_result's */
 	uint8_t		*b_payload;
 	size_t		 b_payload_len;
 	const char	*b_payload_type;
@@ -1257,68 +1297,104 @@ cert_not_before(X509 *x, time_t *out)
 }
 
 /*
- * The chain must lead to one of the CA bundle's certificates (each one an
- * anchor: X509_V_FLAG_PARTIAL_CHAIN), checked at the leaf's notBefore as
- * the reference does, since a signing certificate may be short-lived.
+ * One X509_verify_cert() of the chain against the anchors, at time when
+ * (0: now).  Returns 1 when it verifies, 0 when not (*why: OpenSSL's
+ * reason), -1 on an internal error (*r: its code, the message in jc).
  */
 static int
-bundle_chain_verify(const struct jctx *jc, const struct msig_trust *t,
-    struct mbundle *mb)
+chain_check(const struct jctx *jc, const struct msig_trust *t,
+    struct mbundle *mb, time_t when, const char **why, int *r)
 {
-	char why[MSIG_OSSL_WHY_LEN];
-	const char *w = "verificationMaterial.x509CertificateChain";
+	char ow[MSIG_OSSL_WHY_LEN];
 	X509_STORE_CTX *ctx = NULL;
 	X509_VERIFY_PARAM *vp;
 	X509_STORE *store;
 	STACK_OF(X509) *untrusted = NULL;
-	X509 *leaf = sk_X509_value(mb->b_chain, 0);
-	time_t when;
-	int i, r;
+	int i, ok = -1;
 
-	if (cert_not_before(leaf, &when) != 0)
-		return jc_err(jc, AG_ERR_FORMAT, "%s.certificates[0]: bad "
-		    "notBefore", w);
+	*why = NULL;
 	if ((store = X509_STORE_new()) == NULL ||
 	    (ctx = X509_STORE_CTX_new()) == NULL ||
 	    (untrusted = sk_X509_new_null()) == NULL) {
-		r = jc_err(jc, AG_ERR_ALLOC, "out of memory");
+		*r = jc_err(jc, AG_ERR_ALLOC, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(t->mt_cas); i++)
 		if (X509_STORE_add_cert(store, sk_X509_value(t->mt_cas,
 		    i)) != 1) {
-			r = jc_err(jc, AG_ERR_INTERNAL, "X509_STORE_add_cert: "
-			    "%s", msig_ossl_why(why));
+			*r = jc_err(jc, AG_ERR_INTERNAL, "X509_STORE_add_cert: "
+			    "%s", msig_ossl_why(ow));
 			goto out;
 		}
 	for (i = 1; i < sk_X509_num(mb->b_chain); i++)
 		if (sk_X509_push(untrusted, sk_X509_value(mb->b_chain,
 		    i)) <= 0) {
-			r = jc_err(jc, AG_ERR_ALLOC, "out of memory");
+			*r = jc_err(jc, AG_ERR_ALLOC, "out of memory");
 			goto out;
 		}
-	if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
-		r = jc_err(jc, AG_ERR_INTERNAL, "X509_STORE_CTX_init: %s",
-		    msig_ossl_why(why));
+	if (X509_STORE_CTX_init(ctx, store, sk_X509_value(mb->b_chain, 0),
+	    untrusted) != 1) {
+		*r = jc_err(jc, AG_ERR_INTERNAL, "X509_STORE_CTX_init: %s",
+		    msig_ossl_why(ow));
 		goto out;
 	}
 	vp = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
-	X509_VERIFY_PARAM_set_time(vp, when);
+	if (when != 0)
+		X509_VERIFY_PARAM_set_time(vp, when);
 	X509_VERIFY_PARAM_set_depth(vp, MSIG_MAX_CHAIN);
-	if (X509_verify_cert(ctx) != 1) {
-		r = jc_err(jc, AG_ERR_SIGNATURE, "%s: does not lead to a "
-		    "trusted CA: %s", w, X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(ctx)));
-		ERR_clear_error();
-		goto out;
-	}
-	r = 0;
+	ok = X509_verify_cert(ctx) == 1;
+	if (!ok)
+		*why = X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx));
+	ERR_clear_error();
  out:
 	sk_X509_free(untrusted);	/* the certificates are the chain's */
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
-	return r;
+	return ok;
+}
+
+/*
+ * The chain must lead to one of the CA bundle's certificates (each one an
+ * anchor: X509_V_FLAG_PARTIAL_CHAIN), valid now (MSIG_VALID_NOW), or at
+ * the leaf's notBefore as the reference does (MSIG_VALID_SIGNING_TIME,
+ * for short-lived signing certificates).  Nothing in the bundle is a
+ * trusted signing time: at notBefore, the key of a certificate that
+ * expired years ago still signs today.  In that mode a chain that is not
+ * valid now is accepted, and b_cert_note says why it is not.
+ */
+static int
+bundle_chain_verify(const struct jctx *jc, const struct msig_trust *t,
+    struct mbundle *mb)
+{
+	const char *w = "verificationMaterial.x509CertificateChain";
+	const char *why;
+	time_t when = 0;
+	int ok, r = 0;
+
+	if (t->mt_validity == MSIG_VALID_SIGNING_TIME &&
+	    cert_not_before(sk_X509_value(mb->b_chain, 0), &when) != 0)
+		return jc_err(jc, AG_ERR_FORMAT, "%s.certificates[0]: bad "
+		    "notBefore", w);
+	if ((ok = chain_check(jc, t, mb, when, &why, &r)) < 0)
+		return r;
+	if (!ok)
+		return jc_err(jc, AG_ERR_SIGNATURE, "%s: does not lead to a "
+		    "trusted CA: %s%s", w, why, t->mt_validity ==
+		    MSIG_VALID_NOW && strstr(why, "expired") != NULL ?
+		    " (the chain must be valid now: model.cert_validity = "
+		    "now)" : "");
+	if (when == 0)
+		return 0;
+	/* Valid at signing time: is it now too?  Only for the note. */
+	if ((ok = chain_check(jc, t, mb, 0, &why, &r)) < 0)
+		return r;
+	if (!ok)
+		snprintf(mb->b_cert_note, sizeof(mb->b_cert_note),
+		    "the chain is not valid now (%s); accepted because "
+		    "model.cert_validity = signing-time", why);
+	return 0;
 }
 
 static int
@@ -1483,6 +1559,10 @@ bundle_parse(const struct jctx *jc, const uint8_t *data, size_t len,
 	char b[64];
 	int r;
 
+	/* jansson's word for no bytes at all is "wrong arguments". */
+	if (len == 0)
+		return jc_err(jc, AG_ERR_FORMAT, "empty file (0 bytes): not a "
+		    "signature; sign the model again");
 	if ((mb->b_root = json_loadb((const char *)data, len,
 	    JSON_REJECT_DUPLICATES, &je)) == NULL)
 		return jc_err(jc, AG_ERR_JSON, "not JSON: %s (line %d)",
@@ -1765,6 +1845,8 @@ result_fill(struct msig_result *res, const struct mbundle *mb,
 	snprintf(res->mr_model, sizeof(res->mr_model), "%s", st->s_name);
 	snprintf(res->mr_digest, sizeof(res->mr_digest), "sha256:%s", hex);
 	snprintf(res->mr_signer, sizeof(res->mr_signer), "%s", mb->b_signer);
+	snprintf(res->mr_cert_note, sizeof(res->mr_cert_note), "%s",
+	    mb->b_cert_note);
 	snprintf(res->mr_method_name, sizeof(res->mr_method_name), "%s",
 	    st->s_shards ? "shards" : "files");
 	res->mr_files = nfiles;

@@ -17,8 +17,9 @@
  * Two methods: a public key (verificationMaterial.publicKey: a hint, the
  * SHA-256 hex of the key's PEM text, or the PEM itself as rawBytes), and
  * an X.509 chain (x509CertificateChain, leaf first) that must lead to a
- * configured CA, checked at the leaf's notBefore, the leaf allowed to sign
- * (key usage digitalSignature or extended key usage codeSigning).
+ * configured CA, the leaf allowed to sign (key usage digitalSignature or
+ * extended key usage codeSigning).  The chain is checked now by default,
+ * or at the leaf's notBefore as the reference does (msig_validity).
  *
  * Verification is all or nothing: the directory's files (minus
  * model.sig, the reference's default ignores .git .gitattributes .github
@@ -49,6 +50,19 @@ enum msig_method {
 struct msig_trust;
 
 /*
+ * When a certificate chain must be valid (model.cert_validity).  The
+ * bundle carries no trusted time, so "now" is the only time we know; the
+ * reference tool checks at the leaf's notBefore (the time it was issued),
+ * which keeps a signature made with a short-lived certificate valid after
+ * it expires, but also accepts a new signature by the key of a
+ * certificate that expired long ago.
+ */
+enum msig_validity {
+	MSIG_VALID_NOW = 0,		/* the default */
+	MSIG_VALID_SIGNING_TIME = 1,	/* at the leaf's notBefore */
+};
+
+/*
  * Reads a PEM public key (ECDSA P-256, P-384 or P-521) from path.  Text
  * around the PEM block is tolerated.  Returns 0 or an AG_ERR_* code with a
  * message naming path.
@@ -59,8 +73,18 @@ int	msig_trust_key(const char *path, struct msig_trust **out, char *err,
 int	msig_trust_ca(const char *path, struct msig_trust **out, char *err,
 	    size_t errlen);
 void	msig_trust_free(struct msig_trust *t);
+/*
+ * Sets when a chain must be valid (MSIG_VALID_NOW unless set); only the
+ * certificate method has a chain, a key ignores it.
+ */
+void	msig_trust_set_validity(struct msig_trust *t, enum msig_validity v);
+/* "now" or "signing-time", the names model.cert_validity takes. */
+const char *msig_validity_name(enum msig_validity v);
 enum msig_method msig_trust_method(const struct msig_trust *t);
-/* "key sha256:HEX" (the hint) or "ca PATH (N certificates)". */
+/*
+ * "key sha256:HEX" (the hint) or "ca PATH (N certificates, valid now)"
+ * ("valid at signing time" for MSIG_VALID_SIGNING_TIME).
+ */
 const char *msig_trust_describe(const struct msig_trust *t);
 
 struct msig_result {
@@ -72,6 +96,10 @@ struct msig_result {
 	char	mr_signer[512];
 	char	mr_method_name[8];	/* "files" or "shards" */
 	size_t	mr_files;		/* files covered */
+	/* certificate, MSIG_VALID_SIGNING_TIME: "" when the chain is valid
+	 * now too, else why not (e.g. "certificate has expired"), so that
+	 * the caller can say so */
+	char	mr_cert_note[192];
 };
 
 /*
@@ -83,7 +111,9 @@ struct msig_result {
  * fills *res (may be NULL).  Returns 0, or AG_ERR_NOT_FOUND when there is
  * no model.sig, AG_ERR_SIGNATURE when a signature, digest or chain does
  * not verify or a file is missing, extra or different, another AG_ERR_*
- * for a malformed bundle; the message names the file or field.
+ * for a malformed bundle; the message names the file or field.  An empty
+ * model.sig, or a statement that lists no resources (an empty model
+ * directory), is refused: a signature over nothing proves nothing.
  */
 int	msig_verify(struct mfiles *mf, const struct msig_trust *trust,
 	    const char *const *ignore, size_t nignore, struct msig_result *res,
@@ -100,6 +130,15 @@ struct msig_sign_opts {
 					 * else a PEM chain, leaf first,
 					 * whose leaf holds the key: the
 					 * certificate method */
+	/*
+	 * With allow_symlinks: called for each signed file reached through
+	 * a symbolic link that leads outside the model directory (name
+	 * relative, target its real path), so that the caller can warn, as
+	 * the specification asks.  May be NULL.
+	 */
+	void		(*link_outside)(void *arg, const char *name,
+			    const char *target);
+	void		*link_arg;
 };
 
 /*
@@ -107,7 +146,8 @@ struct msig_sign_opts {
  * key_path: hashes the files (the same walk and defaults as
  * msig_verify()) and returns a new bundle in the same format in
  * *out and *outlen (caller frees), ready to be written as model.sig.
- * The bundle names the key by its hint.
+ * The bundle names the key by its hint.  A directory with nothing to
+ * sign (empty, or every file ignored) is refused (AG_ERR_NOT_FOUND).
  */
 int	msig_sign(struct mfiles *mf, const char *key_path,
 	    const struct msig_sign_opts *opts, char **out, size_t *outlen,

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,35 @@ msign_add(struct msign *g, const char *name, uint64_t start, uint64_t end,
 	return 0;
 }
 
+/*
+ * A file reached through a symbolic link: does it lie outside the model
+ * directory?  Then the caller hears of it.  The specification allows such
+ * links when asked for, and asks signers to warn: whoever can write the
+ * target changes the model, and the verifier follows the link again.  By
+ * path (realpath), not by descriptor: this is advice, not a check.
+ */
+static void
+msign_link(const struct msign *g, const char *name)
+{
+	char root[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
+	const char *target = real;
+	size_t n;
+
+	if (g->g_opts->link_outside == NULL)
+		return;
+	if (realpath(mfiles_path(g->g_mf), root) == NULL ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", root, name) >=
+	    sizeof(path) || realpath(path, real) == NULL)
+		target = "(cannot be resolved)";
+	else {
+		n = strlen(root);
+		if (strncmp(real, root, n) == 0 && (real[n] == '/' ||
+		    (n == 1 && root[0] == '/')))
+			return;
+	}
+	g->g_opts->link_outside(g->g_opts->link_arg, name, target);
+}
+
 /* One file's resources: itself, or its shards (none when empty). */
 static int
 msign_file(struct msign *g, const char *name)
@@ -195,6 +225,8 @@ msign_file(struct msign *g, const char *name)
 	if ((r = mfiles_read(g->g_mf, name, g->g_opts->allow_symlinks, &f,
 	    g->g_err, g->g_errlen)) != 0)
 		return r;
+	if (f->mf_via_link)
+		msign_link(g, name);
 	if (ss == 0)
 		return msign_add(g, name, 0, f->mf_len, f->mf_data);
 	if (strchr(name, ':') != NULL)
@@ -507,6 +539,13 @@ msig_sign(struct mfiles *mf, const char *key_path,
 	for (i = 0; i < n; i++)
 		if ((r = msign_file(&g, names[i])) != 0)
 			goto out;
+	/* The specification: a model has at least one file (msig.h). */
+	if (g.g_nres == 0) {
+		r = ag_errf(err, errlen, AG_ERR_NOT_FOUND, "%s: nothing to "
+		    "sign: no file%s (an empty directory, or every file "
+		    "ignored)", mfiles_path(mf), n == 0 ? "" : " with content");
+		goto out;
+	}
 	if (g.g_nres > 1)
 		qsort(g.g_res, g.g_nres, sizeof(*g.g_res), mres_cmp_ref);
 	if ((st = sign_statement(&g, name, &ig)) == NULL ||

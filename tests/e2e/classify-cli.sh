@@ -8,8 +8,9 @@
 # those of labels.txt, text and JSON agreeing); bad images (missing, empty,
 # truncated, not an image, a PNG claiming 100000x100000 pixels) each
 # reported on stderr by file name with exit 1 while the good images of the
-# same call are still printed; bad options and broken model directories;
-# and the same input giving the same output twice.
+# same call are still printed; bad options; an unsigned copy of the model
+# refused, and signed but broken model directories; and the same input
+# giving the same output twice.  (Tampered models: attack-tampered-model.sh.)
 #
 # Environment (from tests/run-tests): AG_BUILD, AG_TOP, AG_MODEL, PYTHON.
 # Exit codes: 0 pass, 1 fail, 99 hard error.
@@ -19,7 +20,7 @@ AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 [ -f "$AG_MODEL/config.json" ] || { echo "missing model $AG_MODEL"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
-plan 31
+plan 33
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 run() { "$@" >"$work/out" 2>"$work/err"; rc=$?; }
 show() { sed 's/^/    | /' "$work/err" | head -n 8; }
@@ -204,6 +205,12 @@ if [ $rc -eq 0 ] && grep -q -- --top "$work/out"; then
 else
 	fail "aiguard classify --help: rc=$rc"; show
 fi
+if grep -q -- --allow-unsigned "$work/out" &&
+    grep -q -- --verify-key "$work/out"; then
+	pass "classify --help: the signature options"
+else
+	fail "classify --help does not list the signature options"
+fi
 run "$AG" classify --model "$AG_MODEL"
 if [ $rc -eq 2 ] && grep -q usage "$work/err"; then
 	pass "classify without images exits 2 with usage"
@@ -338,18 +345,36 @@ else
 fi
 
 # A copy of the model (weights by symlink), first intact, then broken.
+# classify verifies signatures as aiguardd does: each state is signed
+# with a key of this test's (links allowed), so that what is tested is
+# the loader's refusal of a signed but broken model.
 m=$work/model
 mkdir "$m" || exit 99
 cp "$AG_MODEL/config.json" "$AG_MODEL/labels.txt" "$m/" || exit 99
 ln -s "$AG_MODEL/model.safetensors" "$m/model.safetensors" || exit 99
+"$AG" keygen --out "$work/t" >/dev/null 2>&1 || exit 99
+resign() {
+	"$AG" sign --key "$work/t.key" --allow-symlinks "$m" \
+	    >/dev/null 2>&1 || exit 99
+}
+classify_m() { run "$AG" classify --verify-key "$work/t.pub" "$@"; }
 run "$AG" classify --model "$m" "${good[0]}"
+if [ $rc -ne 0 ] && grep -q "$m/model.sig: missing" "$work/err" &&
+    [ ! -s "$work/out" ]; then
+	pass "an unsigned copy is refused (as aiguardd refuses it)"
+else
+	fail "unsigned copy: rc=$rc"; show
+fi
+resign
+classify_m --model "$m" "${good[0]}"
 if [ $rc -eq 0 ] && same_result "$work/out" "$work/text1.0"; then
 	pass "a copied model directory works"
 else
 	fail "copied model: rc=$rc"; show
 fi
 head -c 40 "$AG_MODEL/config.json" >"$m/config.json"
-run "$AG" classify --model "$m" "${good[0]}"
+resign
+classify_m --model "$m" "${good[0]}"
 if [ $rc -ne 0 ] && grep -q "$m/config.json" "$work/err" &&
     [ ! -s "$work/out" ]; then
 	pass "truncated config.json: exit $rc, names config.json"
@@ -358,7 +383,8 @@ else
 fi
 sed 's/"num_classes": [0-9]*/"num_classes": "many"/' \
     "$AG_MODEL/config.json" >"$m/config.json"
-run "$AG" classify --model "$m" "${good[0]}"
+resign
+classify_m --model "$m" "${good[0]}"
 if [ $rc -ne 0 ] && grep -q "$m/config.json.*num_classes" "$work/err"; then
 	pass "bad num_classes: exit $rc, names config.json and the key"
 else
@@ -366,7 +392,8 @@ else
 fi
 cp "$AG_MODEL/config.json" "$m/config.json" || exit 99
 sed '$d' "$AG_MODEL/labels.txt" >"$m/labels.txt"
-run "$AG" classify --model "$m" "${good[0]}"
+resign
+classify_m --model "$m" "${good[0]}"
 if [ $rc -ne 0 ] && grep -q "$m/labels.txt" "$work/err"; then
 	pass "one label short: exit $rc, names labels.txt"
 else

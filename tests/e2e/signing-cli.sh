@@ -3,7 +3,8 @@
 #
 # signing-cli.sh: aiguard keygen, sign and verify, end to end.
 #
-# Usage errors (exit 2); keygen (modes, no overwrite); the reference's
+# Usage errors (exit 2); keygen (modes, no overwrite, the warning when the
+# private key goes where aiguardd can read it); the reference's
 # vectors (../shared/vectors/model-signing, skipped when absent) verified
 # the way its README does, and refused once tampered with; a round trip
 # on a generated directory by files and by shards, with the tampering
@@ -20,7 +21,7 @@ set -u
 AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
-plan 73
+plan 76
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 run() { "$@" >"$work/out" 2>"$work/err"; rc=$?; }
 show() { sed 's/^/    | /' "$work/err" "$work/out" | head -n 8; }
@@ -94,6 +95,31 @@ if [ $rc -eq 0 ] && [ "$(stat -c %a "$work/k.key")" = 600 ] &&
 	pass "keygen: PREFIX.key (0600, PKCS#8) and PREFIX.pub"
 else
 	fail "keygen: rc=$rc"; show
+fi
+grep -q WARNING "$work/err" &&
+    { fail "keygen warns about an ordinary directory"; show; } ||
+    pass "keygen: no warning in a directory aiguardd does not read"
+# Issue 18, item 10: a private key where aiguardd can read it is warned
+# about (docs/signing.md has the rule).  A model directory:
+mkdir "$work/md" && printf '{}\n' >"$work/md/config.json" || exit 99
+run "$AG" keygen --out "$work/md/signing"
+if [ $rc -eq 0 ] && [ -f "$work/md/signing.key" ] &&
+    grep -q "WARNING: the private key .*md/signing.key would be readable by aiguardd: .*md is a model directory" "$work/err"; then
+	pass "keygen into a model directory: written, with a warning"
+else
+	fail "keygen into a model directory: rc=$rc"; show
+fi
+# Below /etc/aiguard (aiguard_t reads it): a directory that is not there,
+# so that nothing is written; the warning comes first.
+etcd=/etc/aiguard/aiguard-test-absent.$$
+[ -e "$etcd" ] && exit 99
+run "$AG" keygen --out "$etcd/models"
+if [ $rc -eq 1 ] && [ ! -e "$etcd" ] &&
+    grep -q "WARNING: .* is below /etc/aiguard, which aiguardd may read" \
+    "$work/err"; then
+	pass "keygen below /etc/aiguard: a warning"
+else
+	fail "keygen below /etc/aiguard: rc=$rc"; show
 fi
 cp "$work/k.key" "$work/k.key.orig"
 run "$AG" keygen --out "$work/k"

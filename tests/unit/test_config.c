@@ -119,6 +119,7 @@ test_defaults(void)
 	ASSERT_INT_EQ(cf.cf_log_level, LOG_LVL_INFO);
 	ASSERT_INT_EQ(cf.cf_access_log, 1);
 	ASSERT_INT_EQ(cf.cf_return_wait_us, 10000);
+	ASSERT_INT_EQ(cf.cf_cert_validity, 0);	/* MSIG_VALID_NOW */
 	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
 	TEST_DONE();
 
@@ -150,6 +151,7 @@ static const struct {
 	{ "model.low_memory", "yes" },
 	{ "model.queue_slots", "4096" },
 	{ "model.max_request_batch", "256" },
+	{ "model.cert_validity", "Signing-Time" },
 	{ "image.max_side", "65535" },
 	{ "image.max_pixels", "1000000000" },
 	{ "log.level", "DEBUG" },
@@ -181,6 +183,7 @@ test_round_trip(void)
 	ASSERT_INT_EQ(cf.cf_log_level, LOG_LVL_DEBUG);
 	ASSERT_INT_EQ(cf.cf_access_log, 0);
 	ASSERT_INT_EQ(cf.cf_low_memory, 1);
+	ASSERT_INT_EQ(cf.cf_cert_validity, 1);	/* MSIG_VALID_SIGNING_TIME */
 	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
 	config_defaults(&cf2);
 	ASSERT_INT_EQ(dump_and_load(&cf, &cf2, err, sizeof(err)), 0);
@@ -302,6 +305,8 @@ test_bad_values(void)
 		{ "image.max_pixels", "-5" },
 		{ "log.level", "verbose" },
 		{ "log.level", "" },
+		{ "model.cert_validity", "later" },
+		{ "model.cert_validity", "" },
 		{ "log.access_log", "maybe" },
 		{ "log.access_log", "" },
 		{ "worker.restart_backoff_min_ms", "0" },

@@ -908,6 +908,92 @@ test_shape(const char *ours, const char *v)
 	free(pb);
 }
 
+/* msig_sign_opts.link_outside: records the names it is given. */
+static void
+link_seen(void *arg, const char *name, const char *target)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 512 - n, "%s -> %s;", name, target);
+}
+
+/*
+ * Issue 18, item 12: what the OpenSSF conformance suite found.  Nothing
+ * to sign is refused; a link out of the model is reported to the caller
+ * (who warns), a link inside it is not.
+ */
+static void
+test_edges(const char *priv, const struct msig_trust *key)
+{
+	struct msig_sign_opts o;
+	struct mfiles *mf;
+	char d[1024], p[1100], q[1100], err[ERRLEN], seen[512];
+	char *out = NULL;
+	size_t len = 0;
+
+	pjoin(d, sizeof(d), test_tmpdir(), "edge-empty");
+	rm_rf(d);
+	if (mkdir(d, 0755) != 0)
+		exit(99);
+	TEST_START("sign: an empty directory is refused");
+	ASSERT_INT_EQ(sign_dir(d, priv, NULL, 0, NULL, err, sizeof(err)),
+	    AG_ERR_NOT_FOUND);
+	ASSERT_STRING_CONTAINS(err, "nothing to sign");
+	pjoin(p, sizeof(p), d, MSIG_FILE);
+	ASSERT_INT_EQ(access(p, F_OK), -1);
+	TEST_DONE();
+
+	TEST_START("sign: a directory of ignored files only is refused");
+	put(d, "notes.txt", "ignored");
+	pjoin(p, sizeof(p), d, ".git");
+	if (mkdir(p, 0755) != 0)
+		exit(99);
+	put(p, "HEAD", "ref: refs/heads/main\n");
+	ASSERT_INT_EQ(sign_dir(d, priv, NULL, 0, "notes.txt", err,
+	    sizeof(err)), AG_ERR_NOT_FOUND);
+	ASSERT_STRING_CONTAINS(err, "nothing to sign");
+	/* By shards, only empty files: no resource either. */
+	put(d, "zero", "");
+	ASSERT_INT_EQ(sign_dir(d, priv, NULL, 8, "notes.txt", err,
+	    sizeof(err)), AG_ERR_NOT_FOUND);
+	ASSERT_STRING_CONTAINS(err, "nothing to sign");
+	/* By files, an empty file is a resource: that signs and verifies. */
+	ASSERT_INT_EQ(sign_dir(d, priv, NULL, 0, "notes.txt", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(vdir(d, key, NULL, NULL, err, sizeof(err)), 0);
+	TEST_DONE();
+
+	TEST_START("sign: a link out of the model is reported, one in it not");
+	pjoin(d, sizeof(d), test_tmpdir(), "edge-links");
+	rm_rf(d);
+	if (mkdir(d, 0755) != 0)
+		exit(99);
+	put(d, "weights", "inside");
+	put(test_tmpdir(), "outside-file", "outside");
+	pjoin(p, sizeof(p), d, "in-link");
+	if (symlink("weights", p) != 0)
+		exit(99);
+	pjoin(p, sizeof(p), d, "out-link");
+	pjoin(q, sizeof(q), test_tmpdir(), "outside-file");
+	if (symlink(q, p) != 0)
+		exit(99);
+	memset(&o, 0, sizeof(o));
+	o.allow_symlinks = 1;
+	o.link_outside = link_seen;
+	seen[0] = '\0';
+	o.link_arg = seen;
+	ASSERT_INT_EQ(mfiles_open(d, &mf, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(msig_sign(mf, priv, &o, &out, &len, err, sizeof(err)),
+	    0);
+	mfiles_close(mf);
+	free(out);
+	ASSERT_STRING_CONTAINS(seen, "out-link -> ");
+	ASSERT_STRING_CONTAINS(seen, "outside-file;");
+	ASSERT_PTR_EQ(strstr(seen, "in-link"), NULL);
+	TEST_DONE();
+}
+
 static void
 test_roundtrip(const char *v, const char *okey_pub, const char *oca)
 {
@@ -1018,9 +1104,85 @@ test_roundtrip(const char *v, const char *okey_pub, const char *oca)
 	tamper_all(&t);
 	free(dir);
 
+	test_edges(priv, key);
 	msig_trust_free(key);
 	msig_trust_free(okey);
 	msig_trust_free(other_ca);
+}
+
+/*
+ * Issue 18, item 9: a leaf that expired long ago signs a model today.
+ * Checked now (the default), refused; at the leaf's notBefore (the
+ * reference's check, model.cert_validity = signing-time), accepted, with
+ * a note saying the chain is not valid now.
+ */
+static void
+test_expired(const char *okey_pub)
+{
+	char root_pem[1024], chain[1024], leaf_key[1024], err[ERRLEN];
+	const long day = 86400;
+	struct msig_trust *ca;
+	struct msig_result res;
+	EVP_PKEY *rk, *lk;
+	X509 *root, *leaf;
+	char *dir;
+
+	if ((rk = EVP_EC_gen("P-256")) == NULL ||
+	    (lk = EVP_EC_gen("P-256")) == NULL)
+		exit(99);
+	root = mkcert(rk, "test-old-root", NULL, NULL, 1,
+	    "critical,keyCertSign,cRLSign", NULL, -day * 3650, day * 365);
+	leaf = mkcert(lk, "test-expired-leaf", root, rk, 0,
+	    "critical,digitalSignature", "codeSigning", -day * 3000,
+	    -day * 2900);
+	snprintf(root_pem, sizeof(root_pem), "%s/old-root.pem",
+	    test_tmpdir());
+	snprintf(chain, sizeof(chain), "%s/expired.pem", test_tmpdir());
+	snprintf(leaf_key, sizeof(leaf_key), "%s/expired.key", test_tmpdir());
+	write_certs(root_pem, root, NULL);
+	write_certs(chain, leaf, NULL);
+	write_key(leaf_key, lk);
+	ca = trust_ca(root_pem);
+	dir = strdup(make_model("rt-expired"));
+
+	TEST_START("certificate: an expired leaf signs today: refused now");
+	ASSERT_STRING_CONTAINS(msig_trust_describe(ca), "valid now)");
+	ASSERT_INT_EQ(sign_dir(dir, leaf_key, chain, 0, NULL, err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(vdir(dir, ca, NULL, &res, err, sizeof(err)),
+	    AG_ERR_SIGNATURE);
+	ASSERT_STRING_CONTAINS(err, "certificate has expired");
+	ASSERT_STRING_CONTAINS(err, "model.cert_validity = now");
+	TEST_DONE();
+
+	TEST_START("certificate: an expired leaf, at signing time: a note");
+	msig_trust_set_validity(ca, MSIG_VALID_SIGNING_TIME);
+	ASSERT_STRING_CONTAINS(msig_trust_describe(ca),
+	    "valid at signing time)");
+	ASSERT_INT_EQ(vdir(dir, ca, NULL, &res, err, sizeof(err)), 0);
+	ASSERT_STRING_CONTAINS(res.mr_cert_note, "not valid now");
+	ASSERT_STRING_CONTAINS(res.mr_cert_note, "expired");
+	TEST_DONE();
+
+	TEST_START("validity: keys ignore it; names");
+	{
+		struct msig_trust *k = trust_key(okey_pub);
+
+		msig_trust_set_validity(k, MSIG_VALID_SIGNING_TIME);
+		ASSERT_STRING_CONTAINS(msig_trust_describe(k), "key sha256:");
+		msig_trust_free(k);
+	}
+	ASSERT_STRING_EQ(msig_validity_name(MSIG_VALID_NOW), "now");
+	ASSERT_STRING_EQ(msig_validity_name(MSIG_VALID_SIGNING_TIME),
+	    "signing-time");
+	TEST_DONE();
+
+	free(dir);
+	msig_trust_free(ca);
+	X509_free(root);
+	X509_free(leaf);
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(lk);
 }
 
 /* The certificate method, with a chain made here. */
@@ -1119,10 +1281,17 @@ test_cert_roundtrip(const char *okey_pub, const char *oca)
 	write_certs(chain, old, inter);
 	ASSERT_INT_EQ(sign_dir(dir, leaf_key, chain, 0, NULL, err,
 	    sizeof(err)), 0);
+	/* At signing time (the leaf's notBefore) the issuer did not exist. */
+	msig_trust_set_validity(ca, MSIG_VALID_SIGNING_TIME);
 	ASSERT_INT_EQ(vdir(dir, ca, NULL, &res, err, sizeof(err)),
 	    AG_ERR_SIGNATURE);
 	ASSERT_STRING_CONTAINS(err, "not yet valid");
+	/* Now, every certificate of the chain is within its dates. */
+	msig_trust_set_validity(ca, MSIG_VALID_NOW);
+	ASSERT_INT_EQ(vdir(dir, ca, NULL, &res, err, sizeof(err)), 0);
 	TEST_DONE();
+
+	test_expired(okey_pub);
 
 	TEST_START("certificate: the leaf must hold the signing key");
 	write_certs(chain, inter, NULL);
@@ -1183,7 +1352,9 @@ struct mal {
 static const struct mal mals[] = {
 	{ "not JSON", "this is not JSON", NULL, AG_ERR_JSON,
 	    "model.sig: not JSON" },
-	{ "empty file", "", NULL, AG_ERR_JSON, "not JSON" },
+	/* jansson said "wrong arguments (line -1)" (issue 18, item 12). */
+	{ "empty file", "", NULL, AG_ERR_FORMAT,
+	    "model.sig: empty file (0 bytes): not a signature" },
 	{ "a JSON array", "[]", NULL, AG_ERR_FORMAT, "expected a JSON object" },
 	{ "duplicate keys", "{\"mediaType\": \"a\", \"mediaType\": \"b\"}",
 	    NULL, AG_ERR_JSON, "not JSON" },
@@ -1220,6 +1391,16 @@ static const struct mal mals[] = {
 	    "Sigstore (keyless)" },
 	{ "payload not JSON", NULL, "not a statement", AG_ERR_JSON,
 	    "dsseEnvelope.payload: not JSON" },
+	{ "payload empty", NULL, "", AG_ERR_FORMAT,
+	    "dsseEnvelope.payload: empty: no statement" },
+	/*
+	 * An empty model directory, signed (the subject digest is SHA-256
+	 * of nothing): a signature over no file proves nothing.
+	 */
+	{ "no resources (an empty model)", NULL, STMT(SUBJ(
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+	    SER, "[]"), AG_ERR_SIGNATURE,
+	    "predicate.resources: empty: the signature covers no file" },
 	{ "wrong _type", NULL, "{\"_type\": \"x\"}", AG_ERR_UNSUPPORTED,
 	    "dsseEnvelope.payload: _type: \"x\"" },
 	{ "wrong predicateType", NULL,
@@ -1478,7 +1659,7 @@ tests(void)
 	char okey_priv[1024], okey_pub[1024], oca[1024];
 	const char *v;
 
-	test_plan(211);
+	test_plan(219);
 
 	msig_init();
 	msig_init();	/* twice is fine */
