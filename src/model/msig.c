@@ -33,6 +33,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -69,6 +70,7 @@ msig_init(void)
 	static int done;
 	EVP_KEYMGMT *km;
 	EVP_SIGNATURE *sg;
+	unsigned char prime[16];
 
 	if (done)
 		return;
@@ -83,6 +85,17 @@ msig_init(void)
 		EVP_KEYMGMT_free(km);
 	if ((sg = EVP_SIGNATURE_fetch(NULL, "ECDSA", NULL)) != NULL)
 		EVP_SIGNATURE_free(sg);
+	/*
+	 * OpenSSL's random generators, made and seeded now: verifying a
+	 * P-384 or P-521 signature or certificate draws random numbers
+	 * (blinding of the field inversion), and their first use builds
+	 * the DRBG chain (a provider fetch, the seed source).  A process
+	 * forked later reseeds them on its first draw, by getrandom(2)
+	 * (sandbox/seccomp.c allows it to the worker).
+	 */
+	(void)RAND_bytes(prime, sizeof(prime));
+	(void)RAND_priv_bytes(prime, sizeof(prime));
+	OPENSSL_cleanse(prime, sizeof(prime));
 	ERR_clear_error();
 	done = 1;
 }
