@@ -78,6 +78,10 @@ msig_init(void)
 	/* jansson seeds its hash tables from /dev/urandom on first use:
 	 * now, while that file can still be opened. */
 	json_object_seed(0);
+	/* glibc's gmtime_r (OpenSSL's certificate times) reads the time
+	 * zone on its first call: now, not in a worker whose filter and
+	 * Landlock would refuse /etc/localtime (and its lseek). */
+	tzset();
 	msig_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
 	msig_sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
 	msig_sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
