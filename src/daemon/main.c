@@ -9,9 +9,10 @@
  * new worker's socket; a front that dies takes the worker with it and both
  * start again.  Each worker says once, over a link of its own, that it is
  * ready; max_start_failures workers in a row that die before that stop
- * aiguardd (exit 1) with one fatal line, rather than a restart loop.  SIGHUP is passed to the worker (reload).  SIGTERM or
- * SIGINT: the front stops accepting and finishes what it has, then the
- * worker stops, then the parent exits 0.
+ * aiguardd (exit 1) with one fatal line, rather than a restart loop.
+ * SIGHUP is passed to the worker (reload).  SIGTERM or SIGINT: the front
+ * stops accepting and finishes what it has, then the worker stops, then
+ * the parent exits 0.
  *
  * The parent holds no model, no socket to the network and no client data:
  * it only forks, waits and signals.
@@ -516,7 +517,7 @@ reap(struct parent *p)
 		describe_exit(status, how, sizeof(how));
 		if (pid == p->p_worker.ch_pid) {
 			p->p_worker.ch_pid = 0;
-			/* Its byte, if it sent one, is there before its end. */
+			/* Its message, if it sent one, came before its end. */
 			worker_ready_read(p);
 			if (p->p_worker.ch_ready_fd != -1) {
 				(void)close(p->p_worker.ch_ready_fd);

@@ -91,11 +91,12 @@ msig_init(void)
 		EVP_SIGNATURE_free(sg);
 	/*
 	 * OpenSSL's random generators, made and seeded now: verifying a
-	 * P-384 or P-521 signature or certificate draws random numbers
-	 * (blinding of the field inversion), and their first use builds
-	 * the DRBG chain (a provider fetch, the seed source).  A process
-	 * forked later reseeds them on its first draw, by getrandom(2)
-	 * (sandbox/seccomp.c allows it to the worker).
+	 * P-384 signature or certificate draws random numbers (blinding
+	 * of the field inversion; P-521 too on some builds), and their
+	 * first use builds the DRBG chain (a provider fetch, the seed
+	 * source).  A process forked later reseeds them on its first
+	 * draw, by getrandom(2) (sandbox/seccomp.c allows it to the
+	 * worker).
 	 */
 	(void)RAND_bytes(prime, sizeof(prime));
 	(void)RAND_priv_bytes(prime, sizeof(prime));
