@@ -128,6 +128,8 @@ static const struct config_key config_keys[] = {
 	    1, 3600000),
 	KEY("worker", "restart_backoff_max_ms", CK_INT, cf_restart_max_ms,
 	    1, 3600000),
+	KEY("worker", "max_start_failures", CK_INT, cf_max_start_failures,
+	    1, 1000),
 	KEY("sandbox", "mode", CK_MODE, cf_sandbox_mode, 0, 2),
 	KEY("sandbox", "user", CK_NAME, cf_sandbox_user, 0, 63),
 	KEY("sandbox", "group", CK_NAME, cf_sandbox_group, 0, 63),
@@ -605,6 +607,7 @@ config_defaults(struct ag_config *cf)
 	cf->cf_sandbox_max_memory = 4 * (size_t)GIB;
 	cf->cf_restart_min_ms = 100;
 	cf->cf_restart_max_ms = 5000;
+	cf->cf_max_start_failures = 5;
 }
 
 int

@@ -114,6 +114,8 @@ struct ag_config {
 	/* [worker] */
 	int	 cf_restart_min_ms;	/* restart backoff, 1..3600000 */
 	int	 cf_restart_max_ms;	/* 1..3600000, >= cf_restart_min_ms */
+	int	 cf_max_start_failures;	/* workers dead before ready in a
+					   row that stop aiguardd, 1..1000 */
 	/* [sandbox] */
 	int	 cf_sandbox_mode;	/* SANDBOX_* of sandbox/sandbox.h */
 	char	 cf_sandbox_user[64];	/* "" : no change of user */

@@ -26,8 +26,13 @@ struct msig_trust;
 /* Exit status of a process whose sandbox could not be applied. */
 #define EXIT_SANDBOX		5
 
-/* The worker: serves requests from sock until EOF or SIGTERM. */
-int	worker_main(const struct ag_config *cf, int sock);
+/*
+ * The worker: serves requests from sock until EOF or SIGTERM.  ready is
+ * its link to the parent, closed after one message: "R" once the worker
+ * is ready (model loaded, sandbox locked, HELLO sent), or "E" and the
+ * reason when its model does not load; -1: none (tests).
+ */
+int	worker_main(const struct ag_config *cf, int sock, int ready);
 
 /*
  * The front: serves HTTP on the listening socket lfd; ctl is its link to

@@ -7,9 +7,12 @@
  * after a backoff that doubles from restart_backoff_min_ms to _max_ms
  * (reset once a worker has lived a minute), and the front is handed the
  * new worker's socket; a front that dies takes the worker with it and both
- * start again.  SIGHUP is passed to the worker (reload).  SIGTERM or
- * SIGINT: the front stops accepting and finishes what it has, then the
- * worker stops, then the parent exits 0.
+ * start again.  Each worker says once, over a link of its own, that it is
+ * ready; max_start_failures workers in a row that die before that stop
+ * aiguardd (exit 1) with one fatal line, rather than a restart loop.
+ * SIGHUP is passed to the worker (reload).  SIGTERM or SIGINT: the front
+ * stops accepting and finishes what it has, then the worker stops, then
+ * the parent exits 0.
  *
  * The parent holds no model, no socket to the network and no client data:
  * it only forks, waits and signals.
@@ -50,6 +53,11 @@ struct child {
 	double		 ch_restart_at;	/* 0: no restart due */
 	int		 ch_backoff_ms;
 	unsigned	 ch_starts;
+	/* The worker only: */
+	int		 ch_ready_fd;	/* our end of its ready link, -1 */
+	int		 ch_ready;	/* it said it is ready */
+	int		 ch_ordered;	/* we told it to stop */
+	char		 ch_why[IPC_TEXT_MAX];	/* its "E" message, or "" */
 };
 
 struct parent {
@@ -62,6 +70,7 @@ struct parent {
 	double			 p_stop_deadline;
 	int			 p_status;
 	unsigned		 p_load_failures;
+	unsigned		 p_start_failures;	/* in a row */
 };
 
 static void
@@ -359,6 +368,8 @@ spawn_front(struct parent *p)
 	if ((pid = spawn(p, sv)) == 0) {
 		if (p->p_ctl != -1)
 			(void)close(p->p_ctl);
+		if (p->p_worker.ch_ready_fd != -1)
+			(void)close(p->p_worker.ch_ready_fd);
 		_exit(front_main(p->p_cf, sv[1], p->p_lfd));
 	}
 	if (p->p_ctl != -1)
@@ -371,14 +382,24 @@ static void
 spawn_worker(struct parent *p)
 {
 	struct ipc_ctl_worker cw;
-	int sv[2];
+	int sv[2], rd[2];
 	pid_t pid;
 
+	/* The ready link: non-blocking, read by the poll loop and reap(). */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0, rd) == -1)
+		fatal("socketpair");
 	if ((pid = spawn(p, sv)) == 0) {
 		(void)close(p->p_ctl);
 		(void)close(p->p_lfd);	/* the worker holds no network socket */
-		_exit(worker_main(p->p_cf, sv[1]));
+		(void)close(rd[0]);
+		_exit(worker_main(p->p_cf, sv[1], rd[1]));
 	}
+	(void)close(rd[1]);
+	p->p_worker.ch_ready_fd = rd[0];
+	p->p_worker.ch_ready = 0;
+	p->p_worker.ch_ordered = 0;
+	p->p_worker.ch_why[0] = '\0';
 	child_started(&p->p_worker, pid, "worker");
 	memset(&cw, 0, sizeof(cw));
 	ipc_hdr_init(&cw.cw_hdr, IPC_CTL_WORKER, sizeof(cw), 0);
@@ -420,6 +441,87 @@ describe_exit(int status, char *buf, size_t len)
 
 static void	begin_stop(struct parent *p, const char *why);
 
+/*
+ * Reads the worker's ready link (daemon.h): "R" makes it ready and clears
+ * the count of workers that died before that; "E" keeps why its model
+ * did not load.  That message or end of file (it died first) closes our
+ * end.  Never blocks.
+ */
+static void
+worker_ready_read(struct parent *p)
+{
+	struct child *ch = &p->p_worker;
+	char buf[IPC_TEXT_MAX];
+	ssize_t n;
+
+	if (ch->ch_ready_fd == -1)
+		return;
+	n = read(ch->ch_ready_fd, buf, sizeof(buf) - 1);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n >= 1 && buf[0] == 'R') {
+		ch->ch_ready = 1;
+		p->p_start_failures = 0;
+		log_debug("worker ready pid=%ld", (long)ch->ch_pid);
+	} else if (n >= 1 && buf[0] == 'E') {
+		buf[n] = '\0';
+		(void)snprintf(ch->ch_why, sizeof(ch->ch_why), "%s", buf + 1);
+	}
+	(void)close(ch->ch_ready_fd);
+	ch->ch_ready_fd = -1;
+}
+
+/* Why a worker that was never ready died, for the fatal line. */
+static void
+describe_start_failure(int status, const char *why, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		(void)snprintf(buf, len, "killed by SIGSYS: a system call "
+		    "outside the seccomp allowlist (sandbox.seccomp_dev = yes "
+		    "logs which)");
+	else if (WIFSIGNALED(status))
+		(void)snprintf(buf, len, "killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) ==
+	    WORKER_EXIT_MODEL && why[0] != '\0')
+		(void)snprintf(buf, len, "its model did not load: %s", why);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_MODEL)
+		(void)snprintf(buf, len, "its model did not load (the worker's "
+		    "model: line says why)");
+	else if (WIFEXITED(status))
+		(void)snprintf(buf, len, "exit status %d (the worker's last "
+		    "warn line says why)", WEXITSTATUS(status));
+	else
+		(void)snprintf(buf, len, "status %d", status);
+}
+
+/*
+ * A worker died before it was ever ready: the max_start_failures-th in a
+ * row stops aiguardd with one fatal line.  Returns 1 when it did.
+ */
+static int
+worker_start_failed(struct parent *p, int status)
+{
+	char why[512], q[1100];
+
+	if (p->p_worker.ch_ready || p->p_worker.ch_ordered)
+		return 0;
+	if (++p->p_start_failures < (unsigned)p->p_cf->cf_max_start_failures)
+		return 0;
+	describe_start_failure(status, p->p_worker.ch_why, why, sizeof(why));
+	log_quote_value(q, sizeof(q), why);
+	log_event(LOG_LVL_FATAL, "event=worker_start_failed failures=%u "
+	    "cause=%s msg=\"the worker died %u time(s) in a row before it "
+	    "was ready (worker.max_start_failures); stopping\"",
+	    p->p_start_failures, q, p->p_start_failures);
+	p->p_status = 1;
+	p->p_stopping = 1;
+	p->p_stop_deadline = ag_now() + STOP_GRACE_S;
+	if (p->p_front.ch_pid > 0)
+		(void)kill(p->p_front.ch_pid, SIGTERM);
+	return 1;
+}
+
 static void
 reap(struct parent *p)
 {
@@ -431,6 +533,12 @@ reap(struct parent *p)
 		describe_exit(status, how, sizeof(how));
 		if (pid == p->p_worker.ch_pid) {
 			p->p_worker.ch_pid = 0;
+			/* Its message, if it sent one, came before its end. */
+			worker_ready_read(p);
+			if (p->p_worker.ch_ready_fd != -1) {
+				(void)close(p->p_worker.ch_ready_fd);
+				p->p_worker.ch_ready_fd = -1;
+			}
 			if (p->p_stopping) {
 				log_event(LOG_LVL_INFO, "event=child_exit "
 				    "child=worker %s", how);
@@ -460,6 +568,8 @@ reap(struct parent *p)
 					(void)kill(p->p_front.ch_pid, SIGTERM);
 				continue;
 			}
+			if (worker_start_failed(p, status))
+				continue;
 			schedule_restart(p, &p->p_worker, "worker");
 		} else if (pid == p->p_front.ch_pid) {
 			p->p_front.ch_pid = 0;
@@ -486,8 +596,10 @@ reap(struct parent *p)
 				continue;
 			}
 			/* The worker's link died with the front: both again. */
-			if (p->p_worker.ch_pid > 0)
+			if (p->p_worker.ch_pid > 0) {
+				p->p_worker.ch_ordered = 1;
 				(void)kill(p->p_worker.ch_pid, SIGTERM);
+			}
 			p->p_worker.ch_restart_at = 0;
 			schedule_restart(p, &p->p_front, "front");
 		}
@@ -512,12 +624,13 @@ begin_stop(struct parent *p, const char *why)
 static int
 supervise(struct parent *p)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 
 	spawn_front(p);
 	spawn_worker(p);
-	pfd.fd = p->p_sigfd;
-	pfd.events = POLLIN;
+	pfd[0].fd = p->p_sigfd;
+	pfd[0].events = POLLIN;
+	pfd[1].events = POLLIN;
 	for (;;) {
 		double now = ag_now(), next = 0;
 		int timeout = -1;
@@ -565,12 +678,16 @@ supervise(struct parent *p)
 
 			timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
 		}
-		if (poll(&pfd, 1, timeout) == -1) {
+		pfd[1].fd = p->p_worker.ch_ready_fd;	/* -1: skipped */
+		pfd[1].revents = 0;
+		if (poll(pfd, 2, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd.revents & POLLIN) {
+		if (pfd[1].revents != 0)
+			worker_ready_read(p);
+		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			while (read(p->p_sigfd, &si, sizeof(si)) ==
@@ -636,6 +753,7 @@ main(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	p.p_cf = &cf;
 	p.p_ctl = -1;
+	p.p_worker.ch_ready_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

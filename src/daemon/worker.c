@@ -575,8 +575,29 @@ worker_signal(struct worker *w)
 	}
 }
 
+/*
+ * The one message of the ready link (daemon.h): 'R', ready; or 'E' and
+ * why the model did not load, for the parent's fatal line.  Then closed.
+ */
+static void
+worker_tell_parent(int ready, char what, const char *why)
+{
+	char msg[IPC_TEXT_MAX];
+	int n;
+
+	if (ready == -1)
+		return;
+	n = snprintf(msg, sizeof(msg), "%c%s", what, why);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		n = (int)sizeof(msg) - 1;
+	if (write(ready, msg, (size_t)n) != n)
+		log_warn("cannot tell the parent that we are %s", what == 'R' ?
+		    "ready" : "not");
+	(void)close(ready);
+}
+
 int
-worker_main(const struct ag_config *cf, int sock)
+worker_main(const struct ag_config *cf, int sock, int ready)
 {
 	struct worker w;
 	struct sandbox_conf sc;
@@ -614,6 +635,7 @@ worker_main(const struct ag_config *cf, int sock)
 	resnet_set_low_memory(cf->cf_low_memory);
 	if ((r = worker_load(&w, &w.w_md, &w.w_ws, err, sizeof(err))) != 0) {
 		log_warnx("model: %s", err);
+		worker_tell_parent(ready, 'E', err);
 		exit(WORKER_EXIT_MODEL);
 	}
 	worker_shm_create(&w);
@@ -642,6 +664,8 @@ worker_main(const struct ag_config *cf, int sock)
 		log_info("front gone before hello; exiting");
 		exit(0);
 	}
+	/* The parent counts workers that die before this (main.c). */
+	worker_tell_parent(ready, 'R', "");
 
 	pfd[0].fd = w.w_sock;
 	pfd[0].events = POLLIN;

@@ -33,6 +33,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -69,6 +70,7 @@ msig_init(void)
 	static int done;
 	EVP_KEYMGMT *km;
 	EVP_SIGNATURE *sg;
+	unsigned char prime[16];
 
 	if (done)
 		return;
@@ -76,6 +78,10 @@ msig_init(void)
 	/* jansson seeds its hash tables from /dev/urandom on first use:
 	 * now, while that file can still be opened. */
 	json_object_seed(0);
+	/* glibc's gmtime_r (OpenSSL's certificate times) reads the time
+	 * zone on its first call: now, not in a worker whose filter and
+	 * Landlock would refuse /etc/localtime (and its lseek). */
+	tzset();
 	msig_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
 	msig_sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
 	msig_sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
@@ -83,6 +89,18 @@ msig_init(void)
 		EVP_KEYMGMT_free(km);
 	if ((sg = EVP_SIGNATURE_fetch(NULL, "ECDSA", NULL)) != NULL)
 		EVP_SIGNATURE_free(sg);
+	/*
+	 * OpenSSL's random generators, made and seeded now: verifying a
+	 * P-384 signature or certificate draws random numbers (blinding
+	 * of the field inversion; P-521 too on some builds), and their
+	 * first use builds the DRBG chain (a provider fetch, the seed
+	 * source).  A process forked later reseeds them on its first
+	 * draw, by getrandom(2) (sandbox/seccomp.c allows it to the
+	 * worker).
+	 */
+	(void)RAND_bytes(prime, sizeof(prime));
+	(void)RAND_priv_bytes(prime, sizeof(prime));
+	OPENSSL_cleanse(prime, sizeof(prime));
 	ERR_clear_error();
 	done = 1;
 }

@@ -294,6 +294,16 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(getdents64,	SC_W | SC_K),
 	ALLOW(readlink,		SC_W | SC_K),
 	ALLOW(readlinkat,	SC_W | SC_K),
+	/* model/msig.c: OpenSSL's random generators, on a load and a
+	 * reload.  Verifying a P-384 signature or certificate blinds the
+	 * field inversion with random numbers (P-521 too where OpenSSL is
+	 * built without its own P-521 code), and a process forked after
+	 * the parent seeded them (msig_init()) reseeds them on its first
+	 * draw, so priming alone does not do.  getrandom only reads the
+	 * kernel's generator: no file, no IPC, no other process.  (Were it
+	 * refused, OpenSSL would fall back to /dev/urandom and ask shmget
+	 * and uname whether that is seeded: both stay refused.) */
+	ALLOW(getrandom,	SC_W),
 
 	/* ==== A child's start-up, under the parent's filter ==== */
 

@@ -158,6 +158,7 @@ static const struct {
 	{ "log.access_log", "off" },
 	{ "worker.restart_backoff_min_ms", "3600000" },
 	{ "worker.restart_backoff_max_ms", "3600000" },
+	{ "worker.max_start_failures", "1000" },
 };
 
 static void
@@ -311,6 +312,8 @@ test_bad_values(void)
 		{ "log.access_log", "" },
 		{ "worker.restart_backoff_min_ms", "0" },
 		{ "worker.restart_backoff_max_ms", "3600001" },
+		{ "worker.max_start_failures", "0" },
+		{ "worker.max_start_failures", "1001" },
 		{ "server.listen", "1.2.3:80" },
 		{ "server.listen", "1.2.3.4:99999" },
 		{ "server.listen", "1.2.3.4:65536" },

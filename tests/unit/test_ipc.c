@@ -341,7 +341,7 @@ wk_start(struct wk *wk, const struct ag_config *cf)
 	if (wk->pid == 0) {
 		close(sv[0]);
 		log_init("test-worker", LOG_LVL_FATAL);
-		_exit(worker_main(cf, sv[1]));
+		_exit(worker_main(cf, sv[1], -1));
 	}
 	close(sv[1]);
 	wk->sock = sv[0];
@@ -679,7 +679,7 @@ test_worker(void)
 		if ((wk.pid = fork()) == 0) {
 			close(sv[0]);
 			log_init("test-worker", LOG_LVL_FATAL);
-			_exit(worker_main(&bad, sv[1]));
+			_exit(worker_main(&bad, sv[1], -1));
 		}
 		close(sv[1]);
 		st = wk_wait(&wk);

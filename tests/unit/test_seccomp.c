@@ -17,7 +17,13 @@
  * (EACCES), the worker opens read-only; the parent forks, reaps and
  * signals its children with the three signals it uses, and nothing else.
  * Stacked: a child of a filtered parent starts up as the front and the
- * worker do, then applies its own filter and lives under both.  Dev mode:
+ * worker do, then applies its own filter and lives under both.  OpenSSL:
+ * the worker (and so the parent) may call getrandom, the front may not;
+ * shmget and uname, which OpenSSL's /dev/urandom fallback would call,
+ * kill in every role; ECDSA P-256, P-384 and P-521 signatures and the
+ * OpenSSF vectors (a P-384 key, a P-384 leaf under an intermediate)
+ * verify in a child of the parent's filter, as at a worker's first load,
+ * and under the worker's filter too, as at a reload.  Dev mode:
  * the same calls fail with EPERM, the child lives on and a line naming
  * the call is logged.
  *
@@ -42,6 +48,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -63,7 +70,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "common/ag_err.h"
+#include "model/mfiles.h"
+#include "model/msig.h"
 #include "sandbox/seccomp.h"
 #include "test_helper.h"
 
@@ -849,6 +861,183 @@ c_never(void *arg)
 	return expect_denied(rq, r);
 }
 
+/* OpenSSL's random generators reseed by getrandom(2) after a fork. */
+static int
+c_getrandom(void *arg)
+{
+	const struct req *rq = arg;
+	unsigned char b[16];
+
+	apply_or_exit(rq->rq_role, rq->rq_dev);
+	return syscall(SYS_getrandom, b, sizeof(b), 0) == (long)sizeof(b) ?
+	    C_OK : C_WRONG;
+}
+
+static int
+c_getrandom_denied(void *arg)
+{
+	const struct req *rq = arg;
+	unsigned char b[16];
+
+	apply_or_exit(rq->rq_role, rq->rq_dev);
+	return expect_denied(rq, syscall(SYS_getrandom, b, sizeof(b), 0));
+}
+
+/* ==== Signatures under the filters ==== */
+
+#define SIG_CURVES	3
+static const char *const sig_curves[SIG_CURVES] = {
+	"P-256", "P-384", "P-521"
+};
+/* A signed directory and its trust per curve; the vectors' (or NULL). */
+static char sig_dir[SIG_CURVES][512];
+static struct msig_trust *sig_trust[SIG_CURVES];
+static char vec_key_dir[1100], vec_cert_dir[1100];
+static struct msig_trust *vec_key, *vec_ca;
+
+static const char *
+vectors_dir(void)
+{
+	static char p[1024];
+	const char *top = getenv("AG_TOP");
+	struct stat st;
+
+	if (top != NULL && *top != '\0')
+		(void)snprintf(p, sizeof(p), "%s/../shared/vectors/"
+		    "model-signing", top);
+	else
+		(void)snprintf(p, sizeof(p), "../shared/vectors/model-signing");
+	if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	return p;
+}
+
+/* In the test process, before any filter: keys, signed directories. */
+static void
+sig_prepare(void)
+{
+	char p[1200], err[512], *out = NULL;
+	struct msig_sign_opts o;
+	struct mfiles *mf;
+	EVP_PKEY *k;
+	size_t len, i;
+	FILE *fp;
+	const char *v;
+
+	msig_init();
+	memset(&o, 0, sizeof(o));
+	for (i = 0; i < SIG_CURVES; i++) {
+		(void)snprintf(sig_dir[i], sizeof(sig_dir[i]), "%s/m%s",
+		    test_tmpdir(), sig_curves[i]);
+		(void)snprintf(p, sizeof(p), "%s/weights.bin", sig_dir[i]);
+		if (mkdir(sig_dir[i], 0700) != 0 ||
+		    (fp = fopen(p, "w")) == NULL ||
+		    fprintf(fp, "weights of %s\n", sig_curves[i]) < 0 ||
+		    fclose(fp) != 0 ||
+		    (k = EVP_EC_gen(sig_curves[i])) == NULL)
+			exit(99);
+		(void)snprintf(p, sizeof(p), "%s/%s.key", test_tmpdir(),
+		    sig_curves[i]);
+		if ((fp = fopen(p, "w")) == NULL || PEM_write_PrivateKey(fp, k,
+		    NULL, NULL, 0, NULL, NULL) != 1 || fclose(fp) != 0)
+			exit(99);
+		if (mfiles_open(sig_dir[i], &mf, err, sizeof(err)) != 0 ||
+		    msig_sign(mf, p, &o, &out, &len, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: %s\n", sig_curves[i], err);
+			exit(99);
+		}
+		mfiles_close(mf);
+		(void)snprintf(p, sizeof(p), "%s/%s", sig_dir[i], MSIG_FILE);
+		if ((fp = fopen(p, "w")) == NULL ||
+		    fwrite(out, 1, len, fp) != len || fclose(fp) != 0)
+			exit(99);
+		free(out);
+		(void)snprintf(p, sizeof(p), "%s/%s.pub", test_tmpdir(),
+		    sig_curves[i]);
+		if ((fp = fopen(p, "w")) == NULL ||
+		    PEM_write_PUBKEY(fp, k) != 1 || fclose(fp) != 0 ||
+		    msig_trust_key(p, &sig_trust[i], err, sizeof(err)) != 0)
+			exit(99);
+		EVP_PKEY_free(k);
+	}
+	if ((v = vectors_dir()) == NULL)
+		return;
+	(void)snprintf(vec_key_dir, sizeof(vec_key_dir),
+	    "%s/v1.1.0-elliptic-key", v);
+	(void)snprintf(vec_cert_dir, sizeof(vec_cert_dir),
+	    "%s/v1.1.0-certificate", v);
+	(void)snprintf(p, sizeof(p), "%s/keys/signing-key-pub.pem", v);
+	if (msig_trust_key(p, &vec_key, err, sizeof(err)) != 0)
+		exit(99);
+	(void)snprintf(p, sizeof(p), "%s/keys/ca-cert.pem", v);
+	if (msig_trust_ca(p, &vec_ca, err, sizeof(err)) != 0)
+		exit(99);
+}
+
+static int
+sig_verify_one(const char *dir, const struct msig_trust *t, const char *ign)
+{
+	const char *ig[1] = { ign };
+	struct mfiles *mf;
+	char err[512];
+	int r;
+
+	if ((r = mfiles_open(dir, &mf, err, sizeof(err))) == 0) {
+		r = msig_verify(mf, t, ign != NULL ? ig : NULL,
+		    ign != NULL ? 1 : 0, NULL, err, sizeof(err));
+		mfiles_close(mf);
+	}
+	if (r != 0) {
+		note(dir);
+		note(": ");
+		note(err);
+		note("\n");
+	}
+	return r;
+}
+
+/*
+ * rq_nr 0: the three curves, 1: the vectors; rq_role SECCOMP_PARENT:
+ * under the parent's filter alone (a worker's first load), else under
+ * the worker's too (a reload).
+ */
+static int
+g_verify(const struct req *rq)
+{
+	size_t i;
+
+	if (rq->rq_role != SECCOMP_PARENT)
+		apply_or_exit(rq->rq_role, 0);
+	if (rq->rq_nr == 1)
+		return sig_verify_one(vec_key_dir, vec_key, NULL) != 0 ||
+		    sig_verify_one(vec_cert_dir, vec_ca, "ignore-me") != 0 ?
+		    C_WRONG : C_OK;
+	for (i = 0; i < SIG_CURVES; i++)
+		if (sig_verify_one(sig_dir[i], sig_trust[i], NULL) != 0)
+			return C_WRONG;
+	return C_OK;
+}
+
+/* As aiguardd: the parent's filter, then a fork, then the verification. */
+static int
+c_verify_stacked(void *arg)
+{
+	const struct req *rq = arg;
+	pid_t pid;
+	int st;
+
+	apply_or_exit(SECCOMP_PARENT, 0);
+	if ((pid = fork()) == -1)
+		return 99;
+	if (pid == 0)
+		_exit(g_verify(rq));
+	if (waitpid(pid, &st, 0) != pid)
+		return 99;
+	if (WIFSIGNALED(st))
+		return 100 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
 /* ==== Tests ==== */
 
 static struct req
@@ -1137,6 +1326,76 @@ test_never(void)
 }
 
 static void
+test_openssl(void)
+{
+	static const struct {
+		long		 nr;
+		const char	*name;
+	} fallback[] = {
+		{ SYS_shmget, "shmget" }, { SYS_uname, "uname" },
+	};
+	struct outcome o;
+	struct req rq;
+	size_t i;
+	int r;
+
+	TEST_START("parent, worker: getrandom works; front: it kills");
+	rq = mkreq(SECCOMP_PARENT, 0);
+	run_child(c_getrandom, &rq, &o);
+	ASSERT_CHILD_OK(&o);
+	rq = mkreq(SECCOMP_WORKER, 0);
+	run_child(c_getrandom, &rq, &o);
+	ASSERT_CHILD_OK(&o);
+	rq = mkreq(SECCOMP_FRONT, 0);
+	run_traced(c_getrandom_denied, &rq, 0, &o);
+	ASSERT_KILLED_IN(&o, SYS_getrandom);
+	TEST_DONE();
+
+	/* OpenSSL's /dev/urandom fallback: not needed, not allowed. */
+	TEST_START("shmget and uname kill in every role");
+	for (r = SECCOMP_PARENT; r <= SECCOMP_WORKER; r++)
+		for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++) {
+			rq = mkreq((enum seccomp_role)r, 0);
+			rq.rq_nr = fallback[i].nr;
+			run_traced(c_never, &rq, 0, &o);
+			if (!killed_by_sigsys(&o) || o.execs != 0 ||
+			    !KILL_NR_OK(&o, fallback[i].nr))
+				assert_str_fail(__FILE__, __LINE__,
+				    fallback[i].name, "SIGSYS in that call",
+				    how(&o), "killed by SIGSYS");
+		}
+	TEST_DONE();
+
+	sig_prepare();
+	TEST_START("ECDSA P-256, P-384, P-521 verify in a child of the "
+	    "parent's filter (load) and under the worker's (reload)");
+	rq = mkreq(SECCOMP_PARENT, 0);
+	run_child(c_verify_stacked, &rq, &o);
+	ASSERT_CHILD_OK(&o);
+	rq = mkreq(SECCOMP_WORKER, 0);
+	run_child(c_verify_stacked, &rq, &o);
+	ASSERT_CHILD_OK(&o);
+	TEST_DONE();
+
+	if (vec_key == NULL) {
+		test_skip_part("no-shared-vectors", 1, "vectors: "
+		    "../shared/vectors/model-signing not found");
+		return;
+	}
+	TEST_START("the OpenSSF vectors (P-384 key; P-384 leaf, "
+	    "intermediate) verify at load and at reload");
+	rq = mkreq(SECCOMP_PARENT, 0);
+	rq.rq_nr = 1;
+	run_child(c_verify_stacked, &rq, &o);
+	ASSERT_CHILD_OK(&o);
+	rq = mkreq(SECCOMP_WORKER, 0);
+	rq.rq_nr = 1;
+	run_child(c_verify_stacked, &rq, &o);
+	ASSERT_CHILD_OK(&o);
+	TEST_DONE();
+}
+
+static void
 test_dev_mode(void)
 {
 	struct outcome o;
@@ -1224,10 +1483,11 @@ test_dev_mode(void)
 void
 tests(void)
 {
-	test_plan(55);
+	test_plan(59);
 	test_probe();
 	test_kill_mode();
 	test_stacked();
 	test_never();
+	test_openssl();
 	test_dev_mode();
 }
