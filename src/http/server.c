@@ -747,6 +747,17 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 	size_t hb;
 	enum limits_admit refused;
 
+	/* Over a connection limit: whatever it asks, a 503, then closed. */
+	if ((refused = http_refused(rq)) != LIMITS_ADMIT_OK) {
+		rq->rq_ep = METRICS_EP_OTHER;
+		rq->rq_close = 1;
+		return http_error(rq, 503, "too many connections %s (the limit "
+		    "is %d); try again later", refused == LIMITS_ADMIT_TOTAL ?
+		    "to this server" : "from your address",
+		    refused == LIMITS_ADMIT_TOTAL ?
+		    hs->hs_cf->cf_max_connections :
+		    hs->hs_cf->cf_max_connections_per_ip);
+	}
 	if ((hb = http_header_bytes(c, method, url)) >
 	    hs->hs_cf->cf_max_header_bytes) {
 		rq->rq_ep = METRICS_EP_OTHER;
@@ -771,15 +782,6 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 	case ROUTE_INFER:	rq->rq_ep = METRICS_EP_INFER; break;
 	case ROUTE_CLASSIFY:	rq->rq_ep = METRICS_EP_CLASSIFY; break;
 	default:		rq->rq_ep = METRICS_EP_OTHER; break;
-	}
-	if ((refused = http_refused(rq)) != LIMITS_ADMIT_OK) {
-		rq->rq_close = 1;
-		return http_error(rq, 503, "too many connections %s (the limit "
-		    "is %d); try again later", refused == LIMITS_ADMIT_TOTAL ?
-		    "to this server" : "from your address",
-		    refused == LIMITS_ADMIT_TOTAL ?
-		    hs->hs_cf->cf_max_connections :
-		    hs->hs_cf->cf_max_connections_per_ip);
 	}
 	if (rq->rq_route.rt_kind != ROUTE_INFER &&
 	    rq->rq_route.rt_kind != ROUTE_CLASSIFY) {

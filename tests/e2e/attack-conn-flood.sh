@@ -22,7 +22,7 @@
 #     next connection gets a 503 with Retry-After and a JSON error, and
 #     aiguard_http_rejected_total counts it by reason; once the holders
 #     leave, the same client is served.
-# Bounded by work: 60 x 8 requests a run, a few holders; no timing asserted.
+# Bounded by work: 60 x 6 requests a run, a few holders; no timing asserted.
 set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}"
 . "$AG_TOP/tests/lib.sh"
@@ -97,8 +97,8 @@ holders() {
 
 # Below the limits (the defaults: 64 per address, 256 in all).
 server_start
-out=$("$PYTHON" "$load" keepalive "$port" "$cls" "$img" image/jpeg 60 8)
-clean "60 keep-alive connections, 480 requests: no reset" "$out"
+out=$("$PYTHON" "$load" keepalive "$port" "$cls" "$img" image/jpeg 60 6)
+clean "60 keep-alive connections, 360 requests: no reset" "$out"
 for round in 1 2; do
 	out=$("$PYTHON" "$load" vanish "$port" "$cls" "$img" image/jpeg 60)
 	clean_gone=$("$PYTHON" -c 'import json, sys
@@ -107,7 +107,7 @@ d = json.loads(sys.argv[1]); print(d["connect"])' "$out")
 		pass "round $round: 60 clients sent a request and vanished" ||
 		fail "round $round: vanishing clients refused: $out"
 	out=$("$PYTHON" "$load" keepalive "$port" "$cls" "$img" image/jpeg \
-	    60 8)
+	    60 6)
 	clean "round $round: 60 connections right after: no reset" "$out"
 done
 server_stop

@@ -7,7 +7,9 @@
 #       CONNS threads, each on one keep-alive connection (from source
 #       address SRC, default 127.0.0.1), each sending REQS POSTs of FILE.
 #       A connection reset, or closed before a whole answer, is counted
-#       and the thread reconnects (as wrk does) and goes on.
+#       and the thread reconnects (as wrk does) and goes on.  After a 503
+#       it pauses 50 ms (wrk does not; Retry-After asks for a second), so
+#       that a queue briefly full does not take all its requests at once.
 #   http-load.py vanish PORT PATH FILE CTYPE CONNS [SRC]
 #       CONNS connections each send one whole request and close at once,
 #       without reading the answer: clients gone mid-request.
@@ -118,6 +120,8 @@ def keepalive(t, port, path, body, ctype, reqs, src):
 			s.sendall(msg)
 			code, hd, rb, buf = read_answer(s, buf)
 			t.status(code, hd, rb)
+			if code == 503:
+				time.sleep(0.05)
 			if hd.get("connection", "").lower() == "close":
 				s.close()
 				s = None
