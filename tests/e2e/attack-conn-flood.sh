@@ -83,10 +83,12 @@ sys.exit(0 if "too many connections" in d["error"] else 1)' "$work/b"; then
 
 # holders N SRC: N connections from SRC, each inside a request (headers and
 # one body byte of 1000), until killed.  Sets $holder.
+all_holders=()
 holders() {
 	"$PYTHON" "$load" hold "$port" "$cls" image/jpeg "$1" 1000 100 "$2" \
 	    >"$work/hold.$2" 2>&1 &
 	holder=$!
+	all_holders+=($holder)
 	local i
 	for i in $(seq 1 400); do
 		grep -q '^held ' "$work/hold.$2" && return 0
@@ -94,6 +96,16 @@ holders() {
 	done
 	fail "holders from $2 did not connect: $(cat "$work/hold.$2")"
 }
+
+unhold_all() {
+	local p
+	for p in "${all_holders[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+at_end unhold_all
 
 # Below the limits (the defaults: 64 per address, 256 in all).
 server_start
