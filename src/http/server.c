@@ -1227,7 +1227,9 @@ static void *
 http_sweeper(void *arg)
 {
 	struct http_server *hs = arg;
+	struct http_req *gone[HTTP_POLL_CHUNK];
 	struct timespec ts;
+	size_t ngone, i;
 
 	pthread_mutex_lock(&hs->hs_mtx);
 	while (!hs->hs_stop) {
@@ -1235,6 +1237,7 @@ http_sweeper(void *arg)
 		double now = ag_now();
 
 		(void)http_reap_gone(hs, NULL);
+		ngone = 0;
 		for (hc = hs->hs_conns; hc != NULL; hc = hc->hc_next) {
 			struct http_req *rq = hc->hc_rq;
 
@@ -1242,11 +1245,16 @@ http_sweeper(void *arg)
 			 * The client has gone: resumed, its request is
 			 * answered at once and libmicrohttpd closes the
 			 * connection, whose slot frees now rather than when
-			 * the backend answers.
+			 * the backend answers; and the backend is asked to
+			 * drop the job (below, unlocked).
 			 */
 			if (hc->hc_gone && rq != NULL && !rq->rq_gone &&
 			    rq->rq_state == RQ_WAIT && rq->rq_conn != NULL) {
+				if (ngone == HTTP_POLL_CHUNK)
+					continue;	/* next round */
 				rq->rq_gone = 1;
+				rq->rq_refs++;
+				gone[ngone++] = rq;
 				MHD_resume_connection(rq->rq_conn);
 				continue;
 			}
@@ -1265,6 +1273,19 @@ http_sweeper(void *arg)
 			log_event(LOG_LVL_INFO, "event=timeout after_s=%.1f "
 			    "msg=\"request not complete in time; connection "
 			    "closed\"", now - hc->hc_since);
+		}
+		if (ngone > 0) {
+			/* The backend takes its own lock, then maybe ours. */
+			pthread_mutex_unlock(&hs->hs_mtx);
+			for (i = 0; i < ngone; i++) {
+				if (hs->hs_be->be_cancel != NULL)
+					hs->hs_be->be_cancel(hs->hs_be->be_ctx,
+					    &gone[i]->rq_job);
+				http_req_unref(gone[i]);
+			}
+			pthread_mutex_lock(&hs->hs_mtx);
+			if (ngone == HTTP_POLL_CHUNK)
+				continue;
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += HTTP_SWEEP_MS * 1000000L;
