@@ -91,6 +91,9 @@ static const struct config_key config_keys[] = {
 	KEY("server", "max_header_bytes", CK_SIZE, cf_max_header_bytes,
 	    KIB, MIB),
 	KEY("server", "max_body_bytes", CK_SIZE, cf_max_body_bytes, KIB, GIB),
+	/* At least max_body_bytes, checked in config_validate(). */
+	KEY("server", "max_body_inflight", CK_SIZE, cf_max_body_inflight,
+	    KIB, 64 * GIB),
 	KEY("server", "connection_timeout", CK_INT, cf_connection_timeout,
 	    1, 3600),
 	KEY("server", "request_timeout", CK_INT, cf_request_timeout, 1, 3600),
@@ -590,6 +593,7 @@ config_defaults(struct ag_config *cf)
 	cf->cf_max_connections_per_ip = 64;
 	cf->cf_max_header_bytes = 16 * 1024;
 	cf->cf_max_body_bytes = 32 * 1024 * 1024;
+	cf->cf_max_body_inflight = 128 * 1024 * 1024;
 	cf->cf_connection_timeout = 15;
 	cf->cf_request_timeout = 30;
 	/* cf_model_dir, cf_model_name: "" (zeroed above). */
@@ -679,6 +683,12 @@ config_validate(const struct ag_config *cf, char *err, size_t errlen)
 		    "server.max_connections_per_ip (%d) is larger than "
 		    "server.max_connections (%d)",
 		    cf->cf_max_connections_per_ip, cf->cf_max_connections);
+	if (cf->cf_max_body_inflight < cf->cf_max_body_bytes)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "server.max_body_inflight (%zu) is smaller than "
+		    "server.max_body_bytes (%zu): no body of the largest size "
+		    "could be received", cf->cf_max_body_inflight,
+		    cf->cf_max_body_bytes);
 	if (cf->cf_restart_min_ms > cf->cf_restart_max_ms)
 		return ag_errf(err, errlen, AG_ERR_CONFIG,
 		    "worker.restart_backoff_min_ms (%d) is larger than "

@@ -82,6 +82,7 @@ struct ag_config {
 	int	 cf_max_connections_per_ip; /* 1..cf_max_connections */
 	size_t	 cf_max_header_bytes;	/* 1k..1m */
 	size_t	 cf_max_body_bytes;	/* 1k..1g */
+	size_t	 cf_max_body_inflight;	/* bodies held at once, all clients */
 	int	 cf_connection_timeout;	/* seconds idle, 1..3600 */
 	int	 cf_request_timeout;	/* seconds per whole request, 1..3600 */
 	char	 cf_pid_file[CONFIG_PATH_SIZE]; /* "" : none written */

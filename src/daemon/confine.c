@@ -14,6 +14,7 @@
 #include "common/ag_err.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "http/limits.h"
 #include "model/store.h"
 #include "sandbox/sandbox.h"
 #include "daemon.h"
@@ -166,11 +167,16 @@ daemon_sandbox_conf(const struct ag_config *cf, enum sandbox_role role,
 	switch (role) {
 	case SANDBOX_PARENT:
 		/* A ceiling its children inherit: as high as the front's. */
-		sc->sb_max_files = (uint64_t)cf->cf_max_connections + 64;
+		sc->sb_max_files = limits_front_files(cf->cf_max_connections,
+		    cf->cf_http_threads);
 		break;
 	case SANDBOX_FRONT:
-		/* Connections, the listening socket, epoll, the links. */
-		sc->sb_max_files = (uint64_t)cf->cf_max_connections + 64;
+		/*
+		 * Connections (libmicrohttpd's backstop limit, above ours),
+		 * the listening socket, epoll, the links.
+		 */
+		sc->sb_max_files = limits_front_files(cf->cf_max_connections,
+		    cf->cf_http_threads);
 		sc->sb_max_memory = cf->cf_sandbox_max_memory;
 		break;
 	case SANDBOX_WORKER:

@@ -62,6 +62,7 @@ struct pending {
 	struct http_job	*pd_job;
 	struct front_shm *pd_shm;
 	uint32_t	 pd_n;
+	int		 pd_cancelled;	/* IPC_CANCEL sent */
 	uint32_t	 pd_slots[IPC_MAX_REQ_IMAGES];
 };
 
@@ -131,6 +132,7 @@ front_pending_take(struct front *f, struct pending *pd, int status)
 	pd->pd_id = 0;
 	pd->pd_job = NULL;
 	pd->pd_shm = NULL;
+	pd->pd_cancelled = 0;
 	f->f_npend--;
 	return job;
 }
@@ -270,6 +272,32 @@ front_be_submit(void *ctx, struct http_job *job)
 	return r;
 }
 
+/*
+ * The client of job has gone: asks the worker to drop it if still queued
+ * (it answers it AG_ERR_UNAVAILABLE then, freeing its slots at once).
+ */
+static void
+front_be_cancel(void *ctx, struct http_job *job)
+{
+	struct front *f = ctx;
+	struct ipc_hdr h;
+	size_t i;
+
+	pthread_mutex_lock(&f->f_mtx);
+	for (i = 0; i < FRONT_MAX_PENDING; i++)
+		if (f->f_pend[i].pd_id != 0 && f->f_pend[i].pd_job == job)
+			break;
+	if (i < FRONT_MAX_PENDING && !f->f_pend[i].pd_cancelled &&
+	    f->f_wfd != -1) {
+		ipc_hdr_init(&h, IPC_CANCEL, sizeof(h), f->f_pend[i].pd_id);
+		/* Never block: a full link only means no cancel. */
+		if (send(f->f_wfd, &h, sizeof(h), MSG_NOSIGNAL |
+		    MSG_DONTWAIT) == (ssize_t)sizeof(h))
+			f->f_pend[i].pd_cancelled = 1;
+	}
+	pthread_mutex_unlock(&f->f_mtx);
+}
+
 /* "front:landlock", ...: static strings for GET /v2, made at start. */
 static char front_layer_names[2][8][32];
 
@@ -326,6 +354,7 @@ front_on_result(struct front *f, const struct ipc_result *rs)
 	struct front_shm *fs;
 	size_t i, img;
 	uint32_t k;
+	int cancelled;
 
 	pthread_mutex_lock(&f->f_mtx);
 	for (i = 0; i < FRONT_MAX_PENDING; i++)
@@ -354,12 +383,15 @@ front_on_result(struct front *f, const struct ipc_result *rs)
 	job->jb_infer_s = rs->rs_infer_us * 1e-6;
 	job->jb_batch_size = (int)rs->rs_batch_size;
 	job->jb_batch_first = (int)rs->rs_batch_first;
+	cancelled = pd->pd_cancelled && rs->rs_status != 0;
 	(void)front_pending_take(f, pd, 0);
 	pthread_mutex_unlock(&f->f_mtx);
-	metrics_request_worker(f->f_metrics, job->jb_queue_s,
-	    job->jb_infer_s);
-	if (rs->rs_batch_first)
-		metrics_batch(f->f_metrics, (int)rs->rs_batch_size);
+	if (!cancelled) {
+		metrics_request_worker(f->f_metrics, job->jb_queue_s,
+		    job->jb_infer_s);
+		if (rs->rs_batch_first)
+			metrics_batch(f->f_metrics, (int)rs->rs_batch_size);
+	}
 	job->jb_done(job);
 }
 
@@ -678,6 +710,7 @@ front_main(const struct ag_config *cf, int ctl, int lfd)
 	be.be_ctx = &f;
 	be.be_model = front_be_model;
 	be.be_submit = front_be_submit;
+	be.be_cancel = front_be_cancel;
 	be.be_layers = front_be_layers;
 	/* HTTP threads start after the signal mask: they inherit it. */
 	if (http_start(cf, lfd, &be, f.f_metrics, &f.f_http, err,

@@ -279,6 +279,11 @@ ipc_check(const void *msg, size_t len, char *err, size_t errlen)
 		if (len != sizeof(struct ipc_ctl_worker))
 			break;
 		return 0;
+	case IPC_CANCEL:
+		/* The header alone: ih_id names the INFER. */
+		if (len != sizeof(struct ipc_hdr) || h->ih_id == 0)
+			break;
+		return 0;
 	default:
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
 		    "unknown message type %u", (unsigned)h->ih_type);

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define IPC_MAGIC		0x50494741u	/* "AGIP" little-endian */
-#define IPC_VERSION		4
+#define IPC_VERSION		5
 #define IPC_MAX_REQ_IMAGES	256		/* images in one INFER */
 #define IPC_MAX_MSG		65536
 #define IPC_LABEL_CHUNK		32768
@@ -40,6 +40,7 @@ enum ipc_type {
 	IPC_INFER = 3,		/* front -> worker */
 	IPC_RESULT = 4,		/* worker -> front */
 	IPC_RELOAD = 5,		/* worker -> front: result of a reload */
+	IPC_CANCEL = 6,		/* front -> worker: drop a queued INFER */
 	IPC_CTL_WORKER = 16,	/* parent -> front: a new worker (+ fd) */
 };
 

@@ -424,6 +424,44 @@ worker_enqueue(struct worker *w, const struct ipc_infer *in)
 }
 
 /*
+ * IPC_CANCEL: the front's client has gone.  A request still queued leaves
+ * the queue unrun, its slots freed, answered AG_ERR_UNAVAILABLE; one not
+ * found has run already (its RESULT is on its way) and is no matter.
+ */
+static void
+worker_cancel(struct worker *w, uint64_t id)
+{
+	struct ipc_result rs;
+	struct wreq *q;
+	size_t i, k;
+
+	for (i = 0; i < w->w_qlen; i++)
+		if (w->w_q[(w->w_qhead + i) % w->w_qcap].wr_id == id)
+			break;
+	if (i == w->w_qlen)
+		return;
+	q = &w->w_q[(w->w_qhead + i) % w->w_qcap];
+	for (k = 0; k < q->wr_n; k++)
+		w->w_slot_busy[q->wr_slots[k]] = 0;
+	memset(&rs, 0, sizeof(rs));
+	ipc_hdr_init(&rs.rs_hdr, IPC_RESULT, sizeof(rs), id);
+	rs.rs_status = AG_ERR_UNAVAILABLE;
+	rs.rs_n = q->wr_n;
+	if (ipc_send(w->w_sock, &rs, sizeof(rs), -1) != 0) {
+		log_info("front gone (%s); exiting", strerror(errno));
+		exit(0);
+	}
+	w->w_qimages -= q->wr_n;
+	/* The ones behind it move up: the queue stays in order. */
+	for (; i + 1 < w->w_qlen; i++)
+		w->w_q[(w->w_qhead + i) % w->w_qcap] =
+		    w->w_q[(w->w_qhead + i + 1) % w->w_qcap];
+	w->w_qlen--;
+	log_debug("request %llu cancelled: its client has gone",
+	    (unsigned long long)id);
+}
+
+/*
  * Seconds the queue may still wait before it goes to the engine (<= 0:
  * now).  It waits while it holds fewer than max_batch images and either
  * its oldest request is younger than max_delay_us, or the batch that
@@ -477,6 +515,10 @@ worker_read(struct worker *w)
 		}
 		if (n < 0)
 			fatalx("front link: %s", err);
+		if (m->h.ih_type == IPC_CANCEL) {
+			worker_cancel(w, m->h.ih_id);
+			continue;
+		}
 		if (m->h.ih_type != IPC_INFER)
 			fatalx("front broke the protocol: message type %u",
 			    (unsigned)m->h.ih_type);

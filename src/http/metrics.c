@@ -121,6 +121,8 @@ struct mt_state {
 	uint64_t	st_load_failures;
 	int		st_worker_up;
 	uint64_t	st_worker_restarts;
+	uint64_t	st_rejected[METRICS_REJ__COUNT];
+	long long	st_body_bytes;
 	struct mt_layer	st_layers[METRICS_LAYERS_MAX];
 	int		st_nlayers;
 };
@@ -407,6 +409,26 @@ metrics_worker_restart(struct metrics *m)
 		return;
 	mt_lock(m);
 	m->m_st.st_worker_restarts++;
+	mt_unlock(m);
+}
+
+void
+metrics_http_rejected(struct metrics *m, enum metrics_reject why)
+{
+	if (m == NULL || (unsigned)why >= METRICS_REJ__COUNT)
+		return;
+	mt_lock(m);
+	m->m_st.st_rejected[why]++;
+	mt_unlock(m);
+}
+
+void
+metrics_http_body_bytes(struct metrics *m, long long delta)
+{
+	if (m == NULL)
+		return;
+	mt_lock(m);
+	m->m_st.st_body_bytes += delta;
 	mt_unlock(m);
 }
 
@@ -735,6 +757,21 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 		mb_label(b, ",", "digest", st->st_model_digest);
 		mb_puts(b, "} 1\n");
 	}
+
+	mb_family(b, "aiguard_http_rejected_total", "counter",
+	    "Connections and requests refused with 503 before any work, by "
+	    "reason (a limit reached).");
+	mb_u64(b, "aiguard_http_rejected_total{reason=\"connections\"}",
+	    st->st_rejected[METRICS_REJ_CONNECTIONS]);
+	mb_u64(b, "aiguard_http_rejected_total{reason=\"connections_per_ip\"}",
+	    st->st_rejected[METRICS_REJ_CONNECTIONS_IP]);
+	mb_u64(b, "aiguard_http_rejected_total{reason=\"body_budget\"}",
+	    st->st_rejected[METRICS_REJ_BODY_BUDGET]);
+
+	mb_family(b, "aiguard_http_body_bytes", "gauge",
+	    "Bytes of request bodies held now, all requests together "
+	    "(bounded by server.max_body_inflight).");
+	mb_printf(b, "aiguard_http_body_bytes %lld\n", st->st_body_bytes);
 
 	mb_family(b, "aiguard_model_reloads_total", "counter",
 	    "Model reloads on SIGHUP, by result.");

@@ -40,6 +40,14 @@ enum metrics_endpoint {		/* label endpoint="..." */
 	METRICS_EP__COUNT
 };
 
+/* label reason="..." of aiguard_http_rejected_total */
+enum metrics_reject {
+	METRICS_REJ_CONNECTIONS,	/* "connections": server.max_connections */
+	METRICS_REJ_CONNECTIONS_IP,	/* "connections_per_ip" */
+	METRICS_REJ_BODY_BUDGET,	/* "body_budget": server.max_body_inflight */
+	METRICS_REJ__COUNT
+};
+
 struct metrics;
 
 /*
@@ -67,6 +75,10 @@ void	metrics_request_worker(struct metrics *m, double queue_s,
 void	metrics_batch(struct metrics *m, int n);
 /* Adds delta (+1 on entry, -1 on exit) to the in-flight request gauge. */
 void	metrics_inflight(struct metrics *m, int delta);
+/* A connection or request refused with 503 before any work, by reason. */
+void	metrics_http_rejected(struct metrics *m, enum metrics_reject why);
+/* Bytes of request bodies the server holds, changed by delta. */
+void	metrics_http_body_bytes(struct metrics *m, long long delta);
 
 /*
  * The model as the front knows it.  name, version and digest are copied

@@ -3,12 +3,15 @@
  * server.c: the HTTP server of aiguardd, on libmicrohttpd.
  *
  * libmicrohttpd runs a fixed pool of threads (http_threads), each with its
- * own epoll set; it enforces the connection limits (total and per client
- * address), the header size (through the per-connection memory pool) and
- * the idle timeout.  We enforce the body limit, the content types, and a
- * deadline per request (request_timeout): a sweeper thread shuts down a
- * connection that has spent longer than that between two answers without
- * waiting for the engine (slow clients, slowloris).
+ * own epoll set; it enforces the header size (through the per-connection
+ * memory pool) and the idle timeout.  We enforce the connection limits
+ * (total and per client address: over them, a 503 rather than
+ * libmicrohttpd's silent close, whose own limits are backstops above
+ * ours), the body limit and the budget of bodies in flight, the content
+ * types, and a deadline per request (request_timeout): a sweeper thread
+ * shuts down a connection that has spent longer than that between two
+ * answers without waiting for the engine (slow clients, slowloris), and
+ * closes those whose client has gone while they waited on the engine.
  *
  * A request's life: the first call of the access handler routes it and
  * refuses what the headers alone condemn (404, 405, 411, 413, 415); the
@@ -24,6 +27,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -43,6 +47,7 @@
 #include "common/util.h"
 #include "common/version.h"
 #include "image/image.h"
+#include "limits.h"
 #include "metrics.h"
 #include "oip.h"
 #include "routes.h"
@@ -55,6 +60,13 @@
 #define HTTP_SWEEP_MS		500
 #define HTTP_MAX_LAYERS		32
 /*
+ * A connection over server.max_connections or max_connections_per_ip is
+ * answered 503 on its first request; one that sends none is closed after
+ * this long.
+ */
+#define HTTP_REFUSED_GRACE_S	2.0
+#define HTTP_POLL_CHUNK		64
+/*
  * Each connection's memory is server.max_header_bytes for the request line
  * and headers plus this much to read the body through: 64 KiB reads a
  * 600 KB binary tensor in about 20 receives, where 8 KiB took 80 (and 1 ms
@@ -62,7 +74,14 @@
  */
 #define HTTP_READ_BUFFER	(64 * 1024)
 
-/* One TCP connection, for the request deadline. */
+struct http_req;
+
+/*
+ * One TCP connection: for the request deadline, and for the connection
+ * limits, which are ours (limits.h): a connection over them is served a
+ * 503, and one whose client has gone while its request waited on the
+ * backend counts no longer.
+ */
 struct http_conn {
 	struct http_conn	*hc_next, *hc_prev;
 	int			 hc_fd;
@@ -70,6 +89,11 @@ struct http_conn {
 	double			 hc_answered;	/* the last answer; 0: none yet */
 	int			 hc_waiting;	/* suspended on the backend */
 	int			 hc_cut;	/* shut down by the sweeper */
+	int			 hc_refused;	/* enum limits_admit; 0: served */
+	int			 hc_gone;	/* the client left while waiting */
+	struct http_req		*hc_rq;		/* the request waiting */
+	int			 hc_family;	/* AF_INET, AF_INET6; 0: unknown */
+	uint8_t			 hc_addr[16];	/* the client's address */
 };
 
 struct http_server {
@@ -86,6 +110,7 @@ struct http_server {
 	pthread_t			 hs_sweeper;
 	int				 hs_stop;	/* under hs_mtx */
 	pthread_cond_t			 hs_cond;
+	struct limits_budget		 hs_budget;	/* request bodies */
 };
 
 enum req_state {
@@ -113,7 +138,13 @@ struct http_req {
 	/* body */
 	uint8_t			*rq_body;
 	size_t			 rq_len, rq_cap, rq_max;
+	size_t			 rq_announced;	/* Content-Length; 0: chunked */
+	size_t			 rq_charged;	/* of hs_budget: rq_cap */
 	int			 rq_overflow;
+	int			 rq_nobudget;	/* over max_body_inflight */
+	int			 rq_nomem;
+	int			 rq_gone;	/* the client left: resumed */
+	int			 rq_close;	/* answer with Connection: close */
 	int			 rq_is_multipart;
 	/* inference */
 	struct http_model	*rq_model;
@@ -165,6 +196,9 @@ http_send(struct http_req *rq, int status, const char *ctype, void *body,
 		    "GET, HEAD");
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		(void)MHD_add_response_header(resp, "Retry-After", "1");
+	if (rq->rq_close)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
 	ret = MHD_queue_response(rq->rq_conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	rq->rq_status = status;
@@ -319,6 +353,21 @@ http_get(struct http_req *rq)
 
 /* Requests to the backend */
 
+/* Frees the body and gives its bytes back to the budget. */
+static void
+http_body_drop(struct http_req *rq)
+{
+	free(rq->rq_body);
+	rq->rq_body = NULL;
+	rq->rq_cap = 0;
+	if (rq->rq_charged > 0) {
+		limits_budget_release(&rq->rq_srv->hs_budget, rq->rq_charged);
+		metrics_http_body_bytes(rq->rq_srv->hs_m,
+		    -(long long)rq->rq_charged);
+	}
+	rq->rq_charged = 0;
+}
+
 static void
 http_req_unref(struct http_req *rq)
 {
@@ -333,7 +382,7 @@ http_req_unref(struct http_req *rq)
 	if (rq->rq_have_oip)
 		oip_infer_req_free(&rq->rq_oip);
 	http_model_unref(rq->rq_model);
-	free(rq->rq_body);
+	http_body_drop(rq);
 	free(rq->rq_pixels);
 	free(rq->rq_logits);
 	free(rq->rq_file);
@@ -352,9 +401,11 @@ http_job_done(struct http_job *job)
 	if (rq->rq_hc != NULL) {
 		/* The deadline restarts: the answer still has to go out. */
 		rq->rq_hc->hc_waiting = 0;
+		rq->rq_hc->hc_rq = NULL;
 		rq->rq_hc->hc_since = ag_now();
 	}
-	if (rq->rq_conn != NULL)
+	/* A request whose client has gone was resumed already. */
+	if (rq->rq_conn != NULL && !rq->rq_gone)
 		MHD_resume_connection(rq->rq_conn);
 	pthread_mutex_unlock(&hs->hs_mtx);
 	http_req_unref(rq);
@@ -418,8 +469,10 @@ http_submit(struct http_req *rq, const float *input, const uint8_t *pixels,
 	pthread_mutex_lock(&hs->hs_mtx);
 	rq->rq_refs++;
 	rq->rq_state = RQ_WAIT;
-	if (rq->rq_hc != NULL)
+	if (rq->rq_hc != NULL) {
 		rq->rq_hc->hc_waiting = 1;
+		rq->rq_hc->hc_rq = rq;
+	}
 	MHD_suspend_connection(rq->rq_conn);
 	pthread_mutex_unlock(&hs->hs_mtx);
 
@@ -474,8 +527,7 @@ http_infer(struct http_req *rq)
 		return http_error(rq, r == AG_ERR_ALLOC ? 503 :
 		    routes_status(r) == 413 ? 413 : 400, "%s", err);
 	rq->rq_have_oip = 1;
-	free(rq->rq_body);		/* the tensor has it now */
-	rq->rq_body = NULL;
+	http_body_drop(rq);		/* the tensor has it now */
 	return http_submit(rq, rq->rq_oip.rq_data, NULL, rq->rq_oip.rq_n);
 }
 
@@ -599,8 +651,7 @@ http_classify(struct http_req *rq)
 	image_free(&im);
 	if (r != 0)
 		return http_error(rq, 400, "image: %s", err);
-	free(rq->rq_body);
-	rq->rq_body = NULL;
+	http_body_drop(rq);
 	/* The worker normalizes the pixels (a quarter of a tensor's size). */
 	return http_submit(rq, NULL, rq->rq_pixels, 1);
 }
@@ -668,6 +719,22 @@ http_header_bytes(struct MHD_Connection *c, const char *method,
 	return sum;
 }
 
+/*
+ * Whether the connection of rq was refused at its start (over a
+ * connection limit): its first request is answered 503.
+ */
+static enum limits_admit
+http_refused(struct http_req *rq)
+{
+	struct http_server *hs = rq->rq_srv;
+	int r;
+
+	pthread_mutex_lock(&hs->hs_mtx);
+	r = rq->rq_hc != NULL ? rq->rq_hc->hc_refused : LIMITS_ADMIT_OK;
+	pthread_mutex_unlock(&hs->hs_mtx);
+	return (enum limits_admit)r;
+}
+
 /* The first call of a request: route it and judge its headers. */
 static enum MHD_Result
 http_begin(struct http_req *rq, const char *method, const char *url)
@@ -678,7 +745,19 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 	int post, is_get;
 	long long len = -1;
 	size_t hb;
+	enum limits_admit refused;
 
+	/* Over a connection limit: whatever it asks, a 503, then closed. */
+	if ((refused = http_refused(rq)) != LIMITS_ADMIT_OK) {
+		rq->rq_ep = METRICS_EP_OTHER;
+		rq->rq_close = 1;
+		return http_error(rq, 503, "too many connections %s (the limit "
+		    "is %d); try again later", refused == LIMITS_ADMIT_TOTAL ?
+		    "to this server" : "from your address",
+		    refused == LIMITS_ADMIT_TOTAL ?
+		    hs->hs_cf->cf_max_connections :
+		    hs->hs_cf->cf_max_connections_per_ip);
+	}
 	if ((hb = http_header_bytes(c, method, url)) >
 	    hs->hs_cf->cf_max_header_bytes) {
 		rq->rq_ep = METRICS_EP_OTHER;
@@ -768,35 +847,71 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 		if (ret != MHD_YES || rq->rq_model == NULL)
 			return ret;
 	}
+	/*
+	 * Nothing is reserved for the announced length: the buffer grows as
+	 * bytes arrive (http_body_append), charged to hs_budget.  A body that
+	 * could not fit now is refused before the client sends it.
+	 */
 	if (len > 0) {
-		if ((rq->rq_body = malloc((size_t)len)) == NULL)
-			return http_error(rq, 503, "out of memory");
-		rq->rq_cap = (size_t)len;
+		rq->rq_announced = (size_t)len;
+		if (!limits_budget_fits(&hs->hs_budget, (size_t)len)) {
+			metrics_http_rejected(hs->hs_m,
+			    METRICS_REJ_BODY_BUDGET);
+			rq->rq_close = 1;
+			return http_error(rq, 503, "busy: request bodies in "
+			    "flight fill server.max_body_inflight (%zu bytes); "
+			    "try again later", hs->hs_budget.lb_limit);
+		}
 	}
 	return MHD_YES;
 }
 
-static int
+/*
+ * Appends to the body, growing its buffer as the bytes arrive, each growth
+ * charged to the server's budget.  A body over its limit, over the budget
+ * or out of memory is dropped; its flag says what to answer once MHD has
+ * read the rest.
+ */
+static void
 http_body_append(struct http_req *rq, const char *data, size_t size)
 {
-	if (rq->rq_overflow || size > rq->rq_max - rq->rq_len) {
+	struct http_server *hs = rq->rq_srv;
+	size_t cap;
+	uint8_t *p;
+
+	if (rq->rq_overflow || rq->rq_nobudget || rq->rq_nomem)
+		return;
+	if (size > rq->rq_max - rq->rq_len) {
 		rq->rq_overflow = 1;
-		return 0;
+		http_body_drop(rq);
+		return;
 	}
 	if (rq->rq_len + size > rq->rq_cap) {
-		size_t cap = rq->rq_cap ? rq->rq_cap : 65536;
-		uint8_t *p;
-
-		while (cap < rq->rq_len + size)
-			cap = cap > rq->rq_max / 2 ? rq->rq_max : cap * 2;
-		if ((p = realloc(rq->rq_body, cap)) == NULL)
-			return -1;
+		cap = limits_body_grow(rq->rq_cap, rq->rq_len + size,
+		    rq->rq_announced, rq->rq_max);
+		if (cap == 0) {
+			rq->rq_overflow = 1;
+			http_body_drop(rq);
+			return;
+		}
+		if (limits_budget_charge(&hs->hs_budget, cap - rq->rq_cap) !=
+		    0) {
+			rq->rq_nobudget = 1;
+			http_body_drop(rq);
+			return;
+		}
+		rq->rq_charged += cap - rq->rq_cap;
+		metrics_http_body_bytes(hs->hs_m, (long long)(cap - rq->rq_cap));
+		if ((p = realloc(rq->rq_body, cap)) == NULL) {
+			rq->rq_nomem = 1;
+			http_body_drop(rq);
+			return;
+		}
 		rq->rq_body = p;
 		rq->rq_cap = cap;
 	}
 	memcpy(rq->rq_body + rq->rq_len, data, size);
 	rq->rq_len += size;
-	return 0;
 }
 
 static enum MHD_Result
@@ -832,15 +947,22 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	switch (rq->rq_state) {
 	case RQ_RECV:
 		if (*upload_data_size != 0) {
-			if (http_body_append(rq, upload_data,
-			    *upload_data_size) != 0)
-				return MHD_NO;
+			http_body_append(rq, upload_data, *upload_data_size);
 			*upload_data_size = 0;
 			return MHD_YES;
 		}
 		if (rq->rq_overflow)
 			return http_error(rq, 413, "body over the limit of %zu "
 			    "bytes", rq->rq_max);
+		if (rq->rq_nobudget) {
+			metrics_http_rejected(hs->hs_m,
+			    METRICS_REJ_BODY_BUDGET);
+			return http_error(rq, 503, "busy: request bodies in "
+			    "flight fill server.max_body_inflight (%zu bytes); "
+			    "try again later", hs->hs_budget.lb_limit);
+		}
+		if (rq->rq_nomem)
+			return http_error(rq, 503, "out of memory");
 		if (rq->rq_len == 0)
 			return http_error(rq, 400, "empty body");
 		rq->rq_returns = http_returns(rq, version);
@@ -853,6 +975,15 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			return http_get(rq);
 		return MHD_YES;
 	case RQ_WAIT:
+		if (rq->rq_gone) {
+			enum MHD_Result ret;
+
+			/* Resumed by the sweeper: nobody reads this. */
+			rq->rq_close = 1;
+			ret = http_error(rq, 503, "client gone");
+			rq->rq_status = 499;
+			return ret;
+		}
 		return MHD_YES;	/* spurious: still suspended */
 	case RQ_DONE:
 		if (rq->rq_job.jb_status != 0)
@@ -932,14 +1063,124 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (rq->rq_hc != NULL) {
 		rq->rq_hc->hc_since = ag_now();
 		rq->rq_hc->hc_waiting = 0;
+		rq->rq_hc->hc_rq = NULL;
 		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 			rq->rq_hc->hc_answered = rq->rq_hc->hc_since;
+		/* The connection may close before the backend answers. */
+		rq->rq_hc = NULL;
 	}
 	pthread_mutex_unlock(&hs->hs_mtx);
 	http_req_unref(rq);
 }
 
-/* Connections: tracked for the sweeper. */
+/* Whether a and b are connections from the same client address. */
+static int
+http_same_client(const struct http_conn *a, const struct http_conn *b)
+{
+	return a->hc_family != 0 && a->hc_family == b->hc_family &&
+	    memcmp(a->hc_addr, b->hc_addr, sizeof(a->hc_addr)) == 0;
+}
+
+static void
+http_conn_addr(struct MHD_Connection *conn, struct http_conn *hc)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		hc->hc_family = AF_INET;
+		memcpy(hc->hc_addr, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		hc->hc_family = AF_INET6;
+		memcpy(hc->hc_addr, &((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr, 16);
+	}
+}
+
+/*
+ * Marks the connections waiting on the backend whose client has gone (reset,
+ * or shut its side): a suspended connection is not polled by libmicrohttpd,
+ * which would otherwise keep it, counted against its client's limit, until
+ * the backend answers.  Only those from hc's address when hc is not NULL.
+ * The sweeper resumes them, so that libmicrohttpd closes them.  Returns how
+ * many it marked.  Under hs_mtx.
+ */
+static int
+http_reap_gone(struct http_server *hs, const struct http_conn *only)
+{
+	struct pollfd pfd[HTTP_POLL_CHUNK];
+	struct http_conn *hcs[HTTP_POLL_CHUNK], *hc, *next;
+	int n, i, gone = 0;
+
+	for (hc = hs->hs_conns; hc != NULL; hc = next) {
+		for (n = 0, next = hc; next != NULL && n < HTTP_POLL_CHUNK;
+		    next = next->hc_next) {
+			if (!next->hc_waiting || next->hc_gone ||
+			    next->hc_fd < 0 ||
+			    (only != NULL && !http_same_client(next, only)))
+				continue;
+			pfd[n].fd = next->hc_fd;
+			pfd[n].events = POLLRDHUP;
+			pfd[n].revents = 0;
+			hcs[n++] = next;
+		}
+		if (n == 0 || poll(pfd, (nfds_t)n, 0) <= 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+				hcs[i]->hc_gone = 1;
+				gone++;
+			}
+	}
+	return gone;
+}
+
+/* Connections served now from hc's address, and in total.  Under hs_mtx. */
+static void
+http_count_conns(struct http_server *hs, const struct http_conn *nc,
+    int *total, int *from_ip)
+{
+	struct http_conn *hc;
+
+	*total = *from_ip = 0;
+	for (hc = hs->hs_conns; hc != NULL; hc = hc->hc_next) {
+		if (hc->hc_refused || hc->hc_gone)
+			continue;
+		(*total)++;
+		if (http_same_client(hc, nc))
+			(*from_ip)++;
+	}
+}
+
+/*
+ * Whether the new connection hc is within the limits, counting only live
+ * clients: at a limit, the waiting connections whose client has gone are
+ * looked for first.  Under hs_mtx.
+ */
+static enum limits_admit
+http_admit(struct http_server *hs, const struct http_conn *hc)
+{
+	const struct ag_config *cf = hs->hs_cf;
+	enum limits_admit a;
+	int total, from_ip;
+
+	http_count_conns(hs, hc, &total, &from_ip);
+	a = limits_admit(total, from_ip, cf->cf_max_connections,
+	    cf->cf_max_connections_per_ip);
+	if (a == LIMITS_ADMIT_OK || http_reap_gone(hs,
+	    a == LIMITS_ADMIT_PER_IP ? hc : NULL) == 0)
+		return a;
+	pthread_cond_signal(&hs->hs_cond);	/* the sweeper resumes them */
+	http_count_conns(hs, hc, &total, &from_ip);
+	return limits_admit(total, from_ip, cf->cf_max_connections,
+	    cf->cf_max_connections_per_ip);
+}
+
+/* Connections: tracked for the limits and the sweeper. */
 static void
 http_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ctx,
     enum MHD_ConnectionNotificationCode code)
@@ -949,6 +1190,7 @@ http_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci;
+		enum limits_admit a;
 
 		if ((hc = calloc(1, sizeof(*hc))) == NULL)
 			return;
@@ -956,13 +1198,24 @@ http_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		hc->hc_fd = ci != NULL ? ci->connect_fd : -1;
 		hc->hc_since = ag_now();
+		http_conn_addr(conn, hc);
 		pthread_mutex_lock(&hs->hs_mtx);
+		a = http_admit(hs, hc);
+		hc->hc_refused = (int)a;
 		hc->hc_next = hs->hs_conns;
 		if (hs->hs_conns != NULL)
 			hs->hs_conns->hc_prev = hc;
 		hs->hs_conns = hc;
 		pthread_mutex_unlock(&hs->hs_mtx);
 		*socket_ctx = hc;
+		if (a != LIMITS_ADMIT_OK) {
+			metrics_http_rejected(hs->hs_m, a == LIMITS_ADMIT_TOTAL ?
+			    METRICS_REJ_CONNECTIONS :
+			    METRICS_REJ_CONNECTIONS_IP);
+			log_event(LOG_LVL_DEBUG, "event=connection_refused "
+			    "reason=%s", a == LIMITS_ADMIT_TOTAL ?
+			    "connections" : "connections_per_ip");
+		}
 	} else if ((hc = *socket_ctx) != NULL) {
 		/* MHD closes the descriptor after this returns. */
 		pthread_mutex_lock(&hs->hs_mtx);
@@ -983,14 +1236,43 @@ static void *
 http_sweeper(void *arg)
 {
 	struct http_server *hs = arg;
+	struct http_req *gone[HTTP_POLL_CHUNK];
 	struct timespec ts;
+	size_t ngone, i;
 
 	pthread_mutex_lock(&hs->hs_mtx);
 	while (!hs->hs_stop) {
 		struct http_conn *hc;
 		double now = ag_now();
 
+		(void)http_reap_gone(hs, NULL);
+		ngone = 0;
 		for (hc = hs->hs_conns; hc != NULL; hc = hc->hc_next) {
+			struct http_req *rq = hc->hc_rq;
+
+			/*
+			 * The client has gone: resumed, its request is
+			 * answered at once and libmicrohttpd closes the
+			 * connection, whose slot frees now rather than when
+			 * the backend answers; and the backend is asked to
+			 * drop the job (below, unlocked).
+			 */
+			if (hc->hc_gone && rq != NULL && !rq->rq_gone &&
+			    rq->rq_state == RQ_WAIT && rq->rq_conn != NULL) {
+				if (ngone == HTTP_POLL_CHUNK)
+					continue;	/* next round */
+				rq->rq_gone = 1;
+				rq->rq_refs++;
+				gone[ngone++] = rq;
+				MHD_resume_connection(rq->rq_conn);
+				continue;
+			}
+			if (hc->hc_refused && !hc->hc_cut && hc->hc_fd >= 0 &&
+			    now - hc->hc_since >= HTTP_REFUSED_GRACE_S) {
+				(void)shutdown(hc->hc_fd, SHUT_RDWR);
+				hc->hc_cut = 1;
+				continue;
+			}
 			if (hc->hc_waiting || hc->hc_cut || hc->hc_fd < 0 ||
 			    now - hc->hc_since < hs->hs_cf->cf_request_timeout)
 				continue;
@@ -1000,6 +1282,19 @@ http_sweeper(void *arg)
 			log_event(LOG_LVL_INFO, "event=timeout after_s=%.1f "
 			    "msg=\"request not complete in time; connection "
 			    "closed\"", now - hc->hc_since);
+		}
+		if (ngone > 0) {
+			/* The backend takes its own lock, then maybe ours. */
+			pthread_mutex_unlock(&hs->hs_mtx);
+			for (i = 0; i < ngone; i++) {
+				if (hs->hs_be->be_cancel != NULL)
+					hs->hs_be->be_cancel(hs->hs_be->be_ctx,
+					    &gone[i]->rq_job);
+				http_req_unref(gone[i]);
+			}
+			pthread_mutex_lock(&hs->hs_mtx);
+			if (ngone == HTTP_POLL_CHUNK)
+				continue;
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += HTTP_SWEEP_MS * 1000000L;
@@ -1113,6 +1408,7 @@ http_start(const struct ag_config *cf, int lfd, const struct http_backend *be,
 	hs->hs_lim.max_pixels = (uint64_t)cf->cf_image_max_pixels;
 	pthread_mutex_init(&hs->hs_mtx, NULL);
 	pthread_cond_init(&hs->hs_cond, NULL);
+	limits_budget_init(&hs->hs_budget, cf->cf_max_body_inflight);
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -1123,9 +1419,14 @@ http_start(const struct ag_config *cf, int lfd, const struct http_backend *be,
 	    NULL, NULL, http_handler, hs,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cf->cf_http_threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cf->cf_max_connections,
+	    /*
+	     * Backstops above our limits (limits.h): at its own limits
+	     * libmicrohttpd closes accepted sockets without an answer.
+	     */
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    limits_mhd_total(cf->cf_max_connections, cf->cf_http_threads),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)cf->cf_max_connections_per_ip,
+	    limits_mhd_per_ip(cf->cf_max_connections_per_ip),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    cf->cf_max_header_bytes + HTTP_READ_BUFFER,
 	    MHD_OPTION_CONNECTION_TIMEOUT,

@@ -72,6 +72,12 @@ struct http_backend {
 	 */
 	int	(*be_submit)(void *ctx, struct http_job *job);
 	/*
+	 * The client of a submitted job has gone: the backend may drop the
+	 * job if it has not run (jb_done() is still called, exactly once,
+	 * with jb_status set).  May be NULL.
+	 */
+	void	(*be_cancel)(void *ctx, struct http_job *job);
+	/*
 	 * Confinement layers active now, as "role:layer" static strings, for
 	 * GET /v2: fills out (at most max) and returns the count.  May be NULL.
 	 */

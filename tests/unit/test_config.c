@@ -30,6 +30,7 @@ assert_config_eq(const struct ag_config *a, const struct ag_config *b)
 	    b->cf_max_connections_per_ip);
 	ASSERT_INT_EQ(a->cf_max_header_bytes, b->cf_max_header_bytes);
 	ASSERT_INT_EQ(a->cf_max_body_bytes, b->cf_max_body_bytes);
+	ASSERT_INT_EQ(a->cf_max_body_inflight, b->cf_max_body_inflight);
 	ASSERT_INT_EQ(a->cf_connection_timeout, b->cf_connection_timeout);
 	ASSERT_INT_EQ(a->cf_request_timeout, b->cf_request_timeout);
 	ASSERT_STRING_EQ(a->cf_model_dir, b->cf_model_dir);
@@ -112,6 +113,7 @@ test_defaults(void)
 	ASSERT_STRING_EQ(cf.cf_listen_addr, "127.0.0.1");
 	ASSERT_INT_EQ(cf.cf_listen_port, 8500);
 	ASSERT_INT_EQ(cf.cf_max_body_bytes, 32 * 1024 * 1024);
+	ASSERT_INT_EQ(cf.cf_max_body_inflight, 128 * 1024 * 1024);
 	ASSERT_INT_EQ(cf.cf_max_header_bytes, 16384);
 	ASSERT_STRING_EQ(cf.cf_model_dir, "");
 	ASSERT_STRING_EQ(cf.cf_model_name, "");
@@ -140,6 +142,7 @@ static const struct {
 	{ "server.max_connections_per_ip", "1" },
 	{ "server.max_header_bytes", "1025" },
 	{ "server.max_body_bytes", "1g" },
+	{ "server.max_body_inflight", "2g" },
 	{ "server.connection_timeout", "3600" },
 	{ "server.request_timeout", "1" },
 	{ "model.dir", "/var/lib/aiguard/models/my model;v=1 #x" },
@@ -181,6 +184,7 @@ test_round_trip(void)
 	ASSERT_INT_EQ(cf.cf_listen_port, 0);
 	ASSERT_INT_EQ(cf.cf_max_header_bytes, 1025);
 	ASSERT_INT_EQ(cf.cf_max_body_bytes, 1024LL * 1024 * 1024);
+	ASSERT_INT_EQ(cf.cf_max_body_inflight, 2048LL * 1024 * 1024);
 	ASSERT_INT_EQ(cf.cf_log_level, LOG_LVL_DEBUG);
 	ASSERT_INT_EQ(cf.cf_access_log, 0);
 	ASSERT_INT_EQ(cf.cf_low_memory, 1);
@@ -429,6 +433,16 @@ test_validate(void)
 	cf.cf_max_request_batch = 65;
 	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
 	ASSERT_STRING_CONTAINS(err, "model.max_request_batch");
+	cf.cf_max_request_batch = 8;
+
+	/* Room for one body of the largest size, at least. */
+	ASSERT_INT_EQ(config_set(&cf, "server.max_body_inflight", "16m", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "server.max_body_inflight");
+	ASSERT_STRING_CONTAINS(err, "server.max_body_bytes");
+	cf.cf_max_body_inflight = cf.cf_max_body_bytes;	/* equal is fine */
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
 	TEST_DONE();
 
 	TEST_START("validate: fields set directly are range-checked");

@@ -238,6 +238,24 @@ test_checks(void)
 	ASSERT_INT_EQ(ipc_check(&in, sizeof(in.in) + 8, err, sizeof(err)),
 	    AG_ERR_PROTOCOL);
 	in.in.in_flags = 0;
+	{
+		struct ipc_hdr h;
+		struct {
+			struct ipc_hdr	h;
+			uint64_t	more;
+		} hm;
+
+		/* CANCEL: the header alone, naming a request. */
+		ipc_hdr_init(&h, IPC_CANCEL, sizeof(h), 9);
+		ASSERT_INT_EQ(ipc_check(&h, sizeof(h), err, sizeof(err)), 0);
+		memset(&hm, 0, sizeof(hm));
+		ipc_hdr_init(&hm.h, IPC_CANCEL, sizeof(hm), 9);
+		ASSERT_INT_EQ(ipc_check(&hm, sizeof(hm), err, sizeof(err)),
+		    AG_ERR_PROTOCOL);
+		h.ih_id = 0;
+		ASSERT_INT_EQ(ipc_check(&h, sizeof(h), err, sizeof(err)),
+		    AG_ERR_PROTOCOL);
+	}
 	memset(&rs, 0, sizeof(rs));
 	ipc_hdr_init(&rs.rs_hdr, IPC_RESULT, sizeof(rs), 1);
 	ASSERT_INT_EQ(ipc_check(&rs, sizeof(rs), err, sizeof(err)), 0);
@@ -655,6 +673,43 @@ test_worker(void)
 	close(wk.sock);
 	TEST_DONE();
 
+	TEST_START("worker: a cancelled request leaves the queue, its slots free");
+	{
+		struct ag_config cf2 = cf;
+		struct ipc_hdr h;
+		uint64_t id = 0, id1 = 0;
+		uint32_t batch = 0;
+		int r1, r2;
+
+		/* The queue waits a second for a batch: nothing runs early. */
+		cf2.cf_max_delay_us = 1000000;
+		ASSERT_INT_EQ(wk_start(&wk, &cf2), 0);
+		slots[0] = 0;
+		wk_send_infer(&wk, slots, 1, 1);
+		slots[0] = 1;
+		wk_send_infer(&wk, slots, 1, 2);
+		ipc_hdr_init(&h, IPC_CANCEL, sizeof(h), 2);
+		ASSERT_INT_EQ(ipc_send(wk.sock, &h, sizeof(h), -1), 0);
+		/* Answered at once, unrun. */
+		ASSERT_INT_EQ(wk_result(&wk, &id, &batch), AG_ERR_UNAVAILABLE);
+		ASSERT_TRUE(id == 2);
+		ASSERT_INT_EQ(batch, 0);
+		/* One it does not have (run, or never sent): no matter. */
+		ipc_hdr_init(&h, IPC_CANCEL, sizeof(h), 99);
+		ASSERT_INT_EQ(ipc_send(wk.sock, &h, sizeof(h), -1), 0);
+		/* Slot 1 is free again: naming it is no protocol breach. */
+		wk_send_infer(&wk, slots, 1, 3);
+		r1 = wk_result(&wk, &id1, &batch);
+		r2 = wk_result(&wk, &id, &batch);
+		ASSERT_INT_EQ(r1, 0);
+		ASSERT_INT_EQ(r2, 0);
+		ASSERT_TRUE((id1 == 1 && id == 3) || (id1 == 3 && id == 1));
+		close(wk.sock);
+		st = wk_wait(&wk);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	TEST_DONE();
+
 	TEST_START("worker: a message it never takes ends it");
 	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
 	{
@@ -693,7 +748,7 @@ test_worker(void)
 void
 tests(void)
 {
-	test_plan(16);
+	test_plan(17);
 	signal(SIGPIPE, SIG_IGN);
 	test_roundtrip();
 	test_checks();
