@@ -593,6 +593,8 @@ worker_reload(struct worker *w)
 		    md->md_dir, md->md_version, md->md_signed ?
 		    md->md_sig.mr_digest : "unsigned");
 	}
+	/* The model not kept (old or refused) goes back to the system. */
+	(void)malloc_trim(0);
 	if (ipc_send(w->w_sock, &rl, sizeof(rl), -1) != 0 ||
 	    (rl.rl_ok && worker_send_hello(w, -1) != 0)) {
 		log_info("front gone; exiting");

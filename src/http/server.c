@@ -143,6 +143,8 @@ struct http_req {
 	int			 rq_overflow;
 	int			 rq_nobudget;	/* over max_body_inflight */
 	int			 rq_nomem;
+	int			 rq_notready;	/* no model: body read, dropped */
+	size_t			 rq_dropped;	/* bytes of it */
 	int			 rq_gone;	/* the client left: resumed */
 	int			 rq_close;	/* answer with Connection: close */
 	int			 rq_is_multipart;
@@ -840,6 +842,23 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 		    "application/json (or application/octet-stream with "
 		    "Inference-Header-Content-Length)");
 
+	/*
+	 * No model (starting, or the worker being restarted): the 503 waits
+	 * until the body is in, read and dropped.  Queued now, before the
+	 * body, it would make libmicrohttpd close the connection under a
+	 * client still sending, who then sees a reset or a broken pipe, not
+	 * the 503 and its Retry-After.
+	 */
+	{
+		struct http_model *hm = hs->hs_be->be_model(hs->hs_be->be_ctx);
+
+		if (hm == NULL) {
+			rq->rq_notready = 1;
+			return MHD_YES;
+		}
+		http_model_unref(hm);
+	}
+
 	/* The model is fixed for the request from here on. */
 	{
 		enum MHD_Result ret = http_model_for(rq, &rq->rq_model);
@@ -881,6 +900,13 @@ http_body_append(struct http_req *rq, const char *data, size_t size)
 
 	if (rq->rq_overflow || rq->rq_nobudget || rq->rq_nomem)
 		return;
+	if (rq->rq_notready) {
+		if (size > rq->rq_max - rq->rq_dropped)
+			rq->rq_overflow = 1;
+		else
+			rq->rq_dropped += size;
+		return;
+	}
 	if (size > rq->rq_max - rq->rq_len) {
 		rq->rq_overflow = 1;
 		http_body_drop(rq);
@@ -963,6 +989,8 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		if (rq->rq_nomem)
 			return http_error(rq, 503, "out of memory");
+		if (rq->rq_notready)
+			return http_error(rq, 503, "model not ready");
 		if (rq->rq_len == 0)
 			return http_error(rq, 400, "empty body");
 		rq->rq_returns = http_returns(rq, version);
