@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -47,7 +46,6 @@
 #include "ipc.h"
 
 #define FRONT_MAX_PENDING	4096
-#define FRONT_MMAP_THRESHOLD	(256 * 1024)	/* bytes; see front_main */
 
 /* The shared area of one worker; freed when the last user lets go. */
 struct front_shm {
@@ -681,13 +679,6 @@ front_main(const struct ag_config *cf, int ctl, int lfd)
 	memset(&f, 0, sizeof(f));
 	f.f_cf = cf;
 	f.f_wfd = -1;
-	/*
-	 * Request bodies and tensors (hundreds of KB to tens of MB) come and
-	 * go with the traffic.  A fixed mmap threshold gives each of them
-	 * back to the system when freed; glibc's sliding one would serve them
-	 * from the heap after the first few, and the heap keeps its peak.
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, FRONT_MMAP_THRESHOLD);
 	log_set_role("front");
 	(void)prctl(PR_SET_NAME, "aiguardd-front");
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@
 
 #define STABLE_AFTER_S		60.0	/* a worker this old resets backoff */
 #define STOP_GRACE_S		5.0	/* after request_timeout, SIGKILL */
+#define DAEMON_MMAP_THRESHOLD	(256 * 1024)	/* bytes; see main() */
 
 struct child {
 	pid_t		 ch_pid;	/* 0: not running */
@@ -734,6 +736,15 @@ main(int argc, char **argv)
 	char err[512];
 	int check = 0, port;
 
+	/*
+	 * Request bodies, tensors, a reload's model and workspace (hundreds
+	 * of KB to tens of MB) come and go.  A fixed mmap threshold gives
+	 * each of them back to the system when freed; glibc's sliding one
+	 * would serve them from a heap after the first few, and a heap keeps
+	 * its peak: the front's RSS grew with the traffic, the worker's by
+	 * 18 MB at its first reload.  The children inherit the setting.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, DAEMON_MMAP_THRESHOLD);
 	parse_args(argc, argv, &cf, &check);
 	log_init("aiguardd", cf.cf_log_level);
 	if (check)
