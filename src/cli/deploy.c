@@ -4,17 +4,20 @@
  * versioned model store (model/store.h) from the command line.
  *
  *   aiguard deploy [--key PUB | --ca BUNDLE] [--store DIR] [--keep N]
- *       [--group G] [--ignore-paths P]... [--pid-file FILE | --no-reload]
- *       SRC_DIR NAME
- *   aiguard rollback [--key PUB | --ca BUNDLE] [--store DIR] [--group G]
- *       [--ignore-paths P]... [--pid-file FILE | --no-reload] NAME
+ *       [--group G | --config FILE] [--ignore-paths P]...
+ *       [--pid-file FILE | --no-reload] SRC_DIR NAME
+ *   aiguard rollback [--key PUB | --ca BUNDLE] [--store DIR]
+ *       [--group G | --config FILE] [--ignore-paths P]...
+ *       [--pid-file FILE | --no-reload] NAME
  *   aiguard models [--store DIR] [--log] [NAME]
  *
  * What a deploy writes is 0640 (files) and 0750 (directories), with the
- * group --group names; without it, the group of the user "aiguard" (the
- * daemon's, DEPLOY_DAEMON_USER) when there is one, else the store
- * directory's, else the deploying user's own: readable by the daemon, by
- * nobody else.  models --log
+ * group --group names; without it, the group the daemon runs as by its
+ * configuration (--config, else DEPLOY_DAEMON_CONFIG when present:
+ * sandbox.group, else sandbox.user's group), else the group of the user
+ * "aiguard" (the systemd unit's, DEPLOY_DAEMON_USER) when there is one,
+ * else the store directory's, else the deploying user's own: readable by
+ * the daemon, by nobody else.  models --log
  * prints the store's audit log (store.h).
  *
  * Without --key or --ca the build tree's key is used when the binary runs
@@ -45,6 +48,7 @@
 
 #include "cli.h"
 #include "common/ag_err.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "model/mfiles.h"
@@ -55,6 +59,8 @@
 #define DEPLOY_PID_FILE		"/run/aiguard/aiguardd.pid"
 #define DEPLOY_DAEMON_COMM	"aiguardd"
 #define DEPLOY_DAEMON_USER	"aiguard"
+/* The daemon's configuration, read (when present) for its user and group. */
+#define DEPLOY_DAEMON_CONFIG	"/etc/aiguard/aiguardd.conf"
 #define DEPLOY_MAX_IGNORE	256
 #define DEPLOY_ERRLEN		1024
 
@@ -64,6 +70,7 @@ struct deploy_args {
 	const char	*da_store;
 	const char	*da_pidfile;
 	const char	*da_group;	/* --group; NULL: the default */
+	const char	*da_config;	/* --config; NULL: the default's */
 	int		 da_log;	/* models --log */
 	int		 da_no_reload;
 	int		 da_pid_given;
@@ -85,15 +92,16 @@ deploy_usage(enum deploy_cmd cmd, FILE *fp)
 	case DEPLOY_CMD_DEPLOY:
 		fprintf(fp, "usage: aiguard deploy [--key PUB | --ca BUNDLE] "
 		    "[--store DIR] [--keep N]\n"
-		    "           [--group G] [--ignore-paths P]... "
-		    "[--pid-file FILE | --no-reload]\n"
-		    "           SRC_DIR NAME\n");
+		    "           [--group G | --config FILE] [--ignore-paths "
+		    "P]...\n"
+		    "           [--pid-file FILE | --no-reload] SRC_DIR NAME\n");
 		break;
 	case DEPLOY_CMD_ROLLBACK:
 		fprintf(fp, "usage: aiguard rollback [--key PUB | --ca BUNDLE] "
-		    "[--store DIR] [--group G]\n"
-		    "           [--ignore-paths P]... [--pid-file FILE | "
-		    "--no-reload] NAME\n");
+		    "[--store DIR]\n"
+		    "           [--group G | --config FILE] [--ignore-paths "
+		    "P]...\n"
+		    "           [--pid-file FILE | --no-reload] NAME\n");
 		break;
 	case DEPLOY_CMD_MODELS:
 		fprintf(fp, "usage: aiguard models [--store DIR] [--log] "
@@ -118,10 +126,15 @@ deploy_usage(enum deploy_cmd cmd, FILE *fp)
 	fprintf(fp,
 	    "  --group G          the group (name or number) of what is "
 	    "written: files 0640,\n"
-	    "                     directories 0750 (default: user %s's "
-	    "group, else the\n"
-	    "                     store directory's, else yours)\n",
-	    DEPLOY_DAEMON_USER);
+	    "                     directories 0750 (default: the daemon's "
+	    "group by its\n"
+	    "                     configuration, else user %s's group, else "
+	    "the store\n"
+	    "                     directory's, else yours)\n"
+	    "  --config FILE      the daemon's configuration, for its "
+	    "sandbox.group or\n"
+	    "                     sandbox.user (default %s, if present)\n",
+	    DEPLOY_DAEMON_USER, DEPLOY_DAEMON_CONFIG);
 	fprintf(fp,
 	    "  --ignore-paths P   one more path in the model that "
 	    "verification skips\n"
@@ -149,6 +162,7 @@ deploy_parse(enum deploy_cmd cmd, int argc, char **argv,
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "no-reload", no_argument, NULL, 'R' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "log", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -213,6 +227,13 @@ deploy_parse(enum deploy_cmd cmd, int argc, char **argv,
 			}
 			a->da_group = optarg;
 			break;
+		case 'C':
+			if (*optarg == '\0') {
+				log_warnx("--config: empty path");
+				return 2;
+			}
+			a->da_config = optarg;
+			break;
 		case 'L':
 			a->da_log = 1;
 			break;
@@ -226,6 +247,10 @@ deploy_parse(enum deploy_cmd cmd, int argc, char **argv,
 	}
 	if (a->da_key != NULL && a->da_ca != NULL) {
 		log_warnx("--key and --ca: give one of them");
+		return 2;
+	}
+	if (a->da_group != NULL && a->da_config != NULL) {
+		log_warnx("--group and --config: give one of them");
 		return 2;
 	}
 	if (a->da_no_reload && a->da_pid_given) {
@@ -264,8 +289,58 @@ deploy_ignore_relative(struct deploy_args *a, const char *src)
 }
 
 /*
+ * The group the daemon runs as by its configuration: sandbox.group, else
+ * sandbox.user's primary group.  Returns 0 with *gid set, -1 when there is
+ * nothing to go by (no file at the default path, or a configuration that
+ * keeps the starting user), or 2 for a file given with --config that
+ * cannot be used, or a user or group it names that does not exist here
+ * (the daemon would not start either).
+ */
+static int
+deploy_group_config(const struct deploy_args *a, gid_t *gid)
+{
+	const char *path = a->da_config ? a->da_config : DEPLOY_DAEMON_CONFIG;
+	struct ag_config cf;
+	struct passwd *pw;
+	struct group *gr;
+	char err[512];
+
+	if (a->da_config == NULL && access(path, F_OK) != 0)
+		return -1;
+	config_defaults(&cf);
+	if (config_load_file(&cf, path, err, sizeof(err)) != 0) {
+		if (a->da_config != NULL) {
+			log_warnx("--config: %s", err);
+			return 2;
+		}
+		log_warnx("%s (not used for the group)", err);
+		return -1;
+	}
+	if (cf.cf_sandbox_group[0] != '\0') {
+		if ((gr = getgrnam(cf.cf_sandbox_group)) == NULL) {
+			log_warnx("%s: sandbox.group %s: no such group; give "
+			    "--group", path, cf.cf_sandbox_group);
+			return 2;
+		}
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	if (cf.cf_sandbox_user[0] != '\0') {
+		if ((pw = getpwnam(cf.cf_sandbox_user)) == NULL) {
+			log_warnx("%s: sandbox.user %s: no such user; give "
+			    "--group", path, cf.cf_sandbox_user);
+			return 2;
+		}
+		*gid = pw->pw_gid;
+		return 0;
+	}
+	return -1;
+}
+
+/*
  * The group of what the deploy writes: --group (a name, or a number that
- * names no group), else the group of DEPLOY_DAEMON_USER, else the store
+ * names no group), else the daemon's by its configuration
+ * (deploy_group_config), else the group of DEPLOY_DAEMON_USER, else the store
  * directory's when it exists (the one the store was set up with: also a
  * systemd dynamic group, which has no name while the service is down),
  * else ours.  Returns 0, or 2 (a usage error) for a group that does not
@@ -278,6 +353,7 @@ deploy_group(const struct deploy_args *a, gid_t *gid)
 	struct group *gr;
 	struct stat st;
 	long n;
+	int r;
 
 	if (a->da_group != NULL) {
 		if ((gr = getgrnam(a->da_group)) != NULL) {
@@ -291,6 +367,8 @@ deploy_group(const struct deploy_args *a, gid_t *gid)
 		*gid = (gid_t)n;
 		return 0;
 	}
+	if ((r = deploy_group_config(a, gid)) != -1)
+		return r;
 	if ((pw = getpwnam(DEPLOY_DAEMON_USER)) != NULL) {
 		*gid = pw->pw_gid;
 		return 0;

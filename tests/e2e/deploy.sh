@@ -35,7 +35,7 @@ if ! "$AG" sign --help >/dev/null 2>&1; then
 	exit 1
 fi
 . "$AG_TOP/tests/lib.sh"
-plan 79
+plan 82
 # run CMD...: stdout in $work/out, stderr in $work/err, status in $rc.
 # The subshell keeps bash's "Killed" notice (failure injection) quiet.
 run() { ( "$@" >"$work/out" 2>"$work/err"; exit $? ) 2>/dev/null; rc=$?; }
@@ -280,6 +280,30 @@ run "$AG" deploy --key "$work/k.pub" --store "$store3" --no-reload "$m1" dg
     pass "no --group: the store directory's group ($want)" ||
     { fail "no --group: rc=$rc, group $(stat -c %g \
     "$store3/dg/1/model.safetensors" 2>/dev/null), want $want"; show; }
+
+# The daemon's configuration, when given (or at /etc/aiguard/aiguardd.conf):
+# its sandbox.group, else sandbox.user's group, over the store's (root's).
+store4=$work/store4
+mkdir -m 750 "$store4" || exit 99
+printf '[sandbox]\nuser = daemon\ngroup = nogroup\n' >"$work/d-group.conf"
+printf '[sandbox]\nuser = daemon\n' >"$work/d-user.conf"
+dgid=$(getent passwd daemon | cut -d: -f4)
+for c in group:$gid user:$dgid; do
+	run "$AG" deploy --key "$work/k.pub" --store "$store4" --no-reload \
+	    --config "$work/d-${c%%:*}.conf" "$m1" "c${c%%:*}"
+	got=$(stat -c %g "$store4/c${c%%:*}/1/model.safetensors" 2>/dev/null)
+	[ $rc -eq 0 ] && [ "$got" = "${c#*:}" ] &&
+	    [ "$(stat -c %g "$store4/c${c%%:*}")" = "${c#*:}" ] &&
+	    pass "--config with sandbox.${c%%:*}: that group (${c#*:})" ||
+	    { fail "--config sandbox.${c%%:*}: rc=$rc, group $got, want" \
+	    "${c#*:}"; show; }
+done
+run "$AG" deploy --key "$work/k.pub" --store "$store4" --no-reload \
+    --config "$work/no-such.conf" "$m1" cnone
+[ $rc -eq 2 ] && grep -q "no-such.conf" "$work/err" &&
+    [ ! -e "$store4/cnone" ] &&
+    pass "--config missing: usage error naming it, nothing made" ||
+    { fail "--config missing: rc=$rc"; show; }
 
 # The log: one line per deploy and rollback that switched current, in
 # order (the refused ones left none); models --log prints them by name.
