@@ -238,16 +238,15 @@ http_error(struct http_req *rq, int status, const char *fmt, ...)
 	return http_send_json(rq, status, json_pack("{s:s}", "error", msg));
 }
 
-/* The served model if the route names it (and its version), else NULL. */
+/*
+ * *out = hm (a reference, which this takes) when the route names it (and
+ * its version); else NULL and a 404.
+ */
 static enum MHD_Result
-http_model_for(struct http_req *rq, struct http_model **out)
+http_model_match(struct http_req *rq, struct http_model *hm,
+    struct http_model **out)
 {
-	struct http_server *hs = rq->rq_srv;
-	struct http_model *hm;
-
 	*out = NULL;
-	if ((hm = hs->hs_be->be_model(hs->hs_be->be_ctx)) == NULL)
-		return http_error(rq, 503, "model not ready");
 	if (strcmp(rq->rq_route.rt_model, hm->hm_name) != 0 ||
 	    (rq->rq_route.rt_has_version &&
 	    strcmp(rq->rq_route.rt_version, hm->hm_version) != 0)) {
@@ -260,6 +259,19 @@ http_model_for(struct http_req *rq, struct http_model **out)
 	}
 	*out = hm;
 	return MHD_YES;
+}
+
+/* The served model if the route names it (and its version), else NULL. */
+static enum MHD_Result
+http_model_for(struct http_req *rq, struct http_model **out)
+{
+	struct http_server *hs = rq->rq_srv;
+	struct http_model *hm;
+
+	*out = NULL;
+	if ((hm = hs->hs_be->be_model(hs->hs_be->be_ctx)) == NULL)
+		return http_error(rq, 503, "model not ready");
+	return http_model_match(rq, hm, out);
 }
 
 /* GET handlers */
@@ -851,18 +863,14 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 	 */
 	{
 		struct http_model *hm = hs->hs_be->be_model(hs->hs_be->be_ctx);
+		enum MHD_Result ret;
 
 		if (hm == NULL) {
 			rq->rq_notready = 1;
 			return MHD_YES;
 		}
-		http_model_unref(hm);
-	}
-
-	/* The model is fixed for the request from here on. */
-	{
-		enum MHD_Result ret = http_model_for(rq, &rq->rq_model);
-
+		/* The model is fixed for the request from here on. */
+		ret = http_model_match(rq, hm, &rq->rq_model);
 		if (ret != MHD_YES || rq->rq_model == NULL)
 			return ret;
 	}

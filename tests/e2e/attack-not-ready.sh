@@ -41,14 +41,21 @@ read -r _ worker_pid < <(server_pids)
 [ -n "$worker_pid" ] || { fail "no worker found"; finish; }
 kill -KILL "$worker_pid"
 
+# ready_becomes CODE TRIES: polls /v2/health/ready every 0.1 s until it
+# answers CODE; $st is the last answer.
+ready_becomes() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		st=$(curl -s -o /dev/null -m 5 -w '%{http_code}' \
+		    "$base/v2/health/ready")
+		[ "$st" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # The front notices the dead worker: not ready.
-st=
-for _ in $(seq 1 100); do
-	st=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$base/v2/health/ready")
-	[ "$st" = 503 ] && break
-	sleep 0.1
-done
-if [ "$st" = 503 ]; then
+if ready_becomes 503 100; then
 	pass "the killed worker's model is gone: ready answers 503"
 else
 	fail "ready answers $st after the worker was killed, want 503"
@@ -111,12 +118,7 @@ EOF
 # Put the model back: a new worker loads it, and the same kind of request
 # is served.
 cp "$work/labels.good" "$AG_MODEL/labels.txt"
-st=
-for _ in $(seq 1 300); do
-	st=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$base/v2/health/ready")
-	[ "$st" = 200 ] && break
-	sleep 0.1
-done
+ready_becomes 200 300
 st=$(classify "$AG_TOP/samples/gradient-landscape.jpg" "$work/out.json")
 if [ "$st" = 200 ]; then
 	pass "the model put back is served again (classify 200)"

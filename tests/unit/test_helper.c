@@ -2,6 +2,8 @@
 /*
  * test_helper.c: see test_helper.h.
  */
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +159,23 @@ test_data_dir(void)
 	const char *d = getenv("AG_TEST_DATA");
 
 	return d != NULL && *d != '\0' ? d : "tests";
+}
+
+const char *
+test_vectors_dir(void)
+{
+	static char p[1024];
+	const char *top = getenv("AG_TOP");
+	struct stat st;
+
+	if (top != NULL && *top != '\0')
+		(void)snprintf(p, sizeof(p), "%s/../shared/vectors/"
+		    "model-signing", top);
+	else
+		(void)snprintf(p, sizeof(p), "../shared/vectors/model-signing");
+	if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	return p;
 }
 
 void

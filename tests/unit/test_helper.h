@@ -48,6 +48,11 @@ const char *test_tmpdir(void);
 void	*test_xmalloc(size_t n);
 /* Directory of the test data given by AG_TEST_DATA, or "tests". */
 const char *test_data_dir(void);
+/*
+ * The OpenSSF model-signing vectors: $AG_TOP/../shared/vectors/model-signing
+ * (without AG_TOP, from the current directory), or NULL when absent.
+ */
+const char *test_vectors_dir(void);
 
 void	assert_fail(const char *file, int line, const char *what);
 void	assert_int_fail(const char *file, int line, const char *a,

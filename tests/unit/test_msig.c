@@ -649,23 +649,6 @@ tamper_all(const struct target *t)
 
 /* ==== 1. the vectors =================================================== */
 
-static const char *
-vectors_dir(void)
-{
-	static char p[1024];
-	const char *top = getenv("AG_TOP");
-	struct stat st;
-
-	if (top != NULL && *top != '\0')
-		snprintf(p, sizeof(p), "%s/../shared/vectors/model-signing",
-		    top);
-	else
-		snprintf(p, sizeof(p), "../shared/vectors/model-signing");
-	if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-		return NULL;
-	return p;
-}
-
 static void
 test_vectors(const char *v, const char *okey_pub, const char *oca)
 {
@@ -1666,7 +1649,7 @@ tests(void)
 	new_key("other", okey_priv, okey_pub, sizeof(okey_priv));
 	new_ca("other-ca", oca, sizeof(oca));
 	test_trust();
-	if ((v = vectors_dir()) == NULL)
+	if ((v = test_vectors_dir()) == NULL)
 		test_skip_part("no-shared-vectors", NVECTOR_CASES,
 		    "vectors: ../shared/vectors/model-signing not found");
 	else

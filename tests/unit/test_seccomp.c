@@ -895,23 +895,6 @@ static struct msig_trust *sig_trust[SIG_CURVES];
 static char vec_key_dir[1100], vec_cert_dir[1100];
 static struct msig_trust *vec_key, *vec_ca;
 
-static const char *
-vectors_dir(void)
-{
-	static char p[1024];
-	const char *top = getenv("AG_TOP");
-	struct stat st;
-
-	if (top != NULL && *top != '\0')
-		(void)snprintf(p, sizeof(p), "%s/../shared/vectors/"
-		    "model-signing", top);
-	else
-		(void)snprintf(p, sizeof(p), "../shared/vectors/model-signing");
-	if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-		return NULL;
-	return p;
-}
-
 /* In the test process, before any filter: keys, signed directories. */
 static void
 sig_prepare(void)
@@ -960,7 +943,7 @@ sig_prepare(void)
 			exit(99);
 		EVP_PKEY_free(k);
 	}
-	if ((v = vectors_dir()) == NULL)
+	if ((v = test_vectors_dir()) == NULL)
 		return;
 	(void)snprintf(vec_key_dir, sizeof(vec_key_dir),
 	    "%s/v1.1.0-elliptic-key", v);
