@@ -19,6 +19,7 @@
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -308,6 +309,16 @@ write_pid_file(const char *path, char *err, size_t errlen)
 	if (fd == -1)
 		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: %s", path,
 		    strerror(errno));
+	/*
+	 * 0644 whatever the umask (systemd units often set 0077): aiguard
+	 * deploy reads it as root, and root in its SELinux domain has no
+	 * dac_override.  A process id is no secret.
+	 */
+	if (fchmod(fd, 0644) == -1) {
+		(void)close(fd);
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "%s: chmod: %s",
+		    path, strerror(errno));
+	}
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)n) != n) {
 		(void)close(fd);
