@@ -13,12 +13,19 @@
 #   policy-lint  selint on the policy sources (no findings allowed)
 #   check-selinux  boot an SELinux-enforcing Debian guest under qemu and
 #              run the policy's attack scenarios (tests/selinux/run)
+#   install    aiguardd, aiguard, the configuration (kept when present),
+#              the systemd unit, sysusers.d and tmpfiles.d entries, the
+#              SELinux module packages, man pages and docs (see below)
+#   uninstall  what install put there, except the configuration
 #   unit e2e reference clean fuzz
 # Variables:
 #   SANITIZE=1  ASan + UBSan build in build/asan (abort on first error)
 #   WERROR=1    warnings are errors (CI sets it)
 #   BLAS=ref    link the reference GEMM instead of OpenBLAS
 #   THREADS=N   engine threads for run and bench (default 2)
+#   DESTDIR, PREFIX (/usr/local), BINDIR, SBINDIR, SYSCONFDIR (/etc),
+#   DATADIR, MANDIR, DOCDIR, UNITDIR, SYSUSERSDIR, TMPFILESDIR: where
+#               install puts things (PREFIX=/usr: a distribution's layout)
 
 SHELL := /bin/bash
 CC ?= cc
@@ -87,7 +94,7 @@ DEFAULT_SIG := $(MODELS)/resnet18/model.sig
 
 .PHONY: all run check unit e2e reference bench bench-serve bench-sandbox bench-coldstart soak clean \
 	deps FORCE \
-	fuzz policy policy-lint check-selinux
+	fuzz policy policy-lint check-selinux install uninstall
 
 all: $(B)/bin/aiguard $(B)/bin/aiguardd $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL) \
 	$(DEFAULT_SIG)
@@ -151,6 +158,108 @@ check-selinux: deps
 	@$(MAKE) --no-print-directory all build/selinux/aiguard.pp \
 	    build/selinux/aiguard_port.cil
 	@tests/selinux/run
+
+# ==== install, uninstall ====
+#
+# PREFIX=/usr gives a distribution package's layout; the default,
+# /usr/local, one beside it.  The configuration is in $(SYSCONFDIR)/aiguard
+# either way, and the state (/var/lib/aiguard, made by the tmpfiles.d
+# entry) and /run/aiguard (the unit's RuntimeDirectory) are fixed: the
+# SELinux file contexts and the unit name those paths.  DESTDIR stages
+# the tree (nothing is chowned, so no root is needed then).
+#
+# An existing aiguardd.conf is never replaced: the shipped one is always
+# in $(DOCDIR)/aiguardd.conf, to compare.  The installed configuration
+# names no model: set model.dir and model.verify_key (aiguardd.conf(5)).
+# The unit's ExecStart and Documentation follow SBINDIR, SYSCONFDIR and
+# DOCDIR; with PREFIX=/usr it is policy/systemd/aiguardd.service as is.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/aiguard
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SELINUXDIR := $(DATADIR)/selinux/packages
+INSTALL ?= install
+
+INSTALL_DIRS := DESTDIR PREFIX BINDIR SBINDIR SYSCONFDIR DATADIR MANDIR \
+	DOCDIR UNITDIR SYSUSERSDIR TMPFILESDIR
+MAN_PAGES := $(wildcard man/*.[1-8])
+DOC_FILES := README.md $(wildcard docs/*.md)
+SELINUX_PKGS := build/selinux/aiguard.pp build/selinux/aiguard_port.cil
+CONF := $(DESTDIR)$(SYSCONFDIR)/aiguard/aiguardd.conf
+
+# The unit is edited with sed, and the paths reach the shell unquoted:
+# plain characters only (no blanks, quotes, |, &, $$ or \).
+AG_PATH_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z \
+	A B C D E F G H I J K L M N O P Q R S T U V W X Y Z \
+	0 1 2 3 4 5 6 7 8 9 / . _ + -
+ag_strip = $(if $(2),$(call ag_strip,$(subst $(firstword $(2)),,$(1)),$\
+	$(wordlist 2,$(words $(2)),$(2))),$(1))
+check_dir = $(if $(or $(word 2,x$($(1))x),$(call ag_strip,$($(1)),$\
+	$(AG_PATH_CHARS))),$(error $(1)=$($(1)): only A-Z a-z 0-9 / . _ + - $\
+	in install paths))
+MAN_SECTIONS := $(sort $(subst .,,$(suffix $(MAN_PAGES))))
+
+install: $(B)/bin/aiguard $(B)/bin/aiguardd $(SELINUX_PKGS)
+	$(foreach v,$(INSTALL_DIRS),$(call check_dir,$(v)))
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/aiguard $(DESTDIR)$(SYSCONFDIR)/aiguard/keys \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SELINUXDIR) \
+	    $(DESTDIR)$(DOCDIR) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man,$(MAN_SECTIONS))
+	$(INSTALL) -m 0755 $(B)/bin/aiguardd $(DESTDIR)$(SBINDIR)/aiguardd
+	$(INSTALL) -m 0755 $(B)/bin/aiguard $(DESTDIR)$(BINDIR)/aiguard
+	@if [ -e $(CONF) ] || [ -L $(CONF) ]; then \
+	    echo "install: $(CONF) exists: left as it is (the shipped one:" \
+	        "$(DESTDIR)$(DOCDIR)/aiguardd.conf)"; \
+	else \
+	    echo "$(INSTALL) -m 0644 etc/aiguardd.conf $(CONF)"; \
+	    $(INSTALL) -m 0644 etc/aiguardd.conf $(CONF); \
+	fi
+	sed -e '/^ExecStart=/s|/usr/sbin/aiguardd |$(SBINDIR)/aiguardd |' \
+	    -e '/^ExecStart=/s| /etc/aiguard/| $(SYSCONFDIR)/aiguard/|' \
+	    -e '/^Documentation=/s|file:/usr/share/doc/aiguard/|file:$(DOCDIR)/|' \
+	    policy/systemd/aiguardd.service >$(DESTDIR)$(UNITDIR)/aiguardd.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/aiguardd.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/aiguardd.service.tmp \
+	    $(DESTDIR)$(UNITDIR)/aiguardd.service
+	$(INSTALL) -m 0644 policy/systemd/aiguard.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/aiguard.conf
+	$(INSTALL) -m 0644 policy/systemd/aiguard.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/aiguard.conf
+	$(INSTALL) -m 0644 $(SELINUX_PKGS) $(DESTDIR)$(SELINUXDIR)/
+	for m in $(MAN_PAGES); do \
+	    $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; \
+	done
+	$(INSTALL) -m 0644 $(DOC_FILES) etc/aiguardd.conf $(DESTDIR)$(DOCDIR)/
+
+# Everything install wrote but the configuration; the directories of
+# aiguard's own only when empty.  The store (/var/lib/aiguard), the
+# user and group that systemd-sysusers made, and a loaded SELinux module
+# are the administrator's to remove.
+uninstall:
+	$(foreach v,$(INSTALL_DIRS),$(call check_dir,$(v)))
+	rm -f $(DESTDIR)$(SBINDIR)/aiguardd $(DESTDIR)$(BINDIR)/aiguard \
+	    $(DESTDIR)$(UNITDIR)/aiguardd.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/aiguard.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/aiguard.conf \
+	    $(addprefix $(DESTDIR)$(SELINUXDIR)/,$(notdir $(SELINUX_PKGS))) \
+	    $(foreach m,$(MAN_PAGES), \
+	    $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)) aiguardd.conf)
+	rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/aiguard/keys \
+	    $(DESTDIR)$(SYSCONFDIR)/aiguard 2>/dev/null || true
+	@for f in $(CONF) $(DESTDIR)$(SYSCONFDIR)/aiguard/keys; do \
+	    if [ -e $$f ]; then echo "uninstall: left $$f"; fi; \
+	done
+	@echo "uninstall: left /var/lib/aiguard (the store), the user and" \
+	    "group aiguard and any loaded SELinux module aiguard"
 
 # The environment pins OpenBLAS to its Haswell kernels for safety on some
 # CPUs; the benchmark unsets that pin in its own command only.
