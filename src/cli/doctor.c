@@ -1417,7 +1417,7 @@ dr_check_daemon(struct dr_ctx *c)
 	static const char *const roles[] = { "front", "worker" };
 	const struct ag_config *cf = &c->d_cf;
 	char pidfile[PATH_MAX], pwhy[PATH_MAX + 128], why[256], name[64];
-	char missing[512] = "", have[160] = "";
+	char missing[512] = "", have[PATH_MAX + 512] = "";
 	const char *ver;
 	json_t *j, *arr, *v;
 	uint32_t bit;
@@ -1454,9 +1454,17 @@ dr_check_daemon(struct dr_ctx *c)
 		json_decref(j);
 		return;
 	}
-	/* Each layer of each role must be listed as "ROLE:LAYER". */
+	/*
+	 * Each layer of each role must be listed as "ROLE:LAYER"; the
+	 * privilege drop only when sandbox.user is set (without it, the
+	 * unit's User= is what makes the daemon unprivileged, and
+	 * sandbox-user says so).
+	 */
 	for (ri = 0; ri < 2; ri++) {
 		for (bit = 1; bit <= SB_ALL; bit <<= 1) {
+			if (bit == SB_PRIVDROP &&
+			    cf->cf_sandbox_user[0] == '\0')
+				continue;
 			nall++;
 			(void)snprintf(name, sizeof(name), "%s:%s",
 			    roles[ri], sandbox_layer_name(bit));
@@ -1478,9 +1486,10 @@ dr_check_daemon(struct dr_ctx *c)
 		}
 	}
 	(void)snprintf(have, sizeof(have), "aiguardd %s on %s:%d reports "
-	    "front %zu/%zu and worker %zu/%zu layers active",
+	    "front %zu/%zu and worker %zu/%zu layers active%s; %s",
 	    ver != NULL ? ver : "?", cf->cf_listen_addr, cf->cf_listen_port,
-	    nl[0], nall / 2, nl[1], nall / 2);
+	    nl[0], nall / 2, nl[1], nall / 2, cf->cf_sandbox_user[0] == '\0' ?
+	    " (privdrop not counted: sandbox.user is empty)" : "", pwhy);
 	if (nmiss == 0)
 		dr_add(DR_PASS, "aiguardd-layers", NULL, "%s", have);
 	else if (cf->cf_sandbox_mode == SANDBOX_REQUIRED)
