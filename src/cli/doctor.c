@@ -199,14 +199,18 @@ dr_list_init(struct dr_list *l, const char *name)
 	l->l_worst = DR_PASS;
 }
 
+/* The fix names the path: "PATH" in it (once) becomes path. */
 static void
-dr_bad(struct dr_list *l, enum dr_status status, const char *fix,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+dr_bad(struct dr_list *l, enum dr_status status, const char *path,
+    const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static void
-dr_bad(struct dr_list *l, enum dr_status status, const char *fix,
-    const char *fmt, ...)
+dr_bad(struct dr_list *l, enum dr_status status, const char *path,
+    const char *fix, const char *fmt, ...)
 {
+	char fixbuf[PATH_MAX + DR_FIX];
+	const char *p;
 	va_list ap;
 
 	if (status > l->l_worst)
@@ -214,6 +218,11 @@ dr_bad(struct dr_list *l, enum dr_status status, const char *fix,
 	if (l->l_bad++ >= DR_SHOW_MAX) {
 		l->l_hidden++;
 		return;
+	}
+	if (path != NULL && (p = strstr(fix, "PATH")) != NULL) {
+		(void)snprintf(fixbuf, sizeof(fixbuf), "%.*s%s%s",
+		    (int)(p - fix), fix, path, p + 4);
+		fix = fixbuf;
 	}
 	va_start(ap, fmt);
 	dr_vadd(status, l->l_name, fix, fmt, ap);
@@ -923,13 +932,13 @@ dr_label1(struct dr_ctx *c, const char *path, const struct stat *st,
 
 	la->la_list->l_seen++;
 	if (selabel_lookup(la->la_h, &want, sys, st->st_mode) != 0) {
-		dr_bad(la->la_list, DR_WARN, "add the path to the module's "
-		    "file contexts, or move it", "%s: no file context in the "
-		    "loaded policy for %s", path, sys);
+		dr_bad(la->la_list, DR_WARN, path, "add the path to the "
+		    "module's file contexts, or move it", "%s: no file "
+		    "context in the loaded policy for %s", path, sys);
 		return;
 	}
 	if (lgetfilecon(path, &have) < 0) {
-		dr_bad(la->la_list, DR_FAIL, "restorecon -RF PATH",
+		dr_bad(la->la_list, DR_FAIL, path, "restorecon -RF PATH",
 		    "%s: expected %s, actual none (%s)", path,
 		    (dr_ctx_type(want, wt, sizeof(wt)), wt), strerror(errno));
 		freecon(want);
@@ -938,7 +947,7 @@ dr_label1(struct dr_ctx *c, const char *path, const struct stat *st,
 	dr_ctx_type(want, wt, sizeof(wt));
 	dr_ctx_type(have, ht, sizeof(ht));
 	if (strcmp(wt, ht) != 0)
-		dr_bad(la->la_list, DR_FAIL, "restorecon -RF PATH",
+		dr_bad(la->la_list, DR_FAIL, path, "restorecon -RF PATH",
 		    "%s: expected %s, actual %s", path, wt, ht);
 	freecon(want);
 	freecon(have);
@@ -1084,23 +1093,27 @@ dr_store1(struct dr_ctx *c, const char *path, const struct stat *st,
 		return;		/* its target is an entry of its own */
 	dr_owner_mode(st, om, sizeof(om));
 	if (!S_ISREG(m) && !S_ISDIR(m))
-		dr_bad(l, DR_WARN, "remove it", "%s: %s, neither a file nor "
-		    "a directory", path, om);
+		dr_bad(l, DR_WARN, path, "remove PATH", "%s: %s, neither a "
+		    "file nor a directory", path, om);
 	if (m & (S_IROTH | S_IWOTH))
-		dr_bad(l, DR_FAIL, "chmod o-rwx PATH (aiguard deploy writes "
-		    "0640 and 0750)", "%s: %s, %s by everyone", path, om,
+		dr_bad(l, DR_FAIL, path, "chmod o-rwx PATH (aiguard deploy "
+		    "writes 0640 and 0750)", "%s: %s, %s by everyone", path, om,
 		    (m & S_IWOTH) ? "writable" : "readable");
 	if (c->d_have_uid && st->st_uid == c->d_uid)
-		dr_bad(l, DR_FAIL, "chown root PATH", "%s: %s, owned by the "
-		    "daemon's user %s (it could change it)", path, om,
+		dr_bad(l, DR_FAIL, path, "chown root PATH", "%s: %s, owned "
+		    "by the daemon's user %s (it could change it)", path, om,
 		    c->d_user);
 	if (m & S_IWGRP)
-		dr_bad(l, DR_FAIL, "chmod g-w PATH", "%s: %s, writable by "
-		    "its group", path, om);
-	if (c->d_have_gid && (m & S_IRWXG) && st->st_gid != c->d_gid)
-		dr_bad(l, DR_FAIL, "chgrp GROUP PATH, or redeploy with aiguard "
-		    "deploy", "%s: %s, group is not the daemon's %s", path,
-		    om, c->d_group);
+		dr_bad(l, DR_FAIL, path, "chmod g-w PATH", "%s: %s, writable "
+		    "by its group", path, om);
+	if (c->d_have_gid && (m & S_IRWXG) && st->st_gid != c->d_gid) {
+		char fix[128];
+
+		(void)snprintf(fix, sizeof(fix), "chgrp %.63s PATH, or "
+		    "deploy again with aiguard deploy", c->d_group);
+		dr_bad(l, DR_FAIL, path, fix, "%s: %s, group is not the "
+		    "daemon's %s", path, om, c->d_group);
+	}
 }
 
 static void
@@ -1126,8 +1139,8 @@ dr_check_store(struct dr_ctx *c)
 	if (c->d_cf.cf_model_dir[0] != '\0' &&
 	    strncmp(c->d_cf.cf_model_dir, store, strlen(store)) != 0 &&
 	    dr_walk(c, c->d_cf.cf_model_dir, dr_store1, &l) == -1)
-		dr_bad(&l, DR_WARN, "aiguard deploy a model", "model.dir %s: "
-		    "%s", c->d_cf.cf_model_dir, strerror(errno));
+		dr_bad(&l, DR_WARN, NULL, "aiguard deploy a model",
+		    "model.dir %s: %s", c->d_cf.cf_model_dir, strerror(errno));
 	dr_done(&l, "no file readable by others or writable by the daemon");
 }
 
@@ -1143,12 +1156,12 @@ dr_keys1(struct dr_ctx *c, const char *path, const struct stat *st,
 		return;
 	dr_owner_mode(st, om, sizeof(om));
 	if (st->st_uid != 0)
-		dr_bad(l, DR_FAIL, "chown root PATH", "%s: %s, not owned by "
-		    "root", path, om);
+		dr_bad(l, DR_FAIL, path, "chown root PATH", "%s: %s, not "
+		    "owned by root", path, om);
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		dr_bad(l, DR_FAIL, "chmod go-w PATH", "%s: %s, writable by %s",
-		    path, om, (st->st_mode & S_IWOTH) ? "everyone" :
-		    "its group");
+		dr_bad(l, DR_FAIL, path, "chmod go-w PATH", "%s: %s, "
+		    "writable by %s", path, om,
+		    (st->st_mode & S_IWOTH) ? "everyone" : "its group");
 }
 
 static void
@@ -1211,17 +1224,17 @@ dr_priv1(struct dr_ctx *c, const char *path, const struct stat *st,
 {
 	struct dr_list *l = arg;
 	const char *fix = "move it where only its owner reads it (e.g. "
-	    "/root/aiguard-keys, mode 0600), then remove this copy";
+	    "/root/aiguard-keys, mode 0600), then remove PATH";
 	size_t n = strlen(path);
 
 	l->l_seen++;
 	if (!S_ISREG(st->st_mode))
 		return;
 	if (dr_has_private_key(path))
-		dr_bad(l, DR_FAIL, fix, "%s: a PEM private key where aiguardd "
-		    "can read it", path);
+		dr_bad(l, DR_FAIL, path, fix, "%s: a PEM private key where "
+		    "aiguardd can read it", path);
 	else if (n > 4 && strcmp(path + n - 4, ".key") == 0)
-		dr_bad(l, DR_FAIL, fix, "%s: named like aiguard keygen's "
+		dr_bad(l, DR_FAIL, path, fix, "%s: named like aiguard keygen's "
 		    "private key, where aiguardd can read it", path);
 }
 
