@@ -96,7 +96,9 @@
 #define DR_UNIT		"aiguardd.service"
 #define DR_DOMAIN_CTX	"system_u:system_r:aiguard_t:s0"
 #define DR_PORT_TYPE	"aiguard_port_t"
+#ifndef DR_MODULE	/* a test may name another module */
 #define DR_MODULE	"aiguard"
+#endif
 
 #define DR_EVIDENCE	512	/* bytes of one evidence text, escaped */
 #define DR_FIX		256	/* bytes of one fix text, escaped */
@@ -774,8 +776,35 @@ dr_ctx_type(const char *con, char *out, size_t len)
  * hashing its output for the installed package gives the same number
  * when the loaded module is that package.
  */
+static void dr_module_identity(struct dr_ctx *);
+
 static void
 dr_check_module(struct dr_ctx *c)
+{
+	const char *fix = "semodule -i /usr/share/selinux/packages/aiguard.pp";
+
+	/*
+	 * EINVAL is the policy's "no such context"; anything else (EACCES
+	 * where the domain doctor runs in may not ask) is no answer.
+	 */
+	if (security_check_context(DR_DOMAIN_CTX) != 0 &&
+	    security_check_context("system_u:system_r:aiguard_t") != 0) {
+		if (errno == EINVAL)
+			dr_add(DR_FAIL, "selinux-module", fix, "the loaded "
+			    "policy has no type aiguard_t: the aiguard module "
+			    "is not loaded");
+		else
+			dr_add(DR_WARN, "selinux-module", "run doctor as root "
+			    "outside a confined domain, or check seinfo -t "
+			    "aiguard_t", "could not ask the loaded policy "
+			    "about aiguard_t: %s", strerror(errno));
+		return;
+	}
+	dr_module_identity(c);
+}
+
+static void
+dr_module_identity(struct dr_ctx *c)
 {
 	static const char *const pkgs[] = {
 		"/usr/share/selinux/packages/" DR_MODULE ".pp",
@@ -786,21 +815,16 @@ dr_check_module(struct dr_ctx *c)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen, i;
 	size_t outmax = 8 * 1024 * 1024;
-	const char *fix = "semodule -i /usr/share/selinux/packages/aiguard.pp";
+	char fix[PATH_MAX + 16];
 	int r;
 
-	if (security_check_context(DR_DOMAIN_CTX) != 0 &&
-	    security_check_context("system_u:system_r:aiguard_t") != 0) {
-		dr_add(DR_FAIL, "selinux-module", fix, "the loaded policy "
-		    "has no type aiguard_t: the aiguard module is not loaded");
-		return;
-	}
 	if (dr_first(c, pkgs, pkg, sizeof(pkg)) != 0) {
 		dr_add(DR_WARN, "selinux-module", "install the package "
 		    "(make install) to compare it", "aiguard_t is known; no "
 		    "installed aiguard.pp to identify the loaded module by");
 		return;
 	}
+	(void)snprintf(fix, sizeof(fix), "semodule -i %s", dr_sys_path(c, pkg));
 	if ((out = malloc(outmax)) == NULL)
 		fatalx("out of memory");
 	{
@@ -849,10 +873,10 @@ dr_check_module(struct dr_ctx *c)
 		    "but semodule -l -m lists no module %s", DR_MODULE);
 	else if (strcmp(have, want) != 0)
 		dr_add(DR_WARN, "selinux-module", fix, "the loaded module "
-		    "aiguard (%s) is not %s (%s)", have, pkg, want);
+		    DR_MODULE " (%s) is not %s (%s)", have, pkg, want);
 	else
-		dr_add(DR_PASS, "selinux-module", NULL, "module aiguard "
-		    "loaded, %s, the same as %s", have, pkg);
+		dr_add(DR_PASS, "selinux-module", NULL, "module " DR_MODULE
+		    " loaded, %s, the same as %s", have, pkg);
  out:
 	free(out);
 }
@@ -865,13 +889,11 @@ dr_check_module(struct dr_ctx *c)
 static void
 dr_check_port(struct dr_ctx *c)
 {
-	char out[64 * 1024], arg[16], why[256], best[128], type[128], *line;
-	const char *fix = "semodule -i /usr/share/selinux/packages/"
-	    "aiguard_port.cil (or semanage port -a -t aiguard_port_t -p tcp "
-	    "PORT)";
+	char out[64 * 1024], arg[32], why[256], best[128], type[128], *line;
+	char fix[192];
 	long lo, hi, width, bestw = -1;
 	int port = c->d_cf.cf_listen_port, r;
-	char *const argv[] = { "/usr/bin/seinfo", "--portcon", arg, NULL };
+	char *const argv[] = { "/usr/bin/seinfo", arg, NULL };
 
 	if (port == 0) {
 		dr_add(DR_WARN, "selinux-port", "set a fixed port in "
@@ -879,7 +901,10 @@ dr_check_port(struct dr_ctx *c)
 		    "label to check");
 		return;
 	}
-	(void)snprintf(arg, sizeof(arg), "%d", port);
+	(void)snprintf(arg, sizeof(arg), "--portcon=%d", port);
+	(void)snprintf(fix, sizeof(fix), "semodule -i /usr/share/selinux/"
+	    "packages/aiguard_port.cil (or semanage port -a -t "
+	    DR_PORT_TYPE " -p tcp %d)", port);
 	if ((r = dr_exec(argv, out, sizeof(out), why, sizeof(why))) != 0) {
 		dr_add(DR_WARN, "selinux-port", "install setools (seinfo), "
 		    "or check semanage port -l | grep aiguard_port_t",
