@@ -360,6 +360,7 @@ dr_walk1(struct dr_ctx *c, const char *path, const struct stat *st,
 	struct dirent *de;
 	struct stat sst;
 	DIR *d;
+	int fd;
 
 	if (*count >= DR_WALK_MAX)
 		return;
@@ -367,8 +368,14 @@ dr_walk1(struct dr_ctx *c, const char *path, const struct stat *st,
 	fn(c, path, st, arg);
 	if (!S_ISDIR(st->st_mode) || depth >= DR_WALK_DEPTH)
 		return;
-	if ((d = opendir(path)) == NULL)
+	/* Not opendir(): a directory swapped for a link is not followed. */
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
 		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
 	while ((de = readdir(d)) != NULL && *count < DR_WALK_MAX) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
