@@ -23,6 +23,8 @@ static const struct {
 	    "version" },
 	{ "rollback", cmd_rollback, "switch a store back to the version before" },
 	{ "models", cmd_models, "list a model store's versions" },
+	{ "doctor", cmd_doctor, "check this host's deployment (PASS, WARN, "
+	    "FAIL)" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
