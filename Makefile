@@ -14,7 +14,7 @@
 #   check-selinux  boot an SELinux-enforcing Debian guest under qemu and
 #              run the policy's attack scenarios (tests/selinux/run)
 #   install    aiguardd, aiguard, the configuration (kept when present),
-#              the systemd unit, sysusers.d and tmpfiles.d entries, the
+#              the systemd unit, sysusers.d entry, the
 #              SELinux module packages, man pages and docs (see below)
 #   uninstall  what install put there, except the configuration
 #   unit e2e reference clean fuzz
@@ -24,7 +24,7 @@
 #   BLAS=ref    link the reference GEMM instead of OpenBLAS
 #   THREADS=N   engine threads for run and bench (default 2)
 #   DESTDIR, PREFIX (/usr/local), BINDIR, SBINDIR, SYSCONFDIR (/etc),
-#   DATADIR, MANDIR, DOCDIR, UNITDIR, SYSUSERSDIR, TMPFILESDIR: where
+#   DATADIR, MANDIR, DOCDIR, UNITDIR, SYSUSERSDIR: where
 #               install puts things (PREFIX=/usr: a distribution's layout)
 
 SHELL := /bin/bash
@@ -163,9 +163,14 @@ check-selinux: deps
 #
 # PREFIX=/usr gives a distribution package's layout; the default,
 # /usr/local, one beside it.  The configuration is in $(SYSCONFDIR)/aiguard
-# either way, and the state (/var/lib/aiguard, made by the tmpfiles.d
-# entry) and /run/aiguard (the unit's RuntimeDirectory) are fixed: the
-# SELinux file contexts and the unit name those paths.  DESTDIR stages
+# either way, and the state (/var/lib/aiguard) and /run/aiguard (the
+# unit's RuntimeDirectory) are fixed: the SELinux file contexts and the
+# unit name those paths.  install makes /var/lib/aiguard (0755); the
+# store in it, /var/lib/aiguard/models, is made by the first `aiguard
+# deploy`, with the daemon's group (0750).  No tmpfiles.d entry: at boot,
+# systemd-tmpfiles (systemd_tmpfiles_t) would have to relabel and chmod
+# the store, and the policy lets nobody but the deploy tool and the
+# administrator change it.  DESTDIR stages
 # the tree (nothing is chowned, so no root is needed then).
 #
 # An existing aiguardd.conf is never replaced: the shipped one is always
@@ -182,12 +187,11 @@ MANDIR ?= $(DATADIR)/man
 DOCDIR ?= $(DATADIR)/doc/aiguard
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
-TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SELINUXDIR := $(DATADIR)/selinux/packages
 INSTALL ?= install
 
 INSTALL_DIRS := DESTDIR PREFIX BINDIR SBINDIR SYSCONFDIR DATADIR MANDIR \
-	DOCDIR UNITDIR SYSUSERSDIR TMPFILESDIR
+	DOCDIR UNITDIR SYSUSERSDIR
 MAN_PAGES := $(wildcard man/*.[1-8])
 DOC_FILES := README.md $(wildcard docs/*.md)
 SELINUX_PKGS := build/selinux/aiguard.pp build/selinux/aiguard_port.cil
@@ -210,7 +214,7 @@ install: $(B)/bin/aiguard $(B)/bin/aiguardd $(SELINUX_PKGS)
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/aiguard $(DESTDIR)$(SYSCONFDIR)/aiguard/keys \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SELINUXDIR) \
+	    $(DESTDIR)/var/lib/aiguard $(DESTDIR)$(SELINUXDIR) \
 	    $(DESTDIR)$(DOCDIR) \
 	    $(addprefix $(DESTDIR)$(MANDIR)/man,$(MAN_SECTIONS))
 	$(INSTALL) -m 0755 $(B)/bin/aiguardd $(DESTDIR)$(SBINDIR)/aiguardd
@@ -231,8 +235,6 @@ install: $(B)/bin/aiguard $(B)/bin/aiguardd $(SELINUX_PKGS)
 	    $(DESTDIR)$(UNITDIR)/aiguardd.service
 	$(INSTALL) -m 0644 policy/systemd/aiguard.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/aiguard.conf
-	$(INSTALL) -m 0644 policy/systemd/aiguard.tmpfiles \
-	    $(DESTDIR)$(TMPFILESDIR)/aiguard.conf
 	$(INSTALL) -m 0644 $(SELINUX_PKGS) $(DESTDIR)$(SELINUXDIR)/
 	for m in $(MAN_PAGES); do \
 	    $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; \
@@ -248,7 +250,6 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/aiguardd $(DESTDIR)$(BINDIR)/aiguard \
 	    $(DESTDIR)$(UNITDIR)/aiguardd.service \
 	    $(DESTDIR)$(SYSUSERSDIR)/aiguard.conf \
-	    $(DESTDIR)$(TMPFILESDIR)/aiguard.conf \
 	    $(addprefix $(DESTDIR)$(SELINUXDIR)/,$(notdir $(SELINUX_PKGS))) \
 	    $(foreach m,$(MAN_PAGES), \
 	    $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \

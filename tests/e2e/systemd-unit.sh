@@ -38,7 +38,7 @@ else
 fi
 
 for want in '^DynamicUser=yes' '^User=aiguard' '^ProtectSystem=strict' \
-    '^ReadOnlyPaths=/var/lib/aiguard/models' '^NoNewPrivileges=yes' \
+    '^ReadOnlyPaths=-/var/lib/aiguard/models' '^NoNewPrivileges=yes' \
     '^MemoryDenyWriteExecute=yes' '^SystemCallFilter=@system-service' \
     '^SystemCallFilter=~@privileged' '^RestrictAddressFamilies=' \
     '^CapabilityBoundingSet=$' '^MemoryMax=' '^CPUQuota=' '^TasksMax=' \
