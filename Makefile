@@ -159,12 +159,16 @@ $(RHEL9_HDRS)/Makefile: $(RHEL9_TARBALL)
 	tar -xJf $< -C build/selinux/rhel9-policy
 	touch $@
 
+# Built in rhel9/src: the devel Makefile run in build/selinux for
+# `make policy` reads every .te and .if one directory down, so none may
+# lie in build/selinux/rhel9 itself.
 build/selinux/rhel9/aiguard.pp: $(POLICY_SRCS) $(RHEL9_HDRS)/Makefile
-	@mkdir -p $(@D)
-	cp $(POLICY_SRCS) $(@D)/
-	$(MAKE) --no-print-directory -C $(@D) \
+	@mkdir -p $(@D)/src
+	cp $(POLICY_SRCS) $(@D)/src/
+	$(MAKE) --no-print-directory -C $(@D)/src \
 	    -f $(abspath $(RHEL9_HDRS))/Makefile NAME=targeted \
 	    HEADERDIR=$(abspath $(RHEL9_HDRS)) aiguard.pp
+	cp $(@D)/src/aiguard.pp $@
 
 build/selinux/rhel9/aiguard_port.cil: policy/selinux/aiguard_port.cil
 	@mkdir -p $(@D)
