@@ -33,8 +33,10 @@
 #     service's or user's data; the CLI connects only to aiguard_port_t;
 #   - the file contexts (the /usr and /usr/local layouts) and the port;
 #   - the checks are not vacuous: a second build of the module with every
-#     tunable on and one extra `allow aiguard_t aiguard_model_t:file
-#     write;` must fail the same checks, on each distribution.
+#     tunable on, no init_nnp_daemon_domain() call and one extra `allow
+#     aiguard_t aiguard_model_t:file write;` must fail the same checks,
+#     on each distribution (the nnp rule's loss only on RHEL 9, where
+#     init_daemon_domain does not grant it).
 #
 # Booleans: a rule counts when some setting of the policy's booleans
 # makes it active, except that our own tunables (aiguard_*) stay at their
@@ -51,7 +53,7 @@
 set -u
 : "${AG_TOP:?}"
 . "$AG_TOP/tests/lib.sh"
-plan 172
+plan 174
 src=$AG_TOP/policy/selinux
 devmk=/usr/share/selinux/devel/Makefile
 rhel_tar=$AG_TOP/../shared/selinux-rhel9/rhel9-policy.tar.xz
@@ -871,7 +873,7 @@ check_real() {
 # check_broken DIR: the broken module of $D (every tunable on, one extra
 # write rule), linked and indexed into DIR, must fail the checks.
 check_broken() {
-	local broken=$1 enter want
+	local broken=$1 enter want g
 	eval "enter=\$enter_$D"
 	if [ "$(cat "$broken/rc" 2>/dev/null)" != 0 ]; then
 		fail "$D: the broken copy did not build or install"
@@ -881,6 +883,7 @@ check_broken() {
 		fail "$D: (broken) GPU check not run"
 		fail "$D: (broken) writers check not run"
 		fail "$D: (broken) unconfined check not run"
+		fail "$D: (broken) nnp check not run"
 		return
 	fi
 	# The rule that must appear: aiguard_t's own, under the tunable.
@@ -912,6 +915,20 @@ check_broken() {
 		    "transition seen"
 		printf '%s\n' "$diff" | sed 's/^/    /'
 	fi
+	# Without the init_nnp_daemon_domain() call: refpolicy's
+	# init_daemon_domain() still grants the nnp rule, RHEL's does not
+	# (so on RHEL 9 the check above would catch the call's loss).
+	rules "$broken" s -A -s init_t -t aiguard_t -c process2 \
+	    -p nnp_transition >"$broken/nnp"
+	if [ -s "$broken/nnp" ]; then g=granted; else g="not granted"; fi
+	case $D:$g in
+	debian:granted | "rhel9:not granted")
+		pass "$D: without init_nnp_daemon_domain, nnp_transition is" \
+		    "$g, as expected" ;;
+	*)
+		fail "$D: without init_nnp_daemon_domain, nnp_transition is $g"
+		show "$broken/nnp" ;;
+	esac
 	if ! check_writers "$broken" aiguard_model_t \
 	    "$(eval "printf '%s' \"\$model_writers_$D\"")" &&
 	    printf '%s\n' "$diff" | grep -qx '+aiguard_t aiguard_t'; then
@@ -944,7 +961,8 @@ fi
 
 # Copy the sources into $work/D/real and $work/D/broken.  The broken
 # copy: every tunable on (gen_tunable's default rewritten: RHEL's
-# Makefile has no CUSTOM_BUILDOPT) and one extra write rule.
+# Makefile has no CUSTOM_BUILDOPT), no init_nnp_daemon_domain() call and
+# one extra write rule.
 for d in $dists; do
 	printf '%s\n' "$(eval "printf '%s' \"\$base_ok_$d\"")" |
 	    sed 's/[[:space:]]*#.*//; /^$/d' >"$work/$d.base_ok"
@@ -954,7 +972,8 @@ for d in $dists; do
 	    "$src"/aiguard_port.cil "$work/$d/real/"
 	cp "$src"/aiguard.if "$src"/aiguard.fc "$src"/aiguard_port.cil \
 	    "$work/$d/broken/"
-	{ sed 's/^\(gen_tunable(aiguard_[a-z_]*, \)false)$/\1true)/' \
+	{ sed 's/^\(gen_tunable(aiguard_[a-z_]*, \)false)$/\1true)/
+	      /^[[:space:]]*init_nnp_daemon_domain(aiguard_t)$/d' \
 	      "$src/aiguard.te"
 	  echo 'allow aiguard_t aiguard_model_t:file write;'; } \
 	    >"$work/$d/broken/aiguard.te"
@@ -1007,7 +1026,7 @@ for d in $dists; do
 done
 
 if [ "$dists" = debian ]; then
-	skip_part no-shared-vectors 83 \
+	skip_part no-shared-vectors 84 \
 	    "../shared/selinux-rhel9 is missing: RHEL 9 checks not run"
 fi
 
