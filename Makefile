@@ -153,6 +153,10 @@ policy-rhel9: deps
 	@$(MAKE) --no-print-directory build/selinux/rhel9/aiguard.pp \
 	    build/selinux/rhel9/aiguard_port.cil
 
+$(RHEL9_TARBALL):
+	@echo "policy-rhel9: $@ is missing (the shared folder beside the clone)" >&2
+	@exit 1
+
 $(RHEL9_HDRS)/Makefile: $(RHEL9_TARBALL)
 	rm -rf build/selinux/rhel9-policy
 	mkdir -p build/selinux/rhel9-policy
