@@ -10,6 +10,8 @@
 #   bench-sandbox  aiguardd's requests/s with the sandbox on vs off
 #   policy     the SELinux module: build/selinux/aiguard.pp and
 #              aiguard_port.cil (docs/selinux.md)
+#   policy-rhel9  the same module built against RHEL 9's policy headers
+#              (../shared/selinux-rhel9): build/selinux/rhel9/aiguard.pp
 #   policy-lint  selint on the policy sources (no findings allowed)
 #   check-selinux  boot an SELinux-enforcing Debian guest under qemu and
 #              run the policy's attack scenarios (tests/selinux/run)
@@ -94,7 +96,7 @@ DEFAULT_SIG := $(MODELS)/resnet18/model.sig
 
 .PHONY: all run check unit e2e reference bench bench-serve bench-sandbox bench-coldstart soak clean \
 	deps FORCE \
-	fuzz policy policy-lint check-selinux install uninstall
+	fuzz policy policy-rhel9 policy-lint check-selinux install uninstall
 
 all: $(B)/bin/aiguard $(B)/bin/aiguardd $(TOOL_BINS) $(TEST_BINS) $(DEFAULT_MODEL) \
 	$(DEFAULT_SIG)
@@ -146,6 +148,40 @@ build/selinux/aiguard.pp: $(POLICY_SRCS)
 	    -f /usr/share/selinux/devel/Makefile aiguard.pp
 
 build/selinux/aiguard_port.cil: policy/selinux/aiguard_port.cil
+	@mkdir -p $(@D)
+	cp $< $@
+
+# The same sources against RHEL 9's headers (Fedora's selinux-policy),
+# unpacked once from the shared tarball.  NAME and HEADERDIR are given:
+# without them RHEL's Makefile reads this host's /etc/selinux/config.
+RHEL9_TARBALL := $(abspath $(CURDIR)/../shared/selinux-rhel9/rhel9-policy.tar.xz)
+RHEL9_HDRS := build/selinux/rhel9-policy/rhel9/include
+policy-rhel9: deps
+	@$(MAKE) --no-print-directory build/selinux/rhel9/aiguard.pp \
+	    build/selinux/rhel9/aiguard_port.cil
+
+$(RHEL9_TARBALL):
+	@echo "policy-rhel9: $@ is missing (the shared folder beside the clone)" >&2
+	@exit 1
+
+$(RHEL9_HDRS)/Makefile: $(RHEL9_TARBALL)
+	rm -rf build/selinux/rhel9-policy
+	mkdir -p build/selinux/rhel9-policy
+	tar -xJf $< -C build/selinux/rhel9-policy
+	touch $@
+
+# Built in rhel9/src: the devel Makefile run in build/selinux for
+# `make policy` reads every .te and .if one directory down, so none may
+# lie in build/selinux/rhel9 itself.
+build/selinux/rhel9/aiguard.pp: $(POLICY_SRCS) $(RHEL9_HDRS)/Makefile
+	@mkdir -p $(@D)/src
+	cp $(POLICY_SRCS) $(@D)/src/
+	$(MAKE) --no-print-directory -C $(@D)/src \
+	    -f $(abspath $(RHEL9_HDRS))/Makefile NAME=targeted \
+	    HEADERDIR=$(abspath $(RHEL9_HDRS)) aiguard.pp
+	cp $(@D)/src/aiguard.pp $@
+
+build/selinux/rhel9/aiguard_port.cil: policy/selinux/aiguard_port.cil
 	@mkdir -p $(@D)
 	cp $< $@
 

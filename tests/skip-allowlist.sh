@@ -71,12 +71,15 @@ skip_allowed() {
 		*/asan) ;;
 		*) echo "$AG_BUILD is not the sanitizer build"; return 1 ;;
 		esac ;;
-	# The OpenSSF model-signing vectors live in the project's shared/
-	# folder beside the clone, which CI always has; a clone elsewhere
-	# may not.
+	# The OpenSSF model-signing vectors and RHEL 9's policy
+	# (selinux-rhel9) live in the project's shared/ folder beside the
+	# clone, which CI always has; a clone elsewhere may not.
 	no-shared-vectors)
-		if [ -d "$AG_TOP/../shared/vectors/model-signing" ]; then
-			echo "../shared/vectors/model-signing exists"; return 1
+		if [ -d "$AG_TOP/../shared/vectors/model-signing" ] &&
+		    [ -f "$AG_TOP/../shared/selinux-rhel9/rhel9-policy.tar.xz" ]
+		then
+			echo "../shared/vectors/model-signing and" \
+			    "../shared/selinux-rhel9 exist"; return 1
 		fi ;;
 	# landlock-abi-N: the kernel's Landlock ABI is older than N (or
 	# Landlock is off).  CI's kernel has ABI 7.
