@@ -13,8 +13,9 @@
 #   policy-rhel9  the same module built against RHEL 9's policy headers
 #              (../shared/selinux-rhel9): build/selinux/rhel9/aiguard.pp
 #   policy-lint  selint on the policy sources (no findings allowed)
-#   check-selinux  boot an SELinux-enforcing Debian guest under qemu and
-#              run the policy's attack scenarios (tests/selinux/run)
+#   check-selinux  boot an SELinux-enforcing Debian guest (systemd) under
+#              qemu, make install into it, start aiguardd with systemctl
+#              and run the policy's attack scenarios (tests/selinux/run)
 #   install    aiguardd, aiguard, the configuration (kept when present),
 #              the systemd unit, sysusers.d entry, the
 #              SELinux module packages, man pages and docs (see below)
@@ -73,6 +74,9 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(FORTIFY) \
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -pthread \
 	$(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(BLAS_LIBS) $(PKG_LIBS) -lm
+# libsepol: aiguard doctor reads the loaded policy's port labels; only the
+# CLI links it (aiguardd has no use for it).
+SEPOL_LIBS = $(shell pkg-config --libs libsepol 2>/dev/null || echo -lsepol)
 
 LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/model/*.c \
 	src/image/*.c src/http/*.c src/sandbox/*.c) \
@@ -336,7 +340,7 @@ $(B)/libaiguard.a: $(LIB_OBJS)
 
 $(B)/bin/aiguard: $(CLI_OBJS) $(B)/libaiguard.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libaiguard.a $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libaiguard.a $(LIBS) $(SEPOL_LIBS)
 
 $(B)/bin/aiguardd: $(DAEMON_OBJS) $(B)/libaiguard.a
 	@mkdir -p $(@D)

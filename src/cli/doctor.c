@@ -28,10 +28,10 @@
  * the installed packages under share/selinux/packages, every file below
  * /etc/aiguard and the store (the first DR_HEAD_MAX bytes of each, for
  * private keys), their attributes and SELinux labels, the pid file and
- * /proc/PID/comm, the loaded policy (libselinux); it runs, without a
- * shell and with a fixed argument list, systemd-analyze, seinfo, semodule
- * and the pp-to-CIL compiler; and it connects to the listen address for
- * GET /v2.
+ * /proc/PID/comm, the loaded policy (libselinux; its port labels with
+ * libsepol); it runs, without a shell and with a fixed argument list,
+ * systemd-analyze, semodule and the pp-to-CIL compiler; and it connects
+ * to the listen address for GET /v2.
  *
  * Exit codes: 0 no FAIL, 1 at least one FAIL, 2 a usage error.
  */
@@ -68,6 +68,12 @@
 #include <selinux/context.h>
 #include <selinux/label.h>
 #include <selinux/selinux.h>
+#include <sepol/policydb.h>
+#include <sepol/port_record.h>
+#include <sepol/ports.h>
+#include <sepol/context_record.h>
+#include <sepol/handle.h>
+#include <sepol/debug.h>
 
 #include "cli.h"
 #include "common/ag_err.h"
@@ -826,9 +832,21 @@ dr_module_identity(struct dr_ctx *c)
 	int r;
 
 	if (dr_first(c, pkgs, pkg, sizeof(pkg)) != 0) {
-		dr_add(DR_WARN, "selinux-module", "install the package "
-		    "(make install) to compare it", "aiguard_t is known; no "
-		    "installed aiguard.pp to identify the loaded module by");
+		struct stat st;
+
+		/* Missing, or out of reach (doctor confined in a domain). */
+		if (dr_path(c, pkgs[0], pkg, sizeof(pkg)) == 0 &&
+		    stat(pkg, &st) == -1 && errno != ENOENT)
+			dr_add(DR_WARN, "selinux-module", "run doctor as root "
+			    "outside a confined domain to compare it",
+			    "aiguard_t is known; the installed package cannot "
+			    "be read to identify the loaded module: %s: %s",
+			    pkgs[0], strerror(errno));
+		else
+			dr_add(DR_WARN, "selinux-module", "install the package "
+			    "(make install) to compare it", "aiguard_t is "
+			    "known; no installed aiguard.pp to identify the "
+			    "loaded module by");
 		return;
 	}
 	(void)snprintf(fix, sizeof(fix), "semodule -i %s", dr_sys_path(c, pkg));
@@ -889,18 +907,100 @@ dr_module_identity(struct dr_ctx *c)
 }
 
 /*
- * The port's label in the loaded policy: seinfo --portcon PORT lists the
- * tcp portcon statements that cover it; the narrowest range is the one
- * the kernel uses.
+ * The port's label in the loaded policy: /sys/fs/selinux/policy (the
+ * kernel's own copy, so a module installed but not loaded does not
+ * count), read with libsepol; of the tcp portcon entries that cover the
+ * port, the narrowest is the one the kernel uses.
  */
+#define DR_POLICY_FILE	"/sys/fs/selinux/policy"
+#define DR_POLICY_MAX	(256L * 1024 * 1024)
+
+struct dr_port_arg {
+	int	pa_port;
+	int	pa_width;
+	char	pa_type[128];
+};
+
+static int
+dr_port1(const sepol_port_t *port, void *arg)
+{
+	struct dr_port_arg *pa = arg;
+	sepol_context_t *con;
+	const char *type;
+	int lo, hi;
+
+	if (sepol_port_get_proto(port) != SEPOL_PROTO_TCP)
+		return 0;
+	lo = sepol_port_get_low(port);
+	hi = sepol_port_get_high(port);
+	if (pa->pa_port < lo || pa->pa_port > hi)
+		return 0;
+	if (pa->pa_width != -1 && hi - lo >= pa->pa_width)
+		return 0;
+	if ((con = sepol_port_get_con(port)) == NULL ||
+	    (type = sepol_context_get_type(con)) == NULL)
+		return 0;
+	pa->pa_width = hi - lo;
+	(void)snprintf(pa->pa_type, sizeof(pa->pa_type), "%s", type);
+	return 0;
+}
+
+/* Reads the loaded policy into *buf; 0, or -1 with errno. */
+static int
+dr_read_policy(char **buf, size_t *len)
+{
+	size_t cap = 8 * 1024 * 1024, n = 0;
+	ssize_t r;
+	char *b, *nb;
+	int fd;
+
+	if ((fd = open(DR_POLICY_FILE, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((b = malloc(cap)) == NULL)
+		goto fail;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= (size_t)DR_POLICY_MAX) {
+				errno = EFBIG;
+				goto fail;
+			}
+			if ((nb = realloc(b, cap * 2)) == NULL)
+				goto fail;
+			b = nb;
+			cap *= 2;
+		}
+		if ((r = read(fd, b + n, cap - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	(void)close(fd);
+	*buf = b;
+	*len = n;
+	return 0;
+ fail:
+	r = errno;
+	free(b);
+	(void)close(fd);
+	errno = (int)r;
+	return -1;
+}
+
 static void
 dr_check_port(struct dr_ctx *c)
 {
-	char out[64 * 1024], arg[32], why[256], best[128], type[128], *line;
-	char fix[192];
-	long lo, hi, width, bestw = -1;
-	int port = c->d_cf.cf_listen_port, r;
-	char *const argv[] = { "/usr/bin/seinfo", arg, NULL };
+	struct dr_port_arg pa;
+	sepol_handle_t *h = NULL;
+	sepol_policy_file_t *pf = NULL;
+	sepol_policydb_t *pdb = NULL;
+	char fix[192], why[160];
+	char *buf = NULL;
+	size_t len = 0;
+	int port = c->d_cf.cf_listen_port;
 
 	if (port == 0) {
 		dr_add(DR_WARN, "selinux-port", "set a fixed port in "
@@ -908,45 +1008,48 @@ dr_check_port(struct dr_ctx *c)
 		    "label to check");
 		return;
 	}
-	(void)snprintf(arg, sizeof(arg), "--portcon=%d", port);
 	(void)snprintf(fix, sizeof(fix), "semodule -i /usr/share/selinux/"
 	    "packages/aiguard_port.cil (or semanage port -a -t "
 	    DR_PORT_TYPE " -p tcp %d)", port);
-	if ((r = dr_exec(argv, out, sizeof(out), why, sizeof(why))) != 0) {
-		dr_add(DR_WARN, "selinux-port", "install setools (seinfo), "
-		    "or check semanage port -l | grep aiguard_port_t",
-		    "could not check tcp port %d: %s", port,
-		    r == -1 ? why : "seinfo failed");
-		return;
+	if (dr_read_policy(&buf, &len) == -1) {
+		(void)snprintf(why, sizeof(why), "%s: %s", DR_POLICY_FILE,
+		    strerror(errno));
+		goto unknown;
 	}
-	best[0] = '\0';
-	for (line = strtok(out, "\n"); line != NULL;
-	    line = strtok(NULL, "\n")) {
-		char ctx[128], range[32];
-
-		if (sscanf(line, " portcon tcp %31s %127s", range, ctx) != 2)
-			continue;
-		if (sscanf(range, "%ld-%ld", &lo, &hi) != 2) {
-			if (sscanf(range, "%ld", &lo) != 1)
-				continue;
-			hi = lo;
-		}
-		if (port < lo || port > hi)
-			continue;
-		width = hi - lo;
-		if (bestw == -1 || width < bestw) {
-			bestw = width;
-			(void)snprintf(best, sizeof(best), "%s", ctx);
-		}
-	}
-	dr_ctx_type(best, type, sizeof(type));
-	if (strcmp(type, DR_PORT_TYPE) == 0)
-		dr_add(DR_PASS, "selinux-port", NULL, "tcp port %d is %s",
-		    port, type);
+	(void)snprintf(why, sizeof(why), "%s: libsepol cannot read it",
+	    DR_POLICY_FILE);
+	if ((h = sepol_handle_create()) == NULL)
+		goto unknown;
+	sepol_msg_set_callback(h, NULL, NULL);
+	if (sepol_policy_file_create(&pf) != 0 ||
+	    sepol_policydb_create(&pdb) != 0)
+		goto unknown;
+	sepol_policy_file_set_mem(pf, buf, len);
+	sepol_policy_file_set_handle(pf, h);
+	if (sepol_policydb_read(pdb, pf) != 0)
+		goto unknown;
+	memset(&pa, 0, sizeof(pa));
+	pa.pa_port = port;
+	pa.pa_width = -1;
+	if (sepol_port_iterate(h, pdb, dr_port1, &pa) < 0)
+		goto unknown;
+	if (strcmp(pa.pa_type, DR_PORT_TYPE) == 0)
+		dr_add(DR_PASS, "selinux-port", NULL, "tcp port %d is %s "
+		    "in the loaded policy", port, pa.pa_type);
 	else
 		dr_add(DR_FAIL, "selinux-port", fix, "tcp port %d is %s, not "
 		    DR_PORT_TYPE ": aiguard_t cannot bind it", port,
-		    type[0] != '\0' ? type : "unlabelled");
+		    pa.pa_type[0] != '\0' ? pa.pa_type : "unlabelled");
+	goto out;
+ unknown:
+	dr_add(DR_WARN, "selinux-port", "run aiguard doctor as root "
+	    "outside a confined domain, or check semanage port -l | grep "
+	    DR_PORT_TYPE, "could not check tcp port %d: %s", port, why);
+ out:
+	sepol_policydb_free(pdb);
+	sepol_policy_file_free(pf);
+	sepol_handle_destroy(h);
+	free(buf);
 }
 
 struct dr_label_arg {
@@ -1062,6 +1165,19 @@ dr_check_selinux(struct dr_ctx *c)
 		dr_add(DR_WARN, "selinux", "check /sys/fs/selinux/enforce",
 		    "the mode cannot be read: %s", strerror(errno));
 	free(type);
+	/*
+	 * Without it, a policy that stops putting aiguardd in aiguard_t (a
+	 * module without init_t's nnp_transition leaves it in init_t under
+	 * NoNewPrivileges=yes) goes unnoticed: aiguardd runs, outside its
+	 * domain.  With it, aiguardd refuses to run there.
+	 */
+	if (dom[0] != '\0')
+		dr_add(DR_PASS, "selinux-domain", NULL, "sandbox.selinux_domain "
+		    "= %s: aiguardd refuses to run in any other domain", dom);
+	else
+		dr_add(DR_WARN, "selinux-domain", "set sandbox.selinux_domain "
+		    "= aiguard_t", "sandbox.selinux_domain is empty: aiguardd "
+		    "would run in whatever domain the policy leaves it in");
 	dr_check_module(c);
 	dr_check_port(c);
 	dr_check_labels(c);
