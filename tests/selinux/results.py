@@ -71,12 +71,40 @@ STAFF_ATTACKS = [
 ]
 
 LEGIT = [
-    ("serve", "aiguardd starts in aiguard_t (exec of aiguard_exec_t), ready"),
+    ("serve", "systemctl start aiguardd (as sysadm_r): the shipped unit, "
+     "every process in aiguard_t, user aiguard, no capabilities, ready"),
     ("classify", "POST /v2/models/resnet18/classify (JPEG) -> 200"),
+    ("journal", "aiguardd's log lines reach the journal (its invocation)"),
+    ("reload", "systemctl reload aiguardd: one more successful reload"),
     ("admin-deploy", "aiguard deploy of a signed new version as "
      "staff_u:sysadm_r:sysadm_t, in aiguard_deploy_t, with reload"),
     ("classify-after-deploy", "classify after the reload -> 200"),
+    ("deploy-picked-up", "the running service serves the deployed version "
+     "(its digest changed)"),
+    ("stop", "systemctl stop aiguardd: Result success, status 0, no "
+     "process left"),
 ]
+
+# Run once, in the enforcing phase (the guest is slow).
+ENFORCING_ONLY = ("journal", "reload")
+
+# aiguard doctor --json: the checks that must pass, by who runs it and
+# the mode.  As root in the harness (unconfined): everything SELinux.  As
+# the confined administrator (aiguard_deploy_t), which may not run the
+# programs doctor asks (pp, semodule, seinfo, systemd-analyze): the mode,
+# the labels and the files.  The guest's kernel (6.1) has no MDWE and
+# Landlock ABI 2: those warn.  Doctor runs once, enforcing.
+DOCTOR_PASS = {
+    ("doctor-root", "enforcing"): ("selinux", "selinux-module",
+                                   "selinux-domain", "selinux-port",
+                                   "selinux-labels", "store", "keys",
+                                   "private-keys", "config-perms",
+                                   "sandbox-user", "systemd-exposure"),
+    ("doctor", "enforcing"): ("selinux", "selinux-domain", "selinux-port",
+                              "selinux-labels", "store", "keys",
+                              "private-keys", "config-perms",
+                              "sandbox-user"),
+}
 
 AVC_RE = re.compile(r"avc:\s+(denied|granted)\s+\{ ([^}]*) \}.*")
 
@@ -102,6 +130,14 @@ def short_avc(line):
     m = re.search(r"avc:.*", line)
     s = m.group(0) if m else line
     return re.sub(r"\s+", " ", s).strip()
+
+
+def doctor_json(d, mode, name):
+    try:
+        return json.loads(read(os.path.join(d, "%s.%s.json" % (mode, name)),
+                              "{}"))
+    except ValueError:
+        return {}
 
 
 def split_dmesg(d, mode):
@@ -265,13 +301,15 @@ def main():
         row = {"group": "legitimate", "scenario": name, "attempt": what,
                "domain": "", "counted": True}
         for m in MODES:
+            if name in ENFORCING_ONLY and m != "enforcing":
+                continue
             rc, detail = steps[m].get(name, (None, "not run"))
             segs = dm[m][0].get(name, [])
             ok = rc == 0
             extra = ""
             if name == "serve":
                 ok = ok and ":aiguard_t:" in detail
-                row["domain"] = "kernel_t -> aiguard_t"
+                row["domain"] = "init_t -> aiguard_t"
             if name.startswith("classify"):
                 row["domain"] = "aiguard_t"
             if name == "admin-deploy":
@@ -289,6 +327,58 @@ def main():
         rows.append(row)
 
     # staff_t attacks on the store and the configuration.
+    for who, m in DOCTOR_PASS:
+        d = doctor_json(rdir, m, who)
+        st = {c.get("name"): c for c in d.get("checks", [])}
+        rc = steps[m].get(who, (None, ""))[0]
+        want = DOCTOR_PASS[(who, m)]
+        bad = ["%s %s (%s)" % (n, st.get(n, {}).get("status", "missing"),
+                               st.get(n, {}).get("evidence", "")[:100])
+               for n in want if st.get(n, {}).get("status") != "PASS"]
+        fails = ["FAIL " + c.get("name", "") for c in d.get("checks", [])
+                 if c.get("status") == "FAIL"]
+        mode_ok = m in st.get("selinux", {}).get("evidence", "")
+        by = "root (unconfined)" if who == "doctor-root" else \
+            "the administrator (sysadm_r, in aiguard_deploy_t)"
+        check(rc == 0 and not bad and not fails and mode_ok,
+              "%s: aiguard doctor as %s: exit %s, SELinux reported %s, "
+              "no FAIL, PASS: %s%s" % (
+                  m, by, rc, m, ", ".join(want),
+                  "".join(" | " + x for x in bad + fails)))
+        rows.append({"group": "doctor", "scenario": "aiguard doctor",
+                     "attempt": "as " + by, "domain": "", "counted": True,
+                     m: {"result": "exit %s: %s" % (rc, ", ".join(
+                         "%s %d" % (k, v) for k, v in
+                         sorted(d.get("summary", {}).items()))),
+                         "detail": "", "avc": []}})
+    d = doctor_json(rdir, "enforcing", "doctor-wrong-label")
+    lab = [c for c in d.get("checks", []) if c.get("name") ==
+           "selinux-labels"]
+    ev = lab[0].get("evidence", "") if lab else ""
+    rc = steps["enforcing"].get("doctor-wrong-label", (None, ""))[0]
+    check(rc == 0 and bool(lab) and lab[0].get("status") == "FAIL" and
+          "aiguard-build.pub" in ev and "etc_t" in ev,
+          "enforcing: aiguard doctor catches a key relabelled etc_t "
+          "(selinux-labels FAIL, exit 1): %s" % (ev[:160] or "no check"))
+    rc, detail = steps["enforcing"].get("no-nnp-start", (None, "not run"))
+    nnp = [l for l in dm["enforcing"][0].get("no-nnp-start", [])
+           if "denied" in l and "nnp_transition" in l and
+           "scontext=system_u:system_r:init_t" in l and
+           "tcontext=system_u:system_r:aiguard_t" in l]
+    check(rc == 0 and bool(nnp),
+          "enforcing: with the module built without init_t's "
+          "nnp_transition into aiguard_t, the shipped unit "
+          "(NoNewPrivileges=yes) never runs in aiguard_t (AVC "
+          "nnp_transition; aiguardd left in init_t refuses to run)%s" % (
+              "" if nnp else " (no nnp_transition denial: %s)" % detail[:160]))
+    rows.append({"group": "non-vacuous", "scenario": "no nnp_transition",
+                 "attempt": "systemctl start aiguardd with the module "
+                 "lacking init_t process2 nnp_transition aiguard_t",
+                 "domain": "init_t -> aiguard_t", "counted": True,
+                 "enforcing": {"result": "BLOCKED" if rc == 0 else
+                               "STARTED", "detail": detail, "avc": nnp[:1]},
+                 "permissive": {"result": "-", "detail": "", "avc": []}})
+
     for name, scen, what in STAFF_ATTACKS:
         row = {"group": "staff_t (uid 0)", "scenario": scen, "attempt": what,
                "domain": "staff_t", "counted": True}
