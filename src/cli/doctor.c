@@ -697,27 +697,23 @@ static void
 dr_check_listen(struct dr_ctx *c)
 {
 	const char *a = c->d_cf.cf_listen_addr;
-	struct in6_addr a6;
-	struct in_addr a4;
 	int port = c->d_cf.cf_listen_port;
 
-	if (strcmp(a, "localhost") == 0 ||
-	    (inet_pton(AF_INET, a, &a4) == 1 &&
-	    (ntohl(a4.s_addr) >> 24) == 127) ||
-	    (inet_pton(AF_INET6, a, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6)))
+	if (config_listen_loopback(&c->d_cf))
 		dr_add(DR_PASS, "listen", NULL, "server.listen %s:%d is "
 		    "loopback only", a, port);
-	else if (strcmp(a, "*") == 0 || strcmp(a, "0.0.0.0") == 0 ||
-	    strcmp(a, "::") == 0)
-		dr_add(DR_WARN, "listen", "listen on 127.0.0.1 and put an "
-		    "authenticating proxy in front", "server.listen %s:%d: "
-		    "every address; aiguardd has no authentication of its own",
-		    a, port);
+	else if (c->d_cf.cf_allow_insecure)
+		dr_add(DR_WARN, "listen", "listen on 127.0.0.1 behind an "
+		    "authenticating TLS proxy, and remove server.allow_insecure",
+		    "server.listen %s:%d is %s, in clear text with no "
+		    "authentication: server.allow_insecure = yes", a, port,
+		    strcmp(a, "*") == 0 || strcmp(a, "0.0.0.0") == 0 ||
+		    strcmp(a, "::") == 0 ? "every address" : "not loopback");
 	else
-		dr_add(DR_WARN, "listen", "listen on 127.0.0.1 and put an "
-		    "authenticating proxy in front", "server.listen %s:%d is "
-		    "not loopback; aiguardd has no authentication of its own",
-		    a, port);
+		dr_add(DR_FAIL, "listen", "listen on 127.0.0.1, or set "
+		    "server.allow_insecure = yes knowingly", "server.listen "
+		    "%s:%d is not loopback and server.allow_insecure is not "
+		    "set: aiguardd refuses to start", a, port);
 }
 
 /* ==== Kernel features ================================================== */

@@ -99,6 +99,7 @@ static const struct config_key config_keys[] = {
 	KEY("server", "request_timeout", CK_INT, cf_request_timeout, 1, 3600),
 	KEY("server", "pid_file", CK_DIR, cf_pid_file, 0,
 	    CONFIG_PATH_MAX("pid_file")),
+	KEY("server", "allow_insecure", CK_BOOL, cf_allow_insecure, 0, 1),
 	KEY("model", "dir", CK_DIR, cf_model_dir, 0, CONFIG_MODEL_DIR_MAX),
 	KEY("model", "name", CK_NAME, cf_model_name, 0, 63),
 	KEY("model", "max_batch", CK_INT, cf_max_batch, 1, 256),
@@ -347,6 +348,20 @@ config_set_num(struct ag_config *cf, const struct config_key *ck,
 	}
 	config_put_num(cf, ck, v);
 	return 0;
+}
+
+int
+config_listen_loopback(const struct ag_config *cf)
+{
+	const char *a = cf->cf_listen_addr;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcmp(a, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, a, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, a, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 /* The address part of listen: "localhost", "*", an IPv4 dotted quad. */
@@ -689,6 +704,19 @@ config_validate(const struct ag_config *cf, char *err, size_t errlen)
 		    "server.max_body_bytes (%zu): no body of the largest size "
 		    "could be received", cf->cf_max_body_inflight,
 		    cf->cf_max_body_bytes);
+	/*
+	 * No accidental exposure: anyone who reaches the port may call
+	 * every endpoint, in clear text.  Serving another address takes an
+	 * explicit yes (and a warning at every start, aiguardd's).
+	 */
+	if (!config_listen_loopback(cf) && !cf->cf_allow_insecure)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "server.listen %s:%d is not a loopback address, and "
+		    "aiguardd has no TLS or authentication: anyone who reaches "
+		    "it may call every endpoint in clear text; listen on "
+		    "127.0.0.1 behind an authenticating TLS proxy, or set "
+		    "server.allow_insecure = yes", cf->cf_listen_addr,
+		    cf->cf_listen_port);
 	if (cf->cf_restart_min_ms > cf->cf_restart_max_ms)
 		return ag_errf(err, errlen, AG_ERR_CONFIG,
 		    "worker.restart_backoff_min_ms (%d) is larger than "

@@ -86,6 +86,7 @@ struct ag_config {
 	int	 cf_connection_timeout;	/* seconds idle, 1..3600 */
 	int	 cf_request_timeout;	/* seconds per whole request, 1..3600 */
 	char	 cf_pid_file[CONFIG_PATH_SIZE]; /* "" : none written */
+	int	 cf_allow_insecure;	/* serve a non-loopback address as is */
 	/* [model] */
 	char	 cf_model_dir[CONFIG_PATH_SIZE]; /* "": model_default_dir() */
 	char	 cf_model_name[64];	/* "" means the model's own name */
@@ -164,6 +165,15 @@ int	config_load_file(struct ag_config *cf, const char *path, char *err,
  * naming the keys.
  */
 int	config_validate(const struct ag_config *cf, char *err, size_t errlen);
+
+/*
+ * 1 when server.listen reaches this host only: "localhost", 127.0.0.0/8
+ * or ::1.  "*", 0.0.0.0, :: and every other address are exposed.
+ * config_validate() refuses an exposed address unless
+ * server.allow_insecure is set: aiguardd has no TLS and no
+ * authentication of its own.
+ */
+int	config_listen_loopback(const struct ag_config *cf);
 
 /*
  * Writes cf to fp as an INI file with every key and its value, in the

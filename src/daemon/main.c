@@ -98,7 +98,8 @@ usage(FILE *fp)
 	    "  --config FILE        INI configuration (see etc/aiguardd.conf);\n"
 	    "                       flags override it\n"
 	    "  --listen ADDR:PORT   default 127.0.0.1:8500 (port 0: any free port,\n"
-	    "                       logged at start)\n"
+	    "                       logged at start; not loopback: only with\n"
+	    "                       --set server.allow_insecure=yes)\n"
 	    "  --model DIR          model directory (default: the bundled model)\n"
 	    "  --name NAME          name served under /v2/models/ (default: the\n"
 	    "                       model's own)\n"
@@ -787,6 +788,10 @@ main(int argc, char **argv)
 		fatal("signalfd");
 	log_info("aiguardd %s starting listen=%s:%d model=%s", AIGUARD_VERSION,
 	    cf.cf_listen_addr, cf.cf_listen_port, cf.cf_model_dir);
+	if (!config_listen_loopback(&cf))
+		log_warnx("insecure: serving %s:%d, not a loopback address, in "
+		    "clear text with no authentication (server.allow_insecure "
+		    "= yes)", cf.cf_listen_addr, cf.cf_listen_port);
 	/* Bound once, here: no process binds after start-up, and a front
 	 * that is restarted serves the same socket. */
 	if (http_listen(&cf, &p.p_lfd, &port, err, sizeof(err)) != 0) {

@@ -137,6 +137,7 @@ static const struct {
 	const char *key, *value;
 } every_key[] = {
 	{ "server.listen", "[2001:db8::1]:0" },
+	{ "server.allow_insecure", "yes" },
 	{ "server.http_threads", "64" },
 	{ "server.max_connections", "65536" },
 	{ "server.max_connections_per_ip", "1" },
@@ -408,6 +409,48 @@ test_bad_values(void)
 	TEST_DONE();
 }
 
+/*
+ * A listen address other than loopback needs server.allow_insecure:
+ * aiguardd has no TLS and no authentication.
+ */
+static void
+test_validate_exposure(void)
+{
+	static const char *const loopback[] = {
+		"127.0.0.1:0", "127.1.2.3:8500", "localhost:0", "[::1]:0",
+	};
+	static const char *const exposed[] = {
+		"*:0", "0.0.0.0:0", "[::]:0", "192.0.2.1:8500",
+		"[2001:db8::1]:0", "128.0.0.1:0", "[::ffff:127.0.0.1]:0",
+	};
+	struct ag_config cf;
+	char err[512];
+	size_t i;
+
+	TEST_START("validate: an exposed listen address needs allow_insecure");
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		config_defaults(&cf);
+		ASSERT_INT_EQ(config_set(&cf, "server.listen", loopback[i],
+		    err, sizeof(err)), 0);
+		ASSERT_INT_EQ(config_listen_loopback(&cf), 1);
+		ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	}
+	for (i = 0; i < sizeof(exposed) / sizeof(exposed[0]); i++) {
+		config_defaults(&cf);
+		ASSERT_INT_EQ(config_set(&cf, "server.listen", exposed[i],
+		    err, sizeof(err)), 0);
+		ASSERT_INT_EQ(config_listen_loopback(&cf), 0);
+		ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)),
+		    AG_ERR_CONFIG);
+		ASSERT_STRING_CONTAINS(err, "server.allow_insecure = yes");
+		ASSERT_STRING_CONTAINS(err, "not a loopback address");
+		ASSERT_INT_EQ(config_set(&cf, "server.allow_insecure", "yes",
+		    err, sizeof(err)), 0);
+		ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	}
+	TEST_DONE();
+}
+
 static void
 test_validate(void)
 {
@@ -444,6 +487,8 @@ test_validate(void)
 	cf.cf_max_body_inflight = cf.cf_max_body_bytes;	/* equal is fine */
 	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
 	TEST_DONE();
+
+	test_validate_exposure();
 
 	TEST_START("validate: fields set directly are range-checked");
 	config_defaults(&cf);
@@ -709,7 +754,7 @@ test_shipped_example(void)
 void
 tests(void)
 {
-	test_plan(25);
+	test_plan(26);
 	test_defaults();
 	test_round_trip();
 	test_bad_values();
