@@ -472,16 +472,11 @@ deploy_signal(int pidfd, pid_t pid)
 static int
 deploy_reload(const char *pidfile)
 {
-	char err[DEPLOY_ERRLEN], path[64], why[128];
-	char comm[64];
-	uint8_t *buf = NULL;
-	size_t len;
-	ssize_t n;
+	char err[DEPLOY_ERRLEN], why[128];
 	long pid;
-	int pidfd = -1, fd = -1, r, ret = 1;
+	int pidfd = -1, r, ret = 1;
 
-	if ((r = ag_read_file(pidfile, 64, &buf, &len, err,
-	    sizeof(err))) != 0) {
+	if ((r = ag_pidfile_read(pidfile, &pid, err, sizeof(err))) != 0) {
 		if (r == AG_ERR_NOT_FOUND) {
 			deploy_no_daemon(pidfile, "");
 			return 0;
@@ -489,34 +484,22 @@ deploy_reload(const char *pidfile)
 		log_warnx("reload: %s", err);
 		return 1;
 	}
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-		buf[--len] = '\0';
-	if (strlen((char *)buf) != len ||
-	    ag_parse_long((char *)buf, 2, INT_MAX, &pid) != 0) {
-		log_warnx("reload: %s: not a process id", pidfile);
-		goto out;
-	}
 	if ((pidfd = deploy_pidfd_open((pid_t)pid)) == -1 && errno == ESRCH) {
 		snprintf(why, sizeof(why), "process %ld is gone", pid);
 		deploy_no_daemon(pidfile, why);
 		ret = 0;
 		goto out;
 	}
-	/* Not ag_read_file(): a /proc file has no size to go by. */
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (n = read(fd, comm, sizeof(comm) - 1)) == -1) {
+	if ((r = ag_proc_comm_is(pid, DEPLOY_DAEMON_COMM)) == -1) {
 		if (errno == ENOENT || errno == ESRCH) {
 			snprintf(why, sizeof(why), "process %ld is gone", pid);
 			deploy_no_daemon(pidfile, why);
 			ret = 0;
 		} else
-			log_warn("reload: %s", path);
+			log_warn("reload: /proc/%ld/comm", pid);
 		goto out;
 	}
-	comm[n] = '\0';
-	if (strncmp(comm, DEPLOY_DAEMON_COMM,
-	    strlen(DEPLOY_DAEMON_COMM)) != 0) {
+	if (r == 0) {
 		snprintf(why, sizeof(why), "process %ld is not %s", pid,
 		    DEPLOY_DAEMON_COMM);
 		deploy_no_daemon(pidfile, why);
@@ -537,11 +520,8 @@ deploy_reload(const char *pidfile)
 	    DEPLOY_DAEMON_COMM, pid);
 	ret = 0;
  out:
-	if (fd != -1)
-		close(fd);
 	if (pidfd != -1)
 		close(pidfd);
-	free(buf);
 	return ret;
 }
 

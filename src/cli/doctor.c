@@ -909,7 +909,7 @@ dr_module_identity(struct dr_ctx *c)
  * port, the narrowest is the one the kernel uses.
  */
 #define DR_POLICY_FILE	"/sys/fs/selinux/policy"
-#define DR_POLICY_MAX	(256L * 1024 * 1024)
+#define DR_POLICY_MAX	((size_t)256 * 1024 * 1024)
 
 struct dr_port_arg {
 	int	pa_port;
@@ -941,51 +941,6 @@ dr_port1(const sepol_port_t *port, void *arg)
 	return 0;
 }
 
-/* Reads the loaded policy into *buf; 0, or -1 with errno. */
-static int
-dr_read_policy(char **buf, size_t *len)
-{
-	size_t cap = 8 * 1024 * 1024, n = 0;
-	ssize_t r;
-	char *b, *nb;
-	int fd;
-
-	if ((fd = open(DR_POLICY_FILE, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	if ((b = malloc(cap)) == NULL)
-		goto fail;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= (size_t)DR_POLICY_MAX) {
-				errno = EFBIG;
-				goto fail;
-			}
-			if ((nb = realloc(b, cap * 2)) == NULL)
-				goto fail;
-			b = nb;
-			cap *= 2;
-		}
-		if ((r = read(fd, b + n, cap - n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	(void)close(fd);
-	*buf = b;
-	*len = n;
-	return 0;
- fail:
-	r = errno;
-	free(b);
-	(void)close(fd);
-	errno = (int)r;
-	return -1;
-}
-
 static void
 dr_check_port(struct dr_ctx *c)
 {
@@ -993,8 +948,8 @@ dr_check_port(struct dr_ctx *c)
 	sepol_handle_t *h = NULL;
 	sepol_policy_file_t *pf = NULL;
 	sepol_policydb_t *pdb = NULL;
-	char fix[192], why[160];
-	char *buf = NULL;
+	char fix[192], why[256];
+	uint8_t *buf = NULL;
 	size_t len = 0;
 	int port = c->d_cf.cf_listen_port;
 
@@ -1007,11 +962,10 @@ dr_check_port(struct dr_ctx *c)
 	(void)snprintf(fix, sizeof(fix), "semodule -i /usr/share/selinux/"
 	    "packages/aiguard_port.cil (or semanage port -a -t "
 	    DR_PORT_TYPE " -p tcp %d)", port);
-	if (dr_read_policy(&buf, &len) == -1) {
-		(void)snprintf(why, sizeof(why), "%s: %s", DR_POLICY_FILE,
-		    strerror(errno));
+	/* selinuxfs gives the policy file its size when it is opened. */
+	if (ag_read_file(DR_POLICY_FILE, DR_POLICY_MAX, &buf, &len, why,
+	    sizeof(why)) != 0)
 		goto unknown;
-	}
 	(void)snprintf(why, sizeof(why), "%s: libsepol cannot read it",
 	    DR_POLICY_FILE);
 	if ((h = sepol_handle_create()) == NULL)
@@ -1020,7 +974,7 @@ dr_check_port(struct dr_ctx *c)
 	if (sepol_policy_file_create(&pf) != 0 ||
 	    sepol_policydb_create(&pdb) != 0)
 		goto unknown;
-	sepol_policy_file_set_mem(pf, buf, len);
+	sepol_policy_file_set_mem(pf, (char *)buf, len);
 	sepol_policy_file_set_handle(pf, h);
 	if (sepol_policydb_read(pdb, pf) != 0)
 		goto unknown;
@@ -1410,43 +1364,28 @@ dr_check_private(struct dr_ctx *c)
 static int
 dr_daemon_pid(const char *pidfile, long *pid, char *why, size_t len)
 {
-	char err[256], path[64], comm[64];
-	uint8_t *buf;
-	size_t n;
-	ssize_t k;
-	int fd, ok = 0;
+	char err[256];
+	int r;
 
-	if (ag_read_file(pidfile, 64, &buf, &n, err, sizeof(err)) != 0) {
-		(void)snprintf(why, len, "no pid file %s", pidfile);
+	if (ag_pidfile_read(pidfile, pid, err, sizeof(err)) != 0) {
+		if (access(pidfile, F_OK) == -1)
+			(void)snprintf(why, len, "no pid file %s", pidfile);
+		else
+			(void)snprintf(why, len, "%s holds no process id",
+			    pidfile);
 		return 0;
 	}
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	if (strlen((char *)buf) != n ||
-	    ag_parse_long((char *)buf, 2, INT_MAX, pid) != 0) {
-		(void)snprintf(why, len, "%s holds no process id", pidfile);
-		free(buf);
-		return 0;
+	if ((r = ag_proc_comm_is(*pid, "aiguardd")) == 1) {
+		(void)snprintf(why, len, "aiguardd runs as pid %ld", *pid);
+		return 1;
 	}
-	free(buf);
-	(void)snprintf(path, sizeof(path), "/proc/%ld/comm", *pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (k = read(fd, comm, sizeof(comm) - 1)) <= 0) {
+	if (r == 0)
+		(void)snprintf(why, len, "process %ld of %s is not aiguardd",
+		    *pid, pidfile);
+	else
 		(void)snprintf(why, len, "process %ld of %s is gone", *pid,
 		    pidfile);
-	} else {
-		comm[k] = '\0';
-		if (strncmp(comm, "aiguardd", 8) == 0) {
-			ok = 1;
-			(void)snprintf(why, len, "aiguardd runs as pid %ld",
-			    *pid);
-		} else
-			(void)snprintf(why, len, "process %ld of %s is not "
-			    "aiguardd", *pid, pidfile);
-	}
-	if (fd != -1)
-		close(fd);
-	return ok;
+	return 0;
 }
 
 /*

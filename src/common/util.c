@@ -145,6 +145,47 @@ ag_read_file(const char *path, size_t max, uint8_t **out, size_t *outlen,
 	return r;
 }
 
+int
+ag_pidfile_read(const char *path, long *pid, char *err, size_t errlen)
+{
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	if ((r = ag_read_file(path, 64, &buf, &len, err, errlen)) != 0)
+		return r;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	r = strlen((char *)buf) != len ||
+	    ag_parse_long((char *)buf, 2, INT_MAX, pid) != 0 ?
+	    ag_errf(err, errlen, AG_ERR_FORMAT, "%s: not a process id",
+	    path) : 0;
+	free(buf);
+	return r;
+}
+
+int
+ag_proc_comm_is(long pid, const char *prefix)
+{
+	char path[64], comm[64];
+	ssize_t n;
+	int fd, e;
+
+	/* Not ag_read_file(): a /proc file has no size to go by. */
+	(void)snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, comm, sizeof(comm) - 1);
+	e = errno;
+	(void)close(fd);
+	if (n == -1) {
+		errno = e;
+		return -1;
+	}
+	comm[n] = '\0';
+	return strncmp(comm, prefix, strlen(prefix)) == 0;
+}
+
 /* Older headers lack the constants (Linux 6.3). */
 #ifndef PR_SET_MDWE
 #define PR_SET_MDWE			65

@@ -59,6 +59,21 @@ int	ag_read_file(const char *path, size_t max, uint8_t **out,
 	    size_t *outlen, char *err, size_t errlen);
 
 /*
+ * The process id in a pid file (aiguardd --pid-file: one decimal number,
+ * then blanks or a newline).  Returns 0, AG_ERR_NOT_FOUND when there is
+ * no such file, or another AG_ERR_* code, with a message naming path.
+ */
+int	ag_pidfile_read(const char *path, long *pid, char *err,
+	    size_t errlen);
+
+/*
+ * 1 when process pid's name (/proc/PID/comm) starts with prefix, 0 when
+ * it does not, -1 with errno set when it cannot be read (ENOENT or ESRCH:
+ * the process is gone).  A stale pid file names some other process.
+ */
+int	ag_proc_comm_is(long pid, const char *prefix);
+
+/*
  * PR_SET_MDWE(PR_MDWE_REFUSE_EXEC_GAIN) for the rest of the process: no
  * memory can become writable and executable.  Returns 0, or -1 with errno
  * set when the kernel does not offer it.
