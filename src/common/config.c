@@ -43,7 +43,11 @@ _Static_assert(CONFIG_MODEL_DIR_MAX < CONFIG_PATH_SIZE &&
     sizeof(((struct ag_config *)0)->cf_model_dir) == CONFIG_PATH_SIZE &&
     sizeof(((struct ag_config *)0)->cf_pid_file) == CONFIG_PATH_SIZE &&
     sizeof(((struct ag_config *)0)->cf_verify_key) == CONFIG_PATH_SIZE &&
-    sizeof(((struct ag_config *)0)->cf_verify_ca) == CONFIG_PATH_SIZE,
+    sizeof(((struct ag_config *)0)->cf_verify_ca) == CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_tls_cert) == CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_tls_key) == CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_tls_client_ca) == CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_tokens) == CONFIG_PATH_SIZE,
     "path fields must be CONFIG_PATH_SIZE");
 _Static_assert(LOG_LVL_FATAL == 0 && LOG_LVL_WARN == 1 &&
     LOG_LVL_INFO == 2 && LOG_LVL_DEBUG == 3, "log level names out of step");
@@ -62,6 +66,7 @@ enum config_type {
 	CK_BOOL,	/* int, 0 or 1 */
 	CK_MODE,	/* int, SANDBOX_* from its name */
 	CK_VALIDITY,	/* int, MSIG_VALID_* from its name */
+	CK_OPEN,	/* int, CONFIG_OPEN_* bits from a list of names */
 };
 
 struct config_key {
@@ -100,6 +105,15 @@ static const struct config_key config_keys[] = {
 	KEY("server", "pid_file", CK_DIR, cf_pid_file, 0,
 	    CONFIG_PATH_MAX("pid_file")),
 	KEY("server", "allow_insecure", CK_BOOL, cf_allow_insecure, 0, 1),
+	KEY("server", "tls_cert", CK_DIR, cf_tls_cert, 0,
+	    CONFIG_PATH_MAX("tls_cert")),
+	KEY("server", "tls_key", CK_DIR, cf_tls_key, 0,
+	    CONFIG_PATH_MAX("tls_key")),
+	KEY("server", "tls_client_ca", CK_DIR, cf_tls_client_ca, 0,
+	    CONFIG_PATH_MAX("tls_client_ca")),
+	KEY("server", "tokens", CK_DIR, cf_tokens, 0,
+	    CONFIG_PATH_MAX("tokens")),
+	KEY("server", "open", CK_OPEN, cf_open, 0, CONFIG_OPEN_ALL),
 	KEY("model", "dir", CK_DIR, cf_model_dir, 0, CONFIG_MODEL_DIR_MAX),
 	KEY("model", "name", CK_NAME, cf_model_name, 0, 63),
 	KEY("model", "max_batch", CK_INT, cf_max_batch, 1, 256),
@@ -116,6 +130,18 @@ static const struct config_key config_keys[] = {
 	    CONFIG_PATH_MAX("verify_ca")),
 	KEY("model", "allow_unsigned", CK_BOOL, cf_allow_unsigned, 0, 1),
 	KEY("model", "cert_validity", CK_VALIDITY, cf_cert_validity, 0, 1),
+	KEY("limits", "ip_rate", CK_INT, cf_ip_rate, 0, 1000000),
+	KEY("limits", "ip_burst", CK_INT, cf_ip_burst, 0, 1000000),
+	KEY("limits", "ip_image_rate", CK_INT, cf_ip_image_rate, 0, 1000000),
+	KEY("limits", "ip_image_burst", CK_INT, cf_ip_image_burst, 0, 1000000),
+	KEY("limits", "token_rate", CK_INT, cf_token_rate, 0, 1000000),
+	KEY("limits", "token_burst", CK_INT, cf_token_burst, 0, 1000000),
+	KEY("limits", "token_image_rate", CK_INT, cf_token_image_rate,
+	    0, 1000000),
+	KEY("limits", "token_image_burst", CK_INT, cf_token_image_burst,
+	    0, 1000000),
+	KEY("limits", "token_max_inflight", CK_INT, cf_token_max_inflight,
+	    0, 65536),
 	/* JPEG cannot describe a side past 65535. */
 	KEY("image", "max_side", CK_INT, cf_image_max_side, 1, 65535),
 	/* One decoded 8-bit RGB image stays under 3 GB. */
@@ -158,6 +184,13 @@ static const char *const config_mode_names[] = {
 static const char *const config_validity_names[] = {
 	"now", "signing-time"
 };
+
+/* The categories of server.open, bit 0 first (CONFIG_OPEN_*). */
+static const char *const config_open_names[] = {
+	"health", "metadata", "infer", "metrics", "admin"
+};
+_Static_assert(sizeof(config_open_names) / sizeof(config_open_names[0]) ==
+    5 && CONFIG_OPEN_ALL == 0x1f, "server.open names out of step");
 
 /* ==== Helpers ==== */
 
@@ -220,6 +253,7 @@ config_get_num(const struct ag_config *cf, const struct config_key *ck)
 	case CK_BOOL:
 	case CK_MODE:
 	case CK_VALIDITY:
+	case CK_OPEN:
 		return *(const int *)p;
 	default:
 		AG_ASSERT(0);
@@ -247,6 +281,7 @@ config_put_num(struct ag_config *cf, const struct config_key *ck,
 	case CK_BOOL:
 	case CK_MODE:
 	case CK_VALIDITY:
+	case CK_OPEN:
 		*(int *)p = (int)v;
 		break;
 	default:
@@ -527,6 +562,50 @@ config_section_known(const char *section)
 }
 
 /* Sets ck from value; cf is written only once the value checks out. */
+/*
+ * server.open: "none", or category names separated by commas (blanks
+ * around a name allowed), each at most once.  NULL and *bits, or why not.
+ */
+static const char *
+config_open_parse(const char *value, int *bits)
+{
+	const char *p = value, *e;
+	size_t i, len;
+	int b = 0;
+
+	*bits = 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strcasecmp(p, "none") == 0)
+		return NULL;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (e = p; *e != '\0' && *e != ',' && *e != ' ' &&
+		    *e != '\t'; e++)
+			;
+		len = (size_t)(e - p);
+		for (i = 0; i < 5; i++)
+			if (strlen(config_open_names[i]) == len &&
+			    strncmp(p, config_open_names[i], len) == 0)
+				break;
+		if (i == 5)
+			return "expected none, or a list of health, metadata, "
+			    "infer, metrics, admin";
+		if (b & (1 << i))
+			return "a category named twice";
+		b |= 1 << i;
+		for (p = e; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return "expected a comma between categories";
+	}
+	*bits = b;
+	return NULL;
+}
+
 static int
 config_set_key(struct ag_config *cf, const struct config_key *ck,
     const char *value, char *err, size_t errlen)
@@ -589,6 +668,11 @@ config_set_key(struct ag_config *cf, const struct config_key *ck,
 			    "expected yes or no (true/false, on/off, 1/0)");
 		config_put_num(cf, ck, b);
 		return 0;
+	case CK_OPEN:
+		if ((why = config_open_parse(value, &b)) != NULL)
+			return config_bad(err, errlen, ck, value, why);
+		config_put_num(cf, ck, b);
+		return 0;
 	}
 	AG_ASSERT(0);
 	return AG_ERR_INTERNAL;
@@ -627,6 +711,8 @@ config_defaults(struct ag_config *cf)
 	cf->cf_restart_min_ms = 100;
 	cf->cf_restart_max_ms = 5000;
 	cf->cf_max_start_failures = 5;
+	cf->cf_open = CONFIG_OPEN_HEALTH;
+	cf->cf_token_max_inflight = 64;
 }
 
 int
@@ -704,19 +790,28 @@ config_validate(const struct ag_config *cf, char *err, size_t errlen)
 		    "server.max_body_bytes (%zu): no body of the largest size "
 		    "could be received", cf->cf_max_body_inflight,
 		    cf->cf_max_body_bytes);
-	/*
-	 * No accidental exposure: anyone who reaches the port may call
-	 * every endpoint, in clear text.  Serving another address takes an
-	 * explicit yes (and a warning at every start, aiguardd's).
-	 */
-	if (!config_listen_loopback(cf) && !cf->cf_allow_insecure)
+	/* TLS takes a certificate and its key; mutual TLS, TLS. */
+	if ((cf->cf_tls_cert[0] != '\0') != (cf->cf_tls_key[0] != '\0'))
 		return ag_errf(err, errlen, AG_ERR_CONFIG,
-		    "server.listen %s:%d is not a loopback address, and "
-		    "aiguardd has no TLS or authentication: anyone who reaches "
-		    "it may call every endpoint in clear text; listen on "
-		    "127.0.0.1 behind an authenticating TLS proxy, or set "
+		    "server.tls_cert and server.tls_key go together: give "
+		    "both, or neither");
+	if (cf->cf_tls_client_ca[0] != '\0' && cf->cf_tls_cert[0] == '\0')
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "server.tls_client_ca needs server.tls_cert and "
+		    "server.tls_key: client certificates are a part of TLS");
+	/*
+	 * No accidental exposure: serving another address than loopback
+	 * takes TLS, a token file and only health open, or an explicit yes
+	 * (and a warning at every start, aiguardd's).
+	 */
+	if ((why = config_exposure(cf)) != NULL && !cf->cf_allow_insecure)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "server.listen %s:%d is not a loopback address, and %s: "
+		    "anyone who reaches it could use it; configure "
+		    "server.tls_cert, server.tls_key and server.tokens (with "
+		    "server.open = health), listen on 127.0.0.1, or set "
 		    "server.allow_insecure = yes", cf->cf_listen_addr,
-		    cf->cf_listen_port);
+		    cf->cf_listen_port, why);
 	if (cf->cf_restart_min_ms > cf->cf_restart_max_ms)
 		return ag_errf(err, errlen, AG_ERR_CONFIG,
 		    "worker.restart_backoff_min_ms (%d) is larger than "
@@ -735,6 +830,49 @@ config_validate(const struct ag_config *cf, char *err, size_t errlen)
 		    "model.verify_key and model.verify_ca are both set; "
 		    "give one");
 	return 0;
+}
+
+const char *
+config_exposure(const struct ag_config *cf)
+{
+	if (config_listen_loopback(cf))
+		return NULL;
+	if (cf->cf_tls_cert[0] == '\0')
+		return "it serves clear text (no server.tls_cert)";
+	if (cf->cf_tokens[0] == '\0')
+		return "every endpoint is open (no server.tokens)";
+	if (cf->cf_open & ~CONFIG_OPEN_HEALTH)
+		return "server.open leaves more than health open";
+	return NULL;
+}
+
+void
+config_open_format(int bits, char *buf, size_t len)
+{
+	size_t i, o = 0;
+	int n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if ((bits & CONFIG_OPEN_ALL) == 0) {
+		(void)snprintf(buf, len, "none");
+		return;
+	}
+	for (i = 0; i < 5 && o < len; i++)
+		if (bits & (1 << i)) {
+			n = snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+			    config_open_names[i]);
+			if (n < 0)
+				return;
+			o += (size_t)n;
+		}
+}
+
+int
+config_open_categories(const struct ag_config *cf)
+{
+	return cf->cf_tokens[0] != '\0' ? cf->cf_open : CONFIG_OPEN_ALL;
 }
 
 /* Writes a byte size with the largest suffix that keeps it exact. */
@@ -768,7 +906,8 @@ config_dump(const struct ag_config *cf, FILE *fp)
 	const struct config_key *ck;
 	const char *section = NULL;
 	long long v;
-	size_t i;
+	size_t i, j;
+	int n;
 
 	fprintf(fp, "# aiguardd configuration: every key, effective values\n");
 	for (i = 0; i < CONFIG_NKEYS; i++) {
@@ -831,6 +970,16 @@ config_dump(const struct ag_config *cf, FILE *fp)
 		case CK_BOOL:
 			fprintf(fp, " %s\n", config_get_num(cf, ck) ? "yes" :
 			    "no");
+			break;
+		case CK_OPEN:
+			v = config_get_num(cf, ck);
+			if (v == 0)
+				fprintf(fp, " none");
+			for (j = 0, n = 0; j < 5; j++)
+				if (v & (1LL << j))
+					fprintf(fp, "%s%s", n++ ? "," : " ",
+					    config_open_names[j]);
+			fprintf(fp, "\n");
 			break;
 		case CK_INT:
 		case CK_LLONG:

@@ -18,8 +18,8 @@
  *					; before the ';'
  *	max_body_bytes = 32m
  *
- *  - Every key belongs to a section: [server], [model], [image], [log] or
- *    [worker].  An unknown section or key, a key outside any section, or
+ *  - Every key belongs to a section: [server], [model], [limits],
+ *    [image], [log], [worker] or [sandbox].  An unknown section or key, a key outside any section, or
  *    a key given twice in one file is an error.  A section may be opened
  *    more than once.  Names are case-sensitive.
  *  - "key = value" or "key: value".  Blanks around the key and the value
@@ -44,6 +44,8 @@
  *    0..65535, 0 meaning any free port.
  *  - log.level: fatal, warn, info or debug.
  *  - model.cert_validity: now or signing-time.
+ *  - server.open: a comma-separated list of endpoint categories (health,
+ *    metadata, infer, metrics, admin), or "none".
  *
  * Errors are returned as AG_ERR_CONFIG (a bad value, key or syntax) or the
  * file's open/read error, with one line in err naming the key and the
@@ -87,6 +89,15 @@ struct ag_config {
 	int	 cf_request_timeout;	/* seconds per whole request, 1..3600 */
 	char	 cf_pid_file[CONFIG_PATH_SIZE]; /* "" : none written */
 	int	 cf_allow_insecure;	/* serve a non-loopback address as is */
+	/* The front door: TLS (all three PEM files, read by the parent) and
+	 * the token file; "" : none. */
+	char	 cf_tls_cert[CONFIG_PATH_SIZE];	/* chain, leaf first */
+	char	 cf_tls_key[CONFIG_PATH_SIZE];
+	char	 cf_tls_client_ca[CONFIG_PATH_SIZE]; /* mutual TLS */
+	char	 cf_tokens[CONFIG_PATH_SIZE];
+	/* Categories served without a token (CONFIG_OPEN_* bits) when a
+	 * token file is configured; without one every category is open. */
+	int	 cf_open;
 	/* [model] */
 	char	 cf_model_dir[CONFIG_PATH_SIZE]; /* "": model_default_dir() */
 	char	 cf_model_name[64];	/* "" means the model's own name */
@@ -107,6 +118,14 @@ struct ag_config {
 	 * msig_validity (model/msig.h), "now" (0, the default) or
 	 * "signing-time" (the leaf's notBefore, as the reference does). */
 	int	 cf_cert_validity;
+	/* [limits]: token buckets; a rate of 0 is no limit.  Per client
+	 * address (every category but health), and each token's defaults
+	 * (the token file may give its own). */
+	int	 cf_ip_rate, cf_ip_burst;		/* requests/s, bucket */
+	int	 cf_ip_image_rate, cf_ip_image_burst;	/* images/s, bucket */
+	int	 cf_token_rate, cf_token_burst;
+	int	 cf_token_image_rate, cf_token_image_burst;
+	int	 cf_token_max_inflight;			/* 0: no cap */
 	/* [image] */
 	int	 cf_image_max_side;	/* pixels per side, 1..65535 */
 	long long cf_image_max_pixels;	/* w * h, 1..1000000000 */
@@ -166,14 +185,32 @@ int	config_load_file(struct ag_config *cf, const char *path, char *err,
  */
 int	config_validate(const struct ag_config *cf, char *err, size_t errlen);
 
+/* Endpoint categories (server.open), the same bits as the token scopes
+ * of http/tokens.h. */
+#define CONFIG_OPEN_HEALTH	0x01
+#define CONFIG_OPEN_METADATA	0x02
+#define CONFIG_OPEN_INFER	0x04
+#define CONFIG_OPEN_METRICS	0x08
+#define CONFIG_OPEN_ADMIN	0x10
+#define CONFIG_OPEN_ALL		0x1f
+
 /*
  * 1 when server.listen reaches this host only: "localhost", 127.0.0.0/8
  * or ::1.  "*", 0.0.0.0, :: and every other address are exposed.
- * config_validate() refuses an exposed address unless
- * server.allow_insecure is set: aiguardd has no TLS and no
- * authentication of its own.
  */
 int	config_listen_loopback(const struct ag_config *cf);
+/*
+ * Why serving cf's address would expose aiguardd (NULL when it does not):
+ * a non-loopback address without TLS, without a token file, or with a
+ * category other than health open.  config_validate() refuses such an
+ * address unless server.allow_insecure is set.
+ */
+const char *config_exposure(const struct ag_config *cf);
+/* The categories served without a token: cf_open with a token file,
+ * else all of them. */
+int	config_open_categories(const struct ag_config *cf);
+/* Category bits as "health,metadata", or "none". */
+void	config_open_format(int bits, char *buf, size_t len);
 
 /*
  * Writes cf to fp as an INI file with every key and its value, in the

@@ -27,6 +27,10 @@ static struct sandbox_conf daemon_ids;
 /* What the worker's Landlock rule covers (daemon_model_root()). */
 static char daemon_root[PATH_MAX];
 
+/* The parent's extra read-only directories (the front door's files). */
+static char daemon_fd_dir[SB_PARENT_RO_MAX][PATH_MAX];
+static const char *daemon_fd_dirs[SB_PARENT_RO_MAX + 1];
+
 /*
  * 1 when the symbolic link path is a store's NAME/current: named
  * STORE_CURRENT and pointing to a plain version number ("7", relative,
@@ -137,9 +141,55 @@ daemon_sandbox_model(const struct ag_config *cf, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The directories of the token file and the TLS files, resolved, each
+ * once: the parent reads them again on SIGHUP, under its sandbox.
+ */
+static int
+daemon_frontdoor_dirs(const struct ag_config *cf, char *err, size_t errlen)
+{
+	const char *paths[4];
+	char dir[PATH_MAX], real[PATH_MAX], *slash;
+	int i, j, n = 0;
+
+	paths[0] = cf->cf_tokens;
+	paths[1] = cf->cf_tls_cert;
+	paths[2] = cf->cf_tls_key;
+	paths[3] = cf->cf_tls_client_ca;
+	memset(daemon_fd_dirs, 0, sizeof(daemon_fd_dirs));
+	for (i = 0; i < 4; i++) {
+		if (paths[i][0] == '\0')
+			continue;
+		if ((size_t)snprintf(dir, sizeof(dir), "%s", paths[i]) >=
+		    sizeof(dir))
+			return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+			    "%s: path too long", paths[i]);
+		if ((slash = strrchr(dir, '/')) == NULL)
+			(void)snprintf(dir, sizeof(dir), ".");
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		if (realpath(dir, real) == NULL)
+			return ag_errf(err, errlen, AG_ERR_NOT_FOUND,
+			    "%s: directory does not resolve", paths[i]);
+		for (j = 0; j < n; j++)
+			if (strcmp(daemon_fd_dir[j], real) == 0)
+				break;
+		if (j < n)
+			continue;
+		memcpy(daemon_fd_dir[n], real, strlen(real) + 1);
+		daemon_fd_dirs[n] = daemon_fd_dir[n];
+		n++;
+	}
+	return 0;
+}
+
 int
 daemon_sandbox_resolve(const struct ag_config *cf, char *err, size_t errlen)
 {
+	if (daemon_frontdoor_dirs(cf, err, errlen) != 0)
+		return AG_ERR_NOT_FOUND;
 	memset(&daemon_ids, 0, sizeof(daemon_ids));
 	daemon_ids.sb_user = cf->cf_sandbox_user;
 	daemon_ids.sb_group = cf->cf_sandbox_group;
@@ -166,6 +216,7 @@ daemon_sandbox_conf(const struct ag_config *cf, enum sandbox_role role,
 	sc->sb_seccomp_dev = cf->cf_sandbox_seccomp_dev;
 	switch (role) {
 	case SANDBOX_PARENT:
+		sc->sb_parent_ro = daemon_fd_dirs;
 		/* A ceiling its children inherit: as high as the front's. */
 		sc->sb_max_files = limits_front_files(cf->cf_max_connections,
 		    cf->cf_http_threads);

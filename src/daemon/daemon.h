@@ -13,6 +13,9 @@
 #ifndef AG_DAEMON_H
 #define AG_DAEMON_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "sandbox/sandbox.h"
 
 struct ag_config;
@@ -80,5 +83,41 @@ int	daemon_model_root(const char *model_dir, char *buf, size_t len);
 /* One log line: the mode, the layers in force and those missing. */
 void	daemon_sandbox_log(const struct sandbox_conf *sc,
 	    const struct sandbox_state *ss);
+
+/*
+ * The front door's files (frontdoor.c): the token file and the TLS
+ * certificate chain, key and client CA, as the parent last read them
+ * (checked whole), to be handed to the front.
+ */
+struct ipc_ctl_frontdoor;
+struct token_set;
+struct tls_creds;
+struct frontdoor {
+	uint32_t	 fd_generation;		/* 0: never loaded */
+	uint32_t	 fd_flags;		/* IPC_FD_* */
+	uint8_t		*fd_buf;		/* the four files, back to back */
+	size_t		 fd_len;
+	uint32_t	 fd_part[4];		/* tokens, cert, key, CA */
+	size_t		 fd_ntokens;
+	char		 fd_tls_desc[256];	/* for the log */
+};
+/*
+ * Reads and checks the files cf names into fd (all or nothing: on an
+ * error fd is unchanged and err names the file and the fault).
+ */
+int	frontdoor_load(const struct ag_config *cf, struct frontdoor *fd,
+	    char *err, size_t errlen);
+void	frontdoor_clear(struct frontdoor *fd);
+/* Sends fd to the front over ctl (a memfd and IPC_CTL_FRONTDOOR). */
+int	frontdoor_send(const struct frontdoor *fd, int ctl, char *err,
+	    size_t errlen);
+/*
+ * In the front: the files of message m (memfd mfd) parsed: *tsp (NULL
+ * without a token file) and *tcp (NULL without TLS).  0, or an error with
+ * nothing returned.
+ */
+int	frontdoor_receive(const struct ag_config *cf,
+	    const struct ipc_ctl_frontdoor *m, int mfd, struct token_set **tsp,
+	    struct tls_creds **tcp, char *err, size_t errlen);
 
 #endif /* AG_DAEMON_H */

@@ -14,6 +14,7 @@
 #include "engine/resnet.h"
 #include "model/model.h"
 #include "sandbox/sandbox.h"
+#include "http/tokens.h"
 #include "ipc.h"
 
 void
@@ -279,6 +280,22 @@ ipc_check(const void *msg, size_t len, char *err, size_t errlen)
 		if (len != sizeof(struct ipc_ctl_worker))
 			break;
 		return 0;
+	case IPC_CTL_FRONTDOOR: {
+		const struct ipc_ctl_frontdoor *fd = msg;
+
+		if (len != sizeof(*fd) || fd->fd_generation == 0 ||
+		    (fd->fd_flags & ~(IPC_FD_TOKENS | IPC_FD_TLS)) != 0 ||
+		    fd->fd_tokens_len > TOKENS_FILE_MAX ||
+		    (!(fd->fd_flags & IPC_FD_TOKENS) && fd->fd_tokens_len) ||
+		    fd->fd_cert_len > IPC_TLS_FILE_MAX ||
+		    fd->fd_key_len > IPC_TLS_FILE_MAX ||
+		    fd->fd_ca_len > IPC_TLS_FILE_MAX ||
+		    ((fd->fd_flags & IPC_FD_TLS) != 0) !=
+		    (fd->fd_cert_len > 0 && fd->fd_key_len > 0) ||
+		    (!(fd->fd_flags & IPC_FD_TLS) && fd->fd_ca_len))
+			break;
+		return 0;
+	}
 	case IPC_CANCEL:
 		/* The header alone: ih_id names the INFER. */
 		if (len != sizeof(struct ipc_hdr) || h->ih_id == 0)

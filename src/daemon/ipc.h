@@ -11,7 +11,10 @@
  * INFER with one RESULT after writing the logits.
  *
  * parent -> front: a SOCK_SEQPACKET socketpair carrying CTL_WORKER, whose
- * ancillary data is the front's end of a new worker's socketpair.
+ * ancillary data is the front's end of a new worker's socketpair, and
+ * CTL_FRONTDOOR, whose ancillary data is a memfd holding the token file's
+ * and the TLS files' bytes, back to back, which the parent read (the
+ * front opens no file).
  *
  * Every message starts with struct ipc_hdr (magic, version, type, exact
  * length).  Each side checks every field of every message it receives: a
@@ -24,7 +27,7 @@
 #include <stdint.h>
 
 #define IPC_MAGIC		0x50494741u	/* "AGIP" little-endian */
-#define IPC_VERSION		5
+#define IPC_VERSION		6
 #define IPC_MAX_REQ_IMAGES	256		/* images in one INFER */
 #define IPC_MAX_MSG		65536
 #define IPC_LABEL_CHUNK		32768
@@ -42,6 +45,7 @@ enum ipc_type {
 	IPC_RELOAD = 5,		/* worker -> front: result of a reload */
 	IPC_CANCEL = 6,		/* front -> worker: drop a queued INFER */
 	IPC_CTL_WORKER = 16,	/* parent -> front: a new worker (+ fd) */
+	IPC_CTL_FRONTDOOR = 17,	/* parent -> front: tokens, TLS (+ fd) */
 };
 
 struct ipc_hdr {
@@ -126,6 +130,27 @@ struct ipc_ctl_worker {
 	uint32_t	cw_restarts;	/* worker restarts so far */
 	uint32_t	cw_load_failures; /* workers whose model did not load */
 };
+
+/* Largest TLS file passed (certificate chain, key, client CA bundle). */
+#define IPC_TLS_FILE_MAX	(1024 * 1024)
+
+/*
+ * The front door's files, read by the parent at start and on each
+ * SIGHUP: the memfd passed with it holds fd_tokens_len bytes of the token
+ * file, then the certificate chain, the key and the client CA bundle, in
+ * that order, nothing else.  A length of 0: not configured.
+ */
+struct ipc_ctl_frontdoor {
+	struct ipc_hdr	fd_hdr;
+	uint32_t	fd_generation;	/* 1 at start, +1 per reload */
+	uint32_t	fd_flags;	/* IPC_FD_* */
+	uint32_t	fd_tokens_len;
+	uint32_t	fd_cert_len;
+	uint32_t	fd_key_len;
+	uint32_t	fd_ca_len;
+};
+#define IPC_FD_TOKENS	0x1u	/* a token file is configured */
+#define IPC_FD_TLS	0x2u	/* TLS is configured */
 
 /* Room for any message, aligned for every ipc_* struct. */
 union ipc_msg {

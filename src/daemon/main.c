@@ -10,12 +10,13 @@
  * start again.  Each worker says once, over a link of its own, that it is
  * ready; max_start_failures workers in a row that die before that stop
  * aiguardd (exit 1) with one fatal line, rather than a restart loop.
- * SIGHUP is passed to the worker (reload).  SIGTERM or SIGINT: the front
+ * SIGHUP is passed to the worker (reload), and re-reads the token file and
+ * the TLS files for the front (frontdoor.c).  SIGTERM or SIGINT: the front
  * stops accepting and finishes what it has, then the worker stops, then
  * the parent exits 0.
  *
  * The parent holds no model, no socket to the network and no client data:
- * it only forks, waits and signals.
+ * it only forks, waits and signals, and reads the front door's files.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -40,6 +41,7 @@
 #include "common/version.h"
 #include "http/oip.h"
 #include "http/server.h"
+#include "http/tokens.h"
 #include "model/model.h"
 #include "sandbox/selinux.h"
 #include "daemon.h"
@@ -74,6 +76,7 @@ struct parent {
 	int			 p_status;
 	unsigned		 p_load_failures;
 	unsigned		 p_start_failures;	/* in a row */
+	struct frontdoor	 p_fd;		/* tokens, TLS: the last good */
 };
 
 static void
@@ -390,6 +393,35 @@ spawn_front(struct parent *p)
 		(void)close(p->p_ctl);
 	p->p_ctl = sv[0];
 	child_started(&p->p_front, pid, "front");
+	/* The front waits for its tokens and TLS files before it serves. */
+	if (p->p_fd.fd_generation > 0) {
+		char err[256];
+
+		if (frontdoor_send(&p->p_fd, p->p_ctl, err, sizeof(err)) != 0)
+			log_warnx("front door to the new front: %s", err);
+	}
+}
+
+/* SIGHUP: the token file and the TLS files again, for the front. */
+static void
+frontdoor_reload(struct parent *p)
+{
+	char err[512];
+
+	if (p->p_fd.fd_generation == 0)
+		return;
+	if (frontdoor_load(p->p_cf, &p->p_fd, err, sizeof(err)) != 0) {
+		log_event(LOG_LVL_WARN, "event=frontdoor_reload result=failed "
+		    "serving=old msg=\"%s\"", err);
+		return;
+	}
+	log_event(LOG_LVL_INFO, "event=frontdoor_reload result=ok "
+	    "generation=%u tokens=%zu tls=%s", p->p_fd.fd_generation,
+	    p->p_fd.fd_ntokens, (p->p_fd.fd_flags & IPC_FD_TLS) ? "yes" :
+	    "no");
+	if (p->p_front.ch_pid > 0 && p->p_ctl != -1 &&
+	    frontdoor_send(&p->p_fd, p->p_ctl, err, sizeof(err)) != 0)
+		log_warnx("front door to the front: %s", err);
 }
 
 static void
@@ -717,6 +749,7 @@ supervise(struct parent *p)
 					begin_stop(p, "SIGINT");
 					break;
 				case SIGHUP:
+					frontdoor_reload(p);
 					if (p->p_worker.ch_pid > 0) {
 						log_info("SIGHUP: reloading "
 						    "the model");
@@ -788,10 +821,14 @@ main(int argc, char **argv)
 		fatal("signalfd");
 	log_info("aiguardd %s starting listen=%s:%d model=%s", AIGUARD_VERSION,
 	    cf.cf_listen_addr, cf.cf_listen_port, cf.cf_model_dir);
-	if (!config_listen_loopback(&cf))
-		log_warnx("insecure: serving %s:%d, not a loopback address, in "
-		    "clear text with no authentication (server.allow_insecure "
-		    "= yes)", cf.cf_listen_addr, cf.cf_listen_port);
+	{
+		const char *why = config_exposure(&cf);
+
+		if (why != NULL)
+			log_warnx("insecure: serving %s:%d, not a loopback "
+			    "address, and %s (server.allow_insecure = yes)",
+			    cf.cf_listen_addr, cf.cf_listen_port, why);
+	}
 	/* Bound once, here: no process binds after start-up, and a front
 	 * that is restarted serves the same socket. */
 	if (http_listen(&cf, &p.p_lfd, &port, err, sizeof(err)) != 0) {
@@ -821,6 +858,31 @@ main(int argc, char **argv)
 	if (daemon_sandbox_resolve(&cf, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		return 1;
+	}
+	/*
+	 * The front door's files, read and checked whole before anything
+	 * serves: a start with a bad token file or a key that does not
+	 * match its certificate fails here, naming the file.  The hash the
+	 * front checks tokens with initialises now, before any filter.
+	 */
+	if (tokens_init() != 0)
+		fatalx("SHA-256 (the token hash) does not work");
+	if (cf.cf_tokens[0] != '\0' || cf.cf_tls_cert[0] != '\0') {
+		char open[80];
+
+		if (frontdoor_load(&cf, &p.p_fd, err, sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		config_open_format(config_open_categories(&cf), open,
+		    sizeof(open));
+		if (cf.cf_tokens[0] != '\0')
+			log_event(LOG_LVL_INFO, "event=frontdoor tokens=%zu "
+			    "open=%s", p.p_fd.fd_ntokens, open);
+		if (p.p_fd.fd_flags & IPC_FD_TLS)
+			log_event(LOG_LVL_INFO, "event=tls %s client_ca=%s",
+			    p.p_fd.fd_tls_desc, cf.cf_tls_client_ca[0] ?
+			    "yes" : "no");
 	}
 	/*
 	 * The key of the infer parser's key hash, drawn before the filter

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
 
 /*
  * TLS 1.3 and 1.2 only; AEAD ciphers only (AES-GCM, ChaCha20-Poly1305);

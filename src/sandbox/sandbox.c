@@ -372,10 +372,10 @@ sandbox_enter(const struct sandbox_conf *sc, struct sandbox_state *ss,
 {
 	struct landlock_conf lc;
 	struct landlock_status ls;
-	const char *ro[3] = { NULL, NULL, NULL };
+	const char *ro[SB_PARENT_RO_MAX + 3];
 	char on[160], asked[160];
 	uint32_t m;
-	int n, r;
+	int n, r, i;
 
 	memset(ss, 0, sizeof(*ss));
 	if (errlen > 0)
@@ -418,9 +418,14 @@ sandbox_enter(const struct sandbox_conf *sc, struct sandbox_state *ss,
 
 	memset(&lc, 0, sizeof(lc));
 	n = 0;
+	memset(ro, 0, sizeof(ro));
 	if (sc->sb_role != SANDBOX_FRONT && sc->sb_model_dir != NULL &&
 	    sc->sb_model_dir[0] != '\0')
 		ro[n++] = sc->sb_model_dir;
+	if (sc->sb_role == SANDBOX_PARENT && sc->sb_parent_ro != NULL)
+		for (i = 0; sc->sb_parent_ro[i] != NULL &&
+		    i < SB_PARENT_RO_MAX; i++)
+			ro[n++] = sc->sb_parent_ro[i];
 	/*
 	 * A sanitizer build (tests only) reads /proc at exit: LeakSanitizer
 	 * lists the threads in /proc/PID/task.  Never in a real build.

@@ -67,6 +67,9 @@ enum sandbox_role {
  */
 #define SB_NNP_NEEDED_BY	(SB_LANDLOCK | SB_SECCOMP)
 
+/* Directories in sandbox_conf.sb_parent_ro, at most. */
+#define SB_PARENT_RO_MAX	4
+
 struct sandbox_conf {
 	enum sandbox_mode	 sb_mode;
 	enum sandbox_role	 sb_role;
@@ -81,6 +84,13 @@ struct sandbox_conf {
 	uid_t			 sb_uid;
 	gid_t			 sb_gid;
 	const char		*sb_model_dir;	/* read-only for the worker */
+	/*
+	 * The parent only: directories it reads again while confined (those
+	 * of the token file and the TLS files, re-read on SIGHUP: a file
+	 * replaced by a rename is a new file, so the rule covers its
+	 * directory).  NULL-terminated; NULL: none.
+	 */
+	const char *const	*sb_parent_ro;	/* at most SB_PARENT_RO_MAX */
 	uint64_t		 sb_max_memory;	/* RLIMIT_AS; 0: no limit */
 	uint64_t		 sb_max_files;	/* RLIMIT_NOFILE */
 	int			 sb_seccomp_dev; /* EPERM + log, not kill */
