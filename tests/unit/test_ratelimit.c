@@ -327,7 +327,7 @@ test_inflight(void)
 	rl_inflight_free(t);
 	TEST_DONE();
 
-	TEST_START("inflight: a full table of keys in flight refuses a new key");
+	TEST_START("inflight: a full table of keys in flight refuses new keys");
 	t = rl_inflight_new(2);
 	ASSERT_PTR_NE(t, NULL);
 	ASSERT_INT_EQ(rl_inflight_enter(t, "a", 1, 5), 0);
@@ -368,7 +368,7 @@ test_inflight(void)
 struct hammer {
 	struct rl_table	*h_table;
 	uint64_t	 h_tick;	/* the fake clock, in steps; atomic */
-	uint64_t	 h_drained;	/* a refusal seen at this tick; atomic */
+	uint64_t	 h_drained;	/* refused at this tick; atomic */
 	int		 h_stop;	/* atomic */
 };
 
