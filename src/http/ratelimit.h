@@ -42,17 +42,31 @@ struct rl_bucket {
 double	rl_take(struct rl_bucket *b, double rate, double burst, double n,
 	    double now);
 
-/* Retry-After seconds for a wait: ceil(wait), at least 1. */
+/* Retry-After seconds for a wait: ceil(wait), at least 1, at most 86400. */
 unsigned rl_retry_after(double wait);
+
+/*
+ * Draws the per-process key of the tables' hash (SipHash-2-4, 128-bit key
+ * from getrandom(2)), so that no client can choose keys (addresses) that
+ * collide.  Call it before the sandbox forbids getrandom (the children
+ * inherit the key); rl_table_new() and rl_inflight_new() call it, too, and
+ * fail when it fails.  Returns 0, or -1 (errno set).
+ */
+int	rl_init(void);
 
 struct rl_table;
 
-/* A table of at most cap buckets (cap >= 1); NULL when out of memory. */
+/*
+ * A table of at most cap buckets (1 <= cap <= 2^24), all allocated here:
+ * no call below allocates.  NULL when out of memory, for a cap out of
+ * range (EINVAL) or when rl_init() fails.
+ */
 struct rl_table *rl_table_new(size_t cap);
 void	rl_table_free(struct rl_table *t);
 /*
- * rl_take() on the bucket of key (keylen bytes, at most RL_KEY_MAX),
- * created full when absent.  Returns as rl_take().
+ * rl_take() on the bucket of key (keylen bytes, at most RL_KEY_MAX: only
+ * the first RL_KEY_MAX bytes of a longer key count), created full when
+ * absent.  Returns as rl_take().  rate <= 0 creates no bucket.
  */
 double	rl_table_take(struct rl_table *t, const void *key, size_t keylen,
 	    double rate, double burst, double n, double now);
@@ -65,10 +79,12 @@ size_t	rl_table_size(struct rl_table *t);
  * in flight refuses a new key).
  */
 struct rl_inflight;
+/* As rl_table_new(); a key is held only while its count is above 0. */
 struct rl_inflight *rl_inflight_new(size_t cap);
 void	rl_inflight_free(struct rl_inflight *t);
 /* One more in flight for key if fewer than max (max <= 0: no cap): 0,
- * else -1 (over the cap, or no room for the key). */
+ * else -1 (over the cap, or no room for the key).  With no cap and no
+ * room, the request passes uncounted (0), and its leave is a no-op. */
 int	rl_inflight_enter(struct rl_inflight *t, const void *key,
 	    size_t keylen, int max);
 /* One fewer in flight for key (entered before). */
