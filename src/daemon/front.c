@@ -10,7 +10,9 @@
  * the signals.
  *
  * The front never opens a model file: the labels and the geometry come
- * from the worker, and are checked like any other input.  When the worker
+ * from the worker, and are checked like any other input.  Nor the token
+ * file or the TLS files: the parent sends their bytes (CTL_FRONTDOOR), at
+ * start, before the front serves anything, and after each SIGHUP.  When the worker
  * dies, every request waiting for it gets 503 at once and the model is
  * unpublished (ready is false) until a new worker says HELLO.
  */
@@ -41,6 +43,8 @@
 #include "common/version.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "http/tls.h"
+#include "http/tokens.h"
 #include "model/model.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -627,14 +631,47 @@ front_worker_read(struct front *f)
 	}
 }
 
-/* A message from the parent: a new worker's socket. */
+/*
+ * The parent's CTL_FRONTDOOR: the token set and the TLS credentials, put
+ * in force (on a server that runs, srv != NULL) or kept for http_start()
+ * (*tsp).  A set that does not parse here (the parent checked it) keeps
+ * the one in force.
+ */
+static void
+front_frontdoor(struct front *f, const struct ipc_ctl_frontdoor *m, int fd,
+    struct token_set **tsp)
+{
+	struct token_set *ts = NULL;
+	struct tls_creds *tc = NULL;
+	char err[512];
+
+	if (frontdoor_receive(f->f_cf, m, fd, &ts, &tc, err,
+	    sizeof(err)) != 0) {
+		log_warnx("front door (generation %u) refused, keeping the "
+		    "one in force: %s", m->fd_generation, err);
+		return;
+	}
+	if (tc != NULL)
+		tls_creds_install(tc);
+	if (f->f_http != NULL)
+		http_set_tokens(f->f_http, ts);
+	else if (tsp != NULL) {
+		tokens_free(*tsp);
+		*tsp = ts;
+	} else
+		tokens_free(ts);
+	log_debug("front door generation %u in force", m->fd_generation);
+}
+
+/* A message from the parent: a new worker's socket, or the front door. */
 static int
 front_ctl_read(struct front *f, int ctl)
 {
 	union {
-		struct ipc_hdr		h;
-		struct ipc_ctl_worker	cw;
-		uint8_t			b[256];
+		struct ipc_hdr		 h;
+		struct ipc_ctl_worker	 cw;
+		struct ipc_ctl_frontdoor fd;
+		uint8_t			 b[256];
 	} m;
 	char err[256];
 	int n, fd;
@@ -646,6 +683,12 @@ front_ctl_read(struct front *f, int ctl)
 	}
 	if (n < 0)
 		fatalx("parent link: %s", err);
+	if (m.h.ih_type == IPC_CTL_FRONTDOOR) {
+		front_frontdoor(f, &m.fd, fd, NULL);
+		if (fd != -1)
+			(void)close(fd);
+		return 0;
+	}
 	if (m.h.ih_type != IPC_CTL_WORKER || fd == -1)
 		fatalx("parent link: unexpected message %u", m.h.ih_type);
 	pthread_mutex_lock(&f->f_mtx);
@@ -670,6 +713,7 @@ front_main(const struct ag_config *cf, int ctl, int lfd)
 	struct sandbox_conf sc;
 	struct sandbox_state ss;
 	struct front f;
+	struct token_set *ts = NULL;
 	struct pollfd pfd[3];
 	sigset_t set;
 	char err[512];
@@ -707,13 +751,39 @@ front_main(const struct ag_config *cf, int ctl, int lfd)
 	f.f_layers = ss.ss_active;
 	metrics_worker_up(f.f_metrics, 0);
 
+	/*
+	 * A front door configured: its files come first, before anything
+	 * is served (the parent sends them right after the fork).
+	 */
+	if (cf->cf_tokens[0] != '\0' || cf->cf_tls_cert[0] != '\0') {
+		union {
+			struct ipc_hdr		 h;
+			struct ipc_ctl_frontdoor fd;
+			uint8_t			 b[256];
+		} m;
+		int n, fd;
+
+		n = ipc_recv(ctl, &m, sizeof(m), &fd, 0, err, sizeof(err));
+		if (n <= 0 || m.h.ih_type != IPC_CTL_FRONTDOOR) {
+			log_warnx("parent link: %s", n < 0 ? err : n == 0 ?
+			    "closed" : "expected the front door's files");
+			return FRONT_EXIT_LISTEN;
+		}
+		front_frontdoor(&f, &m.fd, fd, &ts);
+		if (fd != -1)
+			(void)close(fd);
+		if ((cf->cf_tokens[0] != '\0' && ts == NULL)) {
+			log_warnx("the front door's files did not load");
+			return FRONT_EXIT_LISTEN;
+		}
+	}
 	be.be_ctx = &f;
 	be.be_model = front_be_model;
 	be.be_submit = front_be_submit;
 	be.be_cancel = front_be_cancel;
 	be.be_layers = front_be_layers;
 	/* HTTP threads start after the signal mask: they inherit it. */
-	if (http_start(cf, lfd, &be, f.f_metrics, &f.f_http, err,
+	if (http_start(cf, lfd, &be, f.f_metrics, ts, &f.f_http, err,
 	    sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		return FRONT_EXIT_LISTEN;

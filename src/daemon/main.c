@@ -41,6 +41,7 @@
 #include "common/version.h"
 #include "http/oip.h"
 #include "http/server.h"
+#include "http/ratelimit.h"
 #include "http/tokens.h"
 #include "model/model.h"
 #include "sandbox/selinux.h"
@@ -91,6 +92,9 @@ usage(FILE *fp)
 	    "                [--cert-validity now|signing-time | "
 	    "--require-valid-now]\n"
 	    "                [--pid-file FILE]\n"
+	    "                [--tls-cert FILE --tls-key FILE "
+	    "[--tls-client-ca FILE]]\n"
+	    "                [--tokens FILE]\n"
 	    "                [--set SECTION.KEY=VALUE]... [--check-config]\n"
 	    "       aiguardd --help | --version\n"
 	    "\n"
@@ -101,7 +105,8 @@ usage(FILE *fp)
 	    "  --config FILE        INI configuration (see etc/aiguardd.conf);\n"
 	    "                       flags override it\n"
 	    "  --listen ADDR:PORT   default 127.0.0.1:8500 (port 0: any free port,\n"
-	    "                       logged at start; not loopback: only with\n"
+	    "                       logged at start; not loopback: only with TLS,\n"
+	    "                       tokens and only health open, or with\n"
 	    "                       --set server.allow_insecure=yes)\n"
 	    "  --model DIR          model directory (default: the bundled model)\n"
 	    "  --name NAME          name served under /v2/models/ (default: the\n"
@@ -122,11 +127,20 @@ usage(FILE *fp)
 	    "                       as the reference tool checks it\n"
 	    "  --require-valid-now  the same as --cert-validity now\n"
 	    "  --pid-file FILE      write the parent's pid there (for aiguard deploy)\n"
+	    "  --tls-cert FILE      serve HTTPS (TLS 1.2 and 1.3) with this PEM\n"
+	    "                       certificate chain, leaf first\n"
+	    "  --tls-key FILE       the certificate's private key (PEM)\n"
+	    "  --tls-client-ca FILE ask clients for a certificate and accept those\n"
+	    "                       that lead to a CA in this PEM bundle (mutual\n"
+	    "                       TLS; a \"cert\" entry of the token file names them)\n"
+	    "  --tokens FILE        the token file (aiguard token add): every\n"
+	    "                       category but server.open needs a bearer token\n"
 	    "  --set KEY=VALUE      any configuration key, e.g. server.max_body_bytes=8m\n"
 	    "  --check-config       check the configuration and the model, print the\n"
 	    "                       effective configuration, exit\n"
 	    "\n"
-	    "Signals: SIGHUP reloads the model (a failed reload keeps the old one);\n"
+	    "Signals: SIGHUP reloads the model, the token file and the TLS files\n"
+	    "(a failed reload keeps the old ones);\n"
 	    "SIGTERM finishes the requests in progress and exits 0.\n");
 }
 
@@ -160,6 +174,10 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 		{ "cert-validity", required_argument, NULL, 'W' },
 		{ "require-valid-now", no_argument, NULL, 'N' },
 		{ "pid-file", required_argument, NULL, 'P' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "tls-client-ca", required_argument, NULL, 'a' },
+		{ "tokens", required_argument, NULL, 'o' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -226,6 +244,10 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 		case 'W': set_or_die(cf, "model.cert_validity", optarg); break;
 		case 'N': set_or_die(cf, "model.cert_validity", "now"); break;
 		case 'P': set_or_die(cf, "server.pid_file", optarg); break;
+		case 'T': set_or_die(cf, "server.tls_cert", optarg); break;
+		case 'k': set_or_die(cf, "server.tls_key", optarg); break;
+		case 'a': set_or_die(cf, "server.tls_client_ca", optarg); break;
+		case 'o': set_or_die(cf, "server.tokens", optarg); break;
 		case 's': {
 			char key[64], *eq = strchr(optarg, '=');
 
@@ -891,6 +913,9 @@ main(int argc, char **argv)
 	 */
 	if (oip_init() != 0)
 		fatal("getrandom (the JSON key hash)");
+	/* The same for the rate limits' key hash (client addresses). */
+	if (rl_init() != 0)
+		fatal("getrandom (the rate limits' key hash)");
 	daemon_sandbox_conf(&cf, SANDBOX_PARENT, &sc);
 	if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0 ||
 	    sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {

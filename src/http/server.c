@@ -19,6 +19,13 @@
  * image), hands a job to the backend and suspends the connection; the
  * backend's done callback resumes it, and the handler, called once more,
  * answers.  Every error is a JSON body {"error": "..."} with its status.
+ *
+ * The front door (access.h) judges each request on its first call, from
+ * its route and headers (and the connection's client certificate, checked
+ * once per connection): a refusal (401, 403, 429) is answered once the
+ * request is in, its body read and dropped, so that the client reads the
+ * answer rather than a reset.  TLS, when configured, is libmicrohttpd's
+ * (GnuTLS), with the certificate from tls.h at every handshake.
  */
 #include <sys/socket.h>
 
@@ -37,6 +44,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -47,11 +55,14 @@
 #include "common/util.h"
 #include "common/version.h"
 #include "image/image.h"
+#include "access.h"
 #include "limits.h"
 #include "metrics.h"
 #include "oip.h"
 #include "routes.h"
 #include "server.h"
+#include "tls.h"
+#include "tokens.h"
 
 #define HTTP_INPUT_NAME		"input"
 #define HTTP_OUTPUT_NAME	"logits"
@@ -94,6 +105,11 @@ struct http_conn {
 	struct http_req		*hc_rq;		/* the request waiting */
 	int			 hc_family;	/* AF_INET, AF_INET6; 0: unknown */
 	uint8_t			 hc_addr[16];	/* the client's address */
+	/* The client certificate, checked on the first request. */
+	int			 hc_peer_done;
+	int			 hc_peer;	/* enum tls_peer */
+	char			 hc_peer_cn[TOKEN_NAME_MAX * 2];
+	char			 hc_peer_why[96];
 };
 
 struct http_server {
@@ -111,6 +127,9 @@ struct http_server {
 	int				 hs_stop;	/* under hs_mtx */
 	pthread_cond_t			 hs_cond;
 	struct limits_budget		 hs_budget;	/* request bodies */
+	struct access			*hs_access;	/* the front door */
+	int				 hs_tls;	/* served over TLS */
+	int				 hs_client_ca;	/* mutual TLS */
 };
 
 enum req_state {
@@ -156,6 +175,9 @@ struct http_req {
 	float			*rq_logits;
 	int			 rq_top;
 	struct http_job		 rq_job;
+	/* the front door */
+	struct access_id	 rq_id;		/* as whom */
+	struct access_result	 rq_deny;	/* ar_status != 0: refused */
 	/* multipart */
 	uint8_t			*rq_file;
 	size_t			 rq_file_len;
@@ -198,6 +220,21 @@ http_send(struct http_req *rq, int status, const char *ctype, void *body,
 		    "GET, HEAD");
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		(void)MHD_add_response_header(resp, "Retry-After", "1");
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS) {
+		char ra[16];
+
+		(void)snprintf(ra, sizeof(ra), "%u",
+		    rq->rq_deny.ar_retry_after > 0 ?
+		    rq->rq_deny.ar_retry_after : 1);
+		(void)MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		/* RFC 6750: a token that was sent and refused is named so. */
+		(void)MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    rq->rq_deny.ar_deny == ACCESS_INVALID ?
+		    "Bearer realm=\"aiguard\", error=\"invalid_token\"" :
+		    "Bearer realm=\"aiguard\"");
 	if (rq->rq_close)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
@@ -274,6 +311,113 @@ http_model_for(struct http_req *rq, struct http_model **out)
 	return http_model_match(rq, hm, out);
 }
 
+/* The front door */
+
+/* The refusal access_check() or access_images() decided, answered. */
+static enum MHD_Result
+http_deny(struct http_req *rq)
+{
+	struct http_server *hs = rq->rq_srv;
+	const struct access_result *d = &rq->rq_deny;
+	const char *name = rq->rq_id.ai_anonymous ? NULL :
+	    rq->rq_id.ai_entry.te_name;
+
+	switch (d->ar_deny) {
+	case ACCESS_MISSING:
+		metrics_auth_failure(hs->hs_m, METRICS_AUTH_MISSING);
+		break;
+	case ACCESS_INVALID:
+		metrics_auth_failure(hs->hs_m, METRICS_AUTH_INVALID);
+		break;
+	case ACCESS_CERTIFICATE:
+		metrics_auth_failure(hs->hs_m, METRICS_AUTH_CERTIFICATE);
+		break;
+	case ACCESS_FORBIDDEN:
+		metrics_auth_failure(hs->hs_m, METRICS_AUTH_FORBIDDEN);
+		break;
+	case ACCESS_RATE:
+	case ACCESS_IMAGES:
+	case ACCESS_INFLIGHT:
+		metrics_rate_limited(hs->hs_m, d->ar_by_token ? name : NULL,
+		    d->ar_deny == ACCESS_RATE ? METRICS_LIMIT_REQUESTS :
+		    d->ar_deny == ACCESS_IMAGES ? METRICS_LIMIT_IMAGES :
+		    METRICS_LIMIT_INFLIGHT);
+		break;
+	case ACCESS_OK:
+		break;
+	}
+	return http_error(rq, d->ar_status, "%s", d->ar_msg);
+}
+
+/*
+ * The client certificate of rq's connection, verified on its first
+ * request and remembered for the others.
+ */
+static void
+http_peer(struct http_req *rq, struct access_req *ar)
+{
+	struct http_server *hs = rq->rq_srv;
+	struct http_conn *hc = rq->rq_hc;
+	const union MHD_ConnectionInfo *ci;
+	char cn[sizeof(hc->hc_peer_cn)], why[sizeof(hc->hc_peer_why)];
+	enum tls_peer st = TLS_PEER_NONE;
+
+	ar->ar_cert = TLS_PEER_NONE;
+	if (!hs->hs_client_ca || hc == NULL)
+		return;
+	pthread_mutex_lock(&hs->hs_mtx);
+	if (hc->hc_peer_done) {
+		ar->ar_cert = hc->hc_peer;
+		pthread_mutex_unlock(&hs->hs_mtx);
+		ar->ar_cert_cn = hc->hc_peer_cn;
+		ar->ar_cert_why = hc->hc_peer_why;
+		return;
+	}
+	pthread_mutex_unlock(&hs->hs_mtx);
+	cn[0] = why[0] = '\0';
+	ci = MHD_get_connection_info(rq->rq_conn,
+	    MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci != NULL && ci->tls_session != NULL)
+		st = tls_peer_verify((gnutls_session_t)ci->tls_session, cn,
+		    sizeof(cn), why, sizeof(why));
+	/* Only this connection's thread writes these, once. */
+	memcpy(hc->hc_peer_cn, cn, sizeof(cn));
+	memcpy(hc->hc_peer_why, why, sizeof(why));
+	pthread_mutex_lock(&hs->hs_mtx);
+	hc->hc_peer = (int)st;
+	hc->hc_peer_done = 1;
+	pthread_mutex_unlock(&hs->hs_mtx);
+	if (st == TLS_PEER_BAD)
+		log_event(LOG_LVL_INFO, "event=client_cert result=refused "
+		    "why=\"%s\"", why);
+	ar->ar_cert = (int)st;
+	ar->ar_cert_cn = hc->hc_peer_cn;
+	ar->ar_cert_why = hc->hc_peer_why;
+}
+
+/* access_check() for rq: 0 allowed, else rq_deny is set. */
+static int
+http_access(struct http_req *rq)
+{
+	struct http_server *hs = rq->rq_srv;
+	struct access_req ar;
+
+	memset(&ar, 0, sizeof(ar));
+	ar.ar_category = access_category(rq->rq_route.rt_kind);
+	ar.ar_model = rq->rq_route.rt_model[0] != '\0' ?
+	    rq->rq_route.rt_model : NULL;
+	ar.ar_authorization = MHD_lookup_connection_value(rq->rq_conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	http_peer(rq, &ar);
+	if (rq->rq_hc != NULL && rq->rq_hc->hc_family != 0) {
+		ar.ar_addr = rq->rq_hc->hc_addr;
+		ar.ar_addrlen = rq->rq_hc->hc_family == AF_INET ? 4 : 16;
+	}
+	ar.ar_now = ag_now();
+	access_check(hs->hs_access, &ar, &rq->rq_id, &rq->rq_deny);
+	return rq->rq_deny.ar_status;
+}
+
 /* GET handlers */
 
 static enum MHD_Result
@@ -287,6 +431,8 @@ http_get(struct http_req *rq)
 	enum MHD_Result ret;
 	size_t i;
 
+	if (rq->rq_deny.ar_status != 0)
+		return http_deny(rq);
 	switch (rq->rq_route.rt_kind) {
 	case ROUTE_LIVE:
 		return http_send_json(rq, 200, json_pack("{s:b}", "live", 1));
@@ -467,6 +613,14 @@ http_submit(struct http_req *rq, const float *input, const uint8_t *pixels,
 	size_t nl;
 	int r;
 
+	/* The images' buckets, now that their number is known. */
+	access_images(hs->hs_access, &rq->rq_id, rq->rq_hc != NULL &&
+	    rq->rq_hc->hc_family != 0 ? rq->rq_hc->hc_addr : NULL,
+	    rq->rq_hc == NULL ? 0 : rq->rq_hc->hc_family == AF_INET ? 4 :
+	    rq->rq_hc->hc_family == AF_INET6 ? 16 : 0, n, ag_now(),
+	    &rq->rq_deny);
+	if (rq->rq_deny.ar_status != 0)
+		return http_deny(rq);
 	if (ag_mul_size((size_t)n, (size_t)hm->hm_classes, &nl) != 0 ||
 	    (rq->rq_logits = malloc(nl * sizeof(float))) == NULL)
 		return http_error(rq, 503, "out of memory");
@@ -797,6 +951,18 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 	case ROUTE_CLASSIFY:	rq->rq_ep = METRICS_EP_CLASSIFY; break;
 	default:		rq->rq_ep = METRICS_EP_OTHER; break;
 	}
+	/*
+	 * The front door.  A refusal waits for the whole request (a GET's
+	 * next call, a body read and dropped): answered now, before a body
+	 * the client is still sending, it would reach the client as a reset.
+	 */
+	if (http_access(rq) != 0) {
+		rq->rq_max = hs->hs_cf->cf_max_body_bytes;
+		if (rq->rq_route.rt_kind != ROUTE_INFER &&
+		    rq->rq_route.rt_kind != ROUTE_CLASSIFY)
+			rq->rq_state = RQ_GET;
+		return MHD_YES;
+	}
 	if (rq->rq_route.rt_kind != ROUTE_INFER &&
 	    rq->rq_route.rt_kind != ROUTE_CLASSIFY) {
 		if (!is_get)
@@ -908,7 +1074,7 @@ http_body_append(struct http_req *rq, const char *data, size_t size)
 
 	if (rq->rq_overflow || rq->rq_nobudget || rq->rq_nomem)
 		return;
-	if (rq->rq_notready) {
+	if (rq->rq_notready || rq->rq_deny.ar_status != 0) {
 		if (size > rq->rq_max - rq->rq_dropped)
 			rq->rq_overflow = 1;
 		else
@@ -964,6 +1130,7 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		rq->rq_srv = hs;
 		rq->rq_conn = conn;
 		rq->rq_refs = 1;
+		rq->rq_id.ai_anonymous = 1;
 		rq->rq_start = ag_now();
 		rq->rq_method = method;
 		(void)snprintf(rq->rq_path, sizeof(rq->rq_path), "%s", url);
@@ -984,6 +1151,10 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			http_body_append(rq, upload_data, *upload_data_size);
 			*upload_data_size = 0;
 			return MHD_YES;
+		}
+		if (rq->rq_deny.ar_status != 0) {
+			rq->rq_close = rq->rq_overflow;
+			return http_deny(rq);
 		}
 		if (rq->rq_overflow)
 			return http_error(rq, 413, "body over the limit of %zu "
@@ -1056,6 +1227,10 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		rq->rq_status = 499;	/* closed before an answer */
 	metrics_request(hs->hs_m, rq->rq_ep, rq->rq_status, dt);
 	metrics_inflight(hs->hs_m, -1);
+	if (!rq->rq_id.ai_anonymous)
+		metrics_token_request(hs->hs_m, rq->rq_id.ai_entry.te_name,
+		    rq->rq_status);
+	access_leave(hs->hs_access, &rq->rq_id);
 	__atomic_sub_fetch(&hs->hs_inflight, 1, __ATOMIC_RELAXED);
 	if (hs->hs_cf->cf_access_log) {
 		const union MHD_ConnectionInfo *ci;
@@ -1086,8 +1261,9 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_quote_value(method, sizeof(method), rq->rq_method != NULL ?
 		    rq->rq_method : "");
 		log_event(LOG_LVL_INFO, "event=access client=%s method=%s "
-		    "path=%s status=%d bytes=%zu ms=%.3f%s%s", addr,
+		    "path=%s status=%d bytes=%zu ms=%.3f token=%s%s%s", addr,
 		    method, path, rq->rq_status, rq->rq_sent, dt * 1e3,
+		    rq->rq_id.ai_anonymous ? "-" : rq->rq_id.ai_entry.te_name,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 		    " terminated=", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
 		    "" : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ?
@@ -1422,23 +1598,35 @@ http_listen(const struct ag_config *cf, int *fdp, int *portp, char *err,
 
 int
 http_start(const struct ag_config *cf, int lfd, const struct http_backend *be,
-    struct metrics *m, struct http_server **out, char *err, size_t errlen)
+    struct metrics *m, struct token_set *ts, struct http_server **out,
+    char *err, size_t errlen)
 {
 	struct http_server *hs;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	const union MHD_DaemonInfo *di;
+	struct MHD_OptionItem opts[8];
 	unsigned int flags;
+	int n = 0;
 
 	*out = NULL;
-	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) == -1)
+	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) == -1) {
+		tokens_free(ts);
 		return ag_errf(err, errlen, AG_ERR_SYSTEM, "listening socket: "
 		    "%s", strerror(errno));
-	if ((hs = calloc(1, sizeof(*hs))) == NULL)
+	}
+	if ((hs = calloc(1, sizeof(*hs))) == NULL ||
+	    (hs->hs_access = access_new(cf)) == NULL) {
+		free(hs);
+		tokens_free(ts);
 		return AG_ERR_ALLOC;
+	}
+	access_set_tokens(hs->hs_access, ts);
 	hs->hs_cf = cf;
 	hs->hs_be = be;
 	hs->hs_m = m;
+	hs->hs_tls = cf->cf_tls_cert[0] != '\0';
+	hs->hs_client_ca = cf->cf_tls_client_ca[0] != '\0';
 	image_limits_default(&hs->hs_lim);
 	hs->hs_lim.max_side = (uint32_t)cf->cf_image_max_side;
 	hs->hs_lim.max_pixels = (uint64_t)cf->cf_image_max_pixels;
@@ -1450,6 +1638,26 @@ http_start(const struct ag_config *cf, int lfd, const struct http_backend *be,
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (hs->hs_tls) {
+		/*
+		 * TLS: the certificate and key at every handshake from
+		 * tls.h (current after a SIGHUP), our versions and suites.
+		 * A client CA given to libmicrohttpd makes it ask clients
+		 * for a certificate; tls_peer_verify() checks it against
+		 * the CA current then.
+		 */
+		flags |= MHD_USE_TLS;
+		opts[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_CERT_CALLBACK2,
+		    (intptr_t)0, (void *)tls_retrieve };
+		opts[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities };
+		if (hs->hs_client_ca && tls_client_ca_pem() != NULL)
+			opts[n++] = (struct MHD_OptionItem){
+			    MHD_OPTION_HTTPS_MEM_TRUST, 0,
+			    (void *)tls_client_ca_pem() };
+	}
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	/* The socket is bound already: after start-up nobody binds. */
 	hs->hs_mhd = MHD_start_daemon(flags, 0,
 	    NULL, NULL, http_handler, hs,
@@ -1471,24 +1679,34 @@ http_start(const struct ag_config *cf, int lfd, const struct http_backend *be,
 	    MHD_OPTION_NOTIFY_CONNECTION, http_notify_conn, hs,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, hs,
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_ARRAY, opts,
 	    MHD_OPTION_END);
 	if (hs->hs_mhd == NULL) {
+		access_free(hs->hs_access);
 		pthread_mutex_destroy(&hs->hs_mtx);
 		pthread_cond_destroy(&hs->hs_cond);
 		free(hs);
 		return ag_errf(err, errlen, AG_ERR_SYSTEM,
-		    "cannot start the HTTP server on %s:%d",
-		    cf->cf_listen_addr, cf->cf_listen_port);
+		    "cannot start the HTTP server on %s:%d%s",
+		    cf->cf_listen_addr, cf->cf_listen_port, cf->cf_tls_cert[0] ?
+		    " (with TLS)" : "");
 	}
 	di = MHD_get_daemon_info(hs->hs_mhd, MHD_DAEMON_INFO_BIND_PORT);
 	hs->hs_port = di != NULL ? di->port : cf->cf_listen_port;
 	if (pthread_create(&hs->hs_sweeper, NULL, http_sweeper, hs) != 0) {
 		MHD_stop_daemon(hs->hs_mhd);
+		access_free(hs->hs_access);
 		free(hs);
 		return ag_errf(err, errlen, AG_ERR_SYSTEM, "pthread_create");
 	}
 	*out = hs;
 	return 0;
+}
+
+void
+http_set_tokens(struct http_server *hs, struct token_set *ts)
+{
+	access_set_tokens(hs->hs_access, ts);
 }
 
 int
@@ -1527,6 +1745,7 @@ http_stop(struct http_server *hs)
 	pthread_mutex_unlock(&hs->hs_mtx);
 	(void)pthread_join(hs->hs_sweeper, NULL);
 	MHD_stop_daemon(hs->hs_mhd);
+	access_free(hs->hs_access);
 	pthread_mutex_destroy(&hs->hs_mtx);
 	pthread_cond_destroy(&hs->hs_cond);
 	free(hs);

@@ -16,6 +16,7 @@
 
 struct ag_config;
 struct metrics;
+struct token_set;
 
 /* What the backend serves now; reference-counted, immutable once shared. */
 struct http_model {
@@ -94,12 +95,19 @@ int	http_listen(const struct ag_config *cf, int *fdp, int *portp,
 	    char *err, size_t errlen);
 
 /*
- * Serves on the listening socket lfd with cf's limits and HTTP threads.
- * The server borrows cf, be and m until http_stop().
+ * Serves on the listening socket lfd with cf's limits and HTTP threads,
+ * and its front door: the token set ts (taken, even on failure; NULL: none
+ * loaded, which refuses every protected category when cf names a token
+ * file), TLS with the credentials installed by tls_creds_install() when
+ * cf names a certificate.  The server borrows cf, be and m until
+ * http_stop().
  */
 int	http_start(const struct ag_config *cf, int lfd,
 	    const struct http_backend *be, struct metrics *m,
-	    struct http_server **out, char *err, size_t errlen);
+	    struct token_set *ts, struct http_server **out, char *err,
+	    size_t errlen);
+/* Replaces the token set (taken; a SIGHUP's); safe while serving. */
+void	http_set_tokens(struct http_server *srv, struct token_set *ts);
 /* The bound port (useful when the configuration asked for port 0). */
 int	http_port(const struct http_server *srv);
 /* Stops accepting connections; requests in progress go on. */

@@ -302,8 +302,11 @@ static const struct sc_rule sc_rules[] = {
 	 * draw, so priming alone does not do.  getrandom only reads the
 	 * kernel's generator: no file, no IPC, no other process.  (Were it
 	 * refused, OpenSSL would fall back to /dev/urandom and ask shmget
-	 * and uname whether that is seeded: both stay refused.) */
-	ALLOW(getrandom,	SC_W),
+	 * and uname whether that is seeded: both stay refused.)  The
+	 * front, when it serves TLS: GnuTLS draws every handshake's nonces
+	 * and ephemeral keys, reseeding from getrandom as it goes (and at
+	 * once after the fork); never a file. */
+	ALLOW(getrandom,	SC_FW),
 
 	/* ==== A child's start-up, under the parent's filter ==== */
 
