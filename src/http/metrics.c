@@ -5,8 +5,14 @@
  *
  * The state is one plain struct with fixed-size tables, guarded by one
  * mutex.  Recording takes the mutex for a handful of stores.  Rendering
- * copies the whole struct under the mutex (a few kilobytes) and formats the
- * copy without holding it, so a slow scrape never stalls a request thread.
+ * copies the struct under the mutex (a few kilobytes, and up to some
+ * 300 KB with a full token table: only the names in use are copied) and
+ * formats the copy without holding it, so a slow scrape never stalls a
+ * request thread.
+ *
+ * Token names live in a fixed table, found through an open-addressing hash
+ * index twice its size that is not part of the rendered state: a lookup
+ * costs one hash and a probe or two, not a scan of 1024 names.
  *
  * Numbers: counters are printed as integers; durations are stored as
  * integer nanoseconds and printed as seconds with up to nine decimals by
@@ -14,6 +20,7 @@
  * change the text.  Bucket bounds are constant strings.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +37,9 @@
 #define MT_DUR_CAP_S		1000000ULL
 #define MT_BUCKETS_MAX		14	/* bounds + the +Inf bucket */
 #define MT_RENDER_INITIAL	8192
+/* Slots of the token name index: a power of two, at least twice the table. */
+#define MT_TOKEN_SLOTS		2048
+#define MT_TOKEN_OTHER		"(other)"
 
 /* ==== Tables ==== */
 
@@ -65,6 +75,9 @@ static const struct mt_bound batch_bounds[] = {
 
 _Static_assert(MT_NDUR + 1 <= MT_BUCKETS_MAX, "duration buckets");
 _Static_assert(MT_NBATCH + 1 <= MT_BUCKETS_MAX, "batch buckets");
+_Static_assert((MT_TOKEN_SLOTS & (MT_TOKEN_SLOTS - 1)) == 0 &&
+    MT_TOKEN_SLOTS >= 2 * METRICS_TOKENS_MAX &&
+    METRICS_TOKENS_MAX < UINT16_MAX, "token index");
 
 static const char *const ep_names[METRICS_EP__COUNT] = {
 	[METRICS_EP_LIVE] = "health_live",
@@ -76,6 +89,19 @@ static const char *const ep_names[METRICS_EP__COUNT] = {
 	[METRICS_EP_CLASSIFY] = "classify",
 	[METRICS_EP_METRICS] = "metrics",
 	[METRICS_EP_OTHER] = "other",
+};
+
+static const char *const auth_names[METRICS_AUTH__COUNT] = {
+	[METRICS_AUTH_MISSING] = "missing",
+	[METRICS_AUTH_INVALID] = "invalid",
+	[METRICS_AUTH_CERTIFICATE] = "certificate",
+	[METRICS_AUTH_FORBIDDEN] = "forbidden",
+};
+
+static const char *const limit_names[METRICS_LIMIT__COUNT] = {
+	[METRICS_LIMIT_REQUESTS] = "requests",
+	[METRICS_LIMIT_IMAGES] = "images",
+	[METRICS_LIMIT_INFLIGHT] = "inflight",
 };
 
 /* ==== State ==== */
@@ -104,7 +130,18 @@ struct mt_layer {
 	int		l_active;
 };
 
-/* Everything rendered: plain data, copied whole by metrics_render(). */
+struct mt_token {
+	char		t_name[METRICS_TOKEN_NAME_MAX];	/* cleaned, cut */
+	struct mt_code	t_codes[METRICS_TOKEN_CODES_MAX]; /* sorted by code */
+	int		t_ncodes;
+	uint64_t	t_other;			/* code="other" */
+	uint64_t	t_limited[METRICS_LIMIT__COUNT];
+};
+
+/*
+ * Everything rendered: plain data, copied by metrics_render() up to the
+ * token table and then the st_ntokens entries in use.
+ */
 struct mt_state {
 	char		st_version[METRICS_LABEL_MAX];
 	uint64_t	st_start_ns;		/* Unix time, ns */
@@ -125,10 +162,21 @@ struct mt_state {
 	long long	st_body_bytes;
 	struct mt_layer	st_layers[METRICS_LAYERS_MAX];
 	int		st_nlayers;
+	uint64_t	st_auth[METRICS_AUTH__COUNT];
+	uint64_t	st_limited_addr[METRICS_LIMIT__COUNT];
+	uint64_t	st_limited_token[METRICS_LIMIT__COUNT];
+	struct mt_token	st_tok_other;		/* token="(other)" */
+	int		st_ntokens;
+	struct mt_token	st_tokens[METRICS_TOKENS_MAX];	/* must stay last */
 };
+_Static_assert(offsetof(struct mt_state, st_tokens) +
+    sizeof(((struct mt_state *)0)->st_tokens) == sizeof(struct mt_state),
+    "metrics_render() copies st_tokens as the tail of the state");
 
 struct metrics {
 	pthread_mutex_t	m_mtx;
+	/* Slot -> index + 1 into m_st.st_tokens; 0 is an empty slot. */
+	uint16_t	m_tokslot[MT_TOKEN_SLOTS];
 	struct mt_state	m_st;
 };
 
@@ -239,32 +287,86 @@ mt_observe(struct mt_hist *h, const struct mt_bound *b, size_t nb,
 	h->h_sum += v;
 }
 
+/*
+ * Counts status in the sorted table codes[*ncodes] of at most max entries,
+ * or in *other for a status outside 100..599 or past a full table.
+ */
 static void
-mt_count_code(struct mt_endpoint *e, int status)
+mt_codes_add(struct mt_code *codes, int *ncodes, int max, uint64_t *other,
+    int status)
 {
-	int i;
+	int i, n = *ncodes;
 
-	e->e_total++;
 	if (status < 100 || status > 599) {
-		e->e_other++;
+		(*other)++;
 		return;
 	}
-	for (i = 0; i < e->e_ncodes && e->e_codes[i].c_code < status; i++)
+	for (i = 0; i < n && codes[i].c_code < status; i++)
 		;
-	if (i < e->e_ncodes && e->e_codes[i].c_code == status) {
-		e->e_codes[i].c_n++;
+	if (i < n && codes[i].c_code == status) {
+		codes[i].c_n++;
 		return;
 	}
 	/* A full table: the label set stays bounded whatever is sent. */
-	if (e->e_ncodes == METRICS_CODES_MAX) {
-		e->e_other++;
+	if (n == max) {
+		(*other)++;
 		return;
 	}
-	memmove(&e->e_codes[i + 1], &e->e_codes[i],
-	    (size_t)(e->e_ncodes - i) * sizeof(e->e_codes[0]));
-	e->e_codes[i].c_code = status;
-	e->e_codes[i].c_n = 1;
-	e->e_ncodes++;
+	memmove(&codes[i + 1], &codes[i], (size_t)(n - i) * sizeof(codes[0]));
+	codes[i].c_code = status;
+	codes[i].c_n = 1;
+	*ncodes = n + 1;
+}
+
+static void
+mt_count_code(struct mt_endpoint *e, int status)
+{
+	e->e_total++;
+	mt_codes_add(e->e_codes, &e->e_ncodes, METRICS_CODES_MAX,
+	    &e->e_other, status);
+}
+
+/* FNV-1a, 32 bits: names come from our own token file, not from clients. */
+static uint32_t
+mt_hash(const char *s)
+{
+	uint32_t h = 2166136261U;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619U;
+	}
+	return h;
+}
+
+/*
+ * The entry of the token named key (a name through mt_copy_label() into
+ * METRICS_TOKEN_NAME_MAX bytes), added when new; the "(other)" entry for
+ * an empty name, for "(other)" itself and once the table is full.  Called
+ * with the mutex held.
+ */
+static struct mt_token *
+mt_token(struct metrics *m, const char key[METRICS_TOKEN_NAME_MAX])
+{
+	struct mt_state *st = &m->m_st;
+	struct mt_token *t;
+	uint32_t h;
+
+	if (key[0] == '\0' || strcmp(key, MT_TOKEN_OTHER) == 0)
+		return &st->st_tok_other;
+	/* At most half the slots are used: the probe finds an empty one. */
+	for (h = mt_hash(key) & (MT_TOKEN_SLOTS - 1); m->m_tokslot[h] != 0;
+	    h = (h + 1) & (MT_TOKEN_SLOTS - 1)) {
+		t = &st->st_tokens[m->m_tokslot[h] - 1];
+		if (strcmp(t->t_name, key) == 0)
+			return t;
+	}
+	if (st->st_ntokens == METRICS_TOKENS_MAX)
+		return &st->st_tok_other;
+	t = &st->st_tokens[st->st_ntokens++];
+	memcpy(t->t_name, key, sizeof(t->t_name));
+	m->m_tokslot[h] = (uint16_t)st->st_ntokens;
+	return t;
 }
 
 struct metrics *
@@ -281,6 +383,8 @@ metrics_new(const char *version)
 	}
 	mt_copy_label(m->m_st.st_version, sizeof(m->m_st.st_version),
 	    version);
+	memcpy(m->m_st.st_tok_other.t_name, MT_TOKEN_OTHER,
+	    sizeof(MT_TOKEN_OTHER));
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec >= 0)
 		m->m_st.st_start_ns = (uint64_t)ts.tv_sec * MT_NS_PER_S +
 		    (uint64_t)ts.tv_nsec;
@@ -419,6 +523,53 @@ metrics_http_rejected(struct metrics *m, enum metrics_reject why)
 		return;
 	mt_lock(m);
 	m->m_st.st_rejected[why]++;
+	mt_unlock(m);
+}
+
+void
+metrics_auth_failure(struct metrics *m, enum metrics_auth why)
+{
+	if (m == NULL || (unsigned)why >= METRICS_AUTH__COUNT)
+		return;
+	mt_lock(m);
+	m->m_st.st_auth[why]++;
+	mt_unlock(m);
+}
+
+void
+metrics_rate_limited(struct metrics *m, const char *token,
+    enum metrics_limit what)
+{
+	char key[METRICS_TOKEN_NAME_MAX];
+
+	if (m == NULL || (unsigned)what >= METRICS_LIMIT__COUNT)
+		return;
+	/* Clean the name before the lock, as metrics_layer() does. */
+	if (token != NULL)
+		mt_copy_label(key, sizeof(key), token);
+	mt_lock(m);
+	if (token == NULL)
+		m->m_st.st_limited_addr[what]++;
+	else {
+		m->m_st.st_limited_token[what]++;
+		mt_token(m, key)->t_limited[what]++;
+	}
+	mt_unlock(m);
+}
+
+void
+metrics_token_request(struct metrics *m, const char *token, int status)
+{
+	char key[METRICS_TOKEN_NAME_MAX];
+	struct mt_token *t;
+
+	if (m == NULL || token == NULL)
+		return;
+	mt_copy_label(key, sizeof(key), token);
+	mt_lock(m);
+	t = mt_token(m, key);
+	mt_codes_add(t->t_codes, &t->t_ncodes, METRICS_TOKEN_CODES_MAX,
+	    &t->t_other, status);
 	mt_unlock(m);
 }
 
@@ -654,6 +805,55 @@ mb_hist(struct mt_buf *b, const char *name, const char *lname,
 	mb_printf(b, " %llu\n", (unsigned long long)cum);
 }
 
+/*
+ * The series of one code table: name{lname="lval",code="..."} n, one per
+ * code seen, then code="other" when it counted any.
+ */
+static void
+mb_codes(struct mt_buf *b, const char *name, const char *lname,
+    const char *lval, const struct mt_code *codes, int ncodes,
+    uint64_t other)
+{
+	char code[8];
+	uint64_t n;
+	int j;
+
+	for (j = 0; j <= ncodes; j++) {
+		if (j < ncodes) {
+			snprintf(code, sizeof(code), "%d", codes[j].c_code);
+			n = codes[j].c_n;
+		} else {
+			if (other == 0)
+				continue;
+			snprintf(code, sizeof(code), "other");
+			n = other;
+		}
+		mb_printf(b, "%s", name);
+		mb_label(b, "{", lname, lval);
+		mb_label(b, ",", "code", code);
+		mb_printf(b, "} %llu\n", (unsigned long long)n);
+	}
+}
+
+/* A token's aiguard_token_rate_limited_total series: all or none. */
+static void
+mb_token_limited(struct mt_buf *b, const struct mt_token *t)
+{
+	int k;
+
+	for (k = 0; k < METRICS_LIMIT__COUNT; k++)
+		if (t->t_limited[k] != 0)
+			break;
+	if (k == METRICS_LIMIT__COUNT)
+		return;
+	for (k = 0; k < METRICS_LIMIT__COUNT; k++) {
+		mb_label(b, "aiguard_token_rate_limited_total{", "token",
+		    t->t_name);
+		mb_label(b, ",", "limit", limit_names[k]);
+		mb_printf(b, "} %llu\n", (unsigned long long)t->t_limited[k]);
+	}
+}
+
 /* The {model,version} labels of the model gauges. */
 static void
 mb_model_labels(struct mt_buf *b, const struct mt_state *st)
@@ -667,8 +867,7 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 {
 	const struct mt_endpoint *e;
 	const struct mt_layer *ly;
-	char code[8];
-	int i, j;
+	int i, k;
 
 	mb_family(b, "aiguard_build_info", "gauge",
 	    "Build information; the value is always 1.");
@@ -686,24 +885,8 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 	    "HTTP requests answered, by endpoint and status code.");
 	for (i = 0; i < METRICS_EP__COUNT; i++) {
 		e = &st->st_ep[i];
-		for (j = 0; j <= e->e_ncodes; j++) {
-			uint64_t n;
-
-			if (j < e->e_ncodes) {
-				snprintf(code, sizeof(code), "%d",
-				    e->e_codes[j].c_code);
-				n = e->e_codes[j].c_n;
-			} else {
-				if (e->e_other == 0)
-					continue;
-				snprintf(code, sizeof(code), "other");
-				n = e->e_other;
-			}
-			mb_label(b, "aiguard_http_requests_total{",
-			    "endpoint", ep_names[i]);
-			mb_label(b, ",", "code", code);
-			mb_printf(b, "} %llu\n", (unsigned long long)n);
-		}
+		mb_codes(b, "aiguard_http_requests_total", "endpoint",
+		    ep_names[i], e->e_codes, e->e_ncodes, e->e_other);
 	}
 
 	mb_family(b, "aiguard_request_duration_seconds", "histogram",
@@ -768,6 +951,43 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 	mb_u64(b, "aiguard_http_rejected_total{reason=\"body_budget\"}",
 	    st->st_rejected[METRICS_REJ_BODY_BUDGET]);
 
+	mb_family(b, "aiguard_auth_failures_total", "counter",
+	    "Requests refused for want of credentials (401) or of a scope "
+	    "(403), by reason.");
+	for (k = 0; k < METRICS_AUTH__COUNT; k++) {
+		mb_label(b, "aiguard_auth_failures_total{", "reason",
+		    auth_names[k]);
+		mb_printf(b, "} %llu\n", (unsigned long long)st->st_auth[k]);
+	}
+	mb_family(b, "aiguard_rate_limited_total", "counter",
+	    "Requests refused with 429 by a rate limit of a client address "
+	    "or of a token, by limit.");
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < METRICS_LIMIT__COUNT; k++) {
+			mb_label(b, "aiguard_rate_limited_total{", "by",
+			    i == 0 ? "address" : "token");
+			mb_label(b, ",", "limit", limit_names[k]);
+			mb_printf(b, "} %llu\n", (unsigned long long)(i == 0 ?
+			    st->st_limited_addr[k] : st->st_limited_token[k]));
+		}
+	}
+	mb_family(b, "aiguard_token_requests_total", "counter",
+	    "Requests answered that were made with a token, by token name "
+	    "and status code.");
+	for (i = 0; i <= st->st_ntokens; i++) {
+		const struct mt_token *t = i < st->st_ntokens ?
+		    &st->st_tokens[i] : &st->st_tok_other;
+
+		mb_codes(b, "aiguard_token_requests_total", "token",
+		    t->t_name, t->t_codes, t->t_ncodes, t->t_other);
+	}
+	mb_family(b, "aiguard_token_rate_limited_total", "counter",
+	    "Requests refused with 429 by a token's own limit, by token name "
+	    "and limit.");
+	for (i = 0; i < st->st_ntokens; i++)
+		mb_token_limited(b, &st->st_tokens[i]);
+	mb_token_limited(b, &st->st_tok_other);
+
 	mb_family(b, "aiguard_http_body_bytes", "gauge",
 	    "Bytes of request bodies held now, all requests together "
 	    "(bounded by server.max_body_inflight).");
@@ -821,7 +1041,10 @@ metrics_render(struct metrics *m, char **out, size_t *len)
 	if ((snap = malloc(sizeof(*snap))) == NULL)
 		return AG_ERR_ALLOC;
 	mt_lock(m);
-	memcpy(snap, &m->m_st, sizeof(*snap));
+	/* The fixed part, then only the token entries in use. */
+	memcpy(snap, &m->m_st, offsetof(struct mt_state, st_tokens));
+	memcpy(snap->st_tokens, m->m_st.st_tokens,
+	    (size_t)snap->st_ntokens * sizeof(snap->st_tokens[0]));
 	mt_unlock(m);
 
 	mb_reserve(&b, 0);

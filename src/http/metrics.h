@@ -26,6 +26,9 @@
 #define METRICS_LAYER_NAME_MAX	32	/* bytes kept of a role or layer name */
 #define METRICS_CODES_MAX	24	/* distinct status codes per endpoint */
 #define METRICS_LAYERS_MAX	16	/* role/layer pairs */
+#define METRICS_TOKENS_MAX	1024	/* token names tracked; more count as token="(other)" */
+#define METRICS_TOKEN_NAME_MAX	64	/* bytes kept of a token name, with the NUL */
+#define METRICS_TOKEN_CODES_MAX	12	/* distinct status codes per token */
 
 enum metrics_endpoint {		/* label endpoint="..." */
 	METRICS_EP_LIVE,	/* "health_live" */
@@ -46,6 +49,21 @@ enum metrics_reject {
 	METRICS_REJ_CONNECTIONS_IP,	/* "connections_per_ip" */
 	METRICS_REJ_BODY_BUDGET,	/* "body_budget": server.max_body_inflight */
 	METRICS_REJ__COUNT
+};
+
+enum metrics_auth {		/* label reason="..." of aiguard_auth_failures_total */
+	METRICS_AUTH_MISSING,	/* "missing": no token on a protected endpoint (401) */
+	METRICS_AUTH_INVALID,	/* "invalid": a token that matches none (401) */
+	METRICS_AUTH_CERTIFICATE, /* "certificate": a client certificate refused (401) */
+	METRICS_AUTH_FORBIDDEN,	/* "forbidden": valid, without the scope (403) */
+	METRICS_AUTH__COUNT
+};
+
+enum metrics_limit {		/* label limit="..." */
+	METRICS_LIMIT_REQUESTS,	/* "requests": requests per second */
+	METRICS_LIMIT_IMAGES,	/* "images": images per second */
+	METRICS_LIMIT_INFLIGHT,	/* "inflight": requests at once */
+	METRICS_LIMIT__COUNT
 };
 
 struct metrics;
@@ -79,6 +97,30 @@ void	metrics_inflight(struct metrics *m, int delta);
 void	metrics_http_rejected(struct metrics *m, enum metrics_reject why);
 /* Bytes of request bodies the server holds, changed by delta. */
 void	metrics_http_body_bytes(struct metrics *m, long long delta);
+
+/*
+ * The front door.  Tokens are named by the token file's names, never by
+ * the token: a name is cleaned and cut like any label value (to
+ * METRICS_TOKEN_NAME_MAX - 1 bytes), and looked up in a table of
+ * METRICS_TOKENS_MAX names fixed at metrics_new().  A new name once the
+ * table is full, an empty name and the name "(other)" itself all count
+ * under token="(other)", so the label set stays bounded.
+ */
+/* A request refused for want of credentials (401) or of a scope (403). */
+void	metrics_auth_failure(struct metrics *m, enum metrics_auth why);
+/*
+ * A request refused with 429: by the limit of a token (its name) or, token
+ * NULL, of a client address.
+ */
+void	metrics_rate_limited(struct metrics *m, const char *token,
+	    enum metrics_limit what);
+/*
+ * One finished request made with a token (its name), by status; codes are
+ * kept as metrics_request() keeps them, METRICS_TOKEN_CODES_MAX distinct
+ * ones per token.  A NULL token is ignored.
+ */
+void	metrics_token_request(struct metrics *m, const char *token,
+	    int status);
 
 /*
  * The model as the front knows it.  name, version and digest are copied

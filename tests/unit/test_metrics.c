@@ -4,6 +4,10 @@
  * buckets, _sum and _count, status codes and code="other", label escaping
  * and UTF-8 cleaning, the layer table, exact totals under four threads, no
  * locale in the numbers, and promtool's parser and linter on the output.
+ * The front door's counters: authentication failures by reason, 429s by
+ * address and by token, per-token requests by code, the bounded token
+ * table and its "(other)" series, and a full table rendered, parsed line
+ * by line (token names only ever as label values) and checked by promtool.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -479,6 +483,432 @@ test_layers(void)
 	metrics_free(m);
 }
 
+/* ==== Front door ==== */
+
+#define AF "aiguard_auth_failures_total"
+#define RL "aiguard_rate_limited_total"
+#define TR "aiguard_token_requests_total"
+#define TL "aiguard_token_rate_limited_total"
+
+/* Occurrences of s in text. */
+static int
+count_of(const char *text, const char *s)
+{
+	const char *p;
+	int n = 0;
+
+	for (p = text; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	return n;
+}
+
+static void
+test_auth(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text;
+	int i;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: auth failures by reason, fixed labels at 0");
+	text = render(m);
+	ASSERT_LINE(text, "# TYPE " AF " counter");
+	ASSERT_LINE(text, AF "{reason=\"missing\"} 0");
+	ASSERT_LINE(text, AF "{reason=\"invalid\"} 0");
+	ASSERT_LINE(text, AF "{reason=\"certificate\"} 0");
+	ASSERT_LINE(text, AF "{reason=\"forbidden\"} 0");
+	ASSERT_LINE(text, "# TYPE " TR " counter");
+	ASSERT_LINE(text, "# TYPE " TL " counter");
+	ASSERT_NO_LINE_WITH(text, TR "{");
+	ASSERT_NO_LINE_WITH(text, TL "{");
+	free(text);
+	metrics_auth_failure(m, METRICS_AUTH_MISSING);
+	for (i = 0; i < 2; i++)
+		metrics_auth_failure(m, METRICS_AUTH_INVALID);
+	for (i = 0; i < 3; i++)
+		metrics_auth_failure(m, METRICS_AUTH_CERTIFICATE);
+	for (i = 0; i < 4; i++)
+		metrics_auth_failure(m, METRICS_AUTH_FORBIDDEN);
+	/* Out of range and NULL: nothing. */
+	metrics_auth_failure(m, METRICS_AUTH__COUNT);
+	metrics_auth_failure(m, (enum metrics_auth)-1);
+	metrics_auth_failure(NULL, METRICS_AUTH_MISSING);
+	text = render(m);
+	ASSERT_LINE(text, AF "{reason=\"missing\"} 1");
+	ASSERT_LINE(text, AF "{reason=\"invalid\"} 2");
+	ASSERT_LINE(text, AF "{reason=\"certificate\"} 3");
+	ASSERT_LINE(text, AF "{reason=\"forbidden\"} 4");
+	ASSERT_INT_EQ(count_of(text, "\n" AF "{"), 4);
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+static void
+test_rate_limited(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: rate limited by address and by token");
+	text = render(m);
+	ASSERT_LINE(text, RL "{by=\"address\",limit=\"requests\"} 0");
+	ASSERT_LINE(text, RL "{by=\"address\",limit=\"images\"} 0");
+	ASSERT_LINE(text, RL "{by=\"address\",limit=\"inflight\"} 0");
+	ASSERT_LINE(text, RL "{by=\"token\",limit=\"requests\"} 0");
+	ASSERT_LINE(text, RL "{by=\"token\",limit=\"images\"} 0");
+	ASSERT_LINE(text, RL "{by=\"token\",limit=\"inflight\"} 0");
+	free(text);
+	metrics_rate_limited(m, NULL, METRICS_LIMIT_REQUESTS);
+	metrics_rate_limited(m, NULL, METRICS_LIMIT_REQUESTS);
+	metrics_rate_limited(m, NULL, METRICS_LIMIT_IMAGES);
+	metrics_rate_limited(m, "ci-bot", METRICS_LIMIT_IMAGES);
+	metrics_rate_limited(m, "ci-bot", METRICS_LIMIT_IMAGES);
+	metrics_rate_limited(m, "ci-bot", METRICS_LIMIT_INFLIGHT);
+	metrics_rate_limited(m, "alice", METRICS_LIMIT_REQUESTS);
+	/* Out of range and NULL: nothing, and no token entry made. */
+	metrics_rate_limited(m, "mallory", METRICS_LIMIT__COUNT);
+	metrics_rate_limited(m, "mallory", (enum metrics_limit)-1);
+	metrics_rate_limited(NULL, "alice", METRICS_LIMIT_REQUESTS);
+	text = render(m);
+	ASSERT_LINE(text, RL "{by=\"address\",limit=\"requests\"} 2");
+	ASSERT_LINE(text, RL "{by=\"address\",limit=\"images\"} 1");
+	ASSERT_LINE(text, RL "{by=\"address\",limit=\"inflight\"} 0");
+	ASSERT_LINE(text, RL "{by=\"token\",limit=\"requests\"} 1");
+	ASSERT_LINE(text, RL "{by=\"token\",limit=\"images\"} 2");
+	ASSERT_LINE(text, RL "{by=\"token\",limit=\"inflight\"} 1");
+	/* A limited token shows all three limits, zeros included. */
+	ASSERT_LINE(text, TL "{token=\"ci-bot\",limit=\"requests\"} 0");
+	ASSERT_LINE(text, TL "{token=\"ci-bot\",limit=\"images\"} 2");
+	ASSERT_LINE(text, TL "{token=\"ci-bot\",limit=\"inflight\"} 1");
+	ASSERT_LINE(text, TL "{token=\"alice\",limit=\"requests\"} 1");
+	ASSERT_LINE(text, TL "{token=\"alice\",limit=\"images\"} 0");
+	ASSERT_INT_EQ(count_of(text, "\n" TL "{"), 6);
+	ASSERT_NO_LINE_WITH(text, "mallory");
+	/* Limited, but no request finished yet: no request series. */
+	ASSERT_NO_LINE_WITH(text, TR "{");
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+static void
+test_token_requests(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text, line[256];
+	const char *a, *b;
+	int i;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: token requests per code, bounded codes");
+	metrics_token_request(m, "alice", 200);
+	metrics_token_request(m, "alice", 200);
+	metrics_token_request(m, "alice", 429);
+	metrics_token_request(m, "alice", 0);
+	metrics_token_request(m, "alice", 600);
+	metrics_token_request(m, "bob", 403);
+	metrics_token_request(m, NULL, 200);		/* no token: nothing */
+	metrics_token_request(NULL, "alice", 200);
+	/* carol sees more codes than a token keeps */
+	for (i = 0; i < METRICS_TOKEN_CODES_MAX + 3; i++)
+		metrics_token_request(m, "carol", 500 + i);
+	metrics_token_request(m, "carol", 500);		/* known */
+	text = render(m);
+	ASSERT_LINE(text, TR "{token=\"alice\",code=\"200\"} 2");
+	ASSERT_LINE(text, TR "{token=\"alice\",code=\"429\"} 1");
+	ASSERT_LINE(text, TR "{token=\"alice\",code=\"other\"} 2");
+	ASSERT_LINE(text, TR "{token=\"bob\",code=\"403\"} 1");
+	ASSERT_NO_LINE_WITH(text, "token=\"bob\",code=\"other\"");
+	a = strstr(text, TR "{token=\"alice\",code=\"200\"}");
+	b = strstr(text, TR "{token=\"alice\",code=\"429\"}");
+	ASSERT_TRUE(a != NULL && b != NULL && a < b);
+	ASSERT_LINE(text, TR "{token=\"carol\",code=\"500\"} 2");
+	snprintf(line, sizeof(line), TR "{token=\"carol\",code=\"%d\"} 1",
+	    500 + METRICS_TOKEN_CODES_MAX - 1);
+	ASSERT_LINE(text, line);
+	snprintf(line, sizeof(line), "code=\"%d\"",
+	    500 + METRICS_TOKEN_CODES_MAX);
+	ASSERT_NO_LINE_WITH(text, line);
+	ASSERT_LINE(text, TR "{token=\"carol\",code=\"other\"} 3");
+	ASSERT_INT_EQ(count_of(text, "\n" TR "{"),
+	    3 + 1 + METRICS_TOKEN_CODES_MAX + 1);
+	/* Not rate limited: no per-token limit series. */
+	ASSERT_NO_LINE_WITH(text, TL "{");
+	/* The endpoint counters are a separate family. */
+	ASSERT_NO_LINE_WITH(text, "aiguard_http_requests_total{");
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+static void
+test_token_overflow(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text, name[32], line[256];
+	int i;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: past METRICS_TOKENS_MAX names, token=\"(other)\"");
+	for (i = 0; i < METRICS_TOKENS_MAX + 5; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		metrics_token_request(m, name, 200);
+	}
+	metrics_token_request(m, "t0", 200);		/* known: its own */
+	metrics_rate_limited(m, "t1030", METRICS_LIMIT_IMAGES); /* new */
+	/* Never a name of their own: empty, and "(other)" itself. */
+	metrics_token_request(m, "", 200);
+	metrics_token_request(m, "(other)", 401);
+	text = render(m);
+	ASSERT_LINE(text, TR "{token=\"t0\",code=\"200\"} 2");
+	snprintf(line, sizeof(line), TR "{token=\"t%d\",code=\"200\"} 1",
+	    METRICS_TOKENS_MAX - 1);
+	ASSERT_LINE(text, line);
+	snprintf(line, sizeof(line), "token=\"t%d\"", METRICS_TOKENS_MAX);
+	ASSERT_NO_LINE_WITH(text, line);
+	ASSERT_NO_LINE_WITH(text, "token=\"t1030\"");
+	ASSERT_NO_LINE_WITH(text, "token=\"\"");
+	ASSERT_LINE(text, TR "{token=\"(other)\",code=\"200\"} 6");
+	ASSERT_LINE(text, TR "{token=\"(other)\",code=\"401\"} 1");
+	ASSERT_LINE(text, TL "{token=\"(other)\",limit=\"images\"} 1");
+	ASSERT_LINE(text, TL "{token=\"(other)\",limit=\"requests\"} 0");
+	ASSERT_LINE(text, RL "{by=\"token\",limit=\"images\"} 1");
+	ASSERT_INT_EQ(count_of(text, "\n" TR "{"), METRICS_TOKENS_MAX + 2);
+	ASSERT_INT_EQ(count_of(text, "{token=\"(other)\""), 2 + 3);
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+static void
+test_token_names(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text, big[128], want[256];
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: token names cleaned, cut and escaped");
+	/* a quote, a backslash, a newline, a lone continuation byte */
+	metrics_token_request(m, "a\"b\\c\nd\x80" "e", 200);
+	metrics_rate_limited(m, "a\"b\\c\nd\x80" "e", METRICS_LIMIT_INFLIGHT);
+	text = render(m);
+	ASSERT_LINE(text, TR "{token=\"a\\\"b\\\\c\\nd\xef\xbf\xbd" "e\","
+	    "code=\"200\"} 1");
+	ASSERT_LINE(text, TL "{token=\"a\\\"b\\\\c\\nd\xef\xbf\xbd" "e\","
+	    "limit=\"inflight\"} 1");
+	ASSERT_NO_LINE_WITH(text, "\x80");
+	check_promtool(text);
+	free(text);
+	/*
+	 * Two names alike in their first 63 bytes are one token (the token
+	 * file's names are shorter); the cut never splits a character.
+	 */
+	memset(big, 'n', 62);
+	memcpy(big + 62, "\xc3\xa9-one", 7);
+	metrics_token_request(m, big, 204);
+	memcpy(big + 62, "\xc3\xa9-two", 7);
+	metrics_token_request(m, big, 204);
+	text = render(m);
+	memcpy(want, TR "{token=\"", sizeof(TR) - 1 + 8);
+	memset(want + sizeof(TR) - 1 + 8, 'n', 62);
+	snprintf(want + sizeof(TR) - 1 + 8 + 62,
+	    sizeof(want) - (sizeof(TR) - 1 + 8 + 62),
+	    "\",code=\"204\"} 2");
+	ASSERT_LINE(text, want);
+	ASSERT_NO_LINE_WITH(text, "\xc3\xa9");
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+/*
+ * Parses one label set at *pp (just past the '{'), up to and past the
+ * '}'.  Label values named "token" are skipped; any other byte of the set
+ * goes to rest.  Returns 0, or -1 on a syntax error.
+ */
+static int
+parse_labels(const char **pp, char *rest, size_t restsz, size_t *ro)
+{
+	const char *p = *pp, *n;
+	int token;
+
+	for (;;) {
+		n = p;
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    *p == '_'))
+			return -1;
+		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
+		    *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')
+			p++;
+		token = p - n == 5 && strncmp(n, "token", 5) == 0;
+		if (p[0] != '=' || p[1] != '"')
+			return -1;
+		for (p += 2; *p != '"'; p++) {
+			if (*p == '\0' || *p == '\n')
+				return -1;
+			if (*p == '\\') {
+				if (p[1] != '\\' && p[1] != '"' && p[1] != 'n')
+					return -1;
+				if (!token && *ro + 2 < restsz) {
+					rest[(*ro)++] = p[0];
+					rest[(*ro)++] = p[1];
+				}
+				p++;
+			} else if (!token && *ro + 1 < restsz)
+				rest[(*ro)++] = *p;
+		}
+		p++;
+		if (*p == '}') {
+			*pp = p + 1;
+			rest[*ro] = '\0';
+			return 0;
+		}
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+/*
+ * Every line of text is a HELP, a TYPE or a sample of the family last
+ * typed, and needle occurs only inside token="..." values.  Returns the
+ * number of samples, or -1 (after printing the line) on the first bad one.
+ */
+static int
+check_lines(const char *text, const char *needle)
+{
+	char line[1024], family[128] = "", rest[1024], *sp;
+	const char *p = text, *e, *q;
+	size_t n, ro;
+	int samples = 0;
+
+	for (; *p != '\0'; p = e + 1) {
+		if ((e = strchr(p, '\n')) == NULL || (n = (size_t)(e - p)) == 0 ||
+		    n >= sizeof(line))
+			goto bad;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (strncmp(line, "# HELP aiguard_", 15) == 0) {
+			if (strstr(line, needle) != NULL)
+				goto bad;
+			continue;
+		}
+		if (strncmp(line, "# TYPE aiguard_", 15) == 0) {
+			if ((sp = strchr(line + 7, ' ')) == NULL ||
+			    (strcmp(sp, " counter") != 0 &&
+			    strcmp(sp, " gauge") != 0 &&
+			    strcmp(sp, " histogram") != 0) ||
+			    (size_t)(sp - line - 7) >= sizeof(family))
+				goto bad;
+			memcpy(family, line + 7, (size_t)(sp - line - 7));
+			family[sp - line - 7] = '\0';
+			if (strstr(family, needle) != NULL)
+				goto bad;
+			continue;
+		}
+		/* A sample: name[{labels}] value */
+		n = strlen(family);
+		if (n == 0 || strncmp(line, family, n) != 0)
+			goto bad;
+		for (q = line + n; (*q >= 'a' && *q <= 'z') || *q == '_'; q++)
+			;
+		/* the family itself, or a histogram's own series */
+		if (!(q == line + n ||
+		    (q - line - n == 7 && strncmp(line + n, "_bucket", 7) == 0) ||
+		    (q - line - n == 4 && strncmp(line + n, "_sum", 4) == 0) ||
+		    (q - line - n == 6 && strncmp(line + n, "_count", 6) == 0)))
+			goto bad;
+		ro = 0;
+		rest[0] = '\0';
+		if (*q == '{' && (q++, parse_labels(&q, rest, sizeof(rest),
+		    &ro) != 0))
+			goto bad;
+		if (strstr(rest, needle) != NULL || *q++ != ' ' || *q == '\0')
+			goto bad;
+		for (; *q != '\0'; q++)
+			if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == '-'))
+				goto bad;
+		samples++;
+	}
+	return samples;
+ bad:
+	fprintf(stderr, "bad exposition line: %.*s\n",
+	    e != NULL ? (int)(e - p) : (int)strlen(p), p);
+	return -1;
+}
+
+static void
+test_token_full(void)
+{
+	struct metrics *m = full_metrics();
+	char *text, name[32], line[256];
+	size_t len;
+	int i, k, samples;
+
+	TEST_START("metrics: a full token table renders, parses, lints");
+	for (i = 0; i <= METRICS_TOKENS_MAX; i++) {
+		/* the last one lands in "(other)" */
+		snprintf(name, sizeof(name), "tok-%04d", i);
+		for (k = 0; k <= METRICS_TOKEN_CODES_MAX; k++)
+			metrics_token_request(m, name, 200 + k);
+		metrics_token_request(m, name, 0);
+		for (k = 0; k < METRICS_LIMIT__COUNT; k++)
+			metrics_rate_limited(m, name, (enum metrics_limit)k);
+	}
+	for (k = 0; k < METRICS_AUTH__COUNT; k++)
+		metrics_auth_failure(m, (enum metrics_auth)k);
+	text = render(m);
+	len = strlen(text);
+	/* 1025 names x 13 series, 3 more each: far past the first 8 KB. */
+	ASSERT_INT_GT(len, (METRICS_TOKENS_MAX + 1) *
+	    (METRICS_TOKEN_CODES_MAX + 1 + METRICS_LIMIT__COUNT) * 50);
+	snprintf(line, sizeof(line), TR "{token=\"tok-%04d\",code=\"other\"} 2",
+	    METRICS_TOKENS_MAX - 1);
+	ASSERT_LINE(text, line);
+	ASSERT_LINE(text, TR "{token=\"(other)\",code=\"other\"} 2");
+	ASSERT_LINE(text, TL "{token=\"(other)\",limit=\"inflight\"} 1");
+	snprintf(line, sizeof(line), RL "{by=\"token\",limit=\"images\"} %d",
+	    METRICS_TOKENS_MAX + 1);
+	ASSERT_LINE(text, line);
+	ASSERT_INT_EQ(count_of(text, "\n" TR "{"), (METRICS_TOKENS_MAX + 1) *
+	    (METRICS_TOKEN_CODES_MAX + 1));
+	ASSERT_INT_EQ(count_of(text, "\n" TL "{"), (METRICS_TOKENS_MAX + 1) *
+	    METRICS_LIMIT__COUNT);
+	/* The line checker itself: it accepts and refuses. */
+	ASSERT_INT_EQ(check_lines("# TYPE aiguard_x counter\n"
+	    "aiguard_x{token=\"tok-1\",code=\"200\"} 1\n", "tok-"), 1);
+	ASSERT_INT_EQ(check_lines("# TYPE aiguard_x counter\n"
+	    "aiguard_x{token=\"a\",code=\"tok-1\"} 1\n", "tok-"), -1);
+	ASSERT_INT_EQ(check_lines("# TYPE aiguard_x counter\n"
+	    "aiguard_x{token=\"a\\q\"} 1\n", "tok-"), -1);
+	ASSERT_INT_EQ(check_lines("# TYPE aiguard_x counter\n"
+	    "aiguard_y 1\n", "tok-"), -1);
+	ASSERT_INT_EQ(check_lines("# HELP aiguard_x tok-1\n", "tok-"), -1);
+	ASSERT_INT_EQ(check_lines("aiguard_x 1", "tok-"), -1);
+	/* Every line well formed; names only as token="..." values. */
+	samples = check_lines(text, "tok-");
+	ASSERT_INT_GT(samples, (METRICS_TOKENS_MAX + 1) *
+	    (METRICS_TOKEN_CODES_MAX + 1 + METRICS_LIMIT__COUNT));
+	ASSERT_INT_EQ(count_of(text, "tok-"), METRICS_TOKENS_MAX *
+	    (METRICS_TOKEN_CODES_MAX + 1 + METRICS_LIMIT__COUNT));
+	ASSERT_INT_EQ(count_of(text, "token=\"tok-"), METRICS_TOKENS_MAX *
+	    (METRICS_TOKEN_CODES_MAX + 1 + METRICS_LIMIT__COUNT));
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
+#undef AF
+#undef RL
+#undef TR
+#undef TL
+
 /* ==== Concurrency ==== */
 
 #define CC_THREADS	4
@@ -609,12 +1039,18 @@ test_locale(void)
 void
 tests(void)
 {
-	test_plan(14);
+	test_plan(20);
 	test_empty();
 	test_histograms();
 	test_codes();
 	test_escape();
 	test_layers();
+	test_auth();
+	test_rate_limited();
+	test_token_requests();
+	test_token_overflow();
+	test_token_names();
+	test_token_full();
 	test_concurrency();
 	test_locale();
 }
