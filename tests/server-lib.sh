@@ -11,7 +11,10 @@
 #                           and waits up to $SERVER_START_S (20) seconds
 #                           for the port line and for /v2/health/ready.
 #                           Sets $srv_pid, $port and $base
-#                           (http://127.0.0.1:PORT).  On a timeout or an
+#                           (http://127.0.0.1:PORT; https:// when
+#                           $SERVER_SCHEME is https, the readiness check
+#                           then trusting the CA file $SERVER_CACERT).
+#                           On a timeout or an
 #                           early exit: a failure with the log's tail, and
 #                           the test exits 1.
 #   server_stop             SIGTERM, then waits (up to $SERVER_STOP_S, 45
@@ -86,10 +89,12 @@ server_start() {
 		if [ -z "$port" ]; then
 			port=$(sed -n 's/.*msg="listening on 127\.0\.0\.1:\([0-9][0-9]*\)".*/\1/p' \
 			    "$srv_log" | head -n 1)
-			[ -n "$port" ] && base=http://127.0.0.1:$port
+			[ -n "$port" ] &&
+			    base=${SERVER_SCHEME:-http}://127.0.0.1:$port
 		fi
 		if [ -n "$port" ]; then
 			code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' \
+			    ${SERVER_CACERT:+--cacert "$SERVER_CACERT"} \
 			    "$base/v2/health/ready")
 			[ "$code" = 200 ] && return 0
 		fi

@@ -696,24 +696,73 @@ dr_check_sandbox_conf(struct dr_ctx *c)
 static void
 dr_check_listen(struct dr_ctx *c)
 {
-	const char *a = c->d_cf.cf_listen_addr;
+	const char *a = c->d_cf.cf_listen_addr, *why, *what;
 	int port = c->d_cf.cf_listen_port;
 
+	why = config_exposure(&c->d_cf);
+	what = strcmp(a, "*") == 0 || strcmp(a, "0.0.0.0") == 0 ||
+	    strcmp(a, "::") == 0 ? "every address" : "not loopback";
 	if (config_listen_loopback(&c->d_cf))
 		dr_add(DR_PASS, "listen", NULL, "server.listen %s:%d is "
 		    "loopback only", a, port);
+	else if (why == NULL)
+		dr_add(DR_PASS, "listen", NULL, "server.listen %s:%d is %s, "
+		    "behind TLS and tokens (only health open)", a, port, what);
 	else if (c->d_cf.cf_allow_insecure)
-		dr_add(DR_WARN, "listen", "listen on 127.0.0.1 behind an "
-		    "authenticating TLS proxy, and remove server.allow_insecure",
-		    "server.listen %s:%d is %s, in clear text with no "
-		    "authentication: server.allow_insecure = yes", a, port,
-		    strcmp(a, "*") == 0 || strcmp(a, "0.0.0.0") == 0 ||
-		    strcmp(a, "::") == 0 ? "every address" : "not loopback");
+		dr_add(DR_WARN, "listen", "configure server.tls_cert, "
+		    "server.tls_key and server.tokens (server.open = health), "
+		    "then remove server.allow_insecure", "server.listen %s:%d "
+		    "is %s and %s: server.allow_insecure = yes", a, port, what,
+		    why);
 	else
-		dr_add(DR_FAIL, "listen", "listen on 127.0.0.1, or set "
-		    "server.allow_insecure = yes knowingly", "server.listen "
-		    "%s:%d is not loopback and server.allow_insecure is not "
-		    "set: aiguardd refuses to start", a, port);
+		dr_add(DR_FAIL, "listen", "configure TLS and tokens, listen "
+		    "on 127.0.0.1, or set server.allow_insecure = yes "
+		    "knowingly", "server.listen %s:%d is not loopback and %s, "
+		    "without server.allow_insecure: aiguardd refuses to start",
+		    a, port, why);
+}
+
+/*
+ * The token file and the TLS key: secrets of aiguardd's group.  Owned by
+ * root, readable by no other user, writable by root alone.
+ */
+static void
+dr_secret(const char *check, const char *key, const char *path)
+{
+	struct stat st;
+
+	if (path[0] == '\0')
+		return;
+	if (stat(path, &st) == -1) {
+		dr_add(DR_FAIL, check, "create it, or clear the key", "%s %s: "
+		    "%s: aiguardd refuses to start", key, path,
+		    strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode))
+		dr_add(DR_FAIL, check, "point the key at a regular file",
+		    "%s %s: not a regular file", key, path);
+	else if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP))
+		dr_add(DR_FAIL, check, "chmod 0640 PATH (owner root, group "
+		    "the daemon's)", "%s %s: mode %04o: %s", key, path,
+		    (unsigned)(st.st_mode & 07777), (st.st_mode & S_IROTH) ?
+		    "readable by every user" : "writable by others than root");
+	else if (st.st_uid != 0)
+		dr_add(DR_WARN, check, "chown root PATH", "%s %s: owned by "
+		    "uid %u, not root: its owner may change it", key, path,
+		    (unsigned)st.st_uid);
+	else
+		dr_add(DR_PASS, check, NULL, "%s %s: root's, mode %04o", key,
+		    path, (unsigned)(st.st_mode & 07777));
+}
+
+static void
+dr_check_frontdoor(struct dr_ctx *c)
+{
+	const struct ag_config *cf = &c->d_cf;
+
+	dr_secret("tokens-file", "server.tokens", cf->cf_tokens);
+	dr_secret("tls-key", "server.tls_key", cf->cf_tls_key);
 }
 
 /* ==== Kernel features ================================================== */
@@ -1316,6 +1365,17 @@ dr_has_private_key(const char *path)
 	return found;
 }
 
+/* st is server.tls_key's file: a key aiguardd must read. */
+static int
+dr_is_tls_key(struct dr_ctx *c, const struct stat *st)
+{
+	struct stat kst;
+
+	return c->d_cf.cf_tls_key[0] != '\0' &&
+	    stat(c->d_cf.cf_tls_key, &kst) == 0 && kst.st_dev == st->st_dev &&
+	    kst.st_ino == st->st_ino;
+}
+
 static void
 dr_priv1(struct dr_ctx *c, const char *path, const struct stat *st,
     void *arg)
@@ -1326,7 +1386,7 @@ dr_priv1(struct dr_ctx *c, const char *path, const struct stat *st,
 	size_t n = strlen(path);
 
 	l->l_seen++;
-	if (!S_ISREG(st->st_mode))
+	if (!S_ISREG(st->st_mode) || dr_is_tls_key(c, st))
 		return;
 	if (dr_has_private_key(path))
 		dr_bad(l, DR_FAIL, path, fix, "%s: a PEM private key where "
@@ -1527,6 +1587,15 @@ dr_check_daemon(struct dr_ctx *c)
 	else if (dr_path(c, DR_PIDFILE, pidfile, sizeof(pidfile)) != 0)
 		return;
 	running = dr_daemon_pid(pidfile, &pid, pwhy, sizeof(pwhy));
+	/* GET /v2 in clear text, with no token: what the front door shuts. */
+	if (cf->cf_tls_cert[0] != '\0' || !(config_open_categories(cf) &
+	    CONFIG_OPEN_METADATA)) {
+		dr_add(DR_WARN, "aiguardd-layers", "ask GET /v2 with a "
+		    "metadata token and read aiguard_sandbox", "%s; its /v2 is "
+		    "behind %s, which doctor does not pass", pwhy,
+		    cf->cf_tls_cert[0] != '\0' ? "TLS" : "a token");
+		return;
+	}
 	if (cf->cf_listen_port == 0) {
 		dr_add(DR_WARN, "aiguardd-layers", "give --listen ADDR:PORT",
 		    "%s; server.listen has port 0, so doctor cannot ask it",
@@ -1698,6 +1767,7 @@ cmd_doctor(int argc, char **argv)
 	dr_check_store(&c);
 	dr_check_keys(&c);
 	dr_check_private(&c);
+	dr_check_frontdoor(&c);
 	dr_check_daemon(&c);
 	return dr_print(json);
 }
