@@ -186,6 +186,7 @@ tokens_scopes_parse(const char *list, struct token_entry *te, char *err,
 	size_t n, i;
 	int nmodels = 0, k;
 
+	memset(models, 0, sizeof(models));
 	if (list == NULL || *list == '\0')
 		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
 		    "empty scope list");
@@ -260,8 +261,10 @@ tokens_scopes_format(const struct token_entry *te, char *buf, size_t len)
 	buf[0] = '\0';
 #define PUT(...) do {							\
 	n = snprintf(buf + o, len - o, __VA_ARGS__);			\
-	if (n < 0 || (size_t)n >= len - o)				\
-		return;		/* truncated: what fitted */		\
+	if (n < 0 || (size_t)n >= len - o) {				\
+		buf[o] = '\0';	/* whole scopes only */			\
+		return;							\
+	}								\
 	o += (size_t)n;							\
 } while (0)
 	for (i = 0; i < NCATS; i++) {
