@@ -571,6 +571,9 @@ token_add(const struct token_args *a)
 	if (token_load(a->ta_file, 1, &tf) != 0)
 		goto out;
 	ts = tf.tf_set;
+	if (tf.tf_exists && a->ta_group != NULL && gid != tf.tf_st.st_gid)
+		log_warnx("token add: --group %s: %s exists, and keeps its "
+		    "group (chgrp changes it)", a->ta_group, a->ta_file);
 	for (i = 0; i < ts->ts_n; i++)
 		if (strcmp(ts->ts_e[i].te_name, te.te_name) == 0) {
 			log_warnx("token add: %s has an entry named %s "
