@@ -69,7 +69,8 @@ tokens_name_ok(const char *name)
 	if (name == NULL || name[0] == '\0')
 		return 0;
 	for (i = 0; name[i] != '\0'; i++)
-		if (i >= TOKEN_NAME_MAX - 1 || !name_char((unsigned char)name[i]))
+		if (i >= TOKEN_NAME_MAX - 1 ||
+		    !name_char((unsigned char)name[i]))
 			return 0;
 	return 1;
 }
