@@ -25,6 +25,7 @@ static const struct {
 	{ "models", cmd_models, "list a model store's versions" },
 	{ "doctor", cmd_doctor, "check this host's deployment (PASS, WARN, "
 	    "FAIL)" },
+	{ "token", cmd_token, "add, list or revoke aiguardd's API tokens" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

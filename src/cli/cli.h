@@ -17,5 +17,6 @@ int	cmd_deploy(int argc, char **argv);
 int	cmd_rollback(int argc, char **argv);
 int	cmd_models(int argc, char **argv);
 int	cmd_doctor(int argc, char **argv);
+int	cmd_token(int argc, char **argv);
 
 #endif /* AG_CLI_H */

@@ -44,6 +44,7 @@
 #define TOKENS_MAX		4096	/* entries in a file */
 #define TOKENS_LINE_MAX		1024	/* bytes per line, without its end */
 #define TOKENS_FILE_MAX		(4 * 1024 * 1024)
+#define TOKENS_LIMIT_MAX	1000000	/* the largest limit value */
 
 /* Endpoint categories, as scope bits. */
 #define TOKEN_SCOPE_HEALTH	0x01u	/* /v2/health/live, /v2/health/ready */
@@ -126,6 +127,14 @@ int	tokens_categories_parse(const char *list, uint32_t *scopes,
 	    char *err, size_t errlen);
 /* Category bit -> "health", "metadata", ...; NULL for anything else. */
 const char *tokens_category_name(uint32_t scope);
+
+/*
+ * Parses a limit as the file writes it: decimal digits, optionally a '.'
+ * and 1..6 more digits (no sign, exponent, hex or blanks), at most
+ * TOKENS_LIMIT_MAX; with integer set, digits only.  The same grammar for
+ * aiguard token's options.  0 or AG_ERR_NUMERIC (*out untouched).
+ */
+int	tokens_limit_parse(const char *s, int integer, double *out);
 
 /* 1 when name is a valid entry name. */
 int	tokens_name_ok(const char *name);
