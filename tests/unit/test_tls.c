@@ -41,7 +41,7 @@ struct ident {
 	char			*key_p8;	/* PKCS #8 */
 };
 
-static unsigned int serial;
+static uint64_t serial;
 
 static char *
 pem_dup(const gnutls_datum_t *d)
