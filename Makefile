@@ -55,7 +55,8 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-PKGS := jansson libturbojpeg spng libmicrohttpd inih libseccomp libselinux libcrypto
+PKGS := jansson libturbojpeg spng libmicrohttpd inih libseccomp libselinux libcrypto \
+	gnutls
 BLAS ?= openblas
 ifeq ($(BLAS),ref)
 BLAS_CFLAGS ?= -DAG_BLAS_REF
@@ -65,7 +66,7 @@ BLAS_CFLAGS ?= $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS ?= $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih -lseccomp -lselinux -lcrypto)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lturbojpeg -lspng -lmicrohttpd -linih -lseccomp -lselinux -lcrypto -lgnutls)
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(FORTIFY) \

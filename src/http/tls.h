@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 
+#include <gnutls/abstract.h>	/* gnutls_pcert_st, gnutls_cert_retr_st */
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 
