@@ -162,8 +162,7 @@ frontdoor_receive(const struct ag_config *cf,
 {
 	struct stat st;
 	uint8_t *buf = NULL;
-	size_t total, off = 0;
-	ssize_t n;
+	size_t total;
 	int r = 0;
 
 	*tsp = NULL;
@@ -174,19 +173,12 @@ frontdoor_receive(const struct ag_config *cf,
 	    (uint64_t)st.st_size != total)
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL, "front door: no "
 		    "file of %zu bytes", total);
-	if (total > 0 && (buf = malloc(total)) == NULL)
-		return ag_errf(err, errlen, AG_ERR_ALLOC, "out of memory");
-	while (off < total) {
-		n = pread(mfd, buf + off, total - off, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = ag_errf(err, errlen, AG_ERR_PROTOCOL, "front door: "
-			    "short read");
-			goto out;
-		}
-		off += (size_t)n;
-	}
+	/* Mapped, not read: the filter the front runs under has no pread,
+	 * and the parent's writes left the file offset at the end. */
+	if (total > 0 && (buf = mmap(NULL, total, PROT_READ, MAP_SHARED, mfd,
+	    0)) == MAP_FAILED)
+		return ag_errf(err, errlen, AG_ERR_SYSTEM, "front door: mmap: "
+		    "%s", strerror(errno));
 	if ((m->fd_flags & IPC_FD_TOKENS) && (r = tokens_parse((const char *)
 	    buf, m->fd_tokens_len, cf->cf_tokens, tsp, err, errlen)) != 0)
 		goto out;
@@ -200,9 +192,7 @@ frontdoor_receive(const struct ag_config *cf,
 		*tsp = NULL;
 	}
 out:
-	if (buf != NULL) {
-		explicit_bzero(buf, total);
-		free(buf);
-	}
+	if (total > 0)
+		(void)munmap(buf, total);
 	return r;
 }
