@@ -16,10 +16,12 @@
 # question), with seinfo, and its file_contexts with selabel_lookup; the
 # same checks on both:
 #
-#   - who may change the model store and the keys: exactly the
-#     distribution's allowlist below;
-#   - user_t, staff_t and guest_t get nothing at all on the models and
-#     the keys (no class, no permission) and enter no aiguard domain;
+#   - who may change the model store, the keys, the token file and the
+#     TLS key, and who may read the token file and the TLS key: exactly
+#     the distribution's allowlists below;
+#   - user_t, staff_t and guest_t get nothing at all on the models, the
+#     keys, the token file and the TLS key (no class, no permission) and
+#     enter no aiguard domain;
 #   - aiguard_deploy_t is entered by sysadm_t (type_transition included)
 #     and, only while the tunable aiguard_unconfined_deploy is on, by
 #     unconfined_t; nothing else but the distribution's allowlist;
@@ -33,8 +35,9 @@
 #     service's or user's data; the CLI connects only to aiguard_port_t;
 #   - the file contexts (the /usr and /usr/local layouts) and the port;
 #   - the checks are not vacuous: a second build of the module with every
-#     tunable on, no init_nnp_daemon_domain() call and one extra `allow
-#     aiguard_t aiguard_model_t:file write;` must fail the same checks,
+#     tunable on, no init_nnp_daemon_domain() call and two extra rules,
+#     `allow aiguard_t aiguard_model_t:file write;` and `allow
+#     aiguard_deploy_t aiguard_tls_key_t:file read;`, must fail the checks,
 #     on each distribution (the nnp rule's loss only on RHEL 9, where
 #     init_daemon_domain does not grant it).
 #
@@ -53,7 +56,7 @@
 set -u
 : "${AG_TOP:?}"
 . "$AG_TOP/tests/lib.sh"
-plan 174
+plan 214
 src=$AG_TOP/policy/selinux
 devmk=/usr/share/selinux/devel/Makefile
 rhel_tar=$AG_TOP/../shared/selinux-rhel9/rhel9-policy.tar.xz
@@ -310,6 +313,13 @@ check_writers() {
 	same_list "$1" "w.$2" "$3"
 }
 
+# check_readers DIR TYPE ALLOWED: the domains that may read TYPE's files
+# must be exactly ALLOWED ("type via" lines).
+check_readers() {
+	rules "$1" s -A -t "$2" -c file -p read >"$1/r.$2"
+	same_list "$1" "r.$2" "$3"
+}
+
 # check_enter DIR ALLOWED: the domains that may transition into
 # aiguard_deploy_t must be exactly ALLOWED, here "type via" with via the
 # rule's target as written (aiguard_deploy_t, or an attribute holding
@@ -361,7 +371,10 @@ tt_active() {
 # written: the type itself, or the attribute that gives the type the
 # access.  Anything else is a finding.  The signing keys decide which
 # models verify, so the same list, less the CLI (which only reads them),
-# guards aiguard_keys_t.
+# guards aiguard_keys_t, and aiguard_tls_key_t too (the CLI only stats the
+# TLS files; the administrator places them).  The token file decides who
+# may call what: the whole list guards aiguard_tokens_t, whose designed
+# writer is the CLI (aiguard token add, revoke).
 #
 # Debian (refpolicy).  The first three are ours.  The rest are the
 # members of the base policy's files_unconfined_type, whose rule `allow
@@ -510,6 +523,61 @@ xserver_t files_unconfined_type		# the X server
 zabbix_script_t files_unconfined_type	# Zabbix scripts
 "
 
+# Who may read the TLS private key (read on a file of aiguard_tls_key_t),
+# as "type via", via the rule's source as written: the list below, and
+# every member of files_unconfined_type, whose rule reads as it writes (the
+# writers list's files_unconfined_type lines are added to it, comments
+# and all).  The same, and the CLI (which manages it), read the token
+# file, aiguard_tokens_t.
+#
+# Besides ours, the base policies let backup and file-integrity tools read
+# every file type, auth files included (refpolicy's files_read_all_files
+# and its kin): a copy of the key goes wherever the backup goes.  No
+# module can take its type out of those rules; docs/selinux.md says so.
+#
+# Debian (refpolicy).
+readers_debian="
+aiguard_t aiguard_t			# aiguardd's parent, at start and on SIGHUP
+sysadm_t sysadm_t			# aiguard_admin(sysadm_t, sysadm_r)
+aide_t aide_t				# AIDE, file integrity: hashes every file
+amanda_t amanda_t			# Amanda backups
+backup_t backup_t			# backup tools (the backup module)
+bacula_t bacula_t			# Bacula backups
+quota_t quota_t				# quotacheck scans every file
+samhain_t samhain_t			# Samhain, file integrity
+samhaind_t samhaind_t			# the Samhain daemon
+siggen_t siggen_t			# Tripwire's siggen: hashes files
+tripwire_t tripwire_t			# Tripwire, file integrity
+"
+# RHEL 9 (Fedora's policy, the shared store).
+readers_rhel9="
+aiguard_t aiguard_t			# aiguardd's parent, at start and on SIGHUP
+sysadm_t sysadm_t			# aiguard_admin(sysadm_t, sysadm_r)
+aide_t aide_t				# AIDE, file integrity: hashes every file
+amanda_t amanda_t			# Amanda backups
+backup_t backup_t			# backup tools (the backup module)
+bacula_t bacula_t			# Bacula backups
+pegasus_openlmi_logicalfile_t pegasus_openlmi_logicalfile_t	# OpenLMI file provider
+portage_t portage_t			# Gentoo's package manager, in the store
+quota_t quota_t				# quotacheck scans every file
+rpm_script_t rpm_script_t		# rpm scriptlets
+rpm_t rpm_t				# rpm, dnf
+samhain_t samhain_t			# Samhain, file integrity
+samhaind_t samhaind_t			# the Samhain daemon
+sandbox_t sandbox_domain		# sandbox(8): read on files handed to it open
+sectoolm_t sectoolm_t			# sectool, the security audit tool
+siggen_t siggen_t			# Tripwire's siggen: hashes files
+snapperd_t snapperd_t			# snapper: snapshots copy every file
+tripwire_t tripwire_t			# Tripwire, file integrity
+"
+
+# key_readers_of DIST: the readers of the TLS key on DIST, as above.
+key_readers_of() {
+	eval "printf '%s\n' \"\$readers_$1\""
+	eval "printf '%s\n' \"\$model_writers_$1\"" |
+	    grep -E '^[a-zA-Z0-9_]+[[:space:]]+files_unconfined_type[[:space:]]'
+}
+
 # Who may enter aiguard_deploy_t (process transition or dyntransition),
 # with aiguard_unconfined_deploy at its default, off, as "type via", via
 # the rule's target as written.
@@ -543,18 +611,22 @@ base_ok_rhel9='
 # check_real DIR POLICY FC: every check on the real module of $D, linked
 # into POLICY (indexed into DIR), whose file_contexts is FC.
 check_real() {
-	local real=$1 pol=$2 fc=$3 t b d u r p dom ex have extra want
-	local model_writers key_writers enter
+	local real=$1 pol=$2 fc=$3 t b d u r p w dom ex have extra want
+	local model_writers key_writers enter key_readers token_readers
 	eval "model_writers=\$model_writers_$D enter=\$enter_$D"
 	key_writers=$(printf '%s\n' "$model_writers" |
 	    grep -v '^aiguard_deploy_t ')
+	key_readers=$(key_readers_of "$D")
+	token_readers="$key_readers
+aiguard_deploy_t aiguard_deploy_t	# the CLI: aiguard token list, add, revoke"
 
 	# ---- Declarations
 
 	seinfo "$pol" -t --flat >"$real/types"
 	for t in aiguard_t aiguard_exec_t aiguard_deploy_t \
 	    aiguard_deploy_exec_t aiguard_model_t aiguard_conf_t \
-	    aiguard_keys_t aiguard_log_t aiguard_runtime_t aiguard_port_t; do
+	    aiguard_keys_t aiguard_log_t aiguard_runtime_t aiguard_port_t \
+	    aiguard_tokens_t aiguard_tls_key_t; do
 		if grep -qx "$t" "$real/types"; then
 			pass "$D: type $t"
 		else
@@ -605,8 +677,34 @@ check_real() {
 		show_diff "$real/w.aiguard_keys_t"
 	fi
 
+	# ---- The token file and the TLS key
+
+	for t in aiguard_tokens_t aiguard_tls_key_t; do
+		case $t in
+		aiguard_tokens_t) w=$model_writers r=$token_readers ;;
+		*) w=$key_writers r=$key_readers ;;
+		esac
+		if check_writers "$real" "$t" "$w"; then
+			pass "$D: $t: writers are exactly the allowlist"
+		else
+			fail "$D: $t: writers differ from the allowlist" \
+			    "(+ unexpected, - allowlisted but absent):"
+			printf '%s\n' "$diff" | sed 's/^/    /'
+			show_diff "$real/w.$t"
+		fi
+		if check_readers "$real" "$t" "$r"; then
+			pass "$D: $t: readers are exactly the allowlist"
+		else
+			fail "$D: $t: readers differ from the allowlist" \
+			    "(+ unexpected, - allowlisted but absent):"
+			printf '%s\n' "$diff" | sed 's/^/    /'
+			show_diff "$real/r.$t"
+		fi
+	done
+
 	# aiguardd's own data is read-only to it.
-	for t in aiguard_model_t aiguard_conf_t aiguard_keys_t aiguard_exec_t; do
+	for t in aiguard_model_t aiguard_conf_t aiguard_keys_t aiguard_exec_t \
+	    aiguard_tokens_t aiguard_tls_key_t; do
 		rules "$real" s -A -s aiguard_t -t "$t" -c file,dir,lnk_file \
 		    -p "$write_perms" >"$real/ro"
 		if [ ! -s "$real/ro" ]; then
@@ -621,7 +719,8 @@ check_real() {
 
 	for u in user_t staff_t guest_t; do
 		# Nothing at all: no class, no permission.
-		for t in aiguard_model_t aiguard_keys_t; do
+		for t in aiguard_model_t aiguard_keys_t aiguard_tokens_t \
+		    aiguard_tls_key_t; do
 			rules "$real" s -A -s "$u" -t "$t" >"$real/u"
 			if [ ! -s "$real/u" ]; then
 				pass "$D: $u has no access to $t"
@@ -852,6 +951,11 @@ check_real() {
 	/etc/aiguard/aiguardd.conf 32768 aiguard_conf_t
 	/etc/aiguard/keys 16384 aiguard_keys_t
 	/etc/aiguard/keys/x.pub 32768 aiguard_keys_t
+	/etc/aiguard/auth 16384 aiguard_tokens_t
+	/etc/aiguard/auth/tokens 32768 aiguard_tokens_t
+	/etc/aiguard/tls 16384 aiguard_tls_key_t
+	/etc/aiguard/tls/server.key 32768 aiguard_tls_key_t
+	/etc/aiguard/tls/server.crt 32768 aiguard_tls_key_t
 	/var/lib/aiguard/models 16384 aiguard_model_t
 	/var/lib/aiguard/models/resnet18/1/model.safetensors 32768 aiguard_model_t
 	/var/log/aiguard 16384 aiguard_log_t
@@ -873,8 +977,9 @@ check_real() {
 # check_broken DIR: the broken module of $D (every tunable on, one extra
 # write rule), linked and indexed into DIR, must fail the checks.
 check_broken() {
-	local broken=$1 enter want g
+	local broken=$1 enter readers want g
 	eval "enter=\$enter_$D"
+	readers=$(key_readers_of "$D")
 	if [ "$(cat "$broken/rc" 2>/dev/null)" != 0 ]; then
 		fail "$D: the broken copy did not build or install"
 		tail -n 20 "$broken/build.log" "$broken/install.log" \
@@ -884,6 +989,7 @@ check_broken() {
 		fail "$D: (broken) writers check not run"
 		fail "$D: (broken) unconfined check not run"
 		fail "$D: (broken) nnp check not run"
+		fail "$D: (broken) TLS key readers check not run"
 		return
 	fi
 	# The rule that must appear: aiguard_t's own, under the tunable.
@@ -937,6 +1043,16 @@ check_broken() {
 		fail "$D: the writers check misses an extra aiguard_t write rule"
 		printf '%s\n' "$diff" | sed 's/^/    /'
 	fi
+	if ! check_readers "$broken" aiguard_tls_key_t "$readers" &&
+	    printf '%s\n' "$diff" |
+	    grep -qx '+aiguard_deploy_t aiguard_deploy_t'; then
+		pass "$D: an extra aiguard_deploy_t read rule on the TLS key" \
+		    "fails the readers check"
+	else
+		fail "$D: the readers check misses aiguard_deploy_t reading" \
+		    "the TLS key"
+		printf '%s\n' "$diff" | sed 's/^/    /'
+	fi
 }
 
 # ==== Build, install and check ============================================
@@ -961,8 +1077,8 @@ fi
 
 # Copy the sources into $work/D/real and $work/D/broken.  The broken
 # copy: every tunable on (gen_tunable's default rewritten: RHEL's
-# Makefile has no CUSTOM_BUILDOPT), no init_nnp_daemon_domain() call and
-# one extra write rule.
+# Makefile has no CUSTOM_BUILDOPT), no init_nnp_daemon_domain() call, one
+# extra write rule and one extra read rule.
 for d in $dists; do
 	printf '%s\n' "$(eval "printf '%s' \"\$base_ok_$d\"")" |
 	    sed 's/[[:space:]]*#.*//; /^$/d' >"$work/$d.base_ok"
@@ -975,7 +1091,8 @@ for d in $dists; do
 	{ sed 's/^\(gen_tunable(aiguard_[a-z_]*, \)false)$/\1true)/
 	      /^[[:space:]]*init_nnp_daemon_domain(aiguard_t)$/d' \
 	      "$src/aiguard.te"
-	  echo 'allow aiguard_t aiguard_model_t:file write;'; } \
+	  echo 'allow aiguard_t aiguard_model_t:file write;'
+	  echo 'allow aiguard_deploy_t aiguard_tls_key_t:file read;'; } \
 	    >"$work/$d/broken/aiguard.te"
 done
 
@@ -1026,7 +1143,7 @@ for d in $dists; do
 done
 
 if [ "$dists" = debian ]; then
-	skip_part no-shared-vectors 84 \
+	skip_part no-shared-vectors 104 \
 	    "../shared/selinux-rhel9 is missing: RHEL 9 checks not run"
 fi
 
