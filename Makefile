@@ -254,6 +254,7 @@ install: $(B)/bin/aiguard $(B)/bin/aiguardd $(SELINUX_PKGS)
 	$(foreach v,$(INSTALL_DIRS),$(call check_dir,$(v)))
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/aiguard $(DESTDIR)$(SYSCONFDIR)/aiguard/keys \
+	    $(DESTDIR)$(SYSCONFDIR)/aiguard/auth $(DESTDIR)$(SYSCONFDIR)/aiguard/tls \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 	    $(DESTDIR)/var/lib/aiguard $(DESTDIR)$(SELINUXDIR) \
 	    $(DESTDIR)$(DOCDIR) \
@@ -296,8 +297,12 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)) aiguardd.conf)
 	rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/aiguard/keys \
+	    $(DESTDIR)$(SYSCONFDIR)/aiguard/auth \
+	    $(DESTDIR)$(SYSCONFDIR)/aiguard/tls \
 	    $(DESTDIR)$(SYSCONFDIR)/aiguard 2>/dev/null || true
-	@for f in $(CONF) $(DESTDIR)$(SYSCONFDIR)/aiguard/keys; do \
+	@for f in $(CONF) $(DESTDIR)$(SYSCONFDIR)/aiguard/keys \
+	    $(DESTDIR)$(SYSCONFDIR)/aiguard/auth \
+	    $(DESTDIR)$(SYSCONFDIR)/aiguard/tls; do \
 	    if [ -e $$f ]; then echo "uninstall: left $$f"; fi; \
 	done
 	@echo "uninstall: left /var/lib/aiguard (the store), the user and" \

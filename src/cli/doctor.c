@@ -1365,15 +1365,27 @@ dr_has_private_key(const char *path)
 	return found;
 }
 
-/* st is server.tls_key's file: a key aiguardd must read. */
+/* Whether st is the file at path (path may be ""). */
+static int
+dr_same_file(const char *path, const struct stat *st)
+{
+	struct stat o;
+
+	return path[0] != '\0' && stat(path, &o) == 0 &&
+	    o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/*
+ * st is one of the TLS files: the key aiguardd must read, and the
+ * certificates beside it, which SELinux labels as the key (doctor reads
+ * none of them).
+ */
 static int
 dr_is_tls_key(struct dr_ctx *c, const struct stat *st)
 {
-	struct stat kst;
-
-	return c->d_cf.cf_tls_key[0] != '\0' &&
-	    stat(c->d_cf.cf_tls_key, &kst) == 0 && kst.st_dev == st->st_dev &&
-	    kst.st_ino == st->st_ino;
+	return dr_same_file(c->d_cf.cf_tls_key, st) ||
+	    dr_same_file(c->d_cf.cf_tls_cert, st) ||
+	    dr_same_file(c->d_cf.cf_tls_client_ca, st);
 }
 
 static void

@@ -291,6 +291,22 @@ check_config(struct ag_config *cf)
 		fprintf(stderr, "aiguardd: %s\n", err);
 		return 1;
 	}
+	/* The front door's files, read and checked as at start. */
+	if (cf->cf_tokens[0] != '\0' || cf->cf_tls_cert[0] != '\0') {
+		struct frontdoor fd;
+
+		memset(&fd, 0, sizeof(fd));
+		if (frontdoor_load(cf, &fd, err, sizeof(err)) != 0) {
+			fprintf(stderr, "aiguardd: %s\n", err);
+			return 1;
+		}
+		if (cf->cf_tokens[0] != '\0')
+			fprintf(stderr, "aiguardd: token file %s: %zu "
+			    "entries\n", cf->cf_tokens, fd.fd_ntokens);
+		if (fd.fd_flags & IPC_FD_TLS)
+			fprintf(stderr, "aiguardd: TLS: %s\n", fd.fd_tls_desc);
+		frontdoor_clear(&fd);
+	}
 	/* The load the worker does, on as many threads. */
 	resnet_set_threads(cf->cf_threads);
 	resnet_set_low_memory(cf->cf_low_memory);

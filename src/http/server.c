@@ -218,6 +218,13 @@ http_send(struct http_req *rq, int status, const char *ctype, void *body,
 		    rq->rq_route.rt_kind == ROUTE_INFER ||
 		    rq->rq_route.rt_kind == ROUTE_CLASSIFY ? "POST" :
 		    "GET, HEAD");
+	/* Bodies are JSON or Prometheus text: never sniffed as anything. */
+	(void)MHD_add_response_header(resp, "X-Content-Type-Options",
+	    "nosniff");
+	/* Over TLS: a browser that has seen it once never falls back. */
+	if (rq->rq_srv->hs_tls)
+		(void)MHD_add_response_header(resp,
+		    "Strict-Transport-Security", "max-age=31536000");
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		(void)MHD_add_response_header(resp, "Retry-After", "1");
 	if (status == MHD_HTTP_TOO_MANY_REQUESTS) {
@@ -1406,6 +1413,18 @@ http_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 
 		if ((hc = calloc(1, sizeof(*hc))) == NULL)
 			return;
+		/*
+		 * Mutual TLS: ask for a certificate (REQUEST, not REQUIRE:
+		 * a client without one is anonymous, and gets a 401 in
+		 * JSON where a token is needed, not a failed handshake).
+		 */
+		if (hs->hs_client_ca && tls_client_ca_pem() != NULL &&
+		    (ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL &&
+		    ci->tls_session != NULL)
+			gnutls_certificate_server_set_request(
+			    (gnutls_session_t)ci->tls_session,
+			    GNUTLS_CERT_REQUEST);
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		hc->hc_fd = ci != NULL ? ci->connect_fd : -1;
@@ -1642,9 +1661,10 @@ http_start(const struct ag_config *cf, int lfd, const struct http_backend *be,
 		/*
 		 * TLS: the certificate and key at every handshake from
 		 * tls.h (current after a SIGHUP), our versions and suites.
-		 * A client CA given to libmicrohttpd makes it ask clients
-		 * for a certificate; tls_peer_verify() checks it against
-		 * the CA current then.
+		 * Clients are asked for a certificate per connection
+		 * (http_notify_conn), not through libmicrohttpd's trust
+		 * option, which it reads once at start: tls_peer_verify()
+		 * checks the certificate against the CA current then.
 		 */
 		flags |= MHD_USE_TLS;
 		opts[n++] = (struct MHD_OptionItem){
@@ -1652,10 +1672,6 @@ http_start(const struct ag_config *cf, int lfd, const struct http_backend *be,
 		    (intptr_t)0, (void *)tls_retrieve };
 		opts[n++] = (struct MHD_OptionItem){
 		    MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities };
-		if (hs->hs_client_ca && tls_client_ca_pem() != NULL)
-			opts[n++] = (struct MHD_OptionItem){
-			    MHD_OPTION_HTTPS_MEM_TRUST, 0,
-			    (void *)tls_client_ca_pem() };
 	}
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	/* The socket is bound already: after start-up nobody binds. */

@@ -32,7 +32,7 @@ command -v curl >/dev/null || { echo "missing curl"; exit 99; }
 PYTHON=/usr/bin/python3
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
-plan 44
+plan 49
 AG=$AG_BUILD/bin/aiguard
 IMG=$(ls "$AG_TOP"/samples/*.jpg | head -n 1)
 TOK=$work/tokens
@@ -237,13 +237,15 @@ server_stop >/dev/null
 T_ONE_AT_A_TIME=$(add one-at-a-time --scopes infer --max-inflight 1)
 server_start --tokens "$TOK" --set model.max_delay_us=400000 \
     --set model.max_batch=8
+pids=
 for i in 1 2 3 4; do
 	curl -s -m 60 -o /dev/null -w '%{http_code}\n' \
 	    -H "Authorization: Bearer $T_ONE_AT_A_TIME" \
 	    -H "Content-Type: image/jpeg" --data-binary @"$IMG" \
 	    "$base$CLS" >"$work/par.$i" &
+	pids="$pids $!"
 done
-wait
+wait $pids
 codes=$(cat "$work"/par.* | sort | tr '\n' ' ')
 case "$codes" in
 *200*429*) pass "max_inflight 1, four at once: $codes" ;;
@@ -292,7 +294,7 @@ fi
 server_stop >/dev/null
 
 # --- fairness: one token floods, another keeps its latency ---
-T_FLOOD=$(add flood --scopes infer --rate 20 --burst 20)
+T_FLOOD=$(add flood --scopes infer --rate 10 --burst 10)
 T_CALM=$(add calm --scopes infer)
 server_start --tokens "$TOK"
 if $PYTHON "$AG_TOP/tests/e2e/front-door-fair.py" "$port" "$T_FLOOD" \

@@ -19,7 +19,7 @@ done
 command -v curl >/dev/null || { echo "missing curl"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
-plan 12
+plan 17
 AGD=$AG_BUILD/bin/aiguardd
 
 # refused ADDR: aiguardd exits non-zero before it listens, naming the
@@ -71,7 +71,7 @@ else
 	fail "listen 0.0.0.0 with allow_insecure = yes: not ready"
 	tail -n 5 "$work/i.log" | sed 's/^/    | /'
 fi
-grep -q 'level=warn .*insecure: serving 0\.0\.0\.0:0, not a loopback address, in clear text with no authentication' \
+grep -q 'level=warn .*insecure: serving 0\.0\.0\.0:0, not a loopback address, and it serves clear text (no server.tls_cert)' \
     "$work/i.log" && pass "a warning at start names the exposure" ||
     { fail "no warning about the exposure"; tail -n 5 "$work/i.log"; }
 kill -TERM "$ipid" 2>/dev/null
@@ -88,6 +88,41 @@ grep -q 'insecure' "$srv_log" &&
     pass "127.0.0.1: no exposure warning"
 server_stop >/dev/null
 
+# Behind the front door (TLS, a token file, health alone open), an
+# exposed address needs no allow_insecure; short of any of the three, it
+# does, and the refusal says which is missing.
+P=$work/pki
+mkdir -p "$P"
+{ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$P/k.pem" && openssl req -x509 -new -key "$P/k.pem" \
+    -subj /CN=localhost -days 30 -out "$P/c.pem"; } >/dev/null 2>&1 &&
+    "$AG_BUILD/bin/aiguard" token add --file "$P/tokens" t --scopes infer \
+    >/dev/null 2>&1 || { echo "cannot make a certificate and tokens"; exit 99; }
+door=(--tls-cert "$P/c.pem" --tls-key "$P/k.pem" --tokens "$P/tokens")
+if "$AGD" --listen "0.0.0.0:8500" --model "$AG_MODEL" "${door[@]}" \
+    --check-config >/dev/null 2>"$work/c2.err"; then
+	pass "0.0.0.0 behind TLS and tokens (health open): accepted without allow_insecure"
+else
+	fail "0.0.0.0 behind TLS and tokens: $(tail -n 2 "$work/c2.err")"
+fi
+exposed_why() {	# WHAT ARGS...: refused, the message containing WHAT
+	local what=$1
+	shift
+	if "$AGD" --listen "0.0.0.0:8500" --model "$AG_MODEL" "$@" \
+	    --check-config >/dev/null 2>"$work/c3.err"; then
+		fail "0.0.0.0 with $*: accepted"
+	elif grep -q "$what" "$work/c3.err"; then
+		pass "0.0.0.0 with ${*:1:1}...: refused, \"$what\""
+	else
+		fail "0.0.0.0 with $*: $(tail -n 1 "$work/c3.err")"
+	fi
+}
+exposed_why "every endpoint is open (no server.tokens)" \
+    --tls-cert "$P/c.pem" --tls-key "$P/k.pem"
+exposed_why "clear text (no server.tls_cert)" --tokens "$P/tokens"
+exposed_why "server.open leaves more than health open" "${door[@]}" \
+    --set server.open=health,metadata
+
 # aiguard doctor: WARN with the explicit yes, FAIL without it.
 doctor_listen() {
 	printf '[server]\nlisten = %s\n%s\n' "$1" "$2" >"$work/d.conf"
@@ -103,4 +138,9 @@ line=$(doctor_listen "0.0.0.0:8500" "")
 [[ $line == *FAIL*"allow_insecure"* ]] &&
     pass "doctor: FAIL without allow_insecure" ||
     fail "doctor without allow_insecure: $line"
+line=$(doctor_listen "0.0.0.0:8500" "$(printf 'tls_cert = %s\ntls_key = %s\ntokens = %s' \
+    "$P/c.pem" "$P/k.pem" "$P/tokens")")
+[[ $line == *"PASS  listen"*"behind TLS and tokens"* ]] &&
+    pass "doctor: PASS listen behind TLS and tokens" ||
+    fail "doctor behind the front door: $line"
 finish

@@ -35,7 +35,7 @@ done
 PYTHON=/usr/bin/python3
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
-plan 27
+plan 28
 AG=$AG_BUILD/bin/aiguard
 IMG=$(ls "$AG_TOP"/samples/*.jpg | head -n 1)
 P=$work/pki

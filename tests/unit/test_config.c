@@ -146,6 +146,20 @@ static const struct {
 	{ "server.max_body_inflight", "2g" },
 	{ "server.connection_timeout", "3600" },
 	{ "server.request_timeout", "1" },
+	{ "server.tls_cert", "/etc/aiguard/tls/server.crt" },
+	{ "server.tls_key", "/etc/aiguard/tls/server.key" },
+	{ "server.tls_client_ca", "/etc/aiguard/tls/client-ca.crt" },
+	{ "server.tokens", "/etc/aiguard/auth/tokens" },
+	{ "server.open", "admin, metrics,health" },
+	{ "limits.ip_rate", "1000000" },
+	{ "limits.ip_burst", "7" },
+	{ "limits.ip_image_rate", "3" },
+	{ "limits.ip_image_burst", "0" },
+	{ "limits.token_rate", "10" },
+	{ "limits.token_burst", "20" },
+	{ "limits.token_image_rate", "40" },
+	{ "limits.token_image_burst", "80" },
+	{ "limits.token_max_inflight", "65536" },
 	{ "model.dir", "/var/lib/aiguard/models/my model;v=1 #x" },
 	{ "model.name", "resnet18-v1.2_b" },
 	{ "model.max_batch", "256" },
@@ -448,6 +462,99 @@ test_validate_exposure(void)
 		    err, sizeof(err)), 0);
 		ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
 	}
+	TEST_DONE();
+}
+
+/*
+ * The front door: server.open's lists, TLS's pair, and the exposure rule
+ * that TLS, a token file and health alone satisfy.
+ */
+static void
+test_frontdoor(void)
+{
+	static const char *const bad_open[] = {
+		"", "nothing", "health,", ",health", "health,,infer",
+		"health infer", "HEALTH", "infer,infer", "none,health",
+		"health;infer",
+	};
+	struct ag_config cf;
+	char err[512], buf[80];
+	size_t i;
+
+	TEST_START("server.open: lists, none, and refusals");
+	config_defaults(&cf);
+	ASSERT_INT_EQ(cf.cf_open, CONFIG_OPEN_HEALTH);
+	ASSERT_INT_EQ(config_open_categories(&cf), CONFIG_OPEN_ALL);
+	ASSERT_INT_EQ(config_set(&cf, "server.open", "none", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(cf.cf_open, 0);
+	ASSERT_INT_EQ(config_set(&cf, "server.open", " infer , metadata ",
+	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(cf.cf_open, CONFIG_OPEN_INFER | CONFIG_OPEN_METADATA);
+	config_open_format(cf.cf_open, buf, sizeof(buf));
+	ASSERT_STRING_EQ(buf, "metadata,infer");
+	config_open_format(0, buf, sizeof(buf));
+	ASSERT_STRING_EQ(buf, "none");
+	for (i = 0; i < sizeof(bad_open) / sizeof(bad_open[0]); i++) {
+		ASSERT_INT_EQ(config_set(&cf, "server.open", bad_open[i],
+		    err, sizeof(err)), AG_ERR_CONFIG);
+		ASSERT_STRING_CONTAINS(err, "server.open");
+	}
+	ASSERT_INT_EQ(cf.cf_open, CONFIG_OPEN_INFER | CONFIG_OPEN_METADATA);
+	/* With a token file, open is what it says; without, everything. */
+	ASSERT_INT_EQ(config_open_categories(&cf), CONFIG_OPEN_ALL);
+	ASSERT_INT_EQ(config_set(&cf, "server.tokens", "/t", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_open_categories(&cf),
+	    CONFIG_OPEN_INFER | CONFIG_OPEN_METADATA);
+	TEST_DONE();
+
+	TEST_START("validate: TLS certificate and key go together");
+	config_defaults(&cf);
+	ASSERT_INT_EQ(config_set(&cf, "server.tls_cert", "/c", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "server.tls_key");
+	ASSERT_INT_EQ(config_set(&cf, "server.tls_key", "/k", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	config_defaults(&cf);
+	ASSERT_INT_EQ(config_set(&cf, "server.tls_client_ca", "/ca", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "server.tls_client_ca needs");
+	TEST_DONE();
+
+	TEST_START("validate: exposed only behind TLS, tokens, health alone");
+	config_defaults(&cf);
+	ASSERT_INT_EQ(config_set(&cf, "server.listen", "0.0.0.0:8443", err,
+	    sizeof(err)), 0);
+	ASSERT_STRING_CONTAINS(config_exposure(&cf), "clear text");
+	ASSERT_INT_EQ(config_set(&cf, "server.tls_cert", "/c", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_set(&cf, "server.tls_key", "/k", err,
+	    sizeof(err)), 0);
+	ASSERT_STRING_CONTAINS(config_exposure(&cf), "every endpoint");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_INT_EQ(config_set(&cf, "server.tokens", "/t", err,
+	    sizeof(err)), 0);
+	ASSERT_PTR_EQ(config_exposure(&cf), NULL);
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(config_set(&cf, "server.open", "none", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(config_set(&cf, "server.open", "health,metrics", err,
+	    sizeof(err)), 0);
+	ASSERT_STRING_CONTAINS(config_exposure(&cf), "more than health");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "server.allow_insecure = yes");
+	ASSERT_INT_EQ(config_set(&cf, "server.allow_insecure", "yes", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	/* Loopback: never exposed, whatever the rest. */
+	ASSERT_INT_EQ(config_set(&cf, "server.listen", "127.0.0.1:0", err,
+	    sizeof(err)), 0);
+	ASSERT_PTR_EQ(config_exposure(&cf), NULL);
 	TEST_DONE();
 }
 
@@ -754,11 +861,12 @@ test_shipped_example(void)
 void
 tests(void)
 {
-	test_plan(26);
+	test_plan(29);
 	test_defaults();
 	test_round_trip();
 	test_bad_values();
 	test_validate();
+	test_frontdoor();
 	test_file_syntax();
 	test_file_kinds();
 	test_shipped_example();
