@@ -6,7 +6,8 @@
 #              127.0.0.1:8500 (aiguardd in the foreground)
 #   check      all tests (unit, end-to-end, reference against PyTorch)
 #   bench      side-by-side benchmark (our engine, PyTorch, ONNX Runtime)
-#   bench-serve  aiguardd against Flask + PyTorch under wrk
+#   bench-serve  aiguardd against Flask + PyTorch under wrk, then aiguardd
+#                plain against HTTPS + bearer token (bench/serve-tls)
 #   bench-sandbox  aiguardd's requests/s with the sandbox on vs off
 #   policy     the SELinux module: build/selinux/aiguard.pp and
 #              aiguard_port.cil (docs/selinux.md)
@@ -330,6 +331,7 @@ bench-serve: deps
 	@scripts/install-deps --bench
 	@$(MAKE) --no-print-directory all
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/serve $(B) $(THREADS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/serve-tls $(B) $(THREADS)
 
 # The engine's loops over channels, and the resize's passes over rows, are
 # meant to be vectorised.

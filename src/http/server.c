@@ -370,8 +370,21 @@ http_peer(struct http_req *rq, struct access_req *ar)
 	enum tls_peer st = TLS_PEER_NONE;
 
 	ar->ar_cert = TLS_PEER_NONE;
-	if (!hs->hs_client_ca || hc == NULL)
+	if (!hs->hs_client_ca)
 		return;
+	if (hc == NULL) {
+		/* Not tracked (out of memory): checked now, for this one. */
+		static __thread char tcn[TOKEN_NAME_MAX * 2], twhy[96];
+
+		ci = MHD_get_connection_info(rq->rq_conn,
+		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		ar->ar_cert = ci == NULL || ci->tls_session == NULL ?
+		    TLS_PEER_NONE : (int)tls_peer_verify((gnutls_session_t)
+		    ci->tls_session, tcn, sizeof(tcn), twhy, sizeof(twhy));
+		ar->ar_cert_cn = tcn;
+		ar->ar_cert_why = twhy;
+		return;
+	}
 	pthread_mutex_lock(&hs->hs_mtx);
 	if (hc->hc_peer_done) {
 		ar->ar_cert = hc->hc_peer;
@@ -966,8 +979,18 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 	if (http_access(rq) != 0) {
 		rq->rq_max = hs->hs_cf->cf_max_body_bytes;
 		if (rq->rq_route.rt_kind != ROUTE_INFER &&
-		    rq->rq_route.rt_kind != ROUTE_CLASSIFY)
+		    rq->rq_route.rt_kind != ROUTE_CLASSIFY) {
 			rq->rq_state = RQ_GET;
+			return MHD_YES;
+		}
+		/* A body larger than any we read: answered now, closed. */
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && (strlen(cl) > 19 || strtoull(cl, NULL, 10) >
+		    hs->hs_cf->cf_max_body_bytes)) {
+			rq->rq_close = 1;
+			return http_deny(rq);
+		}
 		return MHD_YES;
 	}
 	if (rq->rq_route.rt_kind != ROUTE_INFER &&

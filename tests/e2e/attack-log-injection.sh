@@ -14,7 +14,7 @@
 # What must hold: every line of the daemon's log (debug level, so
 # libmicrohttpd's messages too) is printable ASCII and parses as logfmt;
 # every access line has exactly the keys level proc pid event client
-# method path status bytes ms (and terminated when cut short), with
+# method path status bytes ms token (and terminated when cut short), with
 # event=access, and its method and path decode back to the bytes sent; no
 # line but the worker's own says event=model_verify.  tests/unit/test_log.c
 # covers each logging path at function level.
@@ -142,7 +142,7 @@ def logfmt(line):
     return pairs
 
 ACCESS = ["level", "proc", "pid", "event", "client", "method", "path",
-          "status", "bytes", "ms"]
+          "status", "bytes", "ms", "token"]
 
 def check(log):
     data = open(log, "rb").read()

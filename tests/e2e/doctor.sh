@@ -18,7 +18,7 @@ AG=$AG_BUILD/bin/aiguard
 [ -x "$AG" ] || { echo "missing $AG"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
 . "$AG_TOP/tests/server-lib.sh"
-plan 35
+plan 38
 # The good tree's files must be root's, as an installed system's are.
 [ "$(id -u)" -eq 0 ] ||
     skip_all not-root "the scratch trees need root-owned files"
@@ -157,6 +157,39 @@ doc "$work/besteffort"
 [ $rc -eq 0 ] && grep -Eq '^WARN  sandbox-mode +sandbox\.mode = best-effort' \
     "$work/out" && pass "best-effort: WARN, exit 0" ||
     { fail "best-effort: rc=$rc"; show; }
+
+# The front door's secrets: the token file and the TLS key, root's and
+# readable by the daemon's group only; the key is not a stray private key.
+mkdoor() {	# NAME TOKENS_MODE KEY_MODE
+	copy "$1"
+	local r=$work/$1
+	mkdir -p "$r/etc/aiguard/auth" "$r/etc/aiguard/tls" || exit 99
+	"$AG" token add --file "$r/etc/aiguard/auth/tokens" --group "$grp" t \
+	    --scopes infer >/dev/null 2>&1 || exit 99
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$r/etc/aiguard/tls/server.key" 2>/dev/null &&
+	openssl req -x509 -new -key "$r/etc/aiguard/tls/server.key" \
+	    -subj /CN=localhost -days 30 -out "$r/etc/aiguard/tls/server.crt" \
+	    2>/dev/null || exit 99
+	chmod "$2" "$r/etc/aiguard/auth/tokens"
+	chmod "$3" "$r/etc/aiguard/tls/server.key"
+	chmod 0644 "$r/etc/aiguard/tls/server.crt"
+	sed -i "s|^listen = .*|&\\ntokens = $r/etc/aiguard/auth/tokens\\ntls_cert = $r/etc/aiguard/tls/server.crt\\ntls_key = $r/etc/aiguard/tls/server.key|" \
+	    "$r/etc/aiguard/aiguardd.conf"
+}
+mkdoor door 0640 0640
+doc "$work/door"
+if [ $rc -eq 0 ] && grep -Eq '^PASS  tokens-file +server\.tokens .*root.s, mode 0640' \
+    "$work/out" && grep -Eq '^PASS  tls-key +server\.tls_key .*mode 0640' \
+    "$work/out" && grep -Eq '^PASS  private-keys ' "$work/out"; then
+	pass "front door: token file and TLS key 0640 root: PASS, the key not a stray one"
+else
+	fail "front door: rc=$rc"; show
+fi
+mkdoor doorread 0644 0640
+broken doorread tokens-file 'server\.tokens .*mode 0644: readable by every user'
+mkdoor doorkey 0640 0604
+broken doorkey tls-key 'server\.tls_key .*mode 0604: readable by every user'
 
 # ==== --json ==============================================================
 

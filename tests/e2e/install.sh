@@ -51,7 +51,9 @@ expected() {	# expected PREFIX DOCDIR
 		echo "755 d etc"
 		echo "755 d etc/aiguard"
 		echo "644 f etc/aiguard/aiguardd.conf"
+		echo "755 d etc/aiguard/auth"
 		echo "755 d etc/aiguard/keys"
+		echo "755 d etc/aiguard/tls"
 		echo "755 d var/lib/aiguard"
 		echo "755 f $p/bin/aiguard"
 		echo "755 f $p/sbin/aiguardd"
@@ -152,7 +154,8 @@ same "the second install: the same files" "$work/want" "$work/got2"
 mk uninstall DESTDIR="$d" PREFIX=/usr >"$work/uninst.out" 2>&1
 (cd "$d" && find . -type f -printf '%P\n') >"$work/left"
 if [ "$(cat "$work/left")" = etc/aiguard/aiguardd.conf ] &&
-    [ ! -e "$d/etc/aiguard/keys" ] && [ ! -e "$d/usr/share/doc/aiguard" ]; then
+    [ ! -e "$d/etc/aiguard/keys" ] && [ ! -e "$d/etc/aiguard/auth" ] &&
+    [ ! -e "$d/etc/aiguard/tls" ] && [ ! -e "$d/usr/share/doc/aiguard" ]; then
 	pass "uninstall removes everything but aiguardd.conf"
 else
 	fail "uninstall left more than aiguardd.conf:"
