@@ -817,7 +817,7 @@ main(int argc, char **argv)
 	struct selinux_status se;
 	sigset_t set;
 	char err[512];
-	int check = 0, port;
+	int check = 0, port, status;
 
 	/*
 	 * Request bodies, tensors, a reload's model and workspace (hundreds
@@ -939,5 +939,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	daemon_sandbox_log(&sc, &ss);
-	return supervise(&p);
+	status = supervise(&p);
+	frontdoor_clear(&p.p_fd);
+	return status;
 }

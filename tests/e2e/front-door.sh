@@ -294,7 +294,7 @@ fi
 server_stop >/dev/null
 
 # --- fairness: one token floods, another keeps its latency ---
-T_FLOOD=$(add flood --scopes infer --rate 10 --burst 10)
+T_FLOOD=$(add flood --scopes infer --rate 2 --burst 2)
 T_CALM=$(add calm --scopes infer)
 server_start --tokens "$TOK"
 if $PYTHON "$AG_TOP/tests/e2e/front-door-fair.py" "$port" "$T_FLOOD" \
