@@ -33,6 +33,10 @@ for c in curl openssl testssl; do
 done
 PYTHON=/usr/bin/python3
 . "$AG_TOP/tests/lib.sh"
+case $AG_BUILD in
+*/asan) skip_all sanitizer-testssl "the audit of GnuTLS's TLS runs in the" \
+    "normal build; tls.c runs under the sanitizers in unit/test_tls, e2e/tls" ;;
+esac
 . "$AG_TOP/tests/server-lib.sh"
 plan 8
 P=$work/pki
