@@ -23,7 +23,14 @@
 #   - a SKIPPED attempt fails, unless EXPECTED_SKIPS below names it with
 #     the reason, and the probe's evidence gives that reason;
 #   - aiguardd's log in each phase shows no child that died and a clean
-#     stop ("stopped status=0").
+#     stop ("stopped status=0");
+#   - the front door (HTTPS, the token file): aiguardd reads the TLS key
+#     and the token file in aiguard_t, the administrator's `aiguard
+#     token add` rewrites the file in aiguard_deploy_t and keeps its
+#     label, and no denial of aiguard_t or aiguard_deploy_t on
+#     aiguard_tokens_t or aiguard_tls_key_t appears in either mode;
+#     staff_t is refused both files (as uid 0 by SELinux alone, in
+#     enforcing; as an ordinary user by DAC as well, in both modes).
 
 import datetime
 import json
@@ -68,12 +75,35 @@ STAFF_ATTACKS = [
      "rename the model directory"),
     ("staff-delete-model-dir", "directory tampering",
      "delete the model directory (rm -rf)"),
+    ("staff-read-tls-key", "theft",
+     "read the TLS key (/etc/aiguard/tls/server.key)"),
+    ("staff-read-tokens", "theft",
+     "read the token file (/etc/aiguard/auth/tokens)"),
+    # Through a hard link in /var/tmp: the refusal must be on the file's
+    # own type, not on the search of /etc/aiguard.
+    ("staff-read-tls-key-link", "theft",
+     "read the TLS key through a hard link in /var/tmp",
+     "aiguard_tls_key_t"),
+    ("staff-read-tokens-link", "theft",
+     "read the token file through a hard link in /var/tmp",
+     "aiguard_tokens_t"),
+]
+
+# staff_t as uid 65534 (setpriv, then runcon): refused in both modes,
+# "Permission denied"; in permissive by DAC alone (0750 directories,
+# 0640 files, root:aiguard), in enforcing with a staff_t AVC first.
+STAFF_USER = [
+    ("staff-user-read-tls-key", "theft",
+     "read the TLS key as uid 65534"),
+    ("staff-user-read-tokens", "theft",
+     "read the token file as uid 65534"),
 ]
 
 LEGIT = [
     ("serve", "systemctl start aiguardd (as sysadm_r): the shipped unit, "
      "every process in aiguard_t, user aiguard, no capabilities, ready"),
-    ("classify", "POST /v2/models/resnet18/classify (JPEG) -> 200"),
+    ("classify", "POST /v2/models/resnet18/classify (JPEG) over HTTPS "
+     "with the ci token -> 200"),
     ("journal", "aiguardd's log lines reach the journal (its invocation)"),
     ("reload", "systemctl reload aiguardd: one more successful reload"),
     ("admin-deploy", "aiguard deploy of a signed new version as "
@@ -84,6 +114,29 @@ LEGIT = [
     ("stop", "systemctl stop aiguardd: Result success, status 0, no "
      "process left"),
 ]
+
+# The front door, in both modes: what holds whether SELinux enforces or
+# not (a refusal here is aiguardd's, an expected status).
+FRONT_DOOR = [
+    ("frontdoor-files", "the token file aiguard_tokens_t and the TLS key "
+     "aiguard_tls_key_t, both root:aiguard 0640"),
+    ("https-health", "GET /v2/health/live over HTTPS (the test CA) -> 200"),
+    ("plain-http-refused", "plain HTTP to the TLS port: no HTTP answer"),
+    ("classify-no-token", "classify with no token -> 401"),
+    ("classify-bad-token", "classify with an unknown token -> 401"),
+    ("admin-token-add", "aiguard token add t2 --scopes infer as "
+     "staff_u:sysadm_r:sysadm_t, in aiguard_deploy_t"),
+    ("token-file-kept", "the rewritten token file keeps its label, owner, "
+     "group and mode, and holds ci and t2"),
+    ("token-reload", "systemctl reload: one more event=frontdoor_reload "
+     "result=ok, then t2 known (metadata without its scope -> 403)"),
+    ("t2-classify", "classify with the new token t2 -> 200"),
+]
+
+# The types of the front door's files, and who must never be denied on
+# them.
+FD_TYPES = ("aiguard_tokens_t", "aiguard_tls_key_t")
+FD_DOMAINS = ("aiguard_t", "aiguard_deploy_t")
 
 # Run once, in the enforcing phase (the guest is slow).
 ENFORCING_ONLY = ("journal", "reload")
@@ -99,11 +152,12 @@ DOCTOR_PASS = {
                                    "selinux-domain", "selinux-port",
                                    "selinux-labels", "store", "keys",
                                    "private-keys", "config-perms",
-                                   "sandbox-user", "systemd-exposure"),
+                                   "sandbox-user", "systemd-exposure",
+                                   "tokens-file", "tls-key"),
     ("doctor", "enforcing"): ("selinux", "selinux-domain", "selinux-port",
                               "selinux-labels", "store", "keys",
                               "private-keys", "config-perms",
-                              "sandbox-user"),
+                              "sandbox-user", "tokens-file", "tls-key"),
 }
 
 AVC_RE = re.compile(r"avc:\s+(denied|granted)\s+\{ ([^}]*) \}.*")
@@ -296,9 +350,11 @@ def main():
     for m in MODES:
         check(bool(steps[m]), "%s: the guest ran the %s phase" % (m, m))
 
-    # Legitimate operations: succeed in both modes.
-    for name, what in LEGIT:
-        row = {"group": "legitimate", "scenario": name, "attempt": what,
+    # Legitimate operations, and the front door's checks: succeed in
+    # both modes.
+    for group, name, what in [("legitimate",) + x for x in LEGIT] + \
+            [("front door",) + x for x in FRONT_DOOR]:
+        row = {"group": group, "scenario": name, "attempt": what,
                "domain": "", "counted": True}
         for m in MODES:
             if name in ENFORCING_ONLY and m != "enforcing":
@@ -310,8 +366,17 @@ def main():
             if name == "serve":
                 ok = ok and ":aiguard_t:" in detail
                 row["domain"] = "init_t -> aiguard_t"
-            if name.startswith("classify"):
+            if name.startswith("classify") or name == "t2-classify":
                 row["domain"] = "aiguard_t"
+            if name == "admin-token-add":
+                # The test module's auditallow: the CLI created its
+                # temporary file (or renamed it) in aiguard_deploy_t.
+                granted = [l for l in segs if "granted" in l and
+                           ":aiguard_deploy_t:" in l and
+                           ":aiguard_tokens_t:" in l]
+                ok = ok and "sysadm_t" in detail and bool(granted)
+                extra = granted[0] if granted else ""
+                row["domain"] = "sysadm_t -> aiguard_deploy_t"
             if name == "admin-deploy":
                 granted = [l for l in segs if "granted" in l and
                            "aiguard_deploy_t" in l]
@@ -379,12 +444,16 @@ def main():
                                "STARTED", "detail": detail, "avc": nnp[:1]},
                  "permissive": {"result": "-", "detail": "", "avc": []}})
 
-    for name, scen, what in STAFF_ATTACKS:
+    for name, scen, what, *ttype in STAFF_ATTACKS:
         row = {"group": "staff_t (uid 0)", "scenario": scen, "attempt": what,
                "domain": "staff_t", "counted": True}
         for m in MODES:
             rc, detail = steps[m].get(name, (None, "not run"))
             den = denials(dm[m][0].get(name, []), "staff_t")
+            if ttype:
+                # Refused on the file's own type.
+                den = [l for l in den if ":%s:" % ttype[0] in
+                       l.split("tcontext")[1]]
             if m == "enforcing":
                 ok = rc not in (None, 0) and bool(den)
                 res = "BLOCKED" if rc not in (None, 0) else "ALLOWED"
@@ -392,9 +461,44 @@ def main():
                 ok = rc == 0
                 res = "ALLOWED" if rc == 0 else "FAILED (rc %s)" % rc
             row[m] = {"result": res, "detail": detail, "avc": den[:3]}
-            check(ok, "%s: staff_t: %s is %s" %
-                  (m, what, "refused" if m == "enforcing" else "allowed"))
+            check(ok, "%s: staff_t: %s is %s%s" %
+                  (m, what, "refused" if m == "enforcing" else "allowed",
+                   " (AVC on %s)" % ttype[0] if ttype and
+                   m == "enforcing" else ""))
         rows.append(row)
+
+    for name, scen, what in STAFF_USER:
+        row = {"group": "staff_t (uid 65534)", "scenario": scen,
+               "attempt": what, "domain": "staff_t", "counted": True}
+        for m in MODES:
+            rc, detail = steps[m].get(name, (None, "not run"))
+            den = denials(dm[m][0].get(name, []), "staff_t")
+            ok = rc not in (None, 0) and "Permission denied" in detail \
+                and detail.startswith("65534 ")
+            if m == "enforcing":
+                ok = ok and bool(den)
+            row[m] = {"result": "BLOCKED" if rc not in (None, 0) else
+                      "ALLOWED", "detail": detail, "avc": den[:3]}
+            check(ok, "%s: staff_t as uid 65534: %s is refused (%s)" % (
+                m, what, "an AVC, EACCES" if m == "enforcing" else
+                "EACCES by DAC"))
+        rows.append(row)
+
+    # No denial of the daemon or the CLI on the front door's files, in
+    # the whole phase.
+    for m in MODES:
+        bad = []
+        for line in read(os.path.join(rdir, m + ".dmesg")).splitlines():
+            if "avc:" not in line or "denied" not in line:
+                continue
+            src, _, tgt = short_avc(line).partition("tcontext")
+            if any(":%s:" % d in src for d in FD_DOMAINS) and \
+                    any(":%s:" % t in tgt for t in FD_TYPES):
+                bad.append(short_avc(line))
+        check(bool(steps[m]) and not bad,
+              "%s: no denial of %s on %s" % (
+                  m, " or ".join(FD_DOMAINS), " or ".join(FD_TYPES)) +
+              "".join(" | " + l[:200] for l in bad[:3]))
 
     # The probe: each attempt in aiguard_t.
     probe = {}
@@ -539,7 +643,7 @@ def main():
     for r in rows:
         note = r.get("note", "")
         a = avc(r.get("enforcing"))
-        if r["scenario"] in ("admin-deploy",):
+        if r["scenario"] in ("admin-deploy", "admin-token-add"):
             a = "`" + r["enforcing"].get("evidence", "") + "`"
         md.append("| %s | %s | %s | %s | %s | %s |" % (
             r["scenario"], r["attempt"].replace("|", "\\|"), r["domain"],
