@@ -11,6 +11,8 @@
 -- usage: wrk ... -s bench/wrk-post.lua URL -- FILE [CONTENT_TYPE [HEADER]]
 --        (CONTENT_TYPE defaults to image/jpeg; HEADER, "Name: value", is
 --        one more request header)
+--        wrk ... -s bench/wrk-post.lua URL -- -
+--        (FILE "-": GET requests, no body; wrk's -H headers only)
 
 local threads = {}
 
@@ -21,7 +23,13 @@ end
 function init(args)
    local path = args[1]
    if not path then
-      error("wrk-post.lua: usage: -- FILE [CONTENT_TYPE [HEADER]]")
+      error("wrk-post.lua: usage: -- FILE [CONTENT_TYPE [HEADER]] | -")
+   end
+   responses = 0
+   non2xx = 0
+   statuses = {}
+   if path == "-" then
+      return
    end
    local f = assert(io.open(path, "rb"))
    local body = f:read("*a")
@@ -36,9 +44,6 @@ function init(args)
       end
       wrk.headers[k] = v
    end
-   responses = 0
-   non2xx = 0
-   statuses = {}
 end
 
 function response(status, headers, body)

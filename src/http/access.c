@@ -299,13 +299,6 @@ access_check(struct access *ac, const struct access_req *rq,
 	id->ai_inflight = 1;
 }
 
-/* The bucket size rl_take() uses for rate and burst. */
-static double
-access_burst(double rate, double burst)
-{
-	return burst > 0 ? burst : rate > 1 ? rate : 1;
-}
-
 void
 access_images(struct access *ac, const struct access_id *id,
     const void *addr, size_t addrlen, int n, double now,
@@ -315,23 +308,23 @@ access_images(struct access *ac, const struct access_id *id,
 
 	memset(res, 0, sizeof(*res));
 	/* More images than a bucket holds could never pass: say so. */
-	if (addrlen > 0 && ac->ac_ip_image_rate > 0 && n > access_burst(
+	if (addrlen > 0 && ac->ac_ip_image_rate > 0 && n > rl_burst(
 	    ac->ac_ip_image_rate, ac->ac_ip_image_burst)) {
 		res->ar_retry_after = rl_retry_after(n /
 		    ac->ac_ip_image_rate);
 		access_deny(res, ACCESS_IMAGES, "%d images in one request: "
 		    "more than limits.ip_image_burst (%g) allows", n,
-		    access_burst(ac->ac_ip_image_rate,
+		    rl_burst(ac->ac_ip_image_rate,
 		    ac->ac_ip_image_burst));
 		return;
 	}
-	if (!id->ai_anonymous && id->ai_image_rate > 0 && n > access_burst(
+	if (!id->ai_anonymous && id->ai_image_rate > 0 && n > rl_burst(
 	    id->ai_image_rate, id->ai_image_burst)) {
 		res->ar_by_token = 1;
 		res->ar_retry_after = rl_retry_after(n / id->ai_image_rate);
 		access_deny(res, ACCESS_IMAGES, "%d images in one request: "
 		    "more than token '%s' may send at once (%g)", n,
-		    id->ai_entry.te_name, access_burst(id->ai_image_rate,
+		    id->ai_entry.te_name, rl_burst(id->ai_image_rate,
 		    id->ai_image_burst));
 		return;
 	}

@@ -47,6 +47,12 @@
 /* ==== The bucket ======================================================= */
 
 double
+rl_burst(double rate, double burst)
+{
+	return burst > 0 ? burst : rate > 1 ? rate : 1;
+}
+
+double
 rl_take(struct rl_bucket *b, double rate, double burst, double n,
     double now)
 {
@@ -55,8 +61,7 @@ rl_take(struct rl_bucket *b, double rate, double burst, double n,
 	/* No limit; an infinite rate is none either (inf * 0 is NaN). */
 	if (!(rate > 0) || isinf(rate))
 		return 0;
-	if (!(burst > 0))
-		burst = rate > 1 ? rate : 1;
+	burst = rl_burst(rate, burst);
 	if (isinf(burst))
 		return 0;
 	/* Nothing to take (also NaN: n comes from a count, never NaN). */

@@ -42,6 +42,9 @@ struct rl_bucket {
 double	rl_take(struct rl_bucket *b, double rate, double burst, double n,
 	    double now);
 
+/* The bucket size rl_take() uses: burst, or max(rate, 1) when burst <= 0. */
+double	rl_burst(double rate, double burst);
+
 /* Retry-After seconds for a wait: ceil(wait), at least 1, at most 86400. */
 unsigned rl_retry_after(double wait);
 

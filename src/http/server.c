@@ -415,6 +415,23 @@ http_peer(struct http_req *rq, struct access_req *ar)
 	ar->ar_cert_why = hc->hc_peer_why;
 }
 
+/*
+ * The client's address as the rate limits' key: *addr and its length (4
+ * or 16 bytes), or 0 when unknown (no address limit then).
+ */
+static size_t
+http_client_key(const struct http_req *rq, const void **addr)
+{
+	const struct http_conn *hc = rq->rq_hc;
+
+	*addr = NULL;
+	if (hc == NULL || (hc->hc_family != AF_INET &&
+	    hc->hc_family != AF_INET6))
+		return 0;
+	*addr = hc->hc_addr;
+	return hc->hc_family == AF_INET ? 4 : 16;
+}
+
 /* access_check() for rq: 0 allowed, else rq_deny is set. */
 static int
 http_access(struct http_req *rq)
@@ -429,10 +446,7 @@ http_access(struct http_req *rq)
 	ar.ar_authorization = MHD_lookup_connection_value(rq->rq_conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	http_peer(rq, &ar);
-	if (rq->rq_hc != NULL && rq->rq_hc->hc_family != 0) {
-		ar.ar_addr = rq->rq_hc->hc_addr;
-		ar.ar_addrlen = rq->rq_hc->hc_family == AF_INET ? 4 : 16;
-	}
+	ar.ar_addrlen = http_client_key(rq, &ar.ar_addr);
 	ar.ar_now = ag_now();
 	access_check(hs->hs_access, &ar, &rq->rq_id, &rq->rq_deny);
 	return rq->rq_deny.ar_status;
@@ -630,14 +644,13 @@ http_submit(struct http_req *rq, const float *input, const uint8_t *pixels,
 {
 	struct http_server *hs = rq->rq_srv;
 	struct http_model *hm = rq->rq_model;
-	size_t nl;
+	const void *addr;
+	size_t nl, addrlen;
 	int r;
 
 	/* The images' buckets, now that their number is known. */
-	access_images(hs->hs_access, &rq->rq_id, rq->rq_hc != NULL &&
-	    rq->rq_hc->hc_family != 0 ? rq->rq_hc->hc_addr : NULL,
-	    rq->rq_hc == NULL ? 0 : rq->rq_hc->hc_family == AF_INET ? 4 :
-	    rq->rq_hc->hc_family == AF_INET6 ? 16 : 0, n, ag_now(),
+	addrlen = http_client_key(rq, &addr);
+	access_images(hs->hs_access, &rq->rq_id, addr, addrlen, n, ag_now(),
 	    &rq->rq_deny);
 	if (rq->rq_deny.ar_status != 0)
 		return http_deny(rq);
@@ -1441,8 +1454,7 @@ http_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 		 * a client without one is anonymous, and gets a 401 in
 		 * JSON where a token is needed, not a failed handshake).
 		 */
-		if (hs->hs_client_ca && tls_client_ca_pem() != NULL &&
-		    (ci = MHD_get_connection_info(conn,
+		if (hs->hs_client_ca && (ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_GNUTLS_SESSION)) != NULL &&
 		    ci->tls_session != NULL)
 			gnutls_certificate_server_set_request(

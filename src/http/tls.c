@@ -685,14 +685,3 @@ tls_peer_verify(gnutls_session_t session, char *cn, size_t cnlen, char *why,
 	tls_creds_free(tc);
 	return ret;
 }
-
-const char *
-tls_client_ca_pem(void)
-{
-	const char *pem;
-
-	pthread_mutex_lock(&tls_lock);
-	pem = tls_current != NULL ? tls_current->tc_ca_pem : NULL;
-	pthread_mutex_unlock(&tls_lock);
-	return pem;
-}

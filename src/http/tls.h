@@ -88,10 +88,5 @@ enum tls_peer tls_peer_verify(gnutls_session_t session, char *cn,
 
 /* The client CA bundle of tc, as PEM (NUL-terminated), or NULL. */
 const char *tls_creds_client_ca(const struct tls_creds *tc);
-/*
- * The client CA bundle (PEM) of the credentials installed now, or NULL;
- * valid until the next tls_creds_install() (for libmicrohttpd at start).
- */
-const char *tls_client_ca_pem(void);
 
 #endif /* AG_HTTP_TLS_H */

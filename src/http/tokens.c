@@ -280,49 +280,6 @@ tokens_scopes_format(const struct token_entry *te, char *buf, size_t len)
 }
 
 int
-tokens_categories_parse(const char *list, uint32_t *scopes, char *err,
-    size_t errlen)
-{
-	const char *p, *e;
-	uint32_t set = 0, bit;
-	size_t n, i;
-
-	if (list == NULL || *list == '\0')
-		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
-		    "empty category list (\"none\" for none)");
-	for (i = 0; list[i] != '\0'; i++)
-		if (i >= 256 || !(name_char((unsigned char)list[i]) ||
-		    list[i] == ','))
-			return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
-			    "category list: only names and ',' (health, "
-			    "metadata, infer, metrics, admin or none)");
-	if (strcmp(list, "none") == 0) {
-		*scopes = 0;
-		return 0;
-	}
-	for (p = list;; p = e + 1) {
-		e = strchrnul(p, ',');
-		n = (size_t)(e - p);
-		if (n == 0)
-			return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
-			    "category list \"%s\": an empty category", list);
-		if ((bit = category_bit(p, n)) == 0)
-			return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
-			    "unknown category \"%.*s\" (health, metadata, "
-			    "infer, metrics, admin; or none alone)", (int)n,
-			    p);
-		if (set & bit)
-			return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
-			    "category \"%.*s\" given twice", (int)n, p);
-		set |= bit;
-		if (*e == '\0')
-			break;
-	}
-	*scopes = set;
-	return 0;
-}
-
-int
 tokens_allows(const struct token_entry *te, uint32_t scope,
     const char *model)
 {

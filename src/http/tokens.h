@@ -122,9 +122,6 @@ int	tokens_scopes_parse(const char *list, struct token_entry *te,
 /* te's scopes as a list in the order above ("metadata,infer:a"). */
 void	tokens_scopes_format(const struct token_entry *te, char *buf,
 	    size_t len);
-/* Parses a category list for server.open (no infer:MODEL); 0 or error. */
-int	tokens_categories_parse(const char *list, uint32_t *scopes,
-	    char *err, size_t errlen);
 /* Category bit -> "health", "metadata", ...; NULL for anything else. */
 const char *tokens_category_name(uint32_t scope);
 

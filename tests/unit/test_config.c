@@ -475,7 +475,7 @@ test_frontdoor(void)
 	static const char *const bad_open[] = {
 		"", "nothing", "health,", ",health", "health,,infer",
 		"health infer", "HEALTH", "infer,infer", "none,health",
-		"health;infer",
+		"health;infer", "infer:a", "all", "health,health",
 	};
 	struct ag_config cf;
 	char err[512], buf[80];
@@ -488,6 +488,10 @@ test_frontdoor(void)
 	ASSERT_INT_EQ(config_set(&cf, "server.open", "none", err,
 	    sizeof(err)), 0);
 	ASSERT_INT_EQ(cf.cf_open, 0);
+	ASSERT_INT_EQ(config_set(&cf, "server.open", "admin,metrics,infer",
+	    err, sizeof(err)), 0);
+	ASSERT_INT_EQ(cf.cf_open, CONFIG_OPEN_ADMIN | CONFIG_OPEN_METRICS |
+	    CONFIG_OPEN_INFER);
 	ASSERT_INT_EQ(config_set(&cf, "server.open", " infer , metadata ",
 	    err, sizeof(err)), 0);
 	ASSERT_INT_EQ(cf.cf_open, CONFIG_OPEN_INFER | CONFIG_OPEN_METADATA);

@@ -314,7 +314,6 @@ test_scopes(void)
 {
 	struct token_entry te;
 	char buf[256];
-	uint32_t c;
 
 	TEST_START("scopes: parse and format in a fixed order");
 	memset(&te, 0, sizeof(te));
@@ -350,33 +349,7 @@ test_scopes(void)
 	ASSERT_STRING_EQ(buf, "health");
 	TEST_DONE();
 
-	TEST_START("categories: server.open lists");
-	ASSERT_INT_EQ(tokens_categories_parse("health,metadata", &c, err,
-	    sizeof(err)), 0);
-	ASSERT_INT_EQ(c, TOKEN_SCOPE_HEALTH | TOKEN_SCOPE_METADATA);
-	c = 99;
-	ASSERT_INT_EQ(tokens_categories_parse("none", &c, err, sizeof(err)),
-	    0);
-	ASSERT_INT_EQ(c, 0);
-	ASSERT_INT_EQ(tokens_categories_parse("admin,metrics,infer", &c, err,
-	    sizeof(err)), 0);
-	ASSERT_INT_EQ(c, TOKEN_SCOPE_ADMIN | TOKEN_SCOPE_METRICS |
-	    TOKEN_SCOPE_INFER);
-	ASSERT_INT_EQ(tokens_categories_parse("", &c, err, sizeof(err)),
-	    AG_ERR_INVALID_ARG);
-	ASSERT_INT_EQ(tokens_categories_parse("none,health", &c, err,
-	    sizeof(err)), AG_ERR_INVALID_ARG);
-	ASSERT_INT_EQ(tokens_categories_parse("infer:a", &c, err,
-	    sizeof(err)), AG_ERR_INVALID_ARG);
-	ASSERT_INT_EQ(tokens_categories_parse("health,,infer", &c, err,
-	    sizeof(err)), AG_ERR_INVALID_ARG);
-	ASSERT_INT_EQ(tokens_categories_parse("health,health", &c, err,
-	    sizeof(err)), AG_ERR_INVALID_ARG);
-	ASSERT_INT_EQ(tokens_categories_parse("health, metadata", &c, err,
-	    sizeof(err)), AG_ERR_INVALID_ARG);
-	ASSERT_INT_EQ(tokens_categories_parse("all", &c, err, sizeof(err)),
-	    AG_ERR_INVALID_ARG);
-	ASSERT_STRING_CONTAINS(err, "unknown category \"all\"");
+	TEST_START("categories: names of the scope bits");
 	ASSERT_STRING_EQ(tokens_category_name(TOKEN_SCOPE_METRICS), "metrics");
 	ASSERT_PTR_EQ(tokens_category_name(TOKEN_SCOPE_METRICS |
 	    TOKEN_SCOPE_ADMIN), NULL);
