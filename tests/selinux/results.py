@@ -388,7 +388,14 @@ def main():
                 ok = ok and not den
             row[m] = {"result": "OK" if rc == 0 else "FAILED (rc %s)" % rc,
                       "detail": detail, "avc": den[:3], "evidence": extra}
-            check(ok, "%s: %s succeeds (%s)" % (m, name, what))
+            why = ""
+            if not ok:
+                # The log alone must explain a failure (CI keeps only
+                # the output): the exit status, the step's output and
+                # the denials logged while it ran.
+                why = " | rc %s | %s | denials: %s" % (
+                    rc, detail[:240], "; ".join(den[:3]) or "none")
+            check(ok, "%s: %s succeeds (%s)%s" % (m, name, what, why))
         rows.append(row)
 
     # staff_t attacks on the store and the configuration.
