@@ -29,10 +29,10 @@
 #include "common/log.h"
 #include "common/topk.h"
 #include "common/util.h"
-#include "engine/ops.h"
 #include "engine/resnet.h"
 #include "image/image.h"
 #include "daemon/daemon.h"
+#include "model/locate.h"
 #include "model/model.h"
 #include "model/msig.h"
 
@@ -81,6 +81,7 @@ struct classify {
 	int		 c_n;
 	json_t		*c_arr;
 	size_t		*c_idx;		/* (c_top) */
+	double		*c_prob;	/* (c_top) */
 };
 
 static void
@@ -94,14 +95,17 @@ classify_flush(struct classify *c)
 	if ((r = resnet_forward(c->c_md->md_net, c->c_ws, c->c_in, c->c_n,
 	    c->c_out)) != 0)
 		fatalx("inference failed: %s", ag_strerror(r));
-	ops_softmax(c->c_out, c->c_n, mc->mc_classes);
 	for (i = 0; i < c->c_n; i++) {
-		const float *p = c->c_out + (size_t)i * mc->mc_classes;
+		const float *lg = c->c_out + (size_t)i * mc->mc_classes;
+		const double *p = c->c_prob;
 		json_t *top = NULL;
 
-		/* The shared order: equal probabilities by ascending index. */
-		(void)topk_select(p, (size_t)mc->mc_classes, (size_t)c->c_top,
-		    c->c_idx);
+		/*
+		 * The shared order and probabilities (common/topk.h), as the
+		 * server's answers have them.
+		 */
+		(void)topk_softmax(lg, (size_t)mc->mc_classes,
+		    (size_t)c->c_top, c->c_idx, c->c_prob);
 		if (c->c_json)
 			top = json_array();
 		else
@@ -112,11 +116,10 @@ classify_flush(struct classify *c)
 			if (c->c_json)
 				json_array_append_new(top, json_pack(
 				    "{s:i, s:s, s:f}", "index", k, "label",
-				    model_label(c->c_md, k), "prob",
-				    (double)p[k]));
+				    model_label(c->c_md, k), "prob", p[j]));
 			else
 				printf("  %2d. %.4f  %s (%d)\n", j + 1,
-				    (double)p[k], model_label(c->c_md, k), k);
+				    p[j], model_label(c->c_md, k), k);
 		}
 		if (c->c_json)
 			json_array_append_new(c->c_arr, json_pack("{s:s, s:o}",
@@ -220,7 +223,8 @@ cmd_classify(int argc, char **argv)
 	struct classify c;
 	struct image_limits lim;
 	struct image im;
-	char dir[PATH_MAX], err[768];
+	char dir[PATH_MAX], ver[MODEL_VERSION_MAX], err[768];
+	struct model_loc loc;
 	const char *model = NULL;
 	long top = 5, threads = 2;
 	uint8_t *crop = NULL;
@@ -291,12 +295,15 @@ cmd_classify(int argc, char **argv)
 	if (ag_mdwe_enable() != 0)
 		log_warn("prctl(PR_SET_MDWE) not available");
 
-	if (model == NULL) {
-		if (model_default_dir(dir, sizeof(dir)) != 0)
+	if (model_locate(model, &loc, err, sizeof(err)) != 0) {
+		if (model == NULL)
 			fatalx("no default model found (run make, or give "
 			    "--model DIR)");
-		model = dir;
+		fatalx("%s", err);
 	}
+	/* A store entry: the version current now, read once. */
+	model_loc_current(&loc, dir, sizeof(dir), ver, sizeof(ver));
+	model = dir;
 	classify_trust(config, vkey, vca, unsigned_, validity, now, &trust);
 	resnet_set_threads((int)threads);
 	if (model_load_signed(model, trust, &c.c_md, err, sizeof(err)) != 0)
@@ -320,9 +327,11 @@ cmd_classify(int argc, char **argv)
 	c.c_out = malloc((size_t)batch * c.c_md->md_conf.mc_classes *
 	    sizeof(float));
 	c.c_idx = malloc((size_t)c.c_top * sizeof(*c.c_idx));
+	c.c_prob = malloc((size_t)c.c_top * sizeof(*c.c_prob));
 	crop = malloc(per);
 	c.c_arr = json_array();
 	if (c.c_in == NULL || c.c_out == NULL || c.c_idx == NULL ||
+	    c.c_prob == NULL ||
 	    crop == NULL || c.c_arr == NULL)
 		fatalx("out of memory");
 
@@ -362,6 +371,7 @@ cmd_classify(int argc, char **argv)
 	free(c.c_in);
 	free(c.c_out);
 	free(c.c_idx);
+	free(c.c_prob);
 	resnet_ws_free(c.c_ws);
 	model_free(c.c_md);
 	if (fflush(stdout) != 0) {

@@ -1370,7 +1370,7 @@ probe_privileged(void)
 }
 
 static void __attribute__((noreturn))
-probe_child(const struct ag_config *cf, enum sandbox_role role,
+probe_child(const struct daemon_ctx *dc, enum sandbox_role role,
     const struct probe_attempt *a, uint32_t only, int wfd)
 {
 	struct sandbox_conf sc;
@@ -1384,7 +1384,7 @@ probe_child(const struct ag_config *cf, enum sandbox_role role,
 	alarm(PROBE_CHILD_TIMEOUT);
 	memset(&m, 0, sizeof(m));
 	memset(&ss, 0, sizeof(ss));
-	daemon_sandbox_conf(cf, role, &sc);
+	daemon_sandbox_conf(dc, role, &sc);
 	/* --layers: these alone (sandbox.h); the parent said so loudly. */
 	sc.sb_only = only;
 	if (sandbox_enter(&sc, &ss, m.pm_text, sizeof(m.pm_text)) != 0)
@@ -1417,7 +1417,7 @@ probe_child(const struct ag_config *cf, enum sandbox_role role,
  * child could not apply its sandbox (rec says why).
  */
 static int
-probe_run(const struct ag_config *cf, enum sandbox_role role,
+probe_run(const struct daemon_ctx *dc, enum sandbox_role role,
     const struct probe_attempt *a, uint32_t only, struct probe_record *rec,
     uint32_t *active, uint32_t *missing)
 {
@@ -1441,7 +1441,7 @@ probe_run(const struct ag_config *cf, enum sandbox_role role,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		probe_child(cf, role, a, only, p[1]);
+		probe_child(dc, role, a, only, p[1]);
 	}
 	close(p[1]);
 	for (;;) {
@@ -1631,8 +1631,10 @@ cmd_probe(int argc, char **argv)
 	};
 	static struct probe_record recs[2 * NATTEMPTS], offs[2 * NATTEMPTS];
 	static struct ag_config cf, cf_off;
+	static struct daemon_ctx dc, dc_off;
 	const char *config = NULL, *model = NULL, *mode = NULL, *why;
-	char src[PATH_MAX], err[768], lnames[160], cnames[160];
+	char src[PATH_MAX], ver[MODEL_VERSION_MAX], err[768], lnames[160];
+	char cnames[160];
 	enum probe_expect ex = EXPECT_NONE;
 	size_t i, nrec = 0, ri;
 	int ch, json = 0, failed = 0, nfail = 0, sberr = 0, compare = 0;
@@ -1710,13 +1712,15 @@ cmd_probe(int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
-	if (cf.cf_model_dir[0] == '\0') {
-		if (model_default_dir(src, sizeof(src)) != 0) {
+	if (daemon_resolve_model(&cf, &dc, err, sizeof(err)) != 0) {
+		if (cf.cf_model_dir[0] == '\0')
 			log_warnx("no default model found (give --model DIR)");
-			return 1;
-		}
-	} else
-		(void)snprintf(src, sizeof(src), "%s", cf.cf_model_dir);
+		else
+			log_warnx("%s", err);
+		return 1;
+	}
+	/* What is copied: a store entry's current version. */
+	model_loc_current(&dc.dc_model, src, sizeof(src), ver, sizeof(ver));
 	if (compare && (cf.cf_sandbox_mode == SANDBOX_OFF ||
 	    ex == EXPECT_ALLOWED)) {
 		log_warnx("--compare sets the sandbox off against %s: give "
@@ -1753,7 +1757,7 @@ cmd_probe(int argc, char **argv)
 			    "here (see probe.c): only the control is judged",
 			    cnames);
 	}
-	if (daemon_sandbox_resolve(&cf, err, sizeof(err)) != 0) {
+	if (daemon_resolve_sandbox(&dc, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		return 1;
 	}
@@ -1767,9 +1771,7 @@ cmd_probe(int argc, char **argv)
 		return 1;
 	}
 	/* The worker's sandbox gets the copy, never the real model. */
-	(void)snprintf(cf.cf_model_dir, sizeof(cf.cf_model_dir), "%s",
-	    pe.model);
-	if (daemon_sandbox_model(&cf, err, sizeof(err)) != 0) {
+	if (model_locate(pe.model, &dc.dc_model, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		probe_cleanup();
 		return 1;
@@ -1777,6 +1779,8 @@ cmd_probe(int argc, char **argv)
 	/* --compare: the same attempts with DAC alone, side by side. */
 	cf_off = cf;
 	cf_off.cf_sandbox_mode = SANDBOX_OFF;
+	dc_off = dc;
+	dc_off.dc_cf = &cf_off;
 
 	if (!json && compare)
 		printf("%-6s  %-19s  %-38s  %-8s  %-8s  %s\n", "ROLE",
@@ -1810,7 +1814,7 @@ cmd_probe(int argc, char **argv)
 				uint32_t oa = 0, om = 0;
 
 				*o = *rec;
-				if (probe_run(&cf_off, roles[ri].role, a, 0, o,
+				if (probe_run(&dc_off, roles[ri].role, a, 0, o,
 				    &oa, &om) != 0 || probe_restore(src) != 0) {
 					log_warnx("%s: %s", roles[ri].name,
 					    o->pr_ev);
@@ -1818,7 +1822,7 @@ cmd_probe(int argc, char **argv)
 					break;
 				}
 			}
-			if (probe_run(&cf, roles[ri].role, a, only, rec,
+			if (probe_run(&dc, roles[ri].role, a, only, rec,
 			    &active, &missing) != 0) {
 				log_warnx("%s: %s", roles[ri].name,
 				    rec->pr_ev);

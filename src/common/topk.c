@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * topk.c: the k best scores of a vector (contract in topk.h).
+ * topk.c: the k best scores of a vector and their probabilities
+ * (contract in topk.h).
  *
  * A binary heap of the k best seen so far, with the worst of them at the
  * root: a value that does not beat the root costs one comparison.  At the
@@ -82,4 +83,24 @@ topk_select(const float *v, size_t n, size_t k, size_t *idx)
 		topk_sift(v, idx, m - 1, 0);
 	}
 	return k;
+}
+
+size_t
+topk_softmax(const float *x, size_t n, size_t k, size_t *idx, double *prob)
+{
+	double mx, sum = 0;
+	size_t i, m;
+
+	if (n == 0)
+		return 0;
+	mx = x[0];
+	for (i = 1; i < n; i++)
+		if (x[i] > mx)
+			mx = x[i];
+	for (i = 0; i < n; i++)
+		sum += exp((double)x[i] - mx);
+	m = topk_select(x, n, k, idx);
+	for (i = 0; i < m; i++)
+		prob[i] = exp((double)x[idx[i]] - mx) / sum;
+	return m;
 }

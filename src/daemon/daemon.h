@@ -13,9 +13,11 @@
 #ifndef AG_DAEMON_H
 #define AG_DAEMON_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/locate.h"
 #include "sandbox/sandbox.h"
 
 struct ag_config;
@@ -30,32 +32,50 @@ struct msig_trust;
 #define EXIT_SANDBOX		5
 
 /*
+ * What the parent resolves once, before it forks or confines anything,
+ * and hands down to each role: the configuration, where the model is
+ * (model/locate.h: the one reading of model.dir), the sandbox user's ids
+ * and the directories of the front door's files.  Read-only after
+ * daemon_resolve(); the children inherit it.
+ */
+struct daemon_ctx {
+	const struct ag_config	*dc_cf;
+	struct model_loc	 dc_model;
+	struct sandbox_conf	 dc_ids;	/* sb_uid, sb_gid, sb_ids_set */
+	char			 dc_fd_dir[SB_PARENT_RO_MAX][PATH_MAX];
+	const char		*dc_fd_dirs[SB_PARENT_RO_MAX + 1];
+};
+
+/*
+ * Fills dc, in two steps: daemon_resolve_model() sets dc_cf to cf and
+ * locates the model (all that tests need); daemon_resolve_sandbox() then
+ * resolves the directories of the front door's files and looks up
+ * sandbox.user and sandbox.group.  0, or an AG_ERR_* code with err saying
+ * what.
+ */
+int	daemon_resolve_model(const struct ag_config *cf, struct daemon_ctx *dc,
+	    char *err, size_t errlen);
+int	daemon_resolve_sandbox(struct daemon_ctx *dc, char *err,
+	    size_t errlen);
+/* The sandbox settings of a role (confine.c). */
+void	daemon_sandbox_conf(const struct daemon_ctx *dc, enum sandbox_role role,
+	    struct sandbox_conf *sc);
+
+/*
  * The worker: serves requests from sock until EOF or SIGTERM.  ready is
  * its link to the parent, closed after one message: "R" once the worker
  * is ready (model loaded, sandbox locked, HELLO sent), or "E" and the
  * reason when its model does not load; -1: none (tests).
  */
-int	worker_main(const struct ag_config *cf, int sock, int ready);
+int	worker_main(const struct daemon_ctx *dc, int sock, int ready);
 
 /*
  * The front: serves HTTP on the listening socket lfd; ctl is its link to
  * the parent, which sends each new worker's socket over it.  Returns the
  * exit status.
  */
-int	front_main(const struct ag_config *cf, int ctl, int lfd);
+int	front_main(const struct daemon_ctx *dc, int ctl, int lfd);
 
-/*
- * Looks up sandbox.user and sandbox.group once, in the parent, and the
- * directory the model's Landlock rule covers (daemon_sandbox_model(),
- * again after any change of cf_model_dir).
- */
-int	daemon_sandbox_model(const struct ag_config *cf, char *err,
-	    size_t errlen);
-int	daemon_sandbox_resolve(const struct ag_config *cf, char *err,
-	    size_t errlen);
-/* The sandbox settings of a role, from cf (confine.c). */
-void	daemon_sandbox_conf(const struct ag_config *cf, enum sandbox_role role,
-	    struct sandbox_conf *sc);
 /*
  * The trust anchor of the model signatures (trust.c), read once by the
  * parent before it confines itself; the worker inherits it.  From
@@ -66,19 +86,6 @@ int	daemon_trust_setup(const struct ag_config *cf, char *err,
 	    size_t errlen);
 /* The anchor; NULL when models are loaded unchecked. */
 const struct msig_trust *daemon_trust(void);
-
-/*
- * What the worker's Landlock rule on the model covers, written into buf:
- * when the model directory is a store's NAME/current (a link named
- * "current" to a version number), or a link (a chain of links) to one,
- * NAME/, the directory that holds the versions, so that a reload can
- * follow the link to a new one; else the model directory itself.  Either fully resolved (realpath(3)): a link to
- * a model elsewhere gives its target only, never the link's own
- * directory.  A path that does not resolve is written as given (the
- * sandbox then fails on it, naming it).  AG_ERR_TOO_LARGE when buf is
- * too small.
- */
-int	daemon_model_root(const char *model_dir, char *buf, size_t len);
 
 /* One log line: the mode, the layers in force and those missing. */
 void	daemon_sandbox_log(const struct sandbox_conf *sc,

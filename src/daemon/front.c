@@ -45,7 +45,6 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "http/tokens.h"
-#include "model/model.h"
 #include "daemon.h"
 #include "ipc.h"
 
@@ -91,25 +90,6 @@ struct front {
 	uint32_t		 f_worker_layers;	/* under f_mtx */
 	uint32_t		 f_load_failures;	/* counted so far */
 };
-
-struct http_model *
-http_model_ref(struct http_model *hm)
-{
-	if (hm != NULL)
-		__atomic_add_fetch(&hm->hm_refs, 1, __ATOMIC_RELAXED);
-	return hm;
-}
-
-void
-http_model_unref(struct http_model *hm)
-{
-	if (hm == NULL || __atomic_sub_fetch(&hm->hm_refs, 1,
-	    __ATOMIC_ACQ_REL) != 0)
-		return;
-	free(hm->hm_labels);
-	free(hm->hm_label_buf);
-	free(hm);
-}
 
 static void
 front_shm_unref(struct front_shm *fs)
@@ -160,8 +140,8 @@ front_worker_lost(struct front *f, const char *why)
 	http_model_unref(f->f_model);
 	f->f_model = NULL;
 	metrics_worker_up(f->f_metrics, 0);
-	metrics_model(f->f_metrics, f->f_hello.hl_name,
-	    f->f_hello.hl_version, 0, 0, "");
+	metrics_model(f->f_metrics, f->f_hello.hl_model.d_name,
+	    f->f_hello.hl_model.d_version, 0, 0, "");
 	done = calloc(f->f_npend + 1, sizeof(*done));
 	for (i = 0; i < FRONT_MAX_PENDING && f->f_npend > 0; i++) {
 		struct http_job *job;
@@ -202,7 +182,7 @@ static int
 front_be_submit(void *ctx, struct http_job *job)
 {
 	struct front *f = ctx;
-	struct http_model *hm = job->jb_model;
+	const struct model_desc *d = &job->jb_model->hm_desc, *cur;
 	struct front_shm *fs;
 	struct pending *pd = NULL;
 	union {
@@ -214,17 +194,17 @@ front_be_submit(void *ctx, struct http_job *job)
 	uint32_t k;
 	int r;
 
-	img = (size_t)hm->hm_channels * hm->hm_height * hm->hm_width;
-	if (job->jb_n < 1 || job->jb_n > hm->hm_max_request ||
+	img = (size_t)d->d_channels * d->d_height * d->d_width;
+	if (job->jb_n < 1 || job->jb_n > d->d_max_request ||
 	    (job->jb_input == NULL && (job->jb_pixels == NULL ||
-	    hm->hm_channels != 3)))
+	    d->d_channels != 3)))
 		return AG_ERR_INVALID_ARG;
 	pthread_mutex_lock(&f->f_mtx);
 	fs = f->f_shm;
-	if (f->f_wfd == -1 || f->f_model == NULL || fs == NULL ||
-	    f->f_model->hm_height != hm->hm_height ||
-	    f->f_model->hm_width != hm->hm_width ||
-	    f->f_model->hm_classes != hm->hm_classes) {
+	cur = f->f_model != NULL ? &f->f_model->hm_desc : NULL;
+	if (f->f_wfd == -1 || cur == NULL || fs == NULL ||
+	    cur->d_height != d->d_height || cur->d_width != d->d_width ||
+	    cur->d_classes != d->d_classes) {
 		pthread_mutex_unlock(&f->f_mtx);
 		return AG_ERR_UNAVAILABLE;
 	}
@@ -354,6 +334,7 @@ static void
 front_on_result(struct front *f, const struct ipc_result *rs)
 {
 	struct pending *pd = NULL;
+	const struct model_desc *d;
 	struct http_job *job;
 	struct front_shm *fs;
 	size_t i, img;
@@ -374,14 +355,14 @@ front_on_result(struct front *f, const struct ipc_result *rs)
 	}
 	job = pd->pd_job;
 	fs = pd->pd_shm;
-	img = (size_t)job->jb_model->hm_channels * job->jb_model->hm_height *
-	    job->jb_model->hm_width;
+	d = &job->jb_model->hm_desc;
+	img = (size_t)d->d_channels * d->d_height * d->d_width;
 	if (rs->rs_status == 0)
 		for (k = 0; k < pd->pd_n; k++)
-			memcpy(job->jb_logits + k * job->jb_model->hm_classes,
+			memcpy(job->jb_logits + k * d->d_classes,
 			    fs->fs_base + (size_t)pd->pd_slots[k] *
 			    fs->fs_slot_bytes + img * sizeof(float),
-			    (size_t)job->jb_model->hm_classes * sizeof(float));
+			    (size_t)d->d_classes * sizeof(float));
 	job->jb_status = rs->rs_status;
 	job->jb_queue_s = rs->rs_queue_us * 1e-6;
 	job->jb_infer_s = rs->rs_infer_us * 1e-6;
@@ -449,51 +430,16 @@ static int
 front_publish(struct front *f, char *err, size_t errlen)
 {
 	const struct ipc_hello *hl = &f->f_hello;
+	const struct model_desc *d;
 	struct http_model *hm, *old;
-	size_t off = 0;
-	int i;
+	char *labels = f->f_labels;
+	int r;
 
-	if ((hm = calloc(1, sizeof(*hm))) == NULL ||
-	    (hm->hm_labels = calloc((size_t)hl->hl_classes,
-	    sizeof(char *))) == NULL) {
-		free(hm);
-		return AG_ERR_ALLOC;
-	}
-	hm->hm_refs = 1;
-	hm->hm_label_buf = f->f_labels;
 	f->f_labels = NULL;
-	for (i = 0; i < hl->hl_classes; i++) {
-		char *end = memchr(hm->hm_label_buf + off, '\0',
-		    hl->hl_labels_bytes - off);
-
-		if (end == NULL || end - (hm->hm_label_buf + off) >
-		    MODEL_LABEL_MAX) {
-			http_model_unref(hm);
-			return ag_errf(err, errlen, AG_ERR_PROTOCOL,
-			    "label %d unterminated or too long", i);
-		}
-		hm->hm_labels[i] = hm->hm_label_buf + off;
-		off = (size_t)(end - hm->hm_label_buf) + 1;
-	}
-	if (off != hl->hl_labels_bytes) {
-		http_model_unref(hm);
-		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
-		    "labels: %zu bytes left over", hl->hl_labels_bytes - off);
-	}
-	memcpy(hm->hm_name, hl->hl_name, sizeof(hm->hm_name));
-	memcpy(hm->hm_version, hl->hl_version, sizeof(hm->hm_version));
-	memcpy(hm->hm_arch, hl->hl_arch, sizeof(hm->hm_arch));
-	memcpy(hm->hm_digest, hl->hl_digest, sizeof(hm->hm_digest));
-	memcpy(hm->hm_signer, hl->hl_signer, sizeof(hm->hm_signer));
-	memcpy(hm->hm_source, hl->hl_source, sizeof(hm->hm_source));
-	hm->hm_channels = hl->hl_channels;
-	hm->hm_height = hl->hl_height;
-	hm->hm_width = hl->hl_width;
-	hm->hm_classes = hl->hl_classes;
-	hm->hm_resize = hl->hl_resize;
-	hm->hm_max_request = hl->hl_max_request;
-	hm->hm_synthetic = hl->hl_synthetic != 0;
-	hm->hm_verified = hl->hl_verified != 0;
+	if ((r = http_model_new(&hl->hl_model, labels, hl->hl_labels_bytes,
+	    &hm, err, errlen)) != 0)
+		return r;
+	d = &hm->hm_desc;
 
 	pthread_mutex_lock(&f->f_mtx);
 	old = f->f_model;
@@ -502,12 +448,12 @@ front_publish(struct front *f, char *err, size_t errlen)
 	pthread_mutex_unlock(&f->f_mtx);
 	front_layer_metrics(f, "worker", hl->hl_layers);
 	http_model_unref(old);
-	metrics_model(f->f_metrics, hm->hm_name, hm->hm_version, 1,
-	    hm->hm_verified, hm->hm_digest);
+	metrics_model(f->f_metrics, d->d_name, d->d_version, 1, d->d_verified,
+	    d->d_digest);
 	metrics_worker_up(f->f_metrics, 1);
 	log_info("ready model=%s version=%s arch=%s classes=%d input=%dx%d",
-	    hm->hm_name, hm->hm_version, hm->hm_arch, hm->hm_classes,
-	    hm->hm_height, hm->hm_width);
+	    d->d_name, d->d_version, d->d_arch, d->d_classes, d->d_height,
+	    d->d_width);
 	return 0;
 }
 
@@ -707,8 +653,9 @@ front_ctl_read(struct front *f, int ctl)
 }
 
 int
-front_main(const struct ag_config *cf, int ctl, int lfd)
+front_main(const struct daemon_ctx *dc, int ctl, int lfd)
 {
+	const struct ag_config *cf = dc->dc_cf;
 	struct http_backend be;
 	struct sandbox_conf sc;
 	struct sandbox_state ss;
@@ -735,7 +682,7 @@ front_main(const struct ag_config *cf, int ctl, int lfd)
 	    (sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 	/* Confined before any thread exists: Landlock binds this one only. */
-	daemon_sandbox_conf(cf, SANDBOX_FRONT, &sc);
+	daemon_sandbox_conf(dc, SANDBOX_FRONT, &sc);
 	if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0) {
 		log_warnx("sandbox required but not possible: %s", err);
 		return EXIT_SANDBOX;

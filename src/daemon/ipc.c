@@ -192,27 +192,30 @@ ipc_slot_bytes(int channels, int height, int width, int classes)
 static int
 ipc_check_hello(const struct ipc_hello *hl, char *err, size_t errlen)
 {
+	const struct model_desc *d = &hl->hl_model;
 	uint64_t total;
 	size_t sb;
 
-	if (!ipc_strz(hl->hl_name, sizeof(hl->hl_name)) ||
-	    !ipc_strz(hl->hl_version, sizeof(hl->hl_version)) ||
-	    !ipc_strz(hl->hl_arch, sizeof(hl->hl_arch)) ||
-	    !ipc_strz(hl->hl_digest, sizeof(hl->hl_digest)) ||
-	    !ipc_strz(hl->hl_signer, sizeof(hl->hl_signer)) ||
-	    !ipc_strz(hl->hl_source, sizeof(hl->hl_source)))
+	if (!ipc_strz(d->d_name, sizeof(d->d_name)) ||
+	    !ipc_strz(d->d_version, sizeof(d->d_version)) ||
+	    !ipc_strz(d->d_arch, sizeof(d->d_arch)) ||
+	    !ipc_strz(d->d_digest, sizeof(d->d_digest)) ||
+	    !ipc_strz(d->d_signer, sizeof(d->d_signer)) ||
+	    !ipc_strz(d->d_source, sizeof(d->d_source)))
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
 		    "hello: unterminated string");
-	if (hl->hl_classes < 1 || hl->hl_classes > RESNET_MAX_CLASSES ||
-	    hl->hl_channels != 3 ||
-	    hl->hl_height < RESNET_MIN_SIDE || hl->hl_height > RESNET_MAX_SIDE ||
-	    hl->hl_width < RESNET_MIN_SIDE || hl->hl_width > RESNET_MAX_SIDE ||
-	    hl->hl_resize < 1 || hl->hl_resize > RESNET_MAX_SIDE ||
-	    hl->hl_max_request < 1 || hl->hl_max_request > IPC_MAX_REQ_IMAGES)
+	if (d->d_classes < 1 || d->d_classes > RESNET_MAX_CLASSES ||
+	    d->d_channels != 3 ||
+	    d->d_height < RESNET_MIN_SIDE || d->d_height > RESNET_MAX_SIDE ||
+	    d->d_width < RESNET_MIN_SIDE || d->d_width > RESNET_MAX_SIDE ||
+	    d->d_resize < 1 || d->d_resize > RESNET_MAX_SIDE ||
+	    d->d_max_request < 1 || d->d_max_request > IPC_MAX_REQ_IMAGES ||
+	    (d->d_synthetic != 0 && d->d_synthetic != 1) ||
+	    (d->d_verified != 0 && d->d_verified != 1))
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
 		    "hello: geometry out of range");
-	sb = ipc_slot_bytes(hl->hl_channels, hl->hl_height, hl->hl_width,
-	    hl->hl_classes);
+	sb = ipc_slot_bytes(d->d_channels, d->d_height, d->d_width,
+	    d->d_classes);
 	if (sb == 0 || hl->hl_slot_bytes != sb || hl->hl_slots < 1 ||
 	    hl->hl_slots > 65536 ||
 	    __builtin_mul_overflow(hl->hl_slot_bytes, (uint64_t)hl->hl_slots,
@@ -222,8 +225,8 @@ ipc_check_hello(const struct ipc_hello *hl, char *err, size_t errlen)
 	if (hl->hl_layers & ~(uint32_t)SB_ALL)
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
 		    "hello: unknown confinement layers");
-	if (hl->hl_labels_bytes < (uint32_t)hl->hl_classes ||
-	    hl->hl_labels_bytes > MODEL_LABELS_MAX + (uint32_t)hl->hl_classes)
+	if (hl->hl_labels_bytes < (uint32_t)d->d_classes ||
+	    hl->hl_labels_bytes > MODEL_LABELS_MAX + (uint32_t)d->d_classes)
 		return ag_errf(err, errlen, AG_ERR_PROTOCOL,
 		    "hello: labels size out of range");
 	return 0;

@@ -26,15 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/mdesc.h"
+
 #define IPC_MAGIC		0x50494741u	/* "AGIP" little-endian */
-#define IPC_VERSION		6
+#define IPC_VERSION		7
 #define IPC_MAX_REQ_IMAGES	256		/* images in one INFER */
 #define IPC_MAX_MSG		65536
 #define IPC_LABEL_CHUNK		32768
-#define IPC_NAME_MAX		64
-#define IPC_DIGEST_MAX		80
 #define IPC_TEXT_MAX		256
-#define IPC_SIGNER_MAX		512
 
 
 enum ipc_type {
@@ -57,28 +56,25 @@ struct ipc_hdr {
 	uint64_t	ih_id;		/* request id (INFER/RESULT), else 0 */
 };
 
-/* Model description; the labels follow in IPC_LABELS messages. */
+/*
+ * A model, loaded: its description (model/mdesc.h, every field checked
+ * on receipt), the shared area's geometry; the labels follow in
+ * IPC_LABELS messages.
+ */
 struct ipc_hello {
 	struct ipc_hdr	hl_hdr;
 	uint32_t	hl_generation;	/* worker's reload count */
-	int32_t		hl_classes;
-	int32_t		hl_channels, hl_height, hl_width;
-	int32_t		hl_resize;
-	int32_t		hl_max_request;	/* images per INFER */
-	int32_t		hl_synthetic;
-	int32_t		hl_verified;	/* model.sig verified */
 	uint32_t	hl_slots;	/* slots in the shared area */
 	uint64_t	hl_slot_bytes;	/* bytes per slot (page multiple) */
 	uint64_t	hl_shm_bytes;	/* slots * slot_bytes */
 	uint32_t	hl_labels_bytes; /* total of the IPC_LABELS payloads */
 	uint32_t	hl_layers;	/* SB_* layers in force in the worker */
-	char		hl_name[IPC_NAME_MAX];
-	char		hl_version[16];
-	char		hl_arch[32];
-	char		hl_digest[IPC_DIGEST_MAX];	/* "" when unsigned */
-	char		hl_signer[IPC_SIGNER_MAX];	/* "" when unsigned */
-	char		hl_source[IPC_TEXT_MAX];
+	struct model_desc hl_model;
 };
+/* A fixed layout, the same on both sides: no padding to leak. */
+_Static_assert(sizeof(struct model_desc) % 8 == 0 &&
+    sizeof(struct ipc_hello) == sizeof(struct ipc_hdr) + 32 +
+    sizeof(struct model_desc), "struct ipc_hello has no padding");
 
 /* Labels: NUL-terminated strings back to back, split at any byte. */
 struct ipc_labels {

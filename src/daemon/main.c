@@ -68,6 +68,7 @@ struct child {
 
 struct parent {
 	const struct ag_config	*p_cf;
+	const struct daemon_ctx	*p_dc;		/* resolved once */
 	int			 p_sigfd;
 	int			 p_ctl;		/* our end of the front link */
 	int			 p_lfd;		/* the listening socket */
@@ -275,18 +276,17 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 static int
 check_config(struct ag_config *cf)
 {
+	struct model_loc loc;
 	struct model *md;
-	char dir[4096], err[512];
+	char dir[PATH_MAX], ver[MODEL_VERSION_MAX], err[512];
 	int r;
 
 	config_dump(cf, stdout);
-	if (cf->cf_model_dir[0] != '\0')
-		(void)snprintf(dir, sizeof(dir), "%s", cf->cf_model_dir);
-	else if (model_default_dir(dir, sizeof(dir)) != 0) {
-		fprintf(stderr, "aiguardd: no model directory given and none "
-		    "found\n");
+	if (model_locate(cf->cf_model_dir, &loc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aiguardd: %s\n", err);
 		return 1;
 	}
+	model_loc_current(&loc, dir, sizeof(dir), ver, sizeof(ver));
 	if (daemon_trust_setup(cf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "aiguardd: %s\n", err);
 		return 1;
@@ -425,7 +425,7 @@ spawn_front(struct parent *p)
 			(void)close(p->p_ctl);
 		if (p->p_worker.ch_ready_fd != -1)
 			(void)close(p->p_worker.ch_ready_fd);
-		_exit(front_main(p->p_cf, sv[1], p->p_lfd));
+		_exit(front_main(p->p_dc, sv[1], p->p_lfd));
 	}
 	if (p->p_ctl != -1)
 		(void)close(p->p_ctl);
@@ -477,7 +477,7 @@ spawn_worker(struct parent *p)
 		(void)close(p->p_ctl);
 		(void)close(p->p_lfd);	/* the worker holds no network socket */
 		(void)close(rd[0]);
-		_exit(worker_main(p->p_cf, sv[1], rd[1]));
+		_exit(worker_main(p->p_dc, sv[1], rd[1]));
 	}
 	(void)close(rd[1]);
 	p->p_worker.ch_ready_fd = rd[0];
@@ -810,6 +810,7 @@ supervise(struct parent *p)
 int
 main(int argc, char **argv)
 {
+	static struct daemon_ctx dc;	/* large: not on the stack */
 	struct ag_config cf;
 	struct parent p;
 	struct sandbox_conf sc;
@@ -833,10 +834,9 @@ main(int argc, char **argv)
 	if (check)
 		return check_config(&cf);
 	/* One model directory for the worker's loads and its sandbox. */
-	if (cf.cf_model_dir[0] == '\0' && model_default_dir(cf.cf_model_dir,
-	    sizeof(cf.cf_model_dir)) != 0) {
-		fprintf(stderr, "aiguardd: no model directory given and none "
-		    "found (--model DIR)\n");
+	if (daemon_resolve_model(&cf, &dc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "aiguardd: %s%s\n", err,
+		    cf.cf_model_dir[0] == '\0' ? " (--model DIR)" : "");
 		return 1;
 	}
 	log_set_kv(1);
@@ -846,6 +846,7 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.p_cf = &cf;
+	p.p_dc = &dc;
 	p.p_ctl = -1;
 	p.p_worker.ch_ready_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -858,7 +859,7 @@ main(int argc, char **argv)
 	    (p.p_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 	log_info("aiguardd %s starting listen=%s:%d model=%s", AIGUARD_VERSION,
-	    cf.cf_listen_addr, cf.cf_listen_port, cf.cf_model_dir);
+	    cf.cf_listen_addr, cf.cf_listen_port, dc.dc_model.ml_dir);
 	{
 		const char *why = config_exposure(&cf);
 
@@ -893,7 +894,7 @@ main(int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
-	if (daemon_sandbox_resolve(&cf, err, sizeof(err)) != 0) {
+	if (daemon_resolve_sandbox(&dc, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		return 1;
 	}
@@ -932,7 +933,7 @@ main(int argc, char **argv)
 	/* The same for the rate limits' key hash (client addresses). */
 	if (rl_init() != 0)
 		fatal("getrandom (the rate limits' key hash)");
-	daemon_sandbox_conf(&cf, SANDBOX_PARENT, &sc);
+	daemon_sandbox_conf(&dc, SANDBOX_PARENT, &sc);
 	if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0 ||
 	    sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {
 		log_warnx("sandbox required but not possible: %s", err);

@@ -51,6 +51,7 @@ struct wreq {
 
 struct worker {
 	const struct ag_config	*w_cf;
+	const struct daemon_ctx	*w_dc;
 	int			 w_sock;
 	int			 w_sigfd;
 	struct model		*w_md;
@@ -83,8 +84,6 @@ static int
 worker_send_hello(struct worker *w, int fd)
 {
 	const struct model_conf *mc = &w->w_md->md_conf;
-	const char *name = w->w_cf->cf_model_name[0] != '\0' ?
-	    w->w_cf->cf_model_name : mc->mc_name;
 	struct ipc_hello hl;
 	struct ipc_labels *lb;
 	char *blob;
@@ -105,31 +104,14 @@ worker_send_hello(struct worker *w, int fd)
 	memset(&hl, 0, sizeof(hl));
 	ipc_hdr_init(&hl.hl_hdr, IPC_HELLO, sizeof(hl), 0);
 	hl.hl_generation = w->w_generation;
-	hl.hl_classes = mc->mc_classes;
-	hl.hl_channels = w->w_c;
-	hl.hl_height = mc->mc_height;
-	hl.hl_width = mc->mc_width;
-	hl.hl_resize = mc->mc_resize;
-	hl.hl_max_request = w->w_max_request;
-	hl.hl_synthetic = mc->mc_synthetic;
-	hl.hl_verified = w->w_md->md_signed;
 	hl.hl_slots = w->w_nslots;
 	hl.hl_slot_bytes = w->w_slot_bytes;
 	hl.hl_shm_bytes = w->w_shm_bytes;
 	hl.hl_labels_bytes = (uint32_t)total;
 	hl.hl_layers = w->w_layers;
-	(void)snprintf(hl.hl_name, sizeof(hl.hl_name), "%s", name);
-	(void)snprintf(hl.hl_version, sizeof(hl.hl_version), "%s",
-	    w->w_md->md_version);
-	if (w->w_md->md_signed) {
-		(void)snprintf(hl.hl_digest, sizeof(hl.hl_digest), "%s",
-		    w->w_md->md_sig.mr_digest);
-		(void)snprintf(hl.hl_signer, sizeof(hl.hl_signer), "%s",
-		    w->w_md->md_sig.mr_signer);
-	}
-	(void)snprintf(hl.hl_arch, sizeof(hl.hl_arch), "%s", mc->mc_arch);
-	(void)snprintf(hl.hl_source, sizeof(hl.hl_source), "%s",
-	    mc->mc_source);
+	model_describe(w->w_md, w->w_cf->cf_model_name, &hl.hl_model);
+	hl.hl_model.d_channels = w->w_c;
+	hl.hl_model.d_max_request = w->w_max_request;
 	if ((r = ipc_send(w->w_sock, &hl, sizeof(hl), fd)) != 0)
 		goto out;
 
@@ -155,54 +137,22 @@ worker_send_hello(struct worker *w, int fd)
 	return r;
 }
 
-/*
- * A store's NAME/current link to "VERSION" (model/store.h) is resolved
- * here, once: dir becomes NAME/VERSION, so that everything is read from
- * one version even if a deploy switches the link meanwhile, and the
- * version is what the API reports.  Any other directory is version "1".
- */
-static void
-worker_resolve_version(char *dir, size_t dirlen, char *ver, size_t verlen)
-{
-	char target[32], *slash;
-	ssize_t n;
-	size_t i, len = strlen(dir);
-
-	(void)snprintf(ver, verlen, "1");
-	while (len > 1 && dir[len - 1] == '/')
-		dir[--len] = '\0';
-	n = readlink(dir, target, sizeof(target) - 1);
-	if (n <= 0 || (size_t)n >= verlen)
-		return;
-	target[n] = '\0';
-	for (i = 0; i < (size_t)n; i++)
-		if (target[i] < '0' || target[i] > '9')
-			return;
-	if ((slash = strrchr(dir, '/')) == NULL) {
-		if ((size_t)snprintf(dir, dirlen, "%s", target) >= dirlen)
-			return;
-	} else if ((size_t)(slash + 1 - dir) + (size_t)n < dirlen)
-		memcpy(slash + 1, target, (size_t)n + 1);
-	else
-		return;
-	memcpy(ver, target, (size_t)n + 1);	/* n < verlen, above */
-}
-
 /* Loads the model and its workspace; nothing in w changes on failure. */
 static int
 worker_load(struct worker *w, struct model **mdp, struct resnet_ws **wsp,
     char *err, size_t errlen)
 {
-	char dir[4096], ver[16], q[1100], qd[4200];
+	char dir[PATH_MAX], ver[MODEL_VERSION_MAX], q[1100], qd[4200];
 	int r;
 
 	*mdp = NULL;
 	*wsp = NULL;
-	if (w->w_cf->cf_model_dir[0] != '\0')
-		(void)snprintf(dir, sizeof(dir), "%s", w->w_cf->cf_model_dir);
-	else if ((r = model_default_dir(dir, sizeof(dir))) != 0)
-		return ag_errf(err, errlen, r, "no model directory found");
-	worker_resolve_version(dir, sizeof(dir), ver, sizeof(ver));
+	/*
+	 * A store's current link is read here, once per load: everything is
+	 * read from one version even if a deploy switches the link meanwhile.
+	 */
+	model_loc_current(&w->w_dc->dc_model, dir, sizeof(dir), ver,
+	    sizeof(ver));
 	log_quote_value(qd, sizeof(qd), dir);
 	if ((r = model_load_signed(dir, daemon_trust(), mdp, err,
 	    errlen)) != 0) {
@@ -641,8 +591,9 @@ worker_tell_parent(int ready, char what, const char *why)
 }
 
 int
-worker_main(const struct ag_config *cf, int sock, int ready)
+worker_main(const struct daemon_ctx *dc, int sock, int ready)
 {
+	const struct ag_config *cf = dc->dc_cf;
 	struct worker w;
 	struct sandbox_conf sc;
 	struct sandbox_state ss;
@@ -653,6 +604,7 @@ worker_main(const struct ag_config *cf, int sock, int ready)
 
 	memset(&w, 0, sizeof(w));
 	w.w_cf = cf;
+	w.w_dc = dc;
 	w.w_sock = sock;
 	log_set_role("worker");
 	(void)prctl(PR_SET_NAME, "aiguardd-worker");
@@ -667,7 +619,7 @@ worker_main(const struct ag_config *cf, int sock, int ready)
 		fatal("signalfd");
 
 	/* Confined before any thread exists: Landlock binds this one only. */
-	daemon_sandbox_conf(cf, SANDBOX_WORKER, &sc);
+	daemon_sandbox_conf(dc, SANDBOX_WORKER, &sc);
 	if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0) {
 		log_warnx("sandbox required but not possible: %s", err);
 		exit(EXIT_SANDBOX);

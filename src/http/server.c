@@ -282,6 +282,37 @@ http_error(struct http_req *rq, int status, const char *fmt, ...)
 	return http_send_json(rq, status, json_pack("{s:s}", "error", msg));
 }
 
+/* 1 when the route names the model d (and its version, if it names one). */
+static int
+http_model_named(const struct http_req *rq, const struct model_desc *d)
+{
+	return strcmp(rq->rq_route.rt_model, d->d_name) == 0 &&
+	    (!rq->rq_route.rt_has_version ||
+	    strcmp(rq->rq_route.rt_version, d->d_version) == 0);
+}
+
+/* The model metadata answer (OIP), with aiguard's parameters. */
+static json_t *
+http_model_metadata(const struct model_desc *d)
+{
+	return json_pack(
+	    "{s:s, s:[s], s:s,"
+	    " s:[{s:s, s:s, s:[i,i,i,i]}],"
+	    " s:[{s:s, s:s, s:[i,i]}],"
+	    " s:{s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s}}",
+	    "name", d->d_name, "versions", d->d_version,
+	    "platform", "aiguard",
+	    "inputs", "name", HTTP_INPUT_NAME, "datatype", "FP32",
+	    "shape", -1, d->d_channels, d->d_height, d->d_width,
+	    "outputs", "name", HTTP_OUTPUT_NAME, "datatype", "FP32",
+	    "shape", -1, d->d_classes,
+	    "parameters", "architecture", d->d_arch,
+	    "max_batch_size", d->d_max_request,
+	    "resize", d->d_resize, "synthetic", d->d_synthetic,
+	    "verified", d->d_verified, "digest", d->d_digest,
+	    "signer", d->d_signer, "source", d->d_source);
+}
+
 /*
  * *out = hm (a reference, which this takes) when the route names it (and
  * its version); else NULL and a 404.
@@ -291,9 +322,7 @@ http_model_match(struct http_req *rq, struct http_model *hm,
     struct http_model **out)
 {
 	*out = NULL;
-	if (strcmp(rq->rq_route.rt_model, hm->hm_name) != 0 ||
-	    (rq->rq_route.rt_has_version &&
-	    strcmp(rq->rq_route.rt_version, hm->hm_version) != 0)) {
+	if (!http_model_named(rq, &hm->hm_desc)) {
 		http_model_unref(hm);
 		/* The name is the client's: printed escaped by jansson. */
 		return http_error(rq, 404, "unknown model '%s'%s%s",
@@ -505,31 +534,15 @@ http_get(struct http_req *rq)
 	case ROUTE_MODEL:
 		if ((ret = http_model_for(rq, &hm)) != MHD_YES || hm == NULL)
 			return ret;
-		ret = http_send_json(rq, 200, json_pack(
-		    "{s:s, s:[s], s:s,"
-		    " s:[{s:s, s:s, s:[i,i,i,i]}],"
-		    " s:[{s:s, s:s, s:[i,i]}],"
-		    " s:{s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s}}",
-		    "name", hm->hm_name, "versions", hm->hm_version,
-		    "platform", "aiguard",
-		    "inputs", "name", HTTP_INPUT_NAME, "datatype", "FP32",
-		    "shape", -1, hm->hm_channels, hm->hm_height, hm->hm_width,
-		    "outputs", "name", HTTP_OUTPUT_NAME, "datatype", "FP32",
-		    "shape", -1, hm->hm_classes,
-		    "parameters", "architecture", hm->hm_arch,
-		    "max_batch_size", hm->hm_max_request,
-		    "resize", hm->hm_resize, "synthetic", hm->hm_synthetic,
-		    "verified", hm->hm_verified, "digest", hm->hm_digest,
-		    "signer", hm->hm_signer, "source", hm->hm_source));
+		ret = http_send_json(rq, 200, http_model_metadata(
+		    &hm->hm_desc));
 		http_model_unref(hm);
 		return ret;
 	case ROUTE_MODEL_READY: {
 		int ready;
 
 		hm = hs->hs_be->be_model(hs->hs_be->be_ctx);
-		if (hm != NULL && (strcmp(rq->rq_route.rt_model,
-		    hm->hm_name) != 0 || (rq->rq_route.rt_has_version &&
-		    strcmp(rq->rq_route.rt_version, hm->hm_version) != 0))) {
+		if (hm != NULL && !http_model_named(rq, &hm->hm_desc)) {
 			http_model_unref(hm);
 			return http_error(rq, 404, "unknown model '%s'",
 			    rq->rq_route.rt_model);
@@ -654,7 +667,7 @@ http_submit(struct http_req *rq, const float *input, const uint8_t *pixels,
 	    &rq->rq_deny);
 	if (rq->rq_deny.ar_status != 0)
 		return http_deny(rq);
-	if (ag_mul_size((size_t)n, (size_t)hm->hm_classes, &nl) != 0 ||
+	if (ag_mul_size((size_t)n, (size_t)hm->hm_desc.d_classes, &nl) != 0 ||
 	    (rq->rq_logits = malloc(nl * sizeof(float))) == NULL)
 		return http_error(rq, 503, "out of memory");
 	memset(&rq->rq_job, 0, sizeof(rq->rq_job));
@@ -696,15 +709,15 @@ http_submit(struct http_req *rq, const float *input, const uint8_t *pixels,
 }
 
 static void
-http_io(const struct http_model *hm, struct oip_model_io *io)
+http_io(const struct model_desc *d, struct oip_model_io *io)
 {
 	io->io_input_name = HTTP_INPUT_NAME;
-	io->io_channels = hm->hm_channels;
-	io->io_height = hm->hm_height;
-	io->io_width = hm->hm_width;
-	io->io_max_batch = hm->hm_max_request;
+	io->io_channels = d->d_channels;
+	io->io_height = d->d_height;
+	io->io_width = d->d_width;
+	io->io_max_batch = d->d_max_request;
 	io->io_output_name = HTTP_OUTPUT_NAME;
-	io->io_classes = hm->hm_classes;
+	io->io_classes = d->d_classes;
 }
 
 /* POST /v2/models/NAME/infer, the body complete. */
@@ -722,7 +735,7 @@ http_infer(struct http_req *rq)
 	if (v != NULL && (ag_parse_long(v, 0, (long)rq->rq_len, &hlen) != 0))
 		return http_error(rq, 400, "Inference-Header-Content-Length: "
 		    "not a length within the body");
-	http_io(rq->rq_model, &io);
+	http_io(&rq->rq_model->hm_desc, &io);
 	if ((r = oip_parse_infer(rq->rq_body, rq->rq_len, hlen, &io,
 	    &rq->rq_oip, err, sizeof(err))) != 0)
 		return http_error(rq, r == AG_ERR_ALLOC ? 503 :
@@ -740,10 +753,10 @@ http_infer_answer(struct http_req *rq)
 	size_t json_len;
 	int r;
 
-	http_io(rq->rq_model, &io);
+	http_io(&rq->rq_model->hm_desc, &io);
 	memset(&out, 0, sizeof(out));
-	r = oip_write_infer(&out, &json_len, rq->rq_model->hm_name,
-	    rq->rq_model->hm_version, &io, &rq->rq_oip, rq->rq_logits,
+	r = oip_write_infer(&out, &json_len, rq->rq_model->hm_desc.d_name,
+	    rq->rq_model->hm_desc.d_version, &io, &rq->rq_oip, rq->rq_logits,
 	    (const char *const *)rq->rq_model->hm_labels);
 	if (r != 0) {
 		oip_buf_free(&out);
@@ -797,7 +810,7 @@ http_post_field(void *cls, enum MHD_ValueKind kind, const char *key,
 static enum MHD_Result
 http_classify(struct http_req *rq)
 {
-	struct http_model *hm = rq->rq_model;
+	const struct model_desc *d = &rq->rq_model->hm_desc;
 	struct http_server *hs = rq->rq_srv;
 	const uint8_t *img = rq->rq_body;
 	size_t img_len = rq->rq_len, npx;
@@ -809,9 +822,9 @@ http_classify(struct http_req *rq)
 
 	v = MHD_lookup_connection_value(rq->rq_conn, MHD_GET_ARGUMENT_KIND,
 	    "top");
-	if (v != NULL && ag_parse_long(v, 1, hm->hm_classes, &top) != 0)
+	if (v != NULL && ag_parse_long(v, 1, d->d_classes, &top) != 0)
 		return http_error(rq, 400, "top: expected an integer from 1 "
-		    "to %d", hm->hm_classes);
+		    "to %d", d->d_classes);
 	rq->rq_top = (int)top;
 
 	if (rq->rq_is_multipart) {
@@ -842,12 +855,12 @@ http_classify(struct http_req *rq)
 	    sizeof(err))) != 0)
 		return http_error(rq, r == AG_ERR_TOO_LARGE ? 413 :
 		    r == AG_ERR_UNSUPPORTED ? 415 : 400, "image: %s", err);
-	npx = (size_t)hm->hm_width * hm->hm_height;
+	npx = (size_t)d->d_width * d->d_height;
 	if ((rq->rq_pixels = malloc(npx * 3)) == NULL) {
 		image_free(&im);
 		return http_error(rq, 503, "out of memory");
 	}
-	r = image_resize_crop(&im, hm->hm_resize, hm->hm_width, hm->hm_height,
+	r = image_resize_crop(&im, d->d_resize, d->d_width, d->d_height,
 	    rq->rq_pixels, err, sizeof(err));
 	image_free(&im);
 	if (r != 0)
@@ -861,31 +874,31 @@ static enum MHD_Result
 http_classify_answer(struct http_req *rq)
 {
 	const struct http_model *hm = rq->rq_model;
-	const float *lg = rq->rq_logits;
+	const struct model_desc *d = &hm->hm_desc;
 	json_t *preds;
-	double mx, sum = 0;
-	size_t *idx, k;
-	int i;
+	double *prob;
+	size_t *idx, k, i;
 
-	if ((idx = malloc((size_t)rq->rq_top * sizeof(*idx))) == NULL)
+	idx = malloc((size_t)rq->rq_top * sizeof(*idx));
+	prob = malloc((size_t)rq->rq_top * sizeof(*prob));
+	if (idx == NULL || prob == NULL) {
+		free(idx);
+		free(prob);
 		return http_error(rq, 503, "out of memory");
-	mx = lg[0];
-	for (i = 1; i < hm->hm_classes; i++)
-		if (lg[i] > mx)
-			mx = lg[i];
-	for (i = 0; i < hm->hm_classes; i++)
-		sum += exp((double)lg[i] - mx);
-	/* The shared order: equal logits by ascending index. */
-	k = topk_select(lg, (size_t)hm->hm_classes, (size_t)rq->rq_top, idx);
+	}
+	/* The shared order and probabilities (common/topk.h). */
+	k = topk_softmax(rq->rq_logits, (size_t)d->d_classes,
+	    (size_t)rq->rq_top, idx, prob);
 	preds = json_array();
-	for (i = 0; i < (int)k; i++)
+	for (i = 0; i < k; i++)
 		json_array_append_new(preds, json_pack("{s:i, s:s, s:f, s:f}",
 		    "index", (int)idx[i], "label", hm->hm_labels[idx[i]],
-		    "probability", exp((double)lg[idx[i]] - mx) / sum,
-		    "logit", (double)lg[idx[i]]));
+		    "probability", prob[i],
+		    "logit", (double)rq->rq_logits[idx[i]]));
 	free(idx);
+	free(prob);
 	return http_send_json(rq, 200, json_pack("{s:s, s:s, s:o}",
-	    "model_name", hm->hm_name, "model_version", hm->hm_version,
+	    "model_name", d->d_name, "model_version", d->d_version,
 	    "predictions", preds));
 }
 

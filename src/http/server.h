@@ -14,29 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hmodel.h"
+
 struct ag_config;
 struct metrics;
 struct token_set;
-
-/* What the backend serves now; reference-counted, immutable once shared. */
-struct http_model {
-	int		  hm_refs;		/* atomic */
-	char		  hm_name[64];
-	char		  hm_version[16];
-	char		  hm_arch[32];
-	char		  hm_digest[80];	/* "sha256:..."; "" unsigned */
-	char		  hm_signer[512];	/* "" unsigned */
-	char		  hm_source[256];
-	int		  hm_channels, hm_height, hm_width, hm_classes;
-	int		  hm_resize;
-	int		  hm_max_request;	/* images per infer request */
-	int		  hm_synthetic, hm_verified;
-	char		**hm_labels;		/* hm_classes strings */
-	char		 *hm_label_buf;		/* their storage */
-};
-
-struct http_model *http_model_ref(struct http_model *hm);
-void	http_model_unref(struct http_model *hm);
 
 /* One inference: jb_n images shaped for jb_model. */
 struct http_job {

@@ -501,6 +501,43 @@ model_build_path(const char *rel, const char *probe, char *buf, size_t len)
 	return AG_ERR_NOT_FOUND;
 }
 
+/* What crosses to the front fits: the description's sizes are these. */
+_Static_assert(sizeof(((struct model_conf *)0)->mc_name) == MODEL_NAME_MAX &&
+    sizeof(((struct model_conf *)0)->mc_arch) == MODEL_ARCH_MAX &&
+    sizeof(((struct model_conf *)0)->mc_source) == MODEL_SOURCE_MAX &&
+    sizeof(((struct model *)0)->md_version) == MODEL_VERSION_MAX &&
+    sizeof(((struct msig_result *)0)->mr_digest) == MODEL_DIGEST_MAX &&
+    sizeof(((struct msig_result *)0)->mr_signer) == MODEL_SIGNER_MAX,
+    "struct model_desc's sizes are the model's");
+
+void
+model_describe(const struct model *md, const char *name,
+    struct model_desc *d)
+{
+	const struct model_conf *mc = &md->md_conf;
+
+	memset(d, 0, sizeof(*d));
+	(void)snprintf(d->d_name, sizeof(d->d_name), "%s",
+	    name != NULL && *name != '\0' ? name : mc->mc_name);
+	(void)snprintf(d->d_version, sizeof(d->d_version), "%s",
+	    md->md_version);
+	(void)snprintf(d->d_arch, sizeof(d->d_arch), "%s", mc->mc_arch);
+	if (md->md_signed) {
+		(void)snprintf(d->d_digest, sizeof(d->d_digest), "%s",
+		    md->md_sig.mr_digest);
+		(void)snprintf(d->d_signer, sizeof(d->d_signer), "%s",
+		    md->md_sig.mr_signer);
+	}
+	(void)snprintf(d->d_source, sizeof(d->d_source), "%s", mc->mc_source);
+	d->d_channels = 3;
+	d->d_height = mc->mc_height;
+	d->d_width = mc->mc_width;
+	d->d_classes = mc->mc_classes;
+	d->d_resize = mc->mc_resize;
+	d->d_synthetic = mc->mc_synthetic != 0;
+	d->d_verified = md->md_signed != 0;
+}
+
 int
 model_default_dir(char *buf, size_t len)
 {

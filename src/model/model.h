@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "mdesc.h"
 #include "msig.h"
 
 #define MODEL_CONFIG_FILE	"config.json"
@@ -23,19 +24,16 @@
 #define MODEL_WEIGHTS_FILE	"model.safetensors"
 #define MODEL_CONFIG_FORMAT	"aiguard-model-v1"
 #define MODEL_CONFIG_MAX	(64 * 1024)
-#define MODEL_LABELS_MAX	(4 * 1024 * 1024)
-#define MODEL_LABEL_MAX		200
-#define MODEL_NAME_MAX		64
 
 struct model_conf {
 	char	mc_name[MODEL_NAME_MAX];	/* [A-Za-z0-9._-]+ */
-	char	mc_arch[32];			/* "resnet18", ... */
+	char	mc_arch[MODEL_ARCH_MAX];	/* "resnet18", ... */
 	int	mc_classes;
 	int	mc_height, mc_width;		/* network input */
 	int	mc_resize;			/* shorter side before crop */
 	float	mc_mean[3], mc_std[3];		/* per RGB channel */
 	int	mc_synthetic;			/* 1: not trained weights */
-	char	mc_source[256];			/* free text, may be "" */
+	char	mc_source[MODEL_SOURCE_MAX];	/* free text, may be "" */
 };
 
 struct resnet;
@@ -45,7 +43,7 @@ struct model {
 	char			**md_labels;	/* mc_classes strings */
 	struct resnet		*md_net;
 	char			*md_dir;
-	char			 md_version[16]; /* the caller's to set */
+	char			 md_version[MODEL_VERSION_MAX]; /* the caller's */
 	int			 md_signed;	/* md_sig is filled */
 	struct msig_result	 md_sig;	/* digest and signer */
 	double			 md_verify_s;	/* seconds to read and verify */
@@ -84,10 +82,18 @@ void	model_free(struct model *md);
 const char *model_label(const struct model *md, int i);
 
 /*
+ * The description of md (mdesc.h), named name (NULL: config.json's), with
+ * d_max_request 0 (the server's setting, the caller's to fill).
+ */
+void	model_describe(const struct model *md, const char *name,
+	    struct model_desc *d);
+
+/*
  * Finds the bundled default model: $AIGUARD_MODEL when set, else the
  * build tree's models/resnet18 next to the running binary, else the
  * installed /usr/share/aiguard/models/resnet18.  Writes the path into buf.
- * Returns 0, or AG_ERR_NOT_FOUND when none exists.
+ * Returns 0, or AG_ERR_NOT_FOUND when none exists.  Called by
+ * model_locate() only (locate.h): everything else goes through it.
  */
 int	model_default_dir(char *buf, size_t len);
 

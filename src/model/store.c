@@ -103,8 +103,7 @@ store_name_valid(const char *name)
 	return 1;
 }
 
-/* A version: decimal without leading zeros, 1..STORE_VERSION_MAX. */
-static int
+int
 store_parse_version(const char *s, unsigned int *out)
 {
 	unsigned int v = 0;

@@ -69,6 +69,12 @@
  */
 int	store_name_valid(const char *name);
 
+/*
+ * Parses a version, decimal without leading zeros, 1..STORE_VERSION_MAX
+ * (at most 9 digits), into *out: 0, or -1 (nothing written).
+ */
+int	store_parse_version(const char *s, unsigned int *out);
+
 struct store_result {
 	unsigned int	sr_version;	/* current now */
 	unsigned int	sr_previous;	/* current before; 0: none */

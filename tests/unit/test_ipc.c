@@ -124,17 +124,17 @@ valid_hello(struct ipc_hello *hl)
 {
 	memset(hl, 0, sizeof(*hl));
 	ipc_hdr_init(&hl->hl_hdr, IPC_HELLO, sizeof(*hl), 0);
-	hl->hl_classes = 1000;
-	hl->hl_channels = 3;
-	hl->hl_height = hl->hl_width = 224;
-	hl->hl_resize = 256;
-	hl->hl_max_request = 8;
+	hl->hl_model.d_classes = 1000;
+	hl->hl_model.d_channels = 3;
+	hl->hl_model.d_height = hl->hl_model.d_width = 224;
+	hl->hl_model.d_resize = 256;
+	hl->hl_model.d_max_request = 8;
 	hl->hl_slots = 16;
 	hl->hl_slot_bytes = ipc_slot_bytes(3, 224, 224, 1000);
 	hl->hl_shm_bytes = hl->hl_slot_bytes * 16;
 	hl->hl_labels_bytes = 9000;
-	strcpy(hl->hl_name, "resnet18");
-	strcpy(hl->hl_version, "1");
+	strcpy(hl->hl_model.d_name, "resnet18");
+	strcpy(hl->hl_model.d_version, "1");
 }
 
 static void
@@ -182,15 +182,15 @@ test_checks(void)
 	TEST_START("hello checks");
 	valid_hello(&hl);
 	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)), 0);
-	memset(hl.hl_name, 'a', sizeof(hl.hl_name));	/* unterminated */
+	memset(hl.hl_model.d_name, 'a', sizeof(hl.hl_model.d_name));
 	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
 	    AG_ERR_PROTOCOL);
 	valid_hello(&hl);
-	hl.hl_classes = 0;
+	hl.hl_model.d_classes = 0;
 	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
 	    AG_ERR_PROTOCOL);
 	valid_hello(&hl);
-	hl.hl_height = 100000;
+	hl.hl_model.d_height = 100000;
 	ASSERT_INT_EQ(ipc_check(&hl, sizeof(hl), err, sizeof(err)),
 	    AG_ERR_PROTOCOL);
 	valid_hello(&hl);
@@ -347,6 +347,20 @@ struct wk {
 	struct ipc_hello hl;
 };
 
+/* The worker of cf on sock, its model located as aiguardd's parent does. */
+static int
+run_worker(const struct ag_config *cf, int sock)
+{
+	static struct daemon_ctx dc;
+	char err[256];
+
+	if (daemon_resolve_model(cf, &dc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 99;
+	}
+	return worker_main(&dc, sock, -1);
+}
+
 static int
 wk_start(struct wk *wk, const struct ag_config *cf)
 {
@@ -359,7 +373,7 @@ wk_start(struct wk *wk, const struct ag_config *cf)
 	if (wk->pid == 0) {
 		close(sv[0]);
 		log_init("test-worker", LOG_LVL_FATAL);
-		_exit(worker_main(cf, sv[1], -1));
+		_exit(run_worker(cf, sv[1]));
 	}
 	close(sv[1]);
 	wk->sock = sv[0];
@@ -471,7 +485,7 @@ test_worker(void)
 	TEST_START("worker: a valid request is answered in its slots");
 	ASSERT_INT_EQ(wk_start(&wk, &cf), 0);
 	ASSERT_INT_EQ(wk.hl.hl_slots, 8);
-	ASSERT_INT_EQ(wk.hl.hl_max_request, 4);
+	ASSERT_INT_EQ(wk.hl.hl_model.d_max_request, 4);
 	{
 		size_t img = 3 * 224 * 224, i;
 		float *in = (float *)(void *)(wk.shm + 5 * wk.hl.hl_slot_bytes);
@@ -734,7 +748,7 @@ test_worker(void)
 		if ((wk.pid = fork()) == 0) {
 			close(sv[0]);
 			log_init("test-worker", LOG_LVL_FATAL);
-			_exit(worker_main(&bad, sv[1], -1));
+			_exit(run_worker(&bad, sv[1]));
 		}
 		close(sv[1]);
 		st = wk_wait(&wk);

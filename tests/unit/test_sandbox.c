@@ -11,7 +11,7 @@
  * sb_only (layers alone, for aiguard probe --layers): each layer applied
  * alone is the only one in force, blocks what it should and lets through
  * what only the others block.  The model directory's rule as aiguardd
- * computes it (daemon_sandbox_model()): a model.dir that is a link to a
+ * computes it (daemon_resolve_model()): a model.dir that is a link to a
  * model elsewhere opens that model only, not the link's own directory
  * (issue 18 item 8); a store's NAME/current opens NAME, for reloads.
  */
@@ -528,7 +528,7 @@ setup_links(void)
 
 /*
  * Confines a child as the daemon's worker with model.dir = dir (the
- * rule from daemon_sandbox_model() and daemon_sandbox_conf(), as aiguardd
+ * rule from daemon_resolve_model() and daemon_sandbox_conf(), as aiguardd
  * computes it) and reads path there: OK_ALLOWED, OK_DENIED (EACCES), or
  * UNEXPECTED.
  */
@@ -541,6 +541,7 @@ run_model_read(const char *dir, const char *path)
 	if ((pid = fork()) == -1)
 		exit(99);
 	if (pid == 0) {
+		static struct daemon_ctx dc;
 		struct ag_config cf;
 		struct sandbox_conf sc;
 		struct sandbox_state ss;
@@ -552,9 +553,9 @@ run_model_read(const char *dir, const char *path)
 		(void)snprintf(cf.cf_model_dir, sizeof(cf.cf_model_dir), "%s",
 		    dir);
 		cf.cf_sandbox_mode = SANDBOX_REQUIRED;
-		if (daemon_sandbox_model(&cf, err, sizeof(err)) != 0)
+		if (daemon_resolve_model(&cf, &dc, err, sizeof(err)) != 0)
 			_exit(3);
-		daemon_sandbox_conf(&cf, SANDBOX_WORKER, &sc);
+		daemon_sandbox_conf(&dc, SANDBOX_WORKER, &sc);
 		sc.sb_only = SB_LANDLOCK | SB_NNP;
 		if (sandbox_enter(&sc, &ss, err, sizeof(err)) != 0 ||
 		    sandbox_lock(&sc, &ss, err, sizeof(err)) != 0) {
@@ -570,6 +571,19 @@ run_model_read(const char *dir, const char *path)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : UNEXPECTED;
 }
 
+/* What the worker's sandbox rule covers for model.dir = dir. */
+static int
+model_root(const char *dir, char *buf, size_t len)
+{
+	static struct model_loc ml;
+	char err[256];
+	int r;
+
+	if ((r = model_locate(dir, &ml, err, sizeof(err))) != 0)
+		return r;
+	return (size_t)snprintf(buf, len, "%s", ml.ml_root) >= len ? -1 : 0;
+}
+
 static void
 test_model_links(void)
 {
@@ -577,16 +591,16 @@ test_model_links(void)
 
 	setup_links();
 
-	TEST_START("daemon_model_root: a link resolved, a store's NAME");
-	ASSERT_INT_EQ(daemon_model_root(lk_model, root, sizeof(root)), 0);
+	TEST_START("model_locate: a link resolved, a store's NAME");
+	ASSERT_INT_EQ(model_root(lk_model, root, sizeof(root)), 0);
 	(void)snprintf(want, sizeof(want), "%s/data/real", test_tmpdir());
 	ASSERT_PTR_NE(realpath(want, real), NULL);
 	ASSERT_STRING_EQ(root, real);
-	ASSERT_INT_EQ(daemon_model_root(st_current, root, sizeof(root)), 0);
+	ASSERT_INT_EQ(model_root(st_current, root, sizeof(root)), 0);
 	(void)snprintf(want, sizeof(want), "%s/store/m", test_tmpdir());
 	ASSERT_PTR_NE(realpath(want, real), NULL);
 	ASSERT_STRING_EQ(root, real);
-	ASSERT_INT_EQ(daemon_model_root(lk_served, root, sizeof(root)), 0);
+	ASSERT_INT_EQ(model_root(lk_served, root, sizeof(root)), 0);
 	ASSERT_STRING_EQ(root, real);
 	TEST_DONE();
 
