@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 #
-# results.py RESULTS_DIR OUT_DIR KERNEL SECONDS [PROBE_C]: judge what the
+# results.py RESULTS_DIR OUT_DIR KERNEL SECONDS [PROBE_SRC]: judge what the
 # SELinux test guest saw (tests/selinux/guest-init) and write the table:
 # OUT_DIR/results.md (scenario x permissive/enforcing, with the AVC line
 # of each denial) and OUT_DIR/results.json.  Prints one PASS/FAIL line
@@ -12,9 +12,9 @@
 #     succeed in both modes, in the expected domains;
 #   - every attack is refused in enforcing, with an AVC denial of its own,
 #     and succeeds in permissive (so nothing passes vacuously);
-#   - the probe ran every attempt of its table (PROBE_C, the probe's
-#     source, by default src/cli/probe.c of this tree: the attempts[]
-#     array and each one's kind per role), once
+#   - the probe ran every attempt of its table (PROBE_SRC, the source
+#     of the table, by default src/cli/probe_attacks.c of this tree: the
+#     attempts[] array and each one's kind per role), once
 #     per role and mode, no more and no fewer: a guest that silently ran
 #     fewer fails;
 #   - the probe's attempts that one domain cannot refuse by design (the
@@ -320,9 +320,9 @@ def denials(lines, domain=None):
 
 def main():
     rdir, outdir, kernel, secs = sys.argv[1:5]
-    probe_c = sys.argv[5] if len(sys.argv) > 5 else os.path.join(
+    probe_src = sys.argv[5] if len(sys.argv) > 5 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
-        "cli", "probe.c")
+        "cli", "probe_attacks.c")
     passed = failed = 0
     rows, checks = [], []
 
@@ -520,14 +520,14 @@ def main():
           "the probe reported in both modes")
     # Every attempt of the probe's table, once per role and mode.
     try:
-        table = attempt_table(probe_c)
+        table = attempt_table(probe_src)
         terr = ""
     except ValueError as e:
         table, terr = [], str(e)
     check(bool(table), "the probe's attempt table: %s" % (
         terr or "%d attempts over %s, from %s" % (
             len(table), " and ".join(PROBE_ROLES),
-            os.path.basename(probe_c))))
+            os.path.basename(probe_src))))
     for m in MODES:
         recs, _ = probe_records(rdir, m)
         got = [(r.get("role"), r.get("scenario"), r.get("attempt"),
