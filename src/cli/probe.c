@@ -866,8 +866,8 @@ cmd_probe(int argc, char **argv)
 			    "a prerequisite of landlock and seccomp)" : "");
 		if ((asked & PROBE_CLAIMING) == 0)
 			log_warnx("--layers %s: these layers claim no attack "
-			    "here (see probe.c): only the control is judged",
-			    cnames);
+			    "here (see probe_attacks.c): only the control is "
+			    "judged", cnames);
 	}
 	if (daemon_resolve_sandbox(&dc, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
