@@ -8,7 +8,10 @@
  * k of 1, k equal to and past n, k of 0, -0.0 against +0.0, infinities
  * and NaN.  Then random vectors with few distinct values (many ties),
  * ascending and descending runs, each checked against a reference made
- * here by sorting (value, index) pairs with qsort.
+ * here by sorting (value, index) pairs with qsort.  topk_softmax(): the
+ * same ranking, and each probability against a long double reference
+ * (wide ranges, logits near FLT_MAX that must not overflow, one class,
+ * equal logits).
  */
 #include <math.h>
 #include <stdio.h>
@@ -185,10 +188,92 @@ test_reference(void)
 	TEST_DONE();
 }
 
+/*
+ * topk_softmax() of x[0, n) with k = n: the order topk_select() gives,
+ * probabilities within 1e-12 of a long double reference, summing to 1.
+ */
+static void
+softmax_check(const char *name, const float *x, size_t n)
+{
+	size_t *idx = calloc(n, sizeof(*idx)), *ref = calloc(n, sizeof(*ref));
+	double *p = calloc(n, sizeof(*p)), err = 0, total = 0, d;
+	long double mx, sum = 0;
+	size_t i, m;
+
+	TEST_START(name);
+	ASSERT_PTR_NE(idx, NULL);
+	ASSERT_PTR_NE(ref, NULL);
+	ASSERT_PTR_NE(p, NULL);
+	m = topk_softmax(x, n, n, idx, p);
+	ASSERT_INT_EQ((int)m, (int)n);
+	ASSERT_INT_EQ((int)topk_select(x, n, n, ref), (int)n);
+	ASSERT_INT_EQ(memcmp(idx, ref, n * sizeof(*idx)), 0);
+	for (mx = x[0], i = 1; i < n; i++)
+		mx = x[i] > mx ? x[i] : mx;
+	for (i = 0; i < n; i++)
+		sum += expl((long double)x[i] - mx);
+	for (i = 0; i < n; i++) {
+		d = fabs(p[i] - (double)(expl((long double)x[idx[i]] - mx) /
+		    sum));
+		err = d > err ? d : err;
+		total += p[i];
+		ASSERT_TRUE(isfinite(p[i]) && p[i] >= 0 && p[i] <= 1);
+		/* Best first: the probabilities do not increase. */
+		if (i > 0)
+			ASSERT_DBL_LE(p[i], p[i - 1]);
+	}
+	ASSERT_DBL_LE(err, 1e-12);
+	ASSERT_DBL_LE(fabs(total - 1.0), 1e-9);
+	free(idx);
+	free(ref);
+	free(p);
+	TEST_DONE();
+}
+
+static void
+test_softmax(void)
+{
+	static float x[MAXN];
+	float big[8] = { 1000.0f, 999.0f, -1000.0f, 0.0f, 88.0f, 1000.0f,
+	    -3.4e38f, 3.4e38f };
+	float one[1] = { 42.0f }, flat[5] = { 7, 7, 7, 7, 7 };
+	size_t idx[5], i;
+	double p[5];
+	int ok;
+
+	srand(66);
+	for (i = 0; i < 10; i++)
+		x[i] = (float)(rand() % 1000) / 100.0f - 5.0f;
+	softmax_check("topk_softmax 10 classes", x, 10);
+	for (i = 0; i < MAXN; i++)
+		x[i] = (float)(rand() % 4000) / 100.0f - 20.0f;
+	softmax_check("topk_softmax 1000 classes, wide range", x, MAXN);
+	softmax_check("topk_softmax huge logits do not overflow", big, 8);
+	softmax_check("topk_softmax equal logits", flat, 5);
+
+	TEST_START("topk_softmax one class gives 1, equal logits 1/c");
+	ASSERT_INT_EQ((int)topk_softmax(one, 1, 5, idx, p), 1);
+	ASSERT_TRUE(idx[0] == 0 && p[0] == 1.0);
+	ASSERT_INT_EQ((int)topk_softmax(flat, 5, 5, idx, p), 5);
+	for (i = 0, ok = 1; i < 5; i++)
+		ok &= idx[i] == i && fabs(p[i] - 0.2) < 1e-15;
+	ASSERT_TRUE(ok);
+	TEST_DONE();
+
+	TEST_START("topk_softmax: the k best only, n 0 writes nothing");
+	ASSERT_INT_EQ((int)topk_softmax(big, 8, 2, idx, p), 2);
+	/* 3.4e38 ranks first with probability 1; then 1000 (index 0). */
+	ASSERT_TRUE(idx[0] == 7 && idx[1] == 0);
+	ASSERT_TRUE(p[0] == 1.0 && p[1] == 0.0);
+	ASSERT_INT_EQ((int)topk_softmax(NULL, 0, 3, idx, p), 0);
+	TEST_DONE();
+}
+
 void
 tests(void)
 {
-	test_plan(22);
+	test_plan(28);
 	test_cases();
 	test_reference();
+	test_softmax();
 }
