@@ -80,15 +80,20 @@ LIBS := $(BLAS_LIBS) $(PKG_LIBS) -lm
 # CLI links it (aiguardd has no use for it).
 SEPOL_LIBS = $(shell pkg-config --libs libsepol 2>/dev/null || echo -lsepol)
 
+# Two archives, in layer order (docs/architecture.md): the daemon's roles
+# (libaiguardd.a, which the CLI's probe and the tests use too) above
+# everything else (libaiguard.a).  Linked in that order, a call from a
+# lower layer up into the daemon does not link.
 LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/model/*.c \
-	src/image/*.c src/http/*.c src/sandbox/*.c) \
-	$(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
+	src/image/*.c src/http/*.c src/sandbox/*.c)
+DLIB_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
 DAEMON_SRCS := src/daemon/main.c
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_HELPER := tests/unit/test_helper.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+DLIB_OBJS := $(DLIB_SRCS:%.c=$(B)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 TEST_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(filter-out $(TEST_HELPER),$(TEST_SRCS)))
@@ -346,13 +351,19 @@ $(B)/libaiguard.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/bin/aiguard: $(CLI_OBJS) $(B)/libaiguard.a
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libaiguard.a $(LIBS) $(SEPOL_LIBS)
+$(B)/libaiguardd.a: $(DLIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(B)/bin/aiguardd: $(DAEMON_OBJS) $(B)/libaiguard.a
+$(B)/bin/aiguard: $(CLI_OBJS) $(B)/libaiguardd.a $(B)/libaiguard.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(B)/libaiguard.a $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libaiguardd.a \
+	    $(B)/libaiguard.a $(LIBS) $(SEPOL_LIBS)
+
+$(B)/bin/aiguardd: $(DAEMON_OBJS) $(B)/libaiguardd.a $(B)/libaiguard.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(B)/libaiguardd.a \
+	    $(B)/libaiguard.a $(LIBS)
 
 $(B)/bin/gen-weights: $(B)/obj/tools/gen-weights.o $(B)/libaiguard.a
 	@mkdir -p $(@D)
@@ -366,7 +377,8 @@ $(B)/tests/image-dump: $(B)/obj/tests/reference/image-dump.o $(B)/libaiguard.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libaiguard.a $(LIBS)
 
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(B)/obj/$(TEST_HELPER:.c=.o) $(B)/libaiguard.a
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(B)/obj/$(TEST_HELPER:.c=.o) \
+    $(B)/libaiguardd.a $(B)/libaiguard.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
