@@ -46,6 +46,18 @@ void	test_skip_part(const char *id, int ncases, const char *why);
 const char *test_tmpdir(void);
 /* malloc that exits 99 (a hard error, not a failure) when out of memory. */
 void	*test_xmalloc(size_t n);
+/*
+ * A hard error in set-up code (exit 99, not a failure): prints the
+ * message, ": " and strerror(errno), as err(3) does.
+ */
+void	test_die(const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 1, 2)));
+/*
+ * buf = "dir/name"; returns buf.  A path longer than len is a hard error
+ * (test_die), never a truncated name.
+ */
+const char *test_path(char *buf, size_t len, const char *dir,
+	    const char *name);
 /* Directory of the test data given by AG_TEST_DATA, or "tests". */
 const char *test_data_dir(void);
 /*

@@ -231,17 +231,6 @@ readfile(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
-static char *
-path_in(const char *dir, const char *name)
-{
-	static char buf[4][600];
-	static int i;
-	char *p = buf[i++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
-	return p;
-}
-
 /* ==== Setup ==== */
 
 static void
@@ -269,6 +258,7 @@ static void
 fixture(void)
 {
 	const char *t = test_tmpdir();
+	char p[600];
 
 	snprintf(ro_dir, sizeof(ro_dir), "%s/ro", t);
 	snprintf(ro_file, sizeof(ro_file), "%s/ro/file", t);
@@ -279,13 +269,13 @@ fixture(void)
 	snprintf(tmp_name, sizeof(tmp_name), "/tmp/aiguard-landlock-%ld",
 	    (long)getpid());
 	make_dir(ro_dir);
-	make_dir(path_in(ro_dir, "sub"));
+	make_dir(test_path(p, sizeof(p), ro_dir, "sub"));
 	make_dir(ro_empty);
 	make_dir(rw_dir);
 	write_file(ro_file, "aiguard\n");
 	write_file(ro_deep, "deep\n");
 	write_file(ro_victim, "victim\n");
-	write_file(path_in(rw_dir, "file"), "rw\n");
+	write_file(test_path(p, sizeof(p), rw_dir, "file"), "rw\n");
 }
 
 /* A free loopback TCP port (racy, as any such helper). */
@@ -379,13 +369,13 @@ static void
 child_ro(void)
 {
 	struct landlock_status st;
-	char buf[64];
+	char buf[64], p[600];
 	DIR *d;
 	int pre, n;
 
 	/* A descriptor opened before keeps its rights. */
-	pre = open(path_in(rw_dir, "pre"), O_WRONLY | O_CREAT | O_CLOEXEC,
-	    0600);
+	pre = open(test_path(p, sizeof(p), rw_dir, "pre"),
+	    O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	C_OK(pre);
 	child_apply(ro_dir, LANDLOCK_BIND_NONE, 0, &st);
 	C_TRUE(write(pre, "x", 1) == 1);
@@ -408,16 +398,21 @@ child_ro(void)
 	C_ERRNO(open(ro_file, O_WRONLY | O_CLOEXEC), EACCES);
 	C_ERRNO(open(ro_file, O_RDWR | O_CLOEXEC), EACCES);
 	C_ERRNO(open(ro_file, O_WRONLY | O_APPEND | O_CLOEXEC), EACCES);
-	C_ERRNO(open(path_in(ro_dir, "new"), O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600), EACCES);
-	C_ERRNO(mkdir(path_in(ro_dir, "newdir"), 0700), EACCES);
-	C_ERRNO(mkfifo(path_in(ro_dir, "fifo"), 0600), EACCES);
-	C_ERRNO(symlink("file", path_in(ro_dir, "sym")), EACCES);
-	C_ERRNO(link(ro_file, path_in(ro_dir, "hard")), EACCES);
+	C_ERRNO(open(test_path(p, sizeof(p), ro_dir, "new"),
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), EACCES);
+	C_ERRNO(mkdir(test_path(p, sizeof(p), ro_dir, "newdir"), 0700),
+	    EACCES);
+	C_ERRNO(mkfifo(test_path(p, sizeof(p), ro_dir, "fifo"), 0600), EACCES);
+	C_ERRNO(symlink("file", test_path(p, sizeof(p), ro_dir, "sym")),
+	    EACCES);
+	C_ERRNO(link(ro_file, test_path(p, sizeof(p), ro_dir, "hard")),
+	    EACCES);
 	C_ERRNO(unlink(ro_victim), EACCES);
 	C_ERRNO(rmdir(ro_empty), EACCES);
-	C_ERRNO(rename(ro_victim, path_in(ro_dir, "renamed")), EACCES);
-	C_ERRNO(rename(ro_victim, path_in(rw_dir, "moved")), EACCES);
+	C_ERRNO(rename(ro_victim, test_path(p, sizeof(p), ro_dir, "renamed")),
+	    EACCES);
+	C_ERRNO(rename(ro_victim, test_path(p, sizeof(p), rw_dir, "moved")),
+	    EACCES);
 	if (abi >= 3) {
 		C_ERRNO(truncate(ro_file, 0), EACCES);
 		C_ERRNO(open(ro_file, O_RDONLY | O_TRUNC | O_CLOEXEC),
@@ -426,11 +421,13 @@ child_ro(void)
 
 	/* Nothing at all, outside it. */
 	C_ERRNO(open("/etc/passwd", O_RDONLY | O_CLOEXEC), EACCES);
-	C_ERRNO(open(path_in(rw_dir, "file"), O_RDONLY | O_CLOEXEC), EACCES);
-	C_ERRNO(open(path_in(rw_dir, "file"), O_WRONLY | O_CLOEXEC), EACCES);
+	C_ERRNO(open(test_path(p, sizeof(p), rw_dir, "file"),
+	    O_RDONLY | O_CLOEXEC), EACCES);
+	C_ERRNO(open(test_path(p, sizeof(p), rw_dir, "file"),
+	    O_WRONLY | O_CLOEXEC), EACCES);
 	C_ERRNO(open(rw_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), EACCES);
-	C_ERRNO(open(path_in(rw_dir, "new"), O_WRONLY | O_CREAT | O_CLOEXEC,
-	    0600), EACCES);
+	C_ERRNO(open(test_path(p, sizeof(p), rw_dir, "new"),
+	    O_WRONLY | O_CREAT | O_CLOEXEC, 0600), EACCES);
 	C_ERRNO(open(tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600),
 	    EACCES);
 	/* An unnamed file, where the filesystem has them. */
@@ -439,8 +436,9 @@ child_ro(void)
 	if (n != -1 || (errno != EACCES && errno != EOPNOTSUPP))
 		child_fail(__LINE__, "open(/tmp, O_TMPFILE)", "should fail",
 		    n, errno, EACCES);
-	C_ERRNO(mkdir(path_in(rw_dir, "newdir"), 0700), EACCES);
-	C_ERRNO(unlink(path_in(rw_dir, "file")), EACCES);
+	C_ERRNO(mkdir(test_path(p, sizeof(p), rw_dir, "newdir"), 0700),
+	    EACCES);
+	C_ERRNO(unlink(test_path(p, sizeof(p), rw_dir, "file")), EACCES);
 
 	/* No execve, of a system binary or anything else. */
 	C_TRUE(exec_status("/bin/true") == 42);
@@ -450,17 +448,19 @@ child_ro(void)
 static void
 test_ro_dir(void)
 {
-	char buf[64];
+	char buf[64], p[600];
 
 	TEST_START("read-only tree: reads it, nothing else");
 	ASSERT_INT_EQ(run_child(child_ro), 0);
 	/* The tree is intact and nothing leaked out. */
 	ASSERT_INT_EQ(readfile(ro_file, buf, sizeof(buf)), 8);
 	ASSERT_INT_EQ(access(ro_victim, F_OK), 0);
-	ASSERT_INT_EQ(access(path_in(rw_dir, "new"), F_OK), -1);
+	ASSERT_INT_EQ(access(test_path(p, sizeof(p), rw_dir, "new"), F_OK),
+	    -1);
 	ASSERT_INT_EQ(access(tmp_name, F_OK), -1);
 	(void)unlink(tmp_name);
-	ASSERT_INT_EQ(readfile(path_in(rw_dir, "pre"), buf, sizeof(buf)), 1);
+	ASSERT_INT_EQ(readfile(test_path(p, sizeof(p), rw_dir, "pre"), buf,
+	    sizeof(buf)), 1);
 	TEST_DONE();
 }
 

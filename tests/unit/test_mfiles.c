@@ -29,7 +29,7 @@ put(const char *dir, const char *name, const char *text)
 	char p[1024];
 	FILE *fp;
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	test_path(p, sizeof(p), dir, name);
 	if ((fp = fopen(p, "w")) == NULL || fputs(text, fp) == EOF ||
 	    fclose(fp) != 0) {
 		perror(p);
@@ -42,7 +42,7 @@ mkdir_in(const char *dir, const char *name)
 {
 	char p[1024];
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	test_path(p, sizeof(p), dir, name);
 	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
 		perror(p);
 		exit(99);
@@ -55,7 +55,7 @@ fresh(const char *name)
 {
 	static char p[512];
 
-	snprintf(p, sizeof(p), "%s/%s", test_tmpdir(), name);
+	test_path(p, sizeof(p), test_tmpdir(), name);
 	if (mkdir(p, 0755) != 0) {
 		perror(p);
 		exit(99);

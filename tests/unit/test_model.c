@@ -93,15 +93,6 @@ write_file(const char *path, const void *data, size_t len)
 	}
 }
 
-static void
-path_in(char *buf, size_t len, const char *dir, const char *file)
-{
-	if ((size_t)snprintf(buf, len, "%s/%s", dir, file) >= len) {
-		fprintf(stderr, "path too long: %s/%s\n", dir, file);
-		exit(99);
-	}
-}
-
 /* ==== model_conf_parse ================================================== */
 
 struct conf_case {
@@ -450,22 +441,22 @@ mkmodel(const char *name, const char *conf, const char *labels, int weights)
 	static char dir[PATH_MAX];
 	char p[PATH_MAX], g[PATH_MAX];
 
-	path_in(dir, sizeof(dir), test_tmpdir(), name);
+	test_path(dir, sizeof(dir), test_tmpdir(), name);
 	if (mkdir(dir, 0755) != 0) {
 		perror(dir);
 		exit(99);
 	}
 	if (conf != NULL) {
-		path_in(p, sizeof(p), dir, MODEL_CONFIG_FILE);
+		test_path(p, sizeof(p), dir, MODEL_CONFIG_FILE);
 		write_file(p, conf, strlen(conf));
 	}
 	if (labels != NULL) {
-		path_in(p, sizeof(p), dir, MODEL_LABELS_FILE);
+		test_path(p, sizeof(p), dir, MODEL_LABELS_FILE);
 		write_file(p, labels, strlen(labels));
 	}
 	if (weights == 1) {
-		path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
-		path_in(g, sizeof(g), good_dir, MODEL_WEIGHTS_FILE);
+		test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+		test_path(g, sizeof(g), good_dir, MODEL_WEIGHTS_FILE);
 		if (link(g, p) != 0 && symlink(g, p) != 0) {
 			perror(p);
 			exit(99);
@@ -489,7 +480,7 @@ load_fails(const char *what, const char *dir, const char *file, int code,
 	snprintf(name, sizeof(name), "model_load refuses: %s", what);
 	TEST_START(name);
 	if (file != NULL)
-		path_in(at, sizeof(at), dir, file);
+		test_path(at, sizeof(at), dir, file);
 	else
 		snprintf(at, sizeof(at), "%s", dir);
 	strcpy(err, "(unchanged)");
@@ -581,9 +572,9 @@ test_load_dirs(void)
 	char p[PATH_MAX], *t;
 	const char *dir;
 
-	path_in(p, sizeof(p), test_tmpdir(), "does-not-exist");
+	test_path(p, sizeof(p), test_tmpdir(), "does-not-exist");
 	load_fails("missing directory", p, NULL, AG_ERR_NOT_FOUND, NULL);
-	path_in(p, sizeof(p), good_dir, MODEL_CONFIG_FILE);
+	test_path(p, sizeof(p), good_dir, MODEL_CONFIG_FILE);
 	load_fails("a file instead of a directory", p, NULL, AG_ERR_FORMAT,
 	    NULL);
 
@@ -591,7 +582,7 @@ test_load_dirs(void)
 	load_fails("missing config.json", dir, MODEL_CONFIG_FILE,
 	    AG_ERR_NOT_FOUND, NULL);
 	dir = mkmodel("config-dir", NULL, good_labels, 1);
-	path_in(p, sizeof(p), dir, MODEL_CONFIG_FILE);
+	test_path(p, sizeof(p), dir, MODEL_CONFIG_FILE);
 	if (mkdir(p, 0755) != 0)
 		exit(99);
 	load_fails("config.json a directory", dir, MODEL_CONFIG_FILE,
@@ -683,7 +674,7 @@ test_load_weights(struct wset *w)
 	    AG_ERR_NOT_FOUND, NULL);
 
 	dir = mkmodel("weights-empty", good_conf, good_labels, -1);
-	path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+	test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
 	write_file(p, "", 0);
 	load_fails("empty model.safetensors", dir, MODEL_WEIGHTS_FILE,
 	    AG_ERR_TRUNCATED, NULL);
@@ -698,7 +689,7 @@ test_load_weights(struct wset *w)
 			t[i].data = bigfc;
 		}
 	dir = mkmodel("weights-fc-shape", good_conf, good_labels, -1);
-	path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+	test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
 	wset_write(t, w->ws_n, p);
 	load_fails("fc.weight of the wrong shape", dir, MODEL_WEIGHTS_FILE,
 	    AG_ERR_SHAPE, "fc.weight");
@@ -709,7 +700,7 @@ test_load_weights(struct wset *w)
 		if (strcmp(w->ws_t[i].name, "layer4.1.bn2.running_var") != 0)
 			t[n++] = w->ws_t[i];
 	dir = mkmodel("weights-missing", good_conf, good_labels, -1);
-	path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+	test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
 	wset_write(t, n, p);
 	load_fails("a missing tensor", dir, MODEL_WEIGHTS_FILE,
 	    AG_ERR_MISSING, "layer4.1.bn2.running_var");
@@ -721,7 +712,7 @@ test_load_weights(struct wset *w)
 	t[w->ws_n].shape[0] = 1;
 	t[w->ws_n].data = &zero;
 	dir = mkmodel("weights-extra", good_conf, good_labels, -1);
-	path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+	test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
 	wset_write(t, w->ws_n + 1, p);
 	load_fails("an extra tensor", dir, MODEL_WEIGHTS_FILE,
 	    AG_ERR_UNEXPECTED, "extra.weight");
@@ -736,7 +727,7 @@ test_load_weights(struct wset *w)
 		if (t[i].data == src->data)
 			t[i].data = bad;
 	dir = mkmodel("weights-negvar", good_conf, good_labels, -1);
-	path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+	test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
 	wset_write(t, w->ws_n, p);
 	load_fails("a negative running_var", dir, MODEL_WEIGHTS_FILE,
 	    AG_ERR_NUMERIC, "layer3.0.bn1.running_var");
@@ -744,7 +735,7 @@ test_load_weights(struct wset *w)
 	/* The same tensor with a NaN. */
 	bad[17] = NAN;
 	dir = mkmodel("weights-nan", good_conf, good_labels, -1);
-	path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+	test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
 	wset_write(t, w->ws_n, p);
 	load_fails("a NaN in running_var", dir, MODEL_WEIGHTS_FILE,
 	    AG_ERR_NUMERIC, "layer3.0.bn1.running_var");
@@ -761,7 +752,7 @@ test_load_weights(struct wset *w)
 	t[k + 1].ndim = 0;
 	t[k + 1].data = &zero;
 	dir = mkmodel("weights-counter-f32", good_conf, good_labels, -1);
-	path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+	test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
 	wset_write(t, w->ws_n + 1, p);
 	load_fails("num_batches_tracked as F32", dir, MODEL_WEIGHTS_FILE,
 	    AG_ERR_DTYPE, "bn1.num_batches_tracked");
@@ -772,13 +763,13 @@ test_load_weights(struct wset *w)
 		FILE *fp;
 		size_t got;
 
-		path_in(p, sizeof(p), good_dir, MODEL_WEIGHTS_FILE);
+		test_path(p, sizeof(p), good_dir, MODEL_WEIGHTS_FILE);
 		if ((fp = fopen(p, "rb")) == NULL)
 			exit(99);
 		got = fread(head, 1, sizeof(head), fp);
 		fclose(fp);
 		dir = mkmodel("weights-cut", good_conf, good_labels, -1);
-		path_in(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
+		test_path(p, sizeof(p), dir, MODEL_WEIGHTS_FILE);
 		write_file(p, head, got);
 		TEST_START("model_load refuses: a truncated model.safetensors");
 		{
@@ -812,7 +803,7 @@ tests(void)
 	{
 		char p[PATH_MAX];
 
-		path_in(p, sizeof(p), good_dir, MODEL_WEIGHTS_FILE);
+		test_path(p, sizeof(p), good_dir, MODEL_WEIGHTS_FILE);
 		wset_write(w.ws_t, w.ws_n, p);
 	}
 	test_load_good(&w);

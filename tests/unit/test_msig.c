@@ -60,16 +60,6 @@
 
 /* ==== files ============================================================ */
 
-/* out = a/b; a path that does not fit is a hard error. */
-static void
-pjoin(char *out, size_t len, const char *a, const char *b)
-{
-	if ((size_t)snprintf(out, len, "%s/%s", a, b) >= len) {
-		fprintf(stderr, "path too long: %s/%s\n", a, b);
-		exit(99);
-	}
-}
-
 static void
 xsystem(const char *cmd)
 {
@@ -96,7 +86,7 @@ put(const char *dir, const char *name, const char *text)
 {
 	char p[1024];
 
-	pjoin(p, sizeof(p), dir, name);
+	test_path(p, sizeof(p), dir, name);
 	put_bytes(p, text, strlen(text));
 }
 
@@ -132,7 +122,7 @@ copy_dir(const char *src, const char *name)
 	static char dst[1024];
 	char cmd[3000];
 
-	pjoin(dst, sizeof(dst), test_tmpdir(), name);
+	test_path(dst, sizeof(dst), test_tmpdir(), name);
 	if ((size_t)snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -R '%s' "
 	    "'%s' && chmod -R u+w '%s'", dst, src, dst, dst) >= sizeof(cmd))
 		exit(99);
@@ -215,7 +205,7 @@ sign_dir(const char *dir, const char *key, const char *chain,
 	r = msig_sign(mf, key, &o, &out, &len, err, errlen);
 	mfiles_close(mf);
 	if (r == 0) {
-		pjoin(p, sizeof(p), dir, MSIG_FILE);
+		test_path(p, sizeof(p), dir, MSIG_FILE);
 		put_bytes(p, out, len);
 	}
 	free(out);
@@ -231,7 +221,7 @@ bundle_load(const char *dir)
 	json_error_t je;
 	json_t *b;
 
-	pjoin(p, sizeof(p), dir, MSIG_FILE);
+	test_path(p, sizeof(p), dir, MSIG_FILE);
 	if ((b = json_load_file(p, 0, &je)) == NULL) {
 		fprintf(stderr, "%s: %s\n", p, je.text);
 		exit(99);
@@ -244,7 +234,7 @@ bundle_save(const char *dir, json_t *b)
 {
 	char p[1024];
 
-	pjoin(p, sizeof(p), dir, MSIG_FILE);
+	test_path(p, sizeof(p), dir, MSIG_FILE);
 	if (json_dump_file(b, p, JSON_COMPACT) != 0)
 		exit(99);
 }
@@ -481,7 +471,7 @@ flip_file(const char *dir, const char *f)
 	char p[1024], *b;
 	size_t n;
 
-	pjoin(p, sizeof(p), dir, f);
+	test_path(p, sizeof(p), dir, f);
 	b = slurp(p, &n);
 	b[n / 2] ^= 0x20;
 	put_bytes(p, b, n);
@@ -494,7 +484,7 @@ truncate_file(const char *dir, const char *f)
 	char p[1024];
 	struct stat st;
 
-	pjoin(p, sizeof(p), dir, f);
+	test_path(p, sizeof(p), dir, f);
 	if (stat(p, &st) != 0 || truncate(p, st.st_size / 2) != 0)
 		exit(99);
 }
@@ -531,7 +521,7 @@ tamper_files(const struct target *t)
 	expect(what, r, AG_ERR_SIGNATURE, err, "/extra: not in the signature");
 
 	d = copy_dir(t->t_dir, "tamper");
-	pjoin(p, sizeof(p), d, t->t_file);
+	test_path(p, sizeof(p), d, t->t_file);
 	if (unlink(p) != 0)
 		exit(99);
 	r = TRY("a removed file");
@@ -539,7 +529,7 @@ tamper_files(const struct target *t)
 	expect(what, r, AG_ERR_SIGNATURE, err, want);
 
 	d = copy_dir(t->t_dir, "tamper");
-	pjoin(p, sizeof(p), d, t->t_file);
+	test_path(p, sizeof(p), d, t->t_file);
 	snprintf(q, sizeof(q), "%s/%s.renamed", d, t->t_file);
 	if (rename(p, q) != 0)
 		exit(99);
@@ -556,7 +546,7 @@ tamper_files(const struct target *t)
 
 	/* The link leads to the very same bytes: a link is still refused. */
 	d = copy_dir(t->t_dir, "tamper");
-	pjoin(p, sizeof(p), d, t->t_file);
+	test_path(p, sizeof(p), d, t->t_file);
 	snprintf(q, sizeof(q), "%s/linked-copy", test_tmpdir());
 	if (rename(p, q) != 0 || symlink(q, p) != 0)
 		exit(99);
@@ -732,7 +722,7 @@ make_model(const char *name)
 	static char d[1024];
 	char p[1100], big[101];
 
-	pjoin(d, sizeof(d), test_tmpdir(), name);
+	test_path(d, sizeof(d), test_tmpdir(), name);
 	rm_rf(d);
 	snprintf(p, sizeof(p), "%s/sub", d);
 	if (mkdir(d, 0755) != 0 || mkdir(p, 0755) != 0)
@@ -767,7 +757,7 @@ make_served_model(const char *name)
 	char p[1100];
 	size_t i;
 
-	pjoin(d, sizeof(d), test_tmpdir(), name);
+	test_path(d, sizeof(d), test_tmpdir(), name);
 	rm_rf(d);
 	if (mkdir(d, 0755) != 0)
 		exit(99);
@@ -776,7 +766,7 @@ make_served_model(const char *name)
 	put(d, "labels.txt", "cat\ndog\nbird\n");
 	for (i = 0; i < sizeof(w); i++)
 		w[i] = (uint8_t)(i * 7 + 1);
-	pjoin(p, sizeof(p), d, "model.safetensors");
+	test_path(p, sizeof(p), d, "model.safetensors");
 	put_bytes(p, w, sizeof(w));
 	return d;
 }
@@ -915,7 +905,7 @@ test_edges(const char *priv, const struct msig_trust *key)
 	char *out = NULL;
 	size_t len = 0;
 
-	pjoin(d, sizeof(d), test_tmpdir(), "edge-empty");
+	test_path(d, sizeof(d), test_tmpdir(), "edge-empty");
 	rm_rf(d);
 	if (mkdir(d, 0755) != 0)
 		exit(99);
@@ -923,13 +913,13 @@ test_edges(const char *priv, const struct msig_trust *key)
 	ASSERT_INT_EQ(sign_dir(d, priv, NULL, 0, NULL, err, sizeof(err)),
 	    AG_ERR_NOT_FOUND);
 	ASSERT_STRING_CONTAINS(err, "nothing to sign");
-	pjoin(p, sizeof(p), d, MSIG_FILE);
+	test_path(p, sizeof(p), d, MSIG_FILE);
 	ASSERT_INT_EQ(access(p, F_OK), -1);
 	TEST_DONE();
 
 	TEST_START("sign: a directory of ignored files only is refused");
 	put(d, "notes.txt", "ignored");
-	pjoin(p, sizeof(p), d, ".git");
+	test_path(p, sizeof(p), d, ".git");
 	if (mkdir(p, 0755) != 0)
 		exit(99);
 	put(p, "HEAD", "ref: refs/heads/main\n");
@@ -948,17 +938,17 @@ test_edges(const char *priv, const struct msig_trust *key)
 	TEST_DONE();
 
 	TEST_START("sign: a link out of the model is reported, one in it not");
-	pjoin(d, sizeof(d), test_tmpdir(), "edge-links");
+	test_path(d, sizeof(d), test_tmpdir(), "edge-links");
 	rm_rf(d);
 	if (mkdir(d, 0755) != 0)
 		exit(99);
 	put(d, "weights", "inside");
 	put(test_tmpdir(), "outside-file", "outside");
-	pjoin(p, sizeof(p), d, "in-link");
+	test_path(p, sizeof(p), d, "in-link");
 	if (symlink("weights", p) != 0)
 		exit(99);
-	pjoin(p, sizeof(p), d, "out-link");
-	pjoin(q, sizeof(q), test_tmpdir(), "outside-file");
+	test_path(p, sizeof(p), d, "out-link");
+	test_path(q, sizeof(q), test_tmpdir(), "outside-file");
 	if (symlink(q, p) != 0)
 		exit(99);
 	memset(&o, 0, sizeof(o));
@@ -1502,7 +1492,7 @@ test_malformed(void)
 	dir = strdup(d);
 	if (sign_dir(dir, priv, NULL, 0, NULL, err, sizeof(err)) != 0)
 		exit(99);
-	pjoin(p, sizeof(p), dir, MSIG_FILE);
+	test_path(p, sizeof(p), dir, MSIG_FILE);
 
 	for (i = 0; i < sizeof(mals) / sizeof(mals[0]); i++) {
 		m = &mals[i];
@@ -1518,7 +1508,7 @@ test_malformed(void)
 			bundle_save(d, b);
 			json_decref(b);
 		} else {
-			pjoin(p, sizeof(p), d, MSIG_FILE);
+			test_path(p, sizeof(p), d, MSIG_FILE);
 			put_bytes(p, m->m_bundle, strlen(m->m_bundle));
 		}
 		r = vdir(d, key, NULL, NULL, err, sizeof(err));
@@ -1527,7 +1517,7 @@ test_malformed(void)
 
 	TEST_START("no model.sig");
 	d = copy_dir(dir, "mal-copy");
-	pjoin(p, sizeof(p), d, MSIG_FILE);
+	test_path(p, sizeof(p), d, MSIG_FILE);
 	unlink(p);
 	ASSERT_INT_EQ(vdir(d, key, NULL, NULL, err, sizeof(err)),
 	    AG_ERR_NOT_FOUND);
@@ -1535,11 +1525,11 @@ test_malformed(void)
 	TEST_DONE();
 
 	TEST_START("model.sig a symbolic link");
-	pjoin(p, sizeof(p), d, MSIG_FILE);
+	test_path(p, sizeof(p), d, MSIG_FILE);
 	{
 		char q[1200];
 
-		pjoin(q, sizeof(q), dir, MSIG_FILE);
+		test_path(q, sizeof(q), dir, MSIG_FILE);
 		if (symlink(q, p) != 0)
 			exit(99);
 	}
@@ -1570,7 +1560,7 @@ test_mutations(void)
 	d = make_model("mut");
 	if (sign_dir(d, priv, NULL, 0, NULL, err, sizeof(err)) != 0)
 		exit(99);
-	pjoin(p, sizeof(p), d, MSIG_FILE);
+	test_path(p, sizeof(p), d, MSIG_FILE);
 	orig = slurp(p, &n);
 	buf = test_xmalloc(n + 1);
 	for (i = 0; i < n; i++) {

@@ -47,32 +47,16 @@ static const char *const steps[] = {
 /* ==== Helpers ========================================================== */
 
 static void
-die(const char *what)
-{
-	perror(what);
-	exit(99);
-}
-
-static void
-path_in(char *buf, size_t len, const char *dir, const char *name)
-{
-	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len) {
-		fprintf(stderr, "path too long: %s/%s\n", dir, name);
-		exit(99);
-	}
-}
-
-static void
 write_file(const char *path, const void *data, size_t len)
 {
 	FILE *fp;
 
 	if ((fp = fopen(path, "w")) == NULL)
-		die(path);
+		test_die("%s", path);
 	if (len > 0 && fwrite(data, 1, len, fp) != len)
-		die(path);
+		test_die("%s", path);
 	if (fclose(fp) != 0)
-		die(path);
+		test_die("%s", path);
 }
 
 /* Signs dir with the private key at key (model.sig written in dir). */
@@ -92,7 +76,7 @@ sign_dir(const char *dir, const char *key)
 		exit(99);
 	}
 	mfiles_close(mf);
-	path_in(p, sizeof(p), dir, MSIG_FILE);
+	test_path(p, sizeof(p), dir, MSIG_FILE);
 	write_file(p, sig, siglen);
 	free(sig);
 }
@@ -109,23 +93,23 @@ make_model(char *dir, size_t len, const char *name, unsigned int seed)
 	unsigned int x = seed * 2654435761U + 1;
 	size_t i;
 
-	path_in(dir, len, test_tmpdir(), name);
+	test_path(dir, len, test_tmpdir(), name);
 	if (mkdir(dir, 0755) == -1)
-		die(dir);
-	path_in(p, sizeof(p), dir, "config.json");
+		test_die("%s", dir);
+	test_path(p, sizeof(p), dir, "config.json");
 	write_file(p, "{\"format\": \"test\"}\n", 19);
-	path_in(p, sizeof(p), dir, "labels.txt");
+	test_path(p, sizeof(p), dir, "labels.txt");
 	write_file(p, "a\nb\n", 4);
 	for (i = 0; i < sizeof(w); i++) {
 		x = x * 1103515245U + 12345U;
 		w[i] = (unsigned char)(x >> 16);
 	}
-	path_in(p, sizeof(p), dir, "model.safetensors");
+	test_path(p, sizeof(p), dir, "model.safetensors");
 	write_file(p, w, sizeof(w));
-	path_in(p, sizeof(p), dir, "extra");
+	test_path(p, sizeof(p), dir, "extra");
 	if (mkdir(p, 0700) == -1)
-		die(p);
-	path_in(p, sizeof(p), dir, "extra/notes.txt");
+		test_die("%s", p);
+	test_path(p, sizeof(p), dir, "extra/notes.txt");
 	write_file(p, "notes\n", 6);
 }
 
@@ -184,7 +168,7 @@ snapshot(const char *store, const char *name, char *out, size_t len)
 	ssize_t tl;
 
 	out[0] = '\0';
-	path_in(dir, sizeof(dir), store, name);
+	test_path(dir, sizeof(dir), store, name);
 	if ((d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL && n < 256)
@@ -196,7 +180,7 @@ snapshot(const char *store, const char *name, char *out, size_t len)
 	qsort(ents, n, sizeof(*ents), cmp_str);
 	for (i = 0; i < n; i++) {
 		o += (size_t)snprintf(out + o, len - o, "%s", ents[i]);
-		path_in(sub, sizeof(sub), dir, ents[i]);
+		test_path(sub, sizeof(sub), dir, ents[i]);
 		if ((d2 = opendir(sub)) != NULL) {
 			while ((de = readdir(d2)) != NULL && o < len)
 				o += (size_t)snprintf(out + o, len - o, ":%s",
@@ -209,7 +193,7 @@ snapshot(const char *store, const char *name, char *out, size_t len)
 		if (o >= len)
 			break;
 	}
-	path_in(sub, sizeof(sub), dir, "current");
+	test_path(sub, sizeof(sub), dir, "current");
 	if ((tl = readlink(sub, tgt, sizeof(tgt) - 1)) >= 0 && o < len) {
 		tgt[tl] = '\0';
 		snprintf(out + o, len - o, "-> %s", tgt);
@@ -225,7 +209,7 @@ has_entry(const char *store, const char *name, const char *prefix)
 	DIR *d;
 	int found = 0;
 
-	path_in(dir, sizeof(dir), store, name);
+	test_path(dir, sizeof(dir), store, name);
 	if ((d = opendir(dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL)
@@ -255,7 +239,7 @@ versions_of(const char *store, const char *name, char *out, size_t len)
 static void
 store_path(char *buf, size_t len, const char *name)
 {
-	path_in(buf, len, test_tmpdir(), name);
+	test_path(buf, len, test_tmpdir(), name);
 }
 
 /* ==== Tests ============================================================ */
@@ -317,22 +301,22 @@ test_deploy_rollback(const char *m1, const char *m2)
 	ASSERT_INT_EQ(st.st_mode & 07777, 0755);
 	ASSERT_INT_EQ(stat(store, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
-	path_in(p, sizeof(p), store, "m");
+	test_path(p, sizeof(p), store, "m");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
-	path_in(p, sizeof(p), store, "m/1");
+	test_path(p, sizeof(p), store, "m/1");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
-	path_in(p, sizeof(p), store, "m/1/extra");
+	test_path(p, sizeof(p), store, "m/1/extra");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0750);	/* source had 0700 */
-	path_in(p, sizeof(p), store, "m/1/extra/notes.txt");
+	test_path(p, sizeof(p), store, "m/1/extra/notes.txt");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0640);
-	path_in(p, sizeof(p), store, "m/1/model.sig");
+	test_path(p, sizeof(p), store, "m/1/model.sig");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0640);
-	path_in(p, sizeof(p), store, "m/current");
+	test_path(p, sizeof(p), store, "m/current");
 	ASSERT_INT_EQ(verify_dir(p, NULL), 0);
 	ASSERT_FALSE(has_entry(store, "m", ".staging."));
 	ASSERT_FALSE(has_entry(store, "m", "current.tmp"));
@@ -380,7 +364,7 @@ test_deploy_rollback(const char *m1, const char *m2)
 	TEST_DONE();
 
 	TEST_START("rollback verifies the older version again");
-	path_in(p, sizeof(p), store, "m/2/model.safetensors");
+	test_path(p, sizeof(p), store, "m/2/model.safetensors");
 	write_file(p, "tampered", 8);
 	ASSERT_INT_EQ(store_rollback(store, "m", trust1, NULL, 0, NOGID, &res,
 	    err, sizeof(err)), AG_ERR_SIGNATURE);
@@ -489,7 +473,7 @@ test_refusals(const char *m1)
 
 	TEST_START("tampered model refused, store unchanged");
 	make_signed(dir, sizeof(dir), "tampered", 11);
-	path_in(p, sizeof(p), dir, "model.safetensors");
+	test_path(p, sizeof(p), dir, "model.safetensors");
 	write_file(p, "not the signed weights", 22);
 	refused(store, dir, trust1, AG_ERR_SIGNATURE, "model.safetensors");
 	TEST_DONE();
@@ -505,7 +489,7 @@ test_refusals(const char *m1)
 
 	TEST_START("a file the signature does not cover is refused");
 	make_signed(dir, sizeof(dir), "extrafile", 13);
-	path_in(p, sizeof(p), dir, "extra/added.txt");
+	test_path(p, sizeof(p), dir, "extra/added.txt");
 	write_file(p, "x", 1);
 	refused(store, dir, trust1, AG_ERR_SIGNATURE, "added.txt");
 	TEST_DONE();
@@ -515,46 +499,46 @@ test_refusals(const char *m1)
 	    (const char *const[]){ "extra/added.txt" }, 1, 2, NOGID, &res,
 	    err, sizeof(err)), 0);
 	ASSERT_INT_EQ(current_of(store, "m"), 2);
-	path_in(p, sizeof(p), store, "m/2/extra/added.txt");
+	test_path(p, sizeof(p), store, "m/2/extra/added.txt");
 	ASSERT_INT_EQ(access(p, F_OK), -1);
-	path_in(p, sizeof(p), store, "m/2/extra/notes.txt");
+	test_path(p, sizeof(p), store, "m/2/extra/notes.txt");
 	ASSERT_INT_EQ(access(p, F_OK), 0);
 	TEST_DONE();
 
 	TEST_START("symbolic link in the source refused, named");
 	make_signed(dir, sizeof(dir), "withlink", 14);
-	path_in(p, sizeof(p), dir, "extra/link");
+	test_path(p, sizeof(p), dir, "extra/link");
 	if (symlink("/etc/passwd", p) == -1)
-		die(p);
+		test_die("%s", p);
 	refused(store, dir, trust1, AG_ERR_UNEXPECTED, "extra/link");
 	TEST_DONE();
 
 	TEST_START("FIFO in the source refused, named");
 	make_signed(dir, sizeof(dir), "withfifo", 15);
-	path_in(p, sizeof(p), dir, "fifo");
+	test_path(p, sizeof(p), dir, "fifo");
 	if (mkfifo(p, 0644) == -1)
-		die(p);
+		test_die("%s", p);
 	refused(store, dir, trust1, AG_ERR_UNEXPECTED, "fifo: a special file");
 	TEST_DONE();
 
 	TEST_START("missing source refused");
-	path_in(dir, sizeof(dir), test_tmpdir(), "does-not-exist");
+	test_path(dir, sizeof(dir), test_tmpdir(), "does-not-exist");
 	refused(store, dir, trust1, AG_ERR_NOT_FOUND, "does-not-exist");
 	TEST_DONE();
 
 	TEST_START("current that is not a version is refused");
-	path_in(p, sizeof(p), store, "m/current");
+	test_path(p, sizeof(p), store, "m/current");
 	if (unlink(p) == -1 || symlink("../../elsewhere", p) == -1)
-		die(p);
+		test_die("%s", p);
 	refused(store, m1, trust1, AG_ERR_FORMAT, "not a version");
 	if (unlink(p) == -1 || symlink("2", p) == -1)
-		die(p);
+		test_die("%s", p);
 	TEST_DONE();
 
 	TEST_START("NAME as a symbolic link is refused");
-	path_in(p, sizeof(p), store, "linked");
+	test_path(p, sizeof(p), store, "linked");
 	if (symlink("m", p) == -1)
-		die(p);
+		test_die("%s", p);
 	ASSERT_INT_EQ(store_deploy(store, "linked", m1, trust1, NULL, 0, 2,
 	    NOGID, &res, err, sizeof(err)), AG_ERR_SYSTEM);
 	ASSERT_STRING_CONTAINS(err, "not a directory");
@@ -562,17 +546,17 @@ test_refusals(const char *m1)
 	TEST_DONE();
 
 	TEST_START("leftovers of killed runs are removed");
-	path_in(p, sizeof(p), store, "m/.staging.Ab12Cd");
+	test_path(p, sizeof(p), store, "m/.staging.Ab12Cd");
 	if (mkdir(p, 0700) == -1)
-		die(p);
-	path_in(p, sizeof(p), store, "m/.staging.Ab12Cd/sub");
+		test_die("%s", p);
+	test_path(p, sizeof(p), store, "m/.staging.Ab12Cd/sub");
 	if (mkdir(p, 0700) == -1)
-		die(p);
-	path_in(p, sizeof(p), store, "m/.staging.Ab12Cd/sub/f");
+		test_die("%s", p);
+	test_path(p, sizeof(p), store, "m/.staging.Ab12Cd/sub/f");
 	write_file(p, "x", 1);
-	path_in(p, sizeof(p), store, "m/current.tmp");
+	test_path(p, sizeof(p), store, "m/current.tmp");
 	if (symlink("1", p) == -1)
-		die(p);
+		test_die("%s", p);
 	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 2, NOGID,
 	    &res, err, sizeof(err)), 0);
 	ASSERT_INT_EQ(res.sr_version, 3);
@@ -658,7 +642,7 @@ test_failpoints(const char *m1, const char *m2)
 		cur = current_of(store, "m");
 		fflush(NULL);
 		if ((pid = fork()) == -1)
-			die("fork");
+			test_die("%s", "fork");
 		if (pid == 0) {
 			snprintf(env, sizeof(env), "deploy:%s", steps[i]);
 			setenv("AIGUARD_FAILPOINT", env, 1);
@@ -749,7 +733,7 @@ log_print(const char *store, const char *name, char *out, size_t len)
 
 	out[0] = '\0';
 	if ((fp = fmemopen(out, len, "w")) == NULL)
-		die("fmemopen");
+		test_die("%s", "fmemopen");
 	if (store_log_print(store, name, fp, err, sizeof(err)) != 0)
 		fprintf(stderr, "store_log_print: %s\n", err);
 	fclose(fp);
@@ -793,52 +777,52 @@ test_copy_group_log(const char *m1, const char *m2)
 	store_path(store, sizeof(store), "s7");
 	make_signed(dir, sizeof(dir), "withgit", 21);
 	/* Ignored by the signature (the reference's default ignores). */
-	path_in(p, sizeof(p), dir, ".git");
+	test_path(p, sizeof(p), dir, ".git");
 	if (mkdir(p, 0755) == -1)
-		die(p);
-	path_in(p, sizeof(p), dir, ".git/config");
+		test_die("%s", p);
+	test_path(p, sizeof(p), dir, ".git/config");
 	write_file(p, "[remote]\n\turl = https://user:TOKEN@example.org/x\n",
 	    48);
-	path_in(p, sizeof(p), dir, ".gitignore");
+	test_path(p, sizeof(p), dir, ".gitignore");
 	write_file(p, "*.tmp\n", 6);
 	ASSERT_INT_EQ(store_deploy(store, "m", dir, trust1, NULL, 0, 2, NOGID,
 	    &res, err, sizeof(err)), 0);
-	path_in(p, sizeof(p), store, "m/1");
+	test_path(p, sizeof(p), store, "m/1");
 	list_dir(p, names, sizeof(names));
 	ASSERT_STRING_EQ(names,
 	    "config.json extra labels.txt model.safetensors model.sig");
-	path_in(p, sizeof(p), store, "m/current");
+	test_path(p, sizeof(p), store, "m/current");
 	ASSERT_INT_EQ(verify_dir(p, NULL), 0);
 	TEST_DONE();
 
 	TEST_START("deploy gives the group; an old 0755 NAME is closed");
 	store_path(store, sizeof(store), "s8");
 	if (mkdir(store, 0755) == -1)
-		die(store);
-	path_in(p, sizeof(p), store, "m");
+		test_die("%s", store);
+	test_path(p, sizeof(p), store, "m");
 	if (mkdir(p, 0755) == -1 || chmod(p, 0755) == -1)
-		die(p);
+		test_die("%s", p);
 	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 5, gid,
 	    &res, err, sizeof(err)), 0);
 	snprintf(d[0], sizeof(d[0]), "%s", res.sr_sig.mr_digest);
 	ASSERT_INT_EQ(stat(store, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0755);	/* the operator's */
-	path_in(p, sizeof(p), store, "m");
+	test_path(p, sizeof(p), store, "m");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
 	ASSERT_INT_EQ(st.st_gid, gid);
-	path_in(p, sizeof(p), store, "m/1");
+	test_path(p, sizeof(p), store, "m/1");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0750);
 	ASSERT_INT_EQ(st.st_gid, gid);
-	path_in(p, sizeof(p), store, "m/1/extra");
+	test_path(p, sizeof(p), store, "m/1/extra");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_gid, gid);
-	path_in(p, sizeof(p), store, "m/1/model.safetensors");
+	test_path(p, sizeof(p), store, "m/1/model.safetensors");
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0640);
 	ASSERT_INT_EQ(st.st_gid, gid);
-	path_in(p, sizeof(p), store, STORE_AUDIT_LOG);
+	test_path(p, sizeof(p), store, STORE_AUDIT_LOG);
 	ASSERT_INT_EQ(stat(p, &st), 0);
 	ASSERT_INT_EQ(st.st_mode & 07777, 0640);
 	ASSERT_INT_EQ(st.st_gid, gid);
@@ -856,7 +840,7 @@ test_copy_group_log(const char *m1, const char *m2)
 	ASSERT_INT_EQ(store_deploy(store, "other", m2, trust1, NULL, 0, 5,
 	    gid, &res, err, sizeof(err)), 0);
 	snprintf(d[2], sizeof(d[2]), "%s", res.sr_sig.mr_digest);
-	path_in(p, sizeof(p), store, STORE_AUDIT_LOG);
+	test_path(p, sizeof(p), store, STORE_AUDIT_LOG);
 	n = read_lines(p, lines, 8);
 	ASSERT_INT_EQ(n, 4);
 	if (n == 4) {
@@ -873,9 +857,9 @@ test_copy_group_log(const char *m1, const char *m2)
 	TEST_DONE();
 
 	TEST_START("an audit log that cannot be opened stops the deploy");
-	path_in(p, sizeof(p), store, STORE_AUDIT_LOG);
+	test_path(p, sizeof(p), store, STORE_AUDIT_LOG);
 	if (unlink(p) == -1 || symlink("/dev/null", p) == -1)
-		die(p);
+		test_die("%s", p);
 	snapshot(store, "m", before, sizeof(before));
 	ASSERT_INT_EQ(store_deploy(store, "m", m2, trust1, NULL, 0, 5, gid,
 	    &res, err, sizeof(err)), AG_ERR_SYSTEM);
@@ -903,16 +887,16 @@ test_concurrent(const char *m1, const char *m2)
 	ASSERT_INT_EQ(store_deploy(store, "m", m1, trust1, NULL, 0, 10, NOGID,
 	    &res, err, sizeof(err)), 0);
 	/* Hold the lock, so that both have to wait for it. */
-	path_in(p, sizeof(p), store, "m/.lock");
+	test_path(p, sizeof(p), store, "m/.lock");
 	if ((lfd = open(p, O_RDWR | O_CLOEXEC)) == -1 ||
 	    flock(lfd, LOCK_EX) == -1)
-		die(p);
+		test_die("%s", p);
 	if (pipe(pfd) == -1)
-		die("pipe");
+		test_die("%s", "pipe");
 	fflush(NULL);
 	for (i = 0; i < 2; i++) {
 		if ((pid[i] = fork()) == -1)
-			die("fork");
+			test_die("%s", "fork");
 		if (pid[i] == 0) {
 			close(pfd[0]);
 			close(lfd);
@@ -958,10 +942,10 @@ tests(void)
 	test_plan(42);
 
 	msig_init();
-	path_in(key1, sizeof(key1), test_tmpdir(), "k1.key");
-	path_in(pub1, sizeof(pub1), test_tmpdir(), "k1.pub");
-	path_in(key2, sizeof(key2), test_tmpdir(), "k2.key");
-	path_in(pub2, sizeof(pub2), test_tmpdir(), "k2.pub");
+	test_path(key1, sizeof(key1), test_tmpdir(), "k1.key");
+	test_path(pub1, sizeof(pub1), test_tmpdir(), "k1.pub");
+	test_path(key2, sizeof(key2), test_tmpdir(), "k2.key");
+	test_path(pub2, sizeof(pub2), test_tmpdir(), "k2.pub");
 	if (msig_keygen(key1, pub1, err, sizeof(err)) != 0 ||
 	    msig_keygen(key2, pub2, err, sizeof(err)) != 0 ||
 	    msig_trust_key(pub1, &trust1, err, sizeof(err)) != 0 ||
