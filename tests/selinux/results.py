@@ -309,6 +309,24 @@ def policy_noise(l):
     return any(":" + d + ":" in src and p in l for d, p in POLICY_DONTAUDIT)
 
 
+# The programs the legitimate steps run (the harness, the administrator's
+# commands, aiguard's own): a denial of one of them, or one that names
+# aiguard anywhere (a context, a path, a command), is the step's.  Any
+# other (a boot service of the guest, logging with dontaudit off) is
+# reported beside the step, not held against it.
+STEP_COMMS = ("systemctl", "curl", "sh", "bash", "runcon", "newrole",
+              "sudo", "cp", "mv", "rm", "ln", "cat", "sha256sum", "ls",
+              "stat", "chcon", "restorecon", "setfiles", "readlink",
+              "journalctl", "kill", "id", "harness", "(aiguardd)")
+
+
+def step_denial(l):
+    if "aiguard" in l:
+        return True
+    m = re.search(r'comm="([^"]*)"', l)
+    return m is None or m.group(1) in STEP_COMMS
+
+
 def denials(lines, domain=None):
     out = [l for l in lines if ("avc: denied" in l or "avc:  denied" in l)
            and not any(n in l for n in TRANSITION_NOISE)
@@ -383,11 +401,14 @@ def main():
                 ok = ok and "sysadm_t" in detail and bool(granted)
                 extra = granted[0] if granted else ""
                 row["domain"] = "sysadm_t -> aiguard_deploy_t"
-            den = denials(segs)
+            den_all = denials(segs)
+            den = [l for l in den_all if step_denial(l)]
+            other = [l for l in den_all if not step_denial(l)]
             if m == "enforcing":
                 ok = ok and not den
             row[m] = {"result": "OK" if rc == 0 else "FAILED (rc %s)" % rc,
-                      "detail": detail, "avc": den[:3], "evidence": extra}
+                      "detail": detail, "avc": den[:3], "evidence": extra,
+                      "other_avc": other[:3]}
             why = ""
             if not ok:
                 # The log alone must explain a failure (CI keeps only
