@@ -5,8 +5,8 @@
  * The signer walks the directory with the verifier's defaults and ignore
  * rules and writes the bundle in the reference's layout, resources in the
  * reference's order, so that what we sign both we and the reference
- * verify.  The helpers it shares with the verifier (msig.c) are declared
- * in msig_impl.h.
+ * verify.  The helpers it shares with the verifier (msig.c and the
+ * msig_*.c files it calls) are declared in msig_impl.h.
  */
 #include <sys/stat.h>
 
