@@ -99,7 +99,7 @@ struct ag_config {
 	 * token file is configured; without one every category is open. */
 	int	 cf_open;
 	/* [model] */
-	char	 cf_model_dir[CONFIG_PATH_SIZE]; /* "": model_default_dir() */
+	char	 cf_model_dir[CONFIG_PATH_SIZE]; /* "": the default (locate.h) */
 	char	 cf_model_name[64];	/* "" means the model's own name */
 	int	 cf_max_batch;		/* images per engine call, 1..256 */
 	int	 cf_max_delay_us;	/* batching delay, 0..1000000 */
