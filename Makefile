@@ -422,8 +422,9 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc \
 FUZZ_SAFETENSORS_SRCS := tests/fuzz/fuzz_safetensors.c \
 	src/model/safetensors.c src/common/ag_err.c src/common/util.c
 
-FUZZ_OIP_SRCS := tests/fuzz/fuzz_oip.c src/http/oip.c src/common/ag_err.c \
-	src/common/topk.c src/common/util.c
+FUZZ_OIP_SRCS := tests/fuzz/fuzz_oip.c src/http/oip.c src/http/jsonin.c \
+	src/http/jsonnum.c src/http/jsonout.c src/common/ag_err.c \
+	src/common/siphash.c src/common/topk.c src/common/util.c
 
 FUZZ_IMAGE_SRCS := tests/fuzz/fuzz_image.c src/image/decode.c \
 	src/image/preprocess.c src/common/ag_err.c src/common/util.c

@@ -39,7 +39,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/version.h"
-#include "http/oip.h"
+#include "http/jsonin.h"
 #include "http/server.h"
 #include "http/ratelimit.h"
 #include "http/tokens.h"
@@ -928,7 +928,7 @@ main(int argc, char **argv)
 	 * that forbids getrandom (every child inherits it); each front
 	 * inherits the key with the fork.
 	 */
-	if (oip_init() != 0)
+	if (jsonin_init() != 0)
 		fatal("getrandom (the JSON key hash)");
 	/* The same for the rate limits' key hash (client addresses). */
 	if (rl_init() != 0)

@@ -4,15 +4,20 @@
  * a strict parser for infer requests and a writer for infer responses, with
  * Triton's binary tensor data and classification extensions.
  *
- * The request body is attacker input.  The parser is a small JSON reader
- * specialised for the infer request: it knows the document's shape, parses
- * the "data" numbers straight into a float buffer (correctly rounded, the
- * same float strtof() gives), and refuses everything else: unknown keys,
- * duplicate keys, wrong types, invalid UTF-8, bad escapes, control
- * characters in strings, nesting deeper than OIP_MAX_DEPTH, trailing bytes.
- * It uses no recursion beyond the fixed depth of the request schema, and its
- * work is linear in the body length whatever the keys: the duplicate check
- * hashes them with a keyed hash (see oip_init()).
+ * Owns: the protocol (the request's schema, the response's document, the
+ * error body).  Does not own: JSON syntax (jsonin.h, the reader), number
+ * conversion (jsonnum.h), the output buffer and escaping (jsonout.h).
+ *
+ * The request body is attacker input.  The parser drives the JSON reader
+ * of jsonin.h with the infer request's schema: it knows the document's shape,
+ * parses the "data" numbers straight into a float buffer (correctly
+ * rounded, the same float strtof() gives), and refuses everything else:
+ * unknown keys, duplicate keys, wrong types, invalid UTF-8, bad escapes,
+ * control characters in strings, nesting deeper than JSONIN_MAX_DEPTH,
+ * trailing bytes.  It uses no recursion beyond the fixed depth of the
+ * request schema, and its work is linear in the body length whatever the
+ * keys: the duplicate check hashes them with a keyed hash (see
+ * jsonin_init(), which must run before the first parse).
  *
  * Error codes: every failure of oip_parse_infer() is the client's fault (HTTP
  * 400) except AG_ERR_ALLOC (out of memory), AG_ERR_INVALID_ARG (a bad io or
@@ -36,15 +41,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/jsonout.h"
+
+struct jsonin_work;
+
 #define OIP_MAX_ID		256	/* bytes of the request "id" */
 #define OIP_MAX_OUTPUTS		4
-#define OIP_MAX_DEPTH		32	/* JSON nesting */
-/* Keys of all the objects open at one time, together (duplicate check). */
-#define OIP_MAX_KEYS		256
-/* Room for oip_format_f32(), NUL included. */
-#define OIP_F32_BUFLEN		32
-/* oip_buf never grows past this. */
-#define OIP_BUF_MAX		((size_t)1 << 30)
 
 struct oip_model_io {			/* what the served model takes */
 	const char	*io_input_name;		/* "input" */
@@ -75,17 +77,6 @@ struct oip_infer_req {
 };
 
 /*
- * Draws the per-process key of the hash that the duplicate-key check uses
- * (SipHash-2-4, 128-bit key from getrandom(2)), so that no client can
- * choose keys that collide.  Call it once before the first parse and
- * before the sandbox forbids getrandom; oip_parse_infer() aborts when it
- * was not called.  Returns 0, or AG_ERR_SYSTEM (errno set).
- */
-int	oip_init(void);
-/* SipHash-2-4 of msg under key (for the tests: the reference vectors). */
-uint64_t oip_siphash(const uint8_t key[16], const void *msg, size_t len);
-
-/*
  * Parses an infer request body.  header_len is the value of the
  * Inference-Header-Content-Length header, or -1 when absent (then the whole
  * body is JSON).  With header_len >= 0 the JSON is body[0, header_len) and
@@ -101,25 +92,19 @@ uint64_t oip_siphash(const uint8_t key[16], const void *msg, size_t len);
  * Returns 0 with req filled in (caller frees with oip_infer_req_free()), or
  * a negative AG_ERR_* with err set to a short message for the client
  * (400).  On failure req holds nothing to free.  body may be freed or
- * reused once this returns: req keeps no pointer into it.
+ * reused once this returns: req keeps no pointer into it.  Aborts when
+ * jsonin_init() has not run.
  */
 int	oip_parse_infer(const uint8_t *body, size_t len, long header_len,
 	    const struct oip_model_io *io, struct oip_infer_req *req,
 	    char *err, size_t errlen);
 /*
- * The work of one parse's duplicate-key check, counted for the tests that
- * bound it (tests/unit/test_oip.c): whatever the keys, it must stay linear
- * in the body length.
+ * oip_parse_infer(), adding the work of its duplicate-key check to *work
+ * (jsonin.h; work may be NULL).
  */
-struct oip_work {
-	uint64_t	ow_keys;	/* object keys read */
-	uint64_t	ow_probes;	/* stored keys looked at */
-	uint64_t	ow_cmp;		/* code points read by full compares */
-};
-/* oip_parse_infer(), adding its counts to *work (work may be NULL). */
 int	oip_parse_infer_work(const uint8_t *body, size_t len, long header_len,
 	    const struct oip_model_io *io, struct oip_infer_req *req,
-	    char *err, size_t errlen, struct oip_work *work);
+	    char *err, size_t errlen, struct jsonin_work *work);
 /* Scrubs and frees rq_data and clears req.  NULL-safe, idempotent. */
 void	oip_infer_req_free(struct oip_infer_req *req);
 /*
@@ -129,25 +114,8 @@ void	oip_infer_req_free(struct oip_infer_req *req);
  */
 void	oip_infer_req_free_data(struct oip_infer_req *req);
 
-/*
- * A growable output buffer.  Start from all zeros ({ NULL, 0, 0 }); b is
- * not NUL-terminated.  Functions that grow it return 0, AG_ERR_ALLOC, or
- * AG_ERR_TOO_LARGE past OIP_BUF_MAX; b may move when it grows.
- */
-struct oip_buf { char *b; size_t len, cap; };	/* growable output */
-void	oip_buf_free(struct oip_buf *);
-/* Makes room for n more bytes after len. */
-int	oip_buf_reserve(struct oip_buf *, size_t n);
-int	oip_buf_put(struct oip_buf *, const void *, size_t);
-int	oip_buf_puts(struct oip_buf *, const char *);
-/*
- * Appends s (len bytes) as a quoted JSON string: '"' and '\\' escaped,
- * control characters as \u00XX, and any invalid UTF-8 byte replaced by
- * U+FFFD, so that the output is always valid JSON whatever s holds.
- */
-int	oip_json_escape(struct oip_buf *, const char *s, size_t len);
 /* Appends {"error":"<msg escaped>"}, the OIP error body. */
-int	oip_write_error(struct oip_buf *, const char *msg);
+int	oip_write_error(struct jsonout *, const char *msg);
 
 /*
  * Writes the infer response for req: the JSON document, followed by the
@@ -164,27 +132,9 @@ int	oip_write_error(struct oip_buf *, const char *msg);
  * AG_ERR_ALLOC, AG_ERR_TOO_LARGE or AG_ERR_INVALID_ARG; on failure
  * out->len and *json_len are 0.
  */
-int	oip_write_infer(struct oip_buf *out, size_t *json_len,
+int	oip_write_infer(struct jsonout *out, size_t *json_len,
 	    const char *model_name, const char *model_version,
 	    const struct oip_model_io *io, const struct oip_infer_req *req,
 	    const float *logits, const char *const *labels);
-
-/*
- * Converts the JSON number s[0, len) (the whole of it, strict JSON grammar)
- * to the nearest float, exactly as strtof() rounds it.  Returns 0,
- * AG_ERR_JSON when s is not one JSON number, or AG_ERR_NUMERIC when it is
- * out of float range (strtof() would give infinity); a number too small for
- * a float becomes 0 with its sign, as with strtof().
- */
-int	oip_strtof(const char *s, size_t len, float *out);
-
-/*
- * Writes f into buf (OIP_F32_BUFLEN bytes, NUL-terminated) with the fewest
- * significant digits that read back as the same float (of those, the one
- * nearest f), laid out as printf's %.9g would: plain for 1e-4 <= |f| < 1e9,
- * else with an exponent ("0.5", "100", "-1.25e-07", "3.4028235e+38").
- * Returns the length, or -1 for NaN or infinity (nothing written).
- */
-int	oip_format_f32(char *buf, float f);
 
 #endif /* AG_OIP_H */

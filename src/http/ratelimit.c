@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/siphash.h"
 #include "common/util.h"
-#include "http/oip.h"
 #include "ratelimit.h"
 
 /*
@@ -264,7 +264,7 @@ map_keylen(const void *key, size_t keylen)
 static uint64_t
 map_hash(const void *key, size_t keylen)
 {
-	return oip_siphash(rl_key, key, keylen);
+	return siphash24(rl_key, key, keylen);
 }
 
 static void

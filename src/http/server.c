@@ -749,7 +749,7 @@ static enum MHD_Result
 http_infer_answer(struct http_req *rq)
 {
 	struct oip_model_io io;
-	struct oip_buf out;
+	struct jsonout out;
 	size_t json_len;
 	int r;
 
@@ -759,7 +759,7 @@ http_infer_answer(struct http_req *rq)
 	    rq->rq_model->hm_desc.d_version, &io, &rq->rq_oip, rq->rq_logits,
 	    (const char *const *)rq->rq_model->hm_labels);
 	if (r != 0) {
-		oip_buf_free(&out);
+		jsonout_free(&out);
 		return http_error(rq, 500, "response: %s", ag_strerror(r));
 	}
 	/* The buffer goes to MHD, which frees it. */

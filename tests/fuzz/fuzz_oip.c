@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/jsonin.h"
+#include "http/jsonout.h"
 #include "http/oip.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,13 +35,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const labels[] = { "a", "b\"", "c\\", "d\n", "" };
 	static float logits[4 * 5];
 	struct oip_infer_req req;
-	struct oip_buf out;
+	struct jsonout out;
 	size_t json_len;
 	char err[256];
 	long hlen = -1;
 	int i;
 
-	if (oip_init() != 0)
+	if (jsonin_init() != 0)
 		abort();
 	if (size < 1)
 		return 0;
@@ -55,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&out, 0, sizeof(out));
 	(void)oip_write_infer(&out, &json_len, "m", "1", &io, &req, logits,
 	    (data[0] & 2) ? labels : NULL);
-	oip_buf_free(&out);
+	jsonout_free(&out);
 	oip_infer_req_free(&req);
 	return 0;
 }

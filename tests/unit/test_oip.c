@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_oip.c: unit tests for the Open Inference Protocol parser and writer.
+ * test_oip.c: unit tests for the Open Inference Protocol parser and writer,
+ * and through them for the modules they stand on: the JSON reader
+ * (jsonin.h), numbers (jsonnum.h), the output buffer (jsonout.h) and
+ * SipHash (common/siphash.h).
  *
  * Requests are written out as JSON text in each case, so the bytes fed to
  * the parser are visible.  Most cases use a small model (3x2x2 input, 5
@@ -11,11 +14,11 @@
  * byte past the end; the truncation and mutation tests run every prefix and
  * many mutants of valid requests that way.
  *
- * Numbers: oip_strtof() must agree with strtof() bit for bit; the test
+ * Numbers: jsonnum_strtof() must agree with strtof() bit for bit; the test
  * draws a few million tokens of many kinds (printed floats and doubles,
  * random digit strings, exponents at the limits, subnormals, exact halfway
- * points, very long tokens).  oip_format_f32() must read back exactly and
- * be no longer than the shortest %.<P>g that does.
+ * points, very long tokens).  jsonnum_format_f32() must read back exactly
+ * and be no longer than the shortest %.<P>g that does.
  *
  * Times are printed, never asserted.
  */
@@ -28,6 +31,10 @@
 #include <time.h>
 
 #include "common/ag_err.h"
+#include "common/siphash.h"
+#include "http/jsonin.h"
+#include "http/jsonnum.h"
+#include "http/jsonout.h"
 #include "http/oip.h"
 #include "test_helper.h"
 
@@ -804,7 +811,7 @@ test_malformed(void)
 
 		b.len = 0;
 		sb_puts(&b, "{\"parameters\":{");
-		for (i = 0; i < OIP_MAX_KEYS; i++) {
+		for (i = 0; i < JSONIN_MAX_KEYS; i++) {
 			snprintf(k, sizeof(k), "%s\"k%d\":%d", i ? "," : "",
 			    i, i);
 			sb_puts(&b, k);
@@ -953,7 +960,7 @@ static const char *const small_labels[5] = {
 
 /* The response as a NUL-terminated string (JSON part only). */
 static char *
-json_of(const struct oip_buf *out, size_t json_len)
+json_of(const struct jsonout *out, size_t json_len)
 {
 	char *s = test_xmalloc(json_len + 1);
 
@@ -973,7 +980,7 @@ static void
 test_response(void)
 {
 	struct oip_infer_req req;
-	struct oip_buf out = { NULL, 0, 0 };
+	struct jsonout out = { NULL, 0, 0 };
 	size_t jl;
 	char *s;
 	const uint8_t *p;
@@ -1186,8 +1193,8 @@ test_response(void)
 		free(s);
 	}
 	TEST_DONE();
-	oip_buf_free(&out);
-	oip_buf_free(&out);
+	jsonout_free(&out);
+	jsonout_free(&out);
 }
 
 /* ==== Numbers ========================================================== */
@@ -1197,7 +1204,7 @@ struct nstats {
 	char	first_bad[256];
 };
 
-/* Compares oip_strtof() with strtof() on tok. */
+/* Compares jsonnum_strtof() with strtof() on tok. */
 static void
 num_check(struct nstats *st, const char *tok)
 {
@@ -1206,7 +1213,7 @@ num_check(struct nstats *st, const char *tok)
 	int r;
 
 	st->n++;
-	r = oip_strtof(tok, strlen(tok), &ours);
+	r = jsonnum_strtof(tok, strlen(tok), &ours);
 	errno = 0;
 	ref = strtof(tok, &ep);
 	if (*ep != '\0' || ep == tok) {
@@ -1307,11 +1314,11 @@ test_strtof(void)
 		};
 
 		for (j = 0; j < (int)(sizeof(bad) / sizeof(bad[0])); j++)
-			ASSERT_INT_EQ(oip_strtof(bad[j], strlen(bad[j]), &f),
-			    AG_ERR_JSON);
-		ASSERT_INT_EQ(oip_strtof("1e39", 4, &f), AG_ERR_NUMERIC);
-		ASSERT_INT_EQ(oip_strtof("1e3", 2, &f), AG_ERR_JSON);
-		ASSERT_INT_EQ(oip_strtof("12", 1, &f), 0);	/* just "1" */
+			ASSERT_INT_EQ(jsonnum_strtof(bad[j], strlen(bad[j]),
+			    &f), AG_ERR_JSON);
+		ASSERT_INT_EQ(jsonnum_strtof("1e39", 4, &f), AG_ERR_NUMERIC);
+		ASSERT_INT_EQ(jsonnum_strtof("1e3", 2, &f), AG_ERR_JSON);
+		ASSERT_INT_EQ(jsonnum_strtof("12", 1, &f), 0);	/* just "1" */
 		ASSERT_DBL_OP(f, 1.0, ==);
 	}
 	TEST_DONE();
@@ -1551,41 +1558,41 @@ test_format(void)
 	    1e9f, 123456789.0f, 1e-5f, 1e-4f, 0.0001234f, FLT_MAX, -FLT_MAX,
 	    FLT_MIN, 1.4e-45f, 16777216.0f, 1e10f, 0.3f, 2.5f, 1e38f,
 	    3.0e-45f, 1.0f / 3.0f, 999999.9f };
-	char buf[OIP_F32_BUFLEN], ref[64];
+	char buf[JSONNUM_F32_BUFLEN], ref[64];
 	long i, bad = 0, longer = 0, same = 0, total = 0;
 	float f, g;
 	int n;
 	double t0;
 
 	TEST_START("format: fixed values");
-	ASSERT_INT_EQ(oip_format_f32(buf, 0.0f), 1);
+	ASSERT_INT_EQ(jsonnum_format_f32(buf, 0.0f), 1);
 	ASSERT_STRING_EQ(buf, "0");
-	ASSERT_INT_EQ(oip_format_f32(buf, -0.0f), 2);
+	ASSERT_INT_EQ(jsonnum_format_f32(buf, -0.0f), 2);
 	ASSERT_STRING_EQ(buf, "-0");
-	ASSERT_INT_EQ(oip_format_f32(buf, NAN), -1);
-	ASSERT_INT_EQ(oip_format_f32(buf, -INFINITY), -1);
-	oip_format_f32(buf, 0.1f);
+	ASSERT_INT_EQ(jsonnum_format_f32(buf, NAN), -1);
+	ASSERT_INT_EQ(jsonnum_format_f32(buf, -INFINITY), -1);
+	jsonnum_format_f32(buf, 0.1f);
 	ASSERT_STRING_EQ(buf, "0.1");
-	oip_format_f32(buf, 1e-5f);
+	jsonnum_format_f32(buf, 1e-5f);
 	ASSERT_STRING_EQ(buf, "1e-05");
-	oip_format_f32(buf, 100.0f);
+	jsonnum_format_f32(buf, 100.0f);
 	ASSERT_STRING_EQ(buf, "100");
-	oip_format_f32(buf, 123456789.0f);
+	jsonnum_format_f32(buf, 123456789.0f);
 	ASSERT_STRING_EQ(buf, "123456790");
-	oip_format_f32(buf, 1e9f);
+	jsonnum_format_f32(buf, 1e9f);
 	ASSERT_STRING_EQ(buf, "1e+09");
-	oip_format_f32(buf, 0.0001234f);
+	jsonnum_format_f32(buf, 0.0001234f);
 	ASSERT_STRING_EQ(buf, "0.0001234");
-	oip_format_f32(buf, -2.5e-7f);
+	jsonnum_format_f32(buf, -2.5e-7f);
 	ASSERT_STRING_EQ(buf, "-2.5e-07");
-	oip_format_f32(buf, 1.0f / 3.0f);
+	jsonnum_format_f32(buf, 1.0f / 3.0f);
 	ASSERT_STRING_EQ(buf, "0.33333334");
-	oip_format_f32(buf, FLT_MAX);
+	jsonnum_format_f32(buf, FLT_MAX);
 	ASSERT_STRING_EQ(buf, "3.4028235e+38");
-	oip_format_f32(buf, 1.4e-45f);
+	jsonnum_format_f32(buf, 1.4e-45f);
 	ASSERT_STRING_EQ(buf, "1e-45");
 	for (i = 0; i < (long)(sizeof(fixed) / sizeof(fixed[0])); i++) {
-		n = oip_format_f32(buf, fixed[i]);
+		n = jsonnum_format_f32(buf, fixed[i]);
 		ASSERT_INT_EQ(n, (int)strlen(buf));
 		ASSERT_INT_EQ(f2u(strtof(buf, NULL)), f2u(fixed[i]));
 		shortest_g(ref, sizeof(ref), fixed[i]);
@@ -1598,9 +1605,10 @@ test_format(void)
 		f = rand_float();
 		if (i % 3 == 0)	/* logit-like magnitudes */
 			f = (float)((double)(int64_t)rng() / 9.2e18 * 30);
-		n = oip_format_f32(buf, f);
+		n = jsonnum_format_f32(buf, f);
 		total++;
-		if (n <= 0 || n >= OIP_F32_BUFLEN || (size_t)n != strlen(buf)) {
+		if (n <= 0 || n >= JSONNUM_F32_BUFLEN ||
+		    (size_t)n != strlen(buf)) {
 			bad++;
 			continue;
 		}
@@ -1636,7 +1644,7 @@ test_format(void)
 		for (rep = 0; rep < 5; rep++) {
 			t0 = now();
 			for (i = 0; i < 8000; i++)
-				n = oip_format_f32(buf, lg[i]);
+				n = jsonnum_format_f32(buf, lg[i]);
 			t = now() - t0;
 			if (t < best)
 				best = t;
@@ -1652,7 +1660,7 @@ static void
 test_big(void)
 {
 	struct oip_infer_req req;
-	struct oip_buf out = { NULL, 0, 0 };
+	struct jsonout out = { NULL, 0, 0 };
 	struct sb b = { 0 };
 	char err[ERRLEN], tok[64];
 	const size_t n = 3 * 224 * 224;
@@ -1737,7 +1745,7 @@ test_big(void)
 		free(lg);
 	}
 	TEST_DONE();
-	oip_buf_free(&out);
+	jsonout_free(&out);
 	free(b.s);
 	free(vals);
 }
@@ -1753,7 +1761,7 @@ test_big(void)
  */
 #define FNV_BASIS	2166136261u
 #define FNV_PRIME	16777619u
-#define FLOOD_KEYS	250	/* per object: under OIP_MAX_KEYS with the
+#define FLOOD_KEYS	250	/* per object: under JSONIN_MAX_KEYS with the
 				 * enclosing objects' keys */
 #define FLOOD_SUF	8	/* 2 + 3 + 3 characters after the prefix */
 
@@ -1871,7 +1879,7 @@ flood_body(struct sb *b, const char *prefix, char (*suf)[FLOOD_SUF + 1],
 
 /* Parses b; returns the code, the work in *w. */
 static int
-flood_parse(const struct sb *b, struct oip_work *w, char *err)
+flood_parse(const struct sb *b, struct jsonin_work *w, char *err)
 {
 	struct oip_infer_req req;
 	uint8_t *copy;
@@ -1885,8 +1893,8 @@ flood_parse(const struct sb *b, struct oip_work *w, char *err)
 	free(copy);
 	oip_infer_req_free(&req);
 	printf("# %zu bytes: %llu keys, %llu probes, %llu code points "
-	    "compared\n", b->len, (unsigned long long)w->ow_keys,
-	    (unsigned long long)w->ow_probes, (unsigned long long)w->ow_cmp);
+	    "compared\n", b->len, (unsigned long long)w->jw_keys,
+	    (unsigned long long)w->jw_probes, (unsigned long long)w->jw_cmp);
 	return r;
 }
 
@@ -1906,7 +1914,7 @@ test_siphash(void)
 	for (i = 0; i < 16; i++)
 		key[i] = msg[i] = (uint8_t)i;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		ASSERT_INT_EQ(oip_siphash(key, msg, v[i].n) == v[i].h, 1);
+		ASSERT_INT_EQ(siphash24(key, msg, v[i].n) == v[i].h, 1);
 	TEST_DONE();
 }
 
@@ -1916,7 +1924,7 @@ test_flood(void)
 	char (*suf)[FLOOD_SUF + 1];
 	char *prefix, err[ERRLEN], extra[64];
 	struct sb b = { 0 };
-	struct oip_work w;
+	struct jsonin_work w;
 	uint32_t h;
 	int i, j, same;
 
@@ -1940,8 +1948,8 @@ test_flood(void)
 	TEST_START("flood: 8 objects of them parse, key work <= body length");
 	flood_body(&b, prefix, suf, FLOOD_KEYS, 8, NULL);
 	ASSERT_INT_EQ(flood_parse(&b, &w, err), 0);
-	ASSERT_INT_GE(w.ow_keys, 8 * FLOOD_KEYS);
-	ASSERT_INT_LE(w.ow_probes + w.ow_cmp, b.len);
+	ASSERT_INT_GE(w.jw_keys, 8 * FLOOD_KEYS);
+	ASSERT_INT_LE(w.jw_probes + w.jw_cmp, b.len);
 	TEST_DONE();
 
 	TEST_START("flood: a duplicate among them is refused");
@@ -1980,8 +1988,8 @@ test_flood(void)
 		snprintf(suf[i], FLOOD_SUF + 1, "%d", i);
 	flood_body(&b, "", suf, FLOOD_KEYS, 64, NULL);
 	ASSERT_INT_EQ(flood_parse(&b, &w, err), 0);
-	ASSERT_INT_GE(w.ow_keys, 64 * FLOOD_KEYS);
-	ASSERT_INT_LE(w.ow_probes + w.ow_cmp, b.len);
+	ASSERT_INT_GE(w.jw_keys, 64 * FLOOD_KEYS);
+	ASSERT_INT_LE(w.jw_probes + w.jw_cmp, b.len);
 	TEST_DONE();
 
 	free(b.s);
@@ -1994,8 +2002,8 @@ tests(void)
 {
 	test_plan(159);
 	/* The parser's hash key, as the front draws it before its sandbox. */
-	if (oip_init() != 0) {
-		perror("oip_init");
+	if (jsonin_init() != 0) {
+		perror("jsonin_init");
 		exit(99);
 	}
 	test_valid();
