@@ -618,6 +618,10 @@ io_valid(const struct oip_model_io *io)
 	    io->io_height < 1 || io->io_width < 1 || io->io_max_batch < 1 ||
 	    io->io_classes < 1)
 		return 0;
+	/* A name a request can spell (parse_name() reads at most that). */
+	if (strlen(io->io_input_name) > OIP_MAX_ID ||
+	    strlen(io->io_output_name) > OIP_MAX_ID)
+		return 0;
 	/* The largest batch must be addressable, in bytes. */
 	if (ag_mul_size((size_t)io->io_max_batch, (size_t)io->io_channels,
 	    &n) != 0 || ag_mul_size(n, (size_t)io->io_height, &n) != 0 ||
