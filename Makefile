@@ -80,7 +80,8 @@ LIBS := $(BLAS_LIBS) $(PKG_LIBS) -lm
 # CLI links it (aiguardd has no use for it).
 SEPOL_LIBS = $(shell pkg-config --libs libsepol 2>/dev/null || echo -lsepol)
 
-LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/model/*.c \
+LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/engine/arch/*.c \
+	src/engine/arch/x86/*.c src/model/*.c \
 	src/image/*.c src/http/*.c src/sandbox/*.c) \
 	$(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
