@@ -21,6 +21,7 @@
 #              the systemd unit, sysusers.d entry, the
 #              SELinux module packages, man pages and docs (see below)
 #   uninstall  what install put there, except the configuration
+#   check-arch  the engine cross-compiled for aarch64 (no x86 code)
 #   unit e2e reference clean fuzz
 # Variables:
 #   SANITIZE=1  ASan + UBSan build in build/asan (abort on first error)
@@ -84,7 +85,8 @@ SEPOL_LIBS = $(shell pkg-config --libs libsepol 2>/dev/null || echo -lsepol)
 # (libaiguardd.a, which the CLI's probe and the tests use too) above
 # everything else (libaiguard.a).  Linked in that order, a call from a
 # lower layer up into the daemon does not link.
-LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/model/*.c \
+LIB_SRCS := $(wildcard src/common/*.c src/engine/*.c src/engine/arch/*.c \
+	src/engine/arch/x86/*.c src/model/*.c \
 	src/image/*.c src/http/*.c src/sandbox/*.c)
 DLIB_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
@@ -413,6 +415,37 @@ clean:
 	rm -rf build
 
 -include $(shell find $(B)/obj -name "*.d" 2>/dev/null)
+
+# The engine for a target without the x86 code (docs/testing.md): aarch64
+# by the cross compiler, the reference GEMM, warnings as errors; every
+# engine file (the arch/x86 ones compile to nothing) and the engine's unit
+# tests, linked static.  Compiled and linked, not run (e2e/arch).
+ARCH_CC ?= aarch64-linux-gnu-gcc
+ARCH_B := build/arch-aarch64
+ARCH_FLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -Werror -DAG_BLAS_REF \
+	-pthread -Isrc -Itests/unit
+ARCH_SRCS := $(wildcard src/engine/*.c src/engine/arch/*.c \
+	src/engine/arch/x86/*.c) src/common/ag_err.c src/common/util.c
+ARCH_OBJS := $(ARCH_SRCS:%.c=$(ARCH_B)/obj/%.o)
+ARCH_TESTS := $(ARCH_B)/tests/test_engine $(ARCH_B)/tests/test_kernels
+
+.PHONY: check-arch
+check-arch:
+	@command -v $(ARCH_CC) >/dev/null 2>&1 || { echo "check-arch:" \
+	    "$(ARCH_CC) not found (scripts/install-deps)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(ARCH_TESTS)
+
+$(ARCH_B)/obj/src/engine/%.o: ARCH_EXTRA := -O3
+$(ARCH_B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(ARCH_CC) $(ARCH_FLAGS) $(ARCH_EXTRA) -MMD -MP -c -o $@ $<
+
+$(ARCH_B)/tests/test_%: $(ARCH_B)/obj/tests/unit/test_%.o \
+    $(ARCH_B)/obj/tests/unit/test_helper.o $(ARCH_OBJS)
+	@mkdir -p $(@D)
+	$(ARCH_CC) -static -pthread -o $@ $^ -lm
+
+-include $(shell find $(ARCH_B)/obj -name "*.d" 2>/dev/null)
 
 # libFuzzer entry points, built with clang (not part of check).  The parser
 # sources are compiled here with the fuzzer's own instrumentation.

@@ -2,12 +2,12 @@
 /*
  * ops.c: pooling, the fully connected layer, softmax and layout changes.
  */
-#include <immintrin.h>
 #include <math.h>
 #include <stddef.h>
 
 #include "conv.h"
 #include "gemm.h"
+#include "kernel.h"
 #include "ops.h"
 #include "pool.h"
 
@@ -38,46 +38,6 @@ nhwc_rows_scalar(const struct nhwc_job *j, const float *xi, float *yi,
 			yi[p * j->c + ch] = xi[(size_t)ch * hw + p];
 }
 
-/*
- * Three channels with AVX-512: 16 pixels of each plane make 48
- * interleaved floats, three vectors, each built by two two-source
- * permutes (the first picks the pixels' channels 0 and 1, the second
- * adds channel 2).
- */
-__attribute__((target("avx512f"))) static void
-nhwc_rows3(const float *xi, float *yi, size_t hw, size_t p0, size_t p1)
-{
-	__m512i i1[3], i2[3];
-	size_t p;
-	int k, e;
-
-	for (k = 0; k < 3; k++) {
-		int a1[16], a2[16];
-
-		for (e = 0; e < 16; e++) {
-			int g = 16 * k + e, q = g / 3, ch = g % 3;
-
-			a1[e] = ch == 0 ? q : ch == 1 ? 16 + q : 0;
-			a2[e] = ch == 2 ? 16 + q : e;
-		}
-		i1[k] = _mm512_loadu_si512(a1);
-		i2[k] = _mm512_loadu_si512(a2);
-	}
-	for (p = p0; p + 16 <= p1; p += 16) {
-		__m512 a = _mm512_loadu_ps(xi + p);
-		__m512 b = _mm512_loadu_ps(xi + hw + p);
-		__m512 c = _mm512_loadu_ps(xi + 2 * hw + p);
-
-		for (k = 0; k < 3; k++)
-			_mm512_storeu_ps(yi + 3 * p + 16 * k,
-			    _mm512_permutex2var_ps(_mm512_permutex2var_ps(a,
-			    i1[k], b), i2[k], c));
-	}
-	for (; p < p1; p++)
-		for (k = 0; k < 3; k++)
-			yi[3 * p + (size_t)k] = xi[(size_t)k * hw + p];
-}
-
 static void
 nhwc_task(void *arg, int task, int thread)
 {
@@ -90,7 +50,8 @@ nhwc_task(void *arg, int task, int thread)
 	float *yi = j->y + (size_t)i * j->c * hw;
 
 	if (j->c == 3 && conv_kernel_available())
-		nhwc_rows3(xi, yi, hw, (size_t)y0 * j->w, (size_t)y1 * j->w);
+		kern_nhwc_rows3(xi, yi, hw, (size_t)y0 * j->w,
+		    (size_t)y1 * j->w);
 	else
 		nhwc_rows_scalar(j, xi, yi, hw, y0, y1);
 }
@@ -105,12 +66,6 @@ ops_nchw_to_nhwc(const float *x, int n, int c, int h, int w, float *y)
 		return;
 	pool_run(nhwc_task, &j, n * j.tasks_per_image);
 }
-
-struct maxpool_job {
-	const float	*x;
-	float		*y;
-	int		 h, w, c, k, s, p, oh, ow;
-};
 
 /* One output row (image i, row oy) of the max pooling. */
 static void
@@ -155,44 +110,6 @@ maxpool_row(void *arg, int task, int thread)
 	}
 }
 
-/*
- * The same with AVX-512, for c a multiple of 16: each output pixel's
- * running maximum stays in registers, 16 channels at a time, instead of
- * going through y for every window pixel (the stem's pool, 112x112x64:
- * 0.38 ms an image before, 0.05 now).  _mm512_max_ps(a, b) is a > b ? a
- * : b, as above, NaNs included.
- */
-__attribute__((target("avx512f"))) static void
-maxpool_row16(void *arg, int task, int thread)
-{
-	const struct maxpool_job *j = arg;
-	const int c = j->c, i = task / j->oh, oy = task % j->oh;
-	int ox, ky, kx, ch, y0, y1, x0, x1;
-
-	y0 = oy * j->s - j->p;
-	y1 = y0 + j->k > j->h ? j->h : y0 + j->k;
-	y0 = y0 < 0 ? 0 : y0;
-	for (ox = 0; ox < j->ow; ox++) {
-		float *yo = j->y + (((size_t)i * j->oh + oy) * j->ow + ox) * c;
-
-		x0 = ox * j->s - j->p;
-		x1 = x0 + j->k > j->w ? j->w : x0 + j->k;
-		x0 = x0 < 0 ? 0 : x0;
-		for (ch = 0; ch < c; ch += 16) {
-			const float *xi = j->x + (((size_t)i * j->h + y0) *
-			    j->w + x0) * c + ch;
-			__m512 m = _mm512_loadu_ps(xi);
-
-			for (ky = y0; ky < y1; ky++)
-				for (kx = x0; kx < x1; kx++)
-					m = _mm512_max_ps(_mm512_loadu_ps(j->x +
-					    (((size_t)i * j->h + ky) * j->w +
-					    kx) * c + ch), m);
-			_mm512_storeu_ps(yo + ch, m);
-		}
-	}
-}
-
 void
 ops_maxpool(const float *x, int n, int h, int w, int c, int k, int s, int p,
     float *y)
@@ -202,7 +119,7 @@ ops_maxpool(const float *x, int n, int h, int w, int c, int k, int s, int p,
 
 	/* p < k: every window holds a pixel (see maxpool_row()). */
 	if (c % 16 == 0 && p < k && conv_kernel_available())
-		pool_run(maxpool_row16, &j, n * j.oh);
+		pool_run(kern_maxpool_row16, &j, n * j.oh);
 	else
 		pool_run(maxpool_row, &j, n * j.oh);
 }

@@ -8,11 +8,11 @@
  * starts a job per layer, a fraction of a millisecond apart) and then sleeps
  * on a condition variable, so an idle engine costs no CPU.
  */
-#include <immintrin.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "kernel.h"
 #include "pool.h"
 
 static struct {
@@ -57,7 +57,7 @@ pool_main(void *p)
 			if (atomic_load_explicit(&pool.gen,
 			    memory_order_acquire) != seen)
 				break;
-			_mm_pause();
+			kern_spin_pause();
 		}
 		pthread_mutex_lock(&pool.mtx);
 		while (atomic_load(&pool.gen) == seen && !pool.quit)
@@ -146,7 +146,7 @@ pool_run(pool_fn fn, void *arg, int ntasks)
 	pool_work(0);
 
 	for (i = 0; i < POOL_SPIN && atomic_load(&pool.busy) > 0; i++)
-		_mm_pause();
+		kern_spin_pause();
 	pthread_mutex_lock(&pool.mtx);
 	while (atomic_load(&pool.busy) > 0)
 		pthread_cond_wait(&pool.done, &pool.mtx);

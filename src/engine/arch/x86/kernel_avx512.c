@@ -8,11 +8,16 @@
  * vectors) and broadcasts one value from each of the 12 A rows: 24 FMAs
  * for 14 loads.  A is read in place (im2col rows, or the activations
  * themselves for a 1x1 conv): no packing pass.  Built with a target
- * attribute, so the rest of the program stays baseline x86-64.
+ * attribute, so the rest of the program stays baseline x86-64.  Compiled
+ * for x86-64 only (arch/portable.c stands in elsewhere).
  */
-#include <immintrin.h>
+#include <stddef.h>
 
-#include "kernel.h"
+#include "engine/kernel.h"
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
 
 int
 kern_available(void)
@@ -96,3 +101,5 @@ kern_tile(int mr, int k, const float *a, size_t lda, const float *bp,
 	default: break;
 	}
 }
+
+#endif /* __x86_64__ */
