@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ops.c: pooling, the fully connected layer, softmax and layout changes.
+ * ops.c: pooling, the fully connected layer and layout changes (the
+ * softmax of the logits is common/topk.c's).
  */
-#include <math.h>
 #include <stddef.h>
 
 #include "conv.h"
@@ -157,22 +157,3 @@ ops_linear(const float *x, int n, int in, const float *wt, const float *b,
 			y[(size_t)i * out + o] += b[o];
 }
 
-void
-ops_softmax(float *x, int n, int c)
-{
-	int i, j;
-
-	for (i = 0; i < n; i++) {
-		float *r = x + (size_t)i * c, mx = r[0];
-		double sum = 0.0;
-
-		for (j = 1; j < c; j++)
-			mx = r[j] > mx ? r[j] : mx;
-		for (j = 0; j < c; j++) {
-			r[j] = expf(r[j] - mx);
-			sum += r[j];
-		}
-		for (j = 0; j < c; j++)
-			r[j] = (float)(r[j] / sum);
-	}
-}

@@ -27,7 +27,4 @@ void	ops_global_avgpool(const float *x, int n, int h, int w, int c,
 void	ops_linear(const float *x, int n, int in, const float *wt,
 	    const float *b, int out, float *y);
 
-/* In place, over each row of x (n, c): numerically stable softmax. */
-void	ops_softmax(float *x, int n, int c);
-
 #endif /* AG_OPS_H */
