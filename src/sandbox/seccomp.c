@@ -265,7 +265,9 @@ static const struct sc_rule sc_rules[] = {
 	/* front_map_shm(): the worker's shared area must be sealed */
 	ALLOW1(fcntl,		SC_F, SC_EQ(1, F_GET_SEALS)),
 	/* front_map_shm(): fstat of the shared area; worker: of the model
-	 * files (glibc 2.33+ fstat is newfstatat(fd, "", AT_EMPTY_PATH)) */
+	 * files (glibc 2.33+ fstat is newfstatat(fd, "", AT_EMPTY_PATH)),
+	 * and model_loc_current()'s lstat of the links to a store's
+	 * current, once per load */
 	ALLOW(fstat,		SC_FW),
 	ALLOW(newfstatat,	SC_FW),
 	/* MHD names each pool thread when it starts, which can be after
@@ -290,7 +292,8 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW1(openat,		SC_W | SC_K, SC_MASKED(2, SC_OPEN_WRITE, 0)),
 	/* mfiles_walk() (getdents64 itself, no fdopendir): the model
 	 * directory's entries, since a signature must cover every file in
-	 * it; worker_load(): a store's "current" link, read once per load */
+	 * it; worker_load(): a store's "current" link, read once per load
+	 * (model_loc_current(), model/locate.h) */
 	ALLOW(getdents64,	SC_W | SC_K),
 	ALLOW(readlink,		SC_W | SC_K),
 	ALLOW(readlinkat,	SC_W | SC_K),
