@@ -30,7 +30,7 @@ static char t_link_plain[PATH_MAX];
 static void
 mk(const char *fmt, const char *a, const char *b)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX + 64];
 
 	(void)snprintf(p, sizeof(p), fmt, a, b);
 	if (mkdir(p, 0755) != 0) {
@@ -42,7 +42,7 @@ mk(const char *fmt, const char *a, const char *b)
 static void
 ln(const char *target, const char *fmt, const char *a)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX + 64];
 
 	(void)snprintf(p, sizeof(p), fmt, a);
 	(void)unlink(p);
@@ -84,7 +84,7 @@ setup(void)
 static const char *
 real(char *buf, const char *fmt, const char *a)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX + 64];
 
 	(void)snprintf(p, sizeof(p), fmt, a);
 	if (realpath(p, buf) == NULL) {
