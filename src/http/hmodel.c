@@ -17,17 +17,21 @@ http_model_new(const struct model_desc *d, char *labels, size_t len,
 	int i;
 
 	*out = NULL;
-	if (d->d_classes < 1 || (hm = calloc(1, sizeof(*hm))) == NULL ||
-	    (hm->hm_labels = calloc((size_t)d->d_classes,
-	    sizeof(char *))) == NULL) {
-		if (d->d_classes >= 1)
-			free(hm);
+	if (d->d_classes < 1) {
 		free(labels);
-		return d->d_classes < 1 ? ag_errf(err, errlen,
-		    AG_ERR_PROTOCOL, "no classes") : AG_ERR_ALLOC;
+		return ag_errf(err, errlen, AG_ERR_PROTOCOL, "no classes");
+	}
+	if ((hm = calloc(1, sizeof(*hm))) == NULL) {
+		free(labels);
+		return AG_ERR_ALLOC;
 	}
 	hm->hm_refs = 1;
-	hm->hm_label_buf = labels;
+	hm->hm_label_buf = labels;	/* freed with hm from here on */
+	if ((hm->hm_labels = calloc((size_t)d->d_classes,
+	    sizeof(char *))) == NULL) {
+		http_model_unref(hm);
+		return AG_ERR_ALLOC;
+	}
 	for (i = 0; i < d->d_classes; i++) {
 		char *end = off < len ? memchr(labels + off, '\0',
 		    len - off) : NULL;

@@ -33,7 +33,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
