@@ -7,6 +7,9 @@
  * One table (config_keys[]) names every key, its type, its field and its
  * range; config_set(), config_validate() and config_dump() all walk it, so
  * a key cannot be settable but not dumped, or dumped but not checked.
+ * The per-model sections [model.NAME] have their own small table
+ * (config_mkeys[]), each entry pointing at the [model] key whose syntax
+ * and range it shares.
  *
  * inih does the INI parsing.  We feed it lines through our own reader
  * (ini_parse_stream()) over the file's bytes read into memory, which lets
@@ -14,10 +17,14 @@
  * to the handler), refuse over-long lines and NUL bytes that inih would
  * silently split or truncate, and drop leading blanks so that inih never
  * treats an indented line as the continuation of the previous value.  We
- * do not touch inih's global run-time options.
+ * do not touch inih's global run-time options.  inih also cuts a section
+ * name to 49 bytes without a word, too short for [model.NAME] with a
+ * 64-byte NAME, so our reader records each section line itself and the
+ * handler takes the name from there.
  */
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,8 +54,16 @@ _Static_assert(CONFIG_MODEL_DIR_MAX < CONFIG_PATH_SIZE &&
     sizeof(((struct ag_config *)0)->cf_tls_cert) == CONFIG_PATH_SIZE &&
     sizeof(((struct ag_config *)0)->cf_tls_key) == CONFIG_PATH_SIZE &&
     sizeof(((struct ag_config *)0)->cf_tls_client_ca) == CONFIG_PATH_SIZE &&
-    sizeof(((struct ag_config *)0)->cf_tokens) == CONFIG_PATH_SIZE,
+    sizeof(((struct ag_config *)0)->cf_tokens) == CONFIG_PATH_SIZE &&
+    sizeof(((struct ag_config *)0)->cf_repository) == CONFIG_PATH_SIZE,
     "path fields must be CONFIG_PATH_SIZE");
+/* "versions = " and 16 versions of 9 digits with commas fit on a line. */
+_Static_assert(11 + CONFIG_VERSIONS_MAX * 10 - 1 <= CONFIG_LINE_MAX,
+    "model.versions does not fit in a line");
+_Static_assert(sizeof(((struct ag_config *)0)->cf_model_names[0]) ==
+    CONFIG_MODEL_NAME_MAX + 1 &&
+    sizeof(((struct config_model *)0)->cm_name) == CONFIG_MODEL_NAME_MAX + 1,
+    "model name fields must be CONFIG_MODEL_NAME_MAX + 1");
 _Static_assert(LOG_LVL_FATAL == 0 && LOG_LVL_WARN == 1 &&
     LOG_LVL_INFO == 2 && LOG_LVL_DEBUG == 3, "log level names out of step");
 
@@ -67,6 +82,9 @@ enum config_type {
 	CK_MODE,	/* int, SANDBOX_* from its name */
 	CK_VALIDITY,	/* int, MSIG_VALID_* from its name */
 	CK_OPEN,	/* int, CONFIG_OPEN_* bits from a list of names */
+	CK_NAMES,	/* model.names: cf_model_names + cf_nmodel_names */
+	CK_CONTROL,	/* int, CONFIG_CONTROL_* from its name */
+	CK_VERSIONS,	/* struct config_version_policy */
 };
 
 struct config_key {
@@ -116,6 +134,12 @@ static const struct config_key config_keys[] = {
 	KEY("server", "open", CK_OPEN, cf_open, 0, CONFIG_OPEN_ALL),
 	KEY("model", "dir", CK_DIR, cf_model_dir, 0, CONFIG_MODEL_DIR_MAX),
 	KEY("model", "name", CK_NAME, cf_model_name, 0, 63),
+	KEY("model", "repository", CK_DIR, cf_repository, 0,
+	    CONFIG_PATH_MAX("repository")),
+	KEY("model", "names", CK_NAMES, cf_model_names, 0, CONFIG_MODELS_MAX),
+	KEY("model", "control", CK_CONTROL, cf_model_control,
+	    CONFIG_CONTROL_NONE, CONFIG_CONTROL_EXPLICIT),
+	KEY("model", "versions", CK_VERSIONS, cf_versions, 0, 0),
 	KEY("model", "max_batch", CK_INT, cf_max_batch, 1, 256),
 	KEY("model", "max_delay_us", CK_INT, cf_max_delay_us, 0, 1000000),
 	KEY("model", "return_wait_us", CK_INT, cf_return_wait_us, 0, 1000000),
@@ -180,6 +204,33 @@ static const char *const config_mode_names[] = {
 	"off", "best-effort", "required"
 };
 
+/*
+ * The keys of a [model.NAME] section: each takes the syntax and the range
+ * of the [model] key of the same name, and is dumped in this order.
+ */
+static const struct config_mkey {
+	const char	*mk_name;
+	unsigned	 mk_bit;	/* CONFIG_CM_* */
+	size_t		 mk_off;	/* of the field in config_model */
+} config_mkeys[] = {
+	{ "max_batch", CONFIG_CM_MAX_BATCH,
+	    offsetof(struct config_model, cm_max_batch) },
+	{ "threads", CONFIG_CM_THREADS,
+	    offsetof(struct config_model, cm_threads) },
+	{ "queue_slots", CONFIG_CM_QUEUE_SLOTS,
+	    offsetof(struct config_model, cm_queue_slots) },
+	{ "max_delay_us", CONFIG_CM_MAX_DELAY,
+	    offsetof(struct config_model, cm_max_delay_us) },
+	{ "versions", CONFIG_CM_VERSIONS,
+	    offsetof(struct config_model, cm_versions) },
+};
+#define CONFIG_NMKEYS	(sizeof(config_mkeys) / sizeof(config_mkeys[0]))
+
+/* In the order of CONFIG_CONTROL_NONE, _EXPLICIT. */
+static const char *const config_control_names[] = {
+	"none", "explicit"
+};
+
 /* In the order of MSIG_VALID_NOW, MSIG_VALID_SIGNING_TIME. */
 static const char *const config_validity_names[] = {
 	"now", "signing-time"
@@ -215,15 +266,25 @@ config_echo(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* "SECTION.NAME: invalid value ...": section is "model.NAME" for a
+ * per-model key. */
 static int
-config_bad(char *err, size_t errlen, const struct config_key *ck,
-    const char *value, const char *why)
+config_bad_at(char *err, size_t errlen, const char *section,
+    const char *name, const char *value, const char *why)
 {
 	char echo[CONFIG_ECHO_MAX + 8];
 
 	return ag_errf(err, errlen, AG_ERR_CONFIG, "%s.%s: invalid value "
-	    "\"%s\": %s", ck->ck_section, ck->ck_name,
+	    "\"%s\": %s", section, name,
 	    config_echo(value, echo, sizeof(echo)), why);
+}
+
+static int
+config_bad(char *err, size_t errlen, const struct config_key *ck,
+    const char *value, const char *why)
+{
+	return config_bad_at(err, errlen, ck->ck_section, ck->ck_name, value,
+	    why);
 }
 
 static void *
@@ -254,6 +315,7 @@ config_get_num(const struct ag_config *cf, const struct config_key *ck)
 	case CK_MODE:
 	case CK_VALIDITY:
 	case CK_OPEN:
+	case CK_CONTROL:
 		return *(const int *)p;
 	default:
 		AG_ASSERT(0);
@@ -282,6 +344,7 @@ config_put_num(struct ag_config *cf, const struct config_key *ck,
 	case CK_MODE:
 	case CK_VALIDITY:
 	case CK_OPEN:
+	case CK_CONTROL:
 		*(int *)p = (int)v;
 		break;
 	default:
@@ -353,9 +416,14 @@ config_parse_num(const char *s, int suffix_ok, long long *out)
 	return NUM_OK;
 }
 
+/*
+ * Parses value as ck's number, in ck's range, into *out; errors name the
+ * key as section.name (ck's own, or a per-model key's).
+ */
 static int
-config_set_num(struct ag_config *cf, const struct config_key *ck,
-    const char *value, char *err, size_t errlen)
+config_num_parse(const struct config_key *ck, const char *section,
+    const char *name, const char *value, long long *out, char *err,
+    size_t errlen)
 {
 	char why[96];
 	long long v = 0;
@@ -366,10 +434,10 @@ config_set_num(struct ag_config *cf, const struct config_key *ck,
 	case NUM_OK:
 		break;
 	case NUM_NEGATIVE:
-		return config_bad(err, errlen, ck, value,
+		return config_bad_at(err, errlen, section, name, value,
 		    "must not be negative");
 	case NUM_JUNK:
-		return config_bad(err, errlen, ck, value,
+		return config_bad_at(err, errlen, section, name, value,
 		    ck->ck_type == CK_SIZE ? "expected digits with an "
 		    "optional k, m or g suffix" : "expected decimal digits");
 	default:
@@ -379,8 +447,22 @@ config_set_num(struct ag_config *cf, const struct config_key *ck,
 	if (v < ck->ck_lo || v > ck->ck_hi) {
 		snprintf(why, sizeof(why), "out of range (%lld..%lld)",
 		    ck->ck_lo, ck->ck_hi);
-		return config_bad(err, errlen, ck, value, why);
+		return config_bad_at(err, errlen, section, name, value, why);
 	}
+	*out = v;
+	return 0;
+}
+
+static int
+config_set_num(struct ag_config *cf, const struct config_key *ck,
+    const char *value, char *err, size_t errlen)
+{
+	long long v = 0;
+	int r;
+
+	if ((r = config_num_parse(ck, ck->ck_section, ck->ck_name, value, &v,
+	    err, errlen)) != 0)
+		return r;
 	config_put_num(cf, ck, v);
 	return 0;
 }
@@ -515,6 +597,231 @@ config_name_why(const char *s, size_t max)
 	if (s[0] == '.')
 		return "must not start with '.'";
 	return NULL;
+}
+
+/* ==== Model repository values ==== */
+
+static const char config_alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/*
+ * A model name of a repository, s[0..n): [A-Za-z0-9][A-Za-z0-9._-]*, at
+ * most CONFIG_MODEL_NAME_MAX bytes.  This mirrors store_name_valid() of
+ * model/store.h, which common/ may not include: a name the store would
+ * refuse (a hidden entry, "..", a path) never gets past the
+ * configuration.  NULL, or why not.
+ */
+static const char *
+config_store_name_why(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return "an empty name";
+	if (n > CONFIG_MODEL_NAME_MAX)
+		return "a name is at most 64 bytes";
+	/* memchr over the letters only: a NUL byte is no letter. */
+	if (memchr(config_alnum, s[0], sizeof(config_alnum) - 1) == NULL)
+		return "a name starts with A-Z a-z 0-9";
+	for (i = 1; i < n; i++)
+		if (memchr(config_alnum, s[i], sizeof(config_alnum) - 1) ==
+		    NULL && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return "use only A-Z a-z 0-9 . _ -";
+	return NULL;
+}
+_Static_assert(CONFIG_MODEL_NAME_MAX == 64 && CONFIG_MODELS_MAX == 16 &&
+    CONFIG_VERSIONS_MAX == 16, "messages below spell these out");
+
+/*
+ * model.names: "" (every model of the repository), or names separated by
+ * commas, blanks around a name allowed; at most CONFIG_MODELS_MAX, each
+ * once, and the list as config_dump() writes it ("a,b,c") at most
+ * CONFIG_NAMES_LIST_MAX bytes, so that it fits on a line.  Fills names
+ * (zeroed first) and *n; NULL, or why not.
+ */
+static const char *
+config_names_parse(const char *value,
+    char names[CONFIG_MODELS_MAX][CONFIG_MODEL_NAME_MAX + 1], int *n)
+{
+	const char *p = value, *e, *why;
+	size_t len, total = 0;
+	int i, cnt = 0;
+
+	memset(names, 0, CONFIG_MODELS_MAX * sizeof(names[0]));
+	*n = 0;
+	if (*value == '\0')
+		return NULL;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (e = p; *e != '\0' && *e != ',' && *e != ' ' &&
+		    *e != '\t'; e++)
+			;
+		len = (size_t)(e - p);
+		if ((why = config_store_name_why(p, len)) != NULL)
+			return why;
+		for (i = 0; i < cnt; i++)
+			if (strlen(names[i]) == len &&
+			    memcmp(names[i], p, len) == 0)
+				return "a name given twice";
+		if (cnt == CONFIG_MODELS_MAX)
+			return "more than 16 names";
+		memcpy(names[cnt], p, len);
+		total += len + (cnt > 0);
+		cnt++;
+		if (total > CONFIG_NAMES_LIST_MAX)
+			return "the list does not fit on one line of the file";
+		for (p = e; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return "expected a comma between names";
+	}
+	*n = cnt;
+	return NULL;
+}
+
+/*
+ * A version, s[0..n): decimal without a leading zero, 1..CONFIG_VERSION_MAX
+ * (at most 9 digits), as store_parse_version() reads a version directory's
+ * name.  0, or -1.
+ */
+static int
+config_version_parse(const char *s, size_t n, unsigned int *out)
+{
+	unsigned int v = 0;
+	size_t i;
+
+	if (n == 0 || n > 9 || s[0] < '1' || s[0] > '9')
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned int)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * model.versions: "latest" (latest:1), "latest:N" (N 1..16), or versions
+ * separated by commas (blanks around one allowed), at most 16, each once,
+ * stored ascending.  Fills *vp (zeroed first); NULL, or why not.
+ */
+static const char *
+config_versions_parse(const char *value, struct config_version_policy *vp)
+{
+	const char *p = value, *e;
+	unsigned int v;
+	long long n;
+	int i, cnt = 0;
+
+	memset(vp, 0, sizeof(*vp));
+	if (strcmp(value, "latest") == 0) {
+		vp->vp_kind = CONFIG_VP_LATEST;
+		vp->vp_latest = 1;
+		return NULL;
+	}
+	if (strncmp(value, "latest:", 7) == 0) {
+		if (config_parse_num(value + 7, 0, &n) != NUM_OK || n < 1 ||
+		    n > CONFIG_VERSIONS_MAX)
+			return "latest:N takes N from 1 to 16";
+		vp->vp_kind = CONFIG_VP_LATEST;
+		vp->vp_latest = (int)n;
+		return NULL;
+	}
+	vp->vp_kind = CONFIG_VP_SPECIFIC;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (e = p; *e != '\0' && *e != ',' && *e != ' ' &&
+		    *e != '\t'; e++)
+			;
+		if (config_version_parse(p, (size_t)(e - p), &v) != 0)
+			return "expected latest, latest:N or a list of versions "
+			    "(1..999999999, no leading zero)";
+		for (i = 0; i < cnt; i++)
+			if (vp->vp_versions[i] == v)
+				return "a version given twice";
+		if (cnt == CONFIG_VERSIONS_MAX)
+			return "more than 16 versions";
+		/* Insert in order: the list is short. */
+		for (i = cnt; i > 0 && vp->vp_versions[i - 1] > v; i--)
+			vp->vp_versions[i] = vp->vp_versions[i - 1];
+		vp->vp_versions[i] = v;
+		cnt++;
+		for (p = e; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			return "expected a comma between versions";
+	}
+	vp->vp_nversions = cnt;
+	return NULL;
+}
+
+/* A policy set directly in the struct: NULL, or why it is not one. */
+static const char *
+config_vp_why(const struct config_version_policy *vp)
+{
+	int i;
+
+	switch (vp->vp_kind) {
+	case CONFIG_VP_LATEST:
+		if (vp->vp_latest < 1 || vp->vp_latest > CONFIG_VERSIONS_MAX)
+			return "latest:N out of range (1..16)";
+		return NULL;
+	case CONFIG_VP_SPECIFIC:
+		if (vp->vp_nversions < 1 ||
+		    vp->vp_nversions > CONFIG_VERSIONS_MAX)
+			return "1 to 16 versions";
+		for (i = 0; i < vp->vp_nversions; i++) {
+			if (vp->vp_versions[i] < 1 ||
+			    vp->vp_versions[i] > CONFIG_VERSION_MAX)
+				return "a version out of range "
+				    "(1..999999999)";
+			if (i > 0 && vp->vp_versions[i] <=
+			    vp->vp_versions[i - 1])
+				return "versions not ascending, or one twice";
+		}
+		return NULL;
+	}
+	return "unknown kind of policy";
+}
+
+void
+config_versions_format(const struct config_version_policy *vp, char *buf,
+    size_t len)
+{
+	size_t o = 0;
+	int i, n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	switch (vp->vp_kind) {
+	case CONFIG_VP_LATEST:
+		if (vp->vp_latest == 1)
+			(void)snprintf(buf, len, "latest");
+		else
+			(void)snprintf(buf, len, "latest:%d", vp->vp_latest);
+		return;
+	case CONFIG_VP_SPECIFIC:
+		for (i = 0; i < vp->vp_nversions && i < CONFIG_VERSIONS_MAX;
+		    i++) {
+			n = snprintf(buf + o, len - o, "%s%u", i ? "," : "",
+			    vp->vp_versions[i]);
+			if (n < 0 || (size_t)n >= len - o)
+				return;		/* cut short */
+			o += (size_t)n;
+		}
+		return;
+	default:
+		(void)snprintf(buf, len, "invalid");
+		return;
+	}
 }
 
 static int
@@ -673,9 +980,163 @@ config_set_key(struct ag_config *cf, const struct config_key *ck,
 			return config_bad(err, errlen, ck, value, why);
 		config_put_num(cf, ck, b);
 		return 0;
+	case CK_CONTROL:
+		for (i = 0; i < sizeof(config_control_names) /
+		    sizeof(config_control_names[0]); i++) {
+			if (strcasecmp(value, config_control_names[i]) == 0) {
+				config_put_num(cf, ck, (long long)i);
+				return 0;
+			}
+		}
+		return config_bad(err, errlen, ck, value,
+		    "expected none or explicit");
+	case CK_NAMES: {
+		char names[CONFIG_MODELS_MAX][CONFIG_MODEL_NAME_MAX + 1];
+
+		if ((why = config_names_parse(value, names, &b)) != NULL)
+			return config_bad(err, errlen, ck, value, why);
+		memcpy(cf->cf_model_names, names, sizeof(cf->cf_model_names));
+		cf->cf_nmodel_names = b;
+		return 0;
+	}
+	case CK_VERSIONS: {
+		struct config_version_policy vp;
+
+		if ((why = config_versions_parse(value, &vp)) != NULL)
+			return config_bad(err, errlen, ck, value, why);
+		memcpy(config_field(cf, ck), &vp, sizeof(vp));
+		return 0;
+	}
 	}
 	AG_ASSERT(0);
 	return AG_ERR_INTERNAL;
+}
+
+/* ==== Per-model sections [model.NAME] ==== */
+
+static const struct config_mkey *
+config_mkey_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NMKEYS; i++)
+		if (strcmp(config_mkeys[i].mk_name, name) == 0)
+			return &config_mkeys[i];
+	return NULL;
+}
+
+/* cf_nmodels within 0..CONFIG_MODELS_MAX, for loops over fields that
+ * config_validate() has not checked yet. */
+static int
+config_nmodels(const struct ag_config *cf)
+{
+	if (cf->cf_nmodels < 0)
+		return 0;
+	return cf->cf_nmodels > CONFIG_MODELS_MAX ? CONFIG_MODELS_MAX :
+	    cf->cf_nmodels;
+}
+
+/* The index of the section [model.NAME] (name[0..len)), or -1. */
+static int
+config_model_find(const struct ag_config *cf, const char *name, size_t len)
+{
+	const struct config_model *cm;
+	int i;
+
+	for (i = 0; i < config_nmodels(cf); i++) {
+		cm = &cf->cf_models[i];
+		if (strnlen(cm->cm_name, sizeof(cm->cm_name)) == len &&
+		    memcmp(cm->cm_name, name, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Sets the key mk of [model.NAME] (name[0..namelen), not necessarily
+ * NUL-terminated) from value, making the section when it is new.  Errors
+ * name the key "model.NAME.KEY"; cf is unchanged on failure.
+ */
+static int
+config_model_set(struct ag_config *cf, const char *name, size_t namelen,
+    const struct config_mkey *mk, const char *value, char *err,
+    size_t errlen)
+{
+	char section[CONFIG_MODEL_NAME_MAX + 8], raw[CONFIG_ECHO_MAX + 8];
+	char echo[CONFIG_ECHO_MAX + 8];
+	const struct config_key *ck;
+	struct config_version_policy vp;
+	struct config_model *cm;
+	const char *why;
+	long long v = 0;
+	int i, r;
+
+	if ((why = config_store_name_why(name, namelen)) != NULL) {
+		(void)snprintf(raw, sizeof(raw), "%.*s", (int)(namelen <
+		    CONFIG_ECHO_MAX + 1 ? namelen : CONFIG_ECHO_MAX + 1), name);
+		return ag_errf(err, errlen, AG_ERR_CONFIG, "[model.%s]: bad "
+		    "model name: %s", config_echo(raw, echo, sizeof(echo)),
+		    why);
+	}
+	(void)snprintf(section, sizeof(section), "model.%.*s", (int)namelen,
+	    name);
+	ck = config_find("model", 5, mk->mk_name);
+	AG_ASSERT(ck != NULL);
+	if (mk->mk_bit == CONFIG_CM_VERSIONS) {
+		if ((why = config_versions_parse(value, &vp)) != NULL)
+			return config_bad_at(err, errlen, section, mk->mk_name,
+			    value, why);
+	} else if ((r = config_num_parse(ck, section, mk->mk_name, value, &v,
+	    err, errlen)) != 0)
+		return r;
+
+	if ((i = config_model_find(cf, name, namelen)) == -1) {
+		AG_ASSERT(cf->cf_nmodels >= 0);
+		if (cf->cf_nmodels >= CONFIG_MODELS_MAX)
+			return ag_errf(err, errlen, AG_ERR_CONFIG, "[%s]: more "
+			    "than %d per-model sections", section,
+			    CONFIG_MODELS_MAX);
+		i = cf->cf_nmodels++;
+		cm = &cf->cf_models[i];
+		memset(cm, 0, sizeof(*cm));
+		memcpy(cm->cm_name, name, namelen);
+	}
+	cm = &cf->cf_models[i];
+	if (mk->mk_bit == CONFIG_CM_VERSIONS)
+		cm->cm_versions = vp;
+	else
+		*(int *)(void *)((char *)cm + mk->mk_off) = (int)v;
+	cm->cm_set |= mk->mk_bit;
+	return 0;
+}
+
+void
+config_model_settings(const struct ag_config *cf, const char *name,
+    struct config_model_settings *out)
+{
+	const struct config_model *cm;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->ms_max_batch = cf->cf_max_batch;
+	out->ms_threads = cf->cf_threads;
+	out->ms_queue_slots = cf->cf_queue_slots;
+	out->ms_max_delay_us = cf->cf_max_delay_us;
+	out->ms_versions = cf->cf_versions;
+	if (name == NULL ||
+	    (i = config_model_find(cf, name, strlen(name))) == -1)
+		return;
+	cm = &cf->cf_models[i];
+	if (cm->cm_set & CONFIG_CM_MAX_BATCH)
+		out->ms_max_batch = cm->cm_max_batch;
+	if (cm->cm_set & CONFIG_CM_THREADS)
+		out->ms_threads = cm->cm_threads;
+	if (cm->cm_set & CONFIG_CM_QUEUE_SLOTS)
+		out->ms_queue_slots = cm->cm_queue_slots;
+	if (cm->cm_set & CONFIG_CM_MAX_DELAY)
+		out->ms_max_delay_us = cm->cm_max_delay_us;
+	if (cm->cm_set & CONFIG_CM_VERSIONS)
+		out->ms_versions = cm->cm_versions;
 }
 
 /* ==== Public: defaults, set, validate, dump ==== */
@@ -695,7 +1156,11 @@ config_defaults(struct ag_config *cf)
 	cf->cf_max_body_inflight = 128 * 1024 * 1024;
 	cf->cf_connection_timeout = 15;
 	cf->cf_request_timeout = 30;
-	/* cf_model_dir, cf_model_name: "" (zeroed above). */
+	/* cf_model_dir, cf_model_name, cf_repository: "" (zeroed above);
+	 * model.names empty (every model), model.control none. */
+	cf->cf_model_control = CONFIG_CONTROL_NONE;
+	cf->cf_versions.vp_kind = CONFIG_VP_LATEST;
+	cf->cf_versions.vp_latest = 1;
 	cf->cf_max_batch = 4;
 	cf->cf_max_delay_us = 0;
 	cf->cf_return_wait_us = 10000;
@@ -720,17 +1185,160 @@ config_set(struct ag_config *cf, const char *key, const char *value,
     char *err, size_t errlen)
 {
 	const struct config_key *ck;
-	const char *dot;
+	const struct config_mkey *mk;
+	const char *dot, *last;
 	char echo[CONFIG_ECHO_MAX + 8];
 
 	if (key == NULL || value == NULL)
 		return ag_errf(err, errlen, AG_ERR_CONFIG, "missing key or "
 		    "value");
+	/* model.NAME.KEY: NAME may hold dots, KEY never does. */
+	if (strncmp(key, "model.", 6) == 0 &&
+	    (last = strrchr(key, '.')) != key + 5) {
+		if ((mk = config_mkey_find(last + 1)) == NULL)
+			return ag_errf(err, errlen, AG_ERR_CONFIG,
+			    "unknown key \"%s\"",
+			    config_echo(key, echo, sizeof(echo)));
+		return config_model_set(cf, key + 6, (size_t)(last - key - 6),
+		    mk, value, err, errlen);
+	}
 	if ((dot = strchr(key, '.')) == NULL ||
 	    (ck = config_find(key, (size_t)(dot - key), dot + 1)) == NULL)
 		return ag_errf(err, errlen, AG_ERR_CONFIG, "unknown key \"%s\"",
 		    config_echo(key, echo, sizeof(echo)));
 	return config_set_key(cf, ck, value, err, errlen);
+}
+
+/* model.names as stored: NULL, or why it could not have been set. */
+static const char *
+config_names_why(const struct ag_config *cf)
+{
+	size_t len, total = 0;
+	int i, j;
+
+	if (cf->cf_nmodel_names < 0 ||
+	    cf->cf_nmodel_names > CONFIG_MODELS_MAX)
+		return "bad number of names";
+	for (i = 0; i < cf->cf_nmodel_names; i++) {
+		len = strnlen(cf->cf_model_names[i],
+		    sizeof(cf->cf_model_names[i]));
+		if (len == sizeof(cf->cf_model_names[i]))
+			return "not NUL-terminated";
+		if (config_store_name_why(cf->cf_model_names[i], len) != NULL)
+			return "a bad name";
+		for (j = 0; j < i; j++)
+			if (strcmp(cf->cf_model_names[i],
+			    cf->cf_model_names[j]) == 0)
+				return "a name given twice";
+		total += len + (i > 0);
+	}
+	if (total > CONFIG_NAMES_LIST_MAX)
+		return "the list does not fit on one line of the file";
+	return NULL;
+}
+
+/* 1 when name is in model.names. */
+static int
+config_names_has(const struct ag_config *cf, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cf->cf_nmodel_names && i < CONFIG_MODELS_MAX; i++)
+		if (strcmp(cf->cf_model_names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The [model.NAME] sections as stored, and the rules of a repository:
+ * model.repository excludes model.dir and model.name (a repository names
+ * its models itself); model.names, model.control = explicit and the
+ * sections mean nothing without one, so they are refused rather than
+ * ignored.
+ */
+static int
+config_validate_repository(const struct ag_config *cf, char *err,
+    size_t errlen)
+{
+	const struct config_model *cm;
+	const struct config_mkey *mk;
+	const struct config_key *ck;
+	const char *why;
+	size_t m, len;
+	int i, j, v;
+	int repo = cf->cf_repository[0] != '\0';
+
+	if (cf->cf_nmodels < 0 || cf->cf_nmodels > CONFIG_MODELS_MAX)
+		return ag_errf(err, errlen, AG_ERR_CONFIG, "%d [model.NAME] "
+		    "sections: at most %d", cf->cf_nmodels, CONFIG_MODELS_MAX);
+	for (i = 0; i < cf->cf_nmodels; i++) {
+		cm = &cf->cf_models[i];
+		len = strnlen(cm->cm_name, sizeof(cm->cm_name));
+		if (len == sizeof(cm->cm_name) ||
+		    config_store_name_why(cm->cm_name, len) != NULL)
+			return ag_errf(err, errlen, AG_ERR_CONFIG,
+			    "[model.NAME] section %d: bad model name", i + 1);
+		for (j = 0; j < i; j++)
+			if (strcmp(cf->cf_models[j].cm_name, cm->cm_name) == 0)
+				return ag_errf(err, errlen, AG_ERR_CONFIG,
+				    "[model.%s]: stored twice", cm->cm_name);
+		for (m = 0; m < CONFIG_NMKEYS; m++) {
+			mk = &config_mkeys[m];
+			if ((cm->cm_set & mk->mk_bit) == 0)
+				continue;
+			if (mk->mk_bit == CONFIG_CM_VERSIONS) {
+				if ((why = config_vp_why(&cm->cm_versions)) !=
+				    NULL)
+					return ag_errf(err, errlen,
+					    AG_ERR_CONFIG, "model.%s.%s: %s",
+					    cm->cm_name, mk->mk_name, why);
+				continue;
+			}
+			ck = config_find("model", 5, mk->mk_name);
+			AG_ASSERT(ck != NULL);
+			v = *(const int *)(const void *)((const char *)cm +
+			    mk->mk_off);
+			if (v < ck->ck_lo || v > ck->ck_hi)
+				return ag_errf(err, errlen, AG_ERR_CONFIG,
+				    "model.%s.%s: %d is out of range "
+				    "(%lld..%lld)", cm->cm_name, mk->mk_name,
+				    v, ck->ck_lo, ck->ck_hi);
+		}
+	}
+
+	if (repo && cf->cf_model_dir[0] != '\0')
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "model.dir and model.repository: set one of them");
+	if (repo && cf->cf_model_name[0] != '\0')
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "model.name: names come from the repository");
+	if (!repo && cf->cf_nmodel_names > 0)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "model.names needs model.repository");
+	if (!repo && cf->cf_model_control == CONFIG_CONTROL_EXPLICIT)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "model.control = explicit needs model.repository");
+	if (!repo && cf->cf_nmodels > 0)
+		return ag_errf(err, errlen, AG_ERR_CONFIG,
+		    "[model.%s] needs model.repository",
+		    cf->cf_models[0].cm_name);
+	for (i = 0; i < cf->cf_nmodels; i++) {
+		cm = &cf->cf_models[i];
+		if (cf->cf_nmodel_names > 0 && !config_names_has(cf,
+		    cm->cm_name))
+			return ag_errf(err, errlen, AG_ERR_CONFIG,
+			    "[model.%s]: %s is not in model.names",
+			    cm->cm_name, cm->cm_name);
+		/* As for [model]: one request's images fit in the queue. */
+		if ((cm->cm_set & CONFIG_CM_QUEUE_SLOTS) &&
+		    cf->cf_max_request_batch > cm->cm_queue_slots)
+			return ag_errf(err, errlen, AG_ERR_CONFIG,
+			    "model.max_request_batch (%d) is larger than "
+			    "model.%s.queue_slots (%d)",
+			    cf->cf_max_request_batch, cm->cm_name,
+			    cm->cm_queue_slots);
+	}
+	return 0;
 }
 
 int
@@ -765,6 +1373,19 @@ config_validate(const struct ag_config *cf, char *err, size_t errlen)
 			else
 				why = config_name_why(s, (size_t)ck->ck_hi);
 			if (why != NULL)
+				return ag_errf(err, errlen, AG_ERR_CONFIG,
+				    "%s.%s: %s", ck->ck_section, ck->ck_name,
+				    why);
+			continue;
+		case CK_NAMES:
+			if ((why = config_names_why(cf)) != NULL)
+				return ag_errf(err, errlen, AG_ERR_CONFIG,
+				    "%s.%s: %s", ck->ck_section, ck->ck_name,
+				    why);
+			continue;
+		case CK_VERSIONS:
+			if ((why = config_vp_why(config_cfield(cf, ck))) !=
+			    NULL)
 				return ag_errf(err, errlen, AG_ERR_CONFIG,
 				    "%s.%s: %s", ck->ck_section, ck->ck_name,
 				    why);
@@ -829,7 +1450,7 @@ config_validate(const struct ag_config *cf, char *err, size_t errlen)
 		return ag_errf(err, errlen, AG_ERR_CONFIG,
 		    "model.verify_key and model.verify_ca are both set; "
 		    "give one");
-	return 0;
+	return config_validate_repository(cf, err, errlen);
 }
 
 const char *
@@ -900,11 +1521,42 @@ config_dump_str(FILE *fp, const char *s, size_t size)
 	fputc('\n', fp);
 }
 
+/* The [model.NAME] sections, each with the keys it gave. */
+static void
+config_dump_models(const struct ag_config *cf, FILE *fp)
+{
+	const struct config_model *cm;
+	const struct config_mkey *mk;
+	char vbuf[200];
+	size_t m;
+	int i;
+
+	for (i = 0; i < config_nmodels(cf); i++) {
+		cm = &cf->cf_models[i];
+		fprintf(fp, "\n[model.%.*s]\n", (int)sizeof(cm->cm_name),
+		    cm->cm_name);
+		for (m = 0; m < CONFIG_NMKEYS; m++) {
+			mk = &config_mkeys[m];
+			if ((cm->cm_set & mk->mk_bit) == 0)
+				continue;
+			if (mk->mk_bit == CONFIG_CM_VERSIONS) {
+				config_versions_format(&cm->cm_versions,
+				    vbuf, sizeof(vbuf));
+				fprintf(fp, "%s = %s\n", mk->mk_name, vbuf);
+			} else
+				fprintf(fp, "%s = %d\n", mk->mk_name,
+				    *(const int *)(const void *)
+				    ((const char *)cm + mk->mk_off));
+		}
+	}
+}
+
 void
 config_dump(const struct ag_config *cf, FILE *fp)
 {
 	const struct config_key *ck;
 	const char *section = NULL;
+	char vbuf[200];
 	long long v;
 	size_t i, j;
 	int n;
@@ -913,6 +1565,9 @@ config_dump(const struct ag_config *cf, FILE *fp)
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		ck = &config_keys[i];
 		if (section == NULL || strcmp(section, ck->ck_section) != 0) {
+			/* [model.NAME] right after [model]. */
+			if (section != NULL && strcmp(section, "model") == 0)
+				config_dump_models(cf, fp);
 			section = ck->ck_section;
 			fprintf(fp, "\n[%s]\n", section);
 		}
@@ -981,12 +1636,36 @@ config_dump(const struct ag_config *cf, FILE *fp)
 					    config_open_names[j]);
 			fprintf(fp, "\n");
 			break;
+		case CK_CONTROL:
+			v = config_get_num(cf, ck);
+			if (v >= 0 && v < (long long)
+			    (sizeof(config_control_names) /
+			    sizeof(config_control_names[0])))
+				fprintf(fp, " %s\n", config_control_names[v]);
+			else
+				fprintf(fp, " %lld\n", v);	/* invalid */
+			break;
+		case CK_NAMES:
+			for (n = 0; n < cf->cf_nmodel_names &&
+			    n < CONFIG_MODELS_MAX; n++)
+				fprintf(fp, "%s%.*s", n ? "," : " ",
+				    (int)sizeof(cf->cf_model_names[n]),
+				    cf->cf_model_names[n]);
+			fputc('\n', fp);
+			break;
+		case CK_VERSIONS:
+			config_versions_format(config_cfield(cf, ck), vbuf,
+			    sizeof(vbuf));
+			fprintf(fp, " %s\n", vbuf);
+			break;
 		case CK_INT:
 		case CK_LLONG:
 			fprintf(fp, " %lld\n", config_get_num(cf, ck));
 			break;
 		}
 	}
+	if (section != NULL && strcmp(section, "model") == 0)
+		config_dump_models(cf, fp);
 }
 
 /* ==== The file loader ==== */
@@ -1002,7 +1681,36 @@ struct config_load {
 	char			*cl_err;
 	size_t			 cl_errlen;
 	unsigned char		 cl_seen[CONFIG_NKEYS];
+	/* CONFIG_CM_* bits given in this file, by index in cf_models. */
+	unsigned		 cl_mseen[CONFIG_MODELS_MAX];
+	/* The last section line's name, whole (inih's copy is cut at 49
+	 * bytes); a line holds at most CONFIG_LINE_MAX. */
+	char			 cl_section[CONFIG_LINE_MAX + 1];
 };
+
+/*
+ * Records the section that line (as handed to inih) opens, found as inih
+ * finds it: after '[', up to the first ']', unless a ';' after a blank
+ * (an inline comment) comes first, which inih reports as an error.
+ */
+static void
+config_note_section(struct config_load *cl, const char *line)
+{
+	const char *p;
+	int was_space = 0;
+
+	if (line[0] != '[')
+		return;
+	for (p = line + 1; *p != '\0' && *p != ']'; p++) {
+		if (was_space && *p == ';')
+			return;
+		was_space = isspace((unsigned char)*p);
+	}
+	if (*p != ']' || (size_t)(p - line - 1) >= sizeof(cl->cl_section))
+		return;
+	memcpy(cl->cl_section, line + 1, (size_t)(p - line - 1));
+	cl->cl_section[p - line - 1] = '\0';
+}
 
 /* Records the first error at the current line; err holds the message. */
 static void
@@ -1055,26 +1763,71 @@ config_reader(char *str, int num, void *stream)
 	if (nl != NULL)
 		str[len++] = '\n';
 	str[len] = '\0';
+	config_note_section(cl, str);
 	return str;
+}
+
+/* A key of a [model.NAME] section; 1 to go on, 0 on an error. */
+static int
+config_model_handler(struct config_load *cl, const char *section,
+    const char *name, const char *value)
+{
+	const struct config_mkey *mk;
+	const char *mname = section + 6;	/* after "model." */
+	char msg[512], echo[CONFIG_ECHO_MAX + 8], echo2[CONFIG_ECHO_MAX + 8];
+	int i, r;
+
+	if ((mk = config_mkey_find(name)) == NULL) {
+		snprintf(msg, sizeof(msg), "unknown key \"%s\" in [%s]",
+		    config_echo(name, echo, sizeof(echo)),
+		    config_echo(section, echo2, sizeof(echo2)));
+		config_load_fail(cl, AG_ERR_CONFIG, msg);
+		return 0;
+	}
+	i = config_model_find(cl->cl_cf, mname, strlen(mname));
+	if (i >= 0 && (cl->cl_mseen[i] & mk->mk_bit)) {
+		/* The name is valid: it made a section. */
+		snprintf(msg, sizeof(msg), "duplicate key model.%s.%s", mname,
+		    mk->mk_name);
+		config_load_fail(cl, AG_ERR_CONFIG, msg);
+		return 0;
+	}
+	if ((r = config_model_set(cl->cl_cf, mname, strlen(mname), mk, value,
+	    msg, sizeof(msg))) != 0) {
+		config_load_fail(cl, r, msg);
+		return 0;
+	}
+	i = config_model_find(cl->cl_cf, mname, strlen(mname));
+	AG_ASSERT(i >= 0);
+	cl->cl_mseen[i] |= mk->mk_bit;
+	return 1;
 }
 
 /* inih's handler: returns 1 to go on, 0 on an error (recorded in cl). */
 static int
-config_handler(void *user, const char *section, const char *name,
+config_handler(void *user, const char *isection, const char *name,
     const char *value)
 {
 	struct config_load *cl = user;
 	const struct config_key *ck;
+	const char *section = cl->cl_section;
 	char msg[512], echo[CONFIG_ECHO_MAX + 8], echo2[CONFIG_ECHO_MAX + 8];
 	size_t idx;
 	int r;
 
 	if (cl->cl_errline != 0)
 		return 0;
-	if (section == NULL || name == NULL || value == NULL) {
+	if (isection == NULL || name == NULL || value == NULL) {
 		config_load_fail(cl, AG_ERR_CONFIG, "key without a value");
 		return 0;
 	}
+	/* Ours is inih's, or longer where inih cut it; else we misread. */
+	if (strncmp(section, isection, strlen(isection)) != 0) {
+		config_load_fail(cl, AG_ERR_INTERNAL, "section line misread");
+		return 0;
+	}
+	if (strncmp(section, "model.", 6) == 0)
+		return config_model_handler(cl, section, name, value);
 	if (*section == '\0') {
 		snprintf(msg, sizeof(msg), "key \"%s\" outside any [section]",
 		    config_echo(name, echo, sizeof(echo)));

@@ -19,9 +19,10 @@
  *	max_body_bytes = 32m
  *
  *  - Every key belongs to a section: [server], [model], [limits],
- *    [image], [log], [worker] or [sandbox].  An unknown section or key, a key outside any section, or
- *    a key given twice in one file is an error.  A section may be opened
- *    more than once.  Names are case-sensitive.
+ *    [image], [log], [worker] or [sandbox], or a per-model section
+ *    [model.NAME] (below).  An unknown section or key, a key outside any
+ *    section, or a key given twice in one file is an error.  A section may
+ *    be opened more than once.  Names are case-sensitive.
  *  - "key = value" or "key: value".  Blanks around the key and the value
  *    are stripped; nothing else is: quotes are part of the value.
  *  - Leading blanks on a line are ignored, so there are no continuation
@@ -46,6 +47,19 @@
  *  - model.cert_validity: now or signing-time.
  *  - server.open: a comma-separated list of endpoint categories (health,
  *    metadata, infer, metrics, admin), or "none".
+ *  - model.names: a comma-separated list of model names (blanks around a
+ *    name allowed), or "" for every model of model.repository.
+ *  - model.control: none or explicit.
+ *  - model.versions: "latest" (the same as "latest:1"), "latest:N", or a
+ *    comma-separated list of versions (decimal, no leading zero).
+ *
+ * Model repository (model.repository = DIR, the store layout of
+ * model/store.h): each served model may have a section [model.NAME] with
+ * the keys max_batch, threads, queue_slots, max_delay_us and versions,
+ * over [model]'s (config_model_settings()).  The command line sets them as
+ * "model.NAME.KEY".  NAME follows the store's rule (model/store.h:
+ * [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 bytes), so it may hold dots: the
+ * key is what follows the last one.
  *
  * Errors are returned as AG_ERR_CONFIG (a bad value, key or syntax) or the
  * file's open/read error, with one line in err naming the key and the
@@ -75,6 +89,54 @@
 /* Every path field (CK_DIR) is a char[CONFIG_PATH_SIZE]. */
 #define CONFIG_PATH_SIZE	4096
 
+/* Models of a repository served at once: model.names, [model.NAME]. */
+#define CONFIG_MODELS_MAX	16
+/* Bytes of a model name of a repository (the store's STORE_NAME_MAX). */
+#define CONFIG_MODEL_NAME_MAX	64
+/*
+ * Longest model.names value, so that config_dump()'s "names = ..." line
+ * fits in CONFIG_LINE_MAX (16 names of 64 bytes would not).
+ */
+#define CONFIG_NAMES_LIST_MAX	(CONFIG_LINE_MAX - 8)
+/* Versions in a specific version policy; also the most of latest:N. */
+#define CONFIG_VERSIONS_MAX	16
+/* Highest version number (the store's STORE_VERSION_MAX). */
+#define CONFIG_VERSION_MAX	999999999U
+
+/* model.control */
+#define CONFIG_CONTROL_NONE	0	/* loaded at start and on SIGHUP */
+#define CONFIG_CONTROL_EXPLICIT	1	/* the repository extension's load */
+
+/*
+ * A version policy (model.versions, [model.NAME] versions).  Unused
+ * fields are zero: vp_versions past vp_nversions, vp_latest for SPECIFIC,
+ * vp_nversions for LATEST.
+ */
+enum config_vp_kind { CONFIG_VP_LATEST = 0, CONFIG_VP_SPECIFIC = 1 };
+struct config_version_policy {
+	int		vp_kind;	/* CONFIG_VP_* */
+	int		vp_latest;	/* LATEST: how many, 1..16 */
+	unsigned int	vp_versions[CONFIG_VERSIONS_MAX]; /* SPECIFIC, ascending */
+	int		vp_nversions;
+};
+
+/*
+ * One [model.NAME] section: the keys it gave (cm_set), the others zero.
+ * Sections are kept in the order they first appeared.
+ */
+struct config_model {
+	char		cm_name[CONFIG_MODEL_NAME_MAX + 1];
+	unsigned	cm_set;		/* CONFIG_CM_* bits: which keys */
+	int		cm_max_batch, cm_threads, cm_queue_slots,
+			cm_max_delay_us;
+	struct config_version_policy cm_versions;
+};
+#define CONFIG_CM_MAX_BATCH	0x1
+#define CONFIG_CM_THREADS	0x2
+#define CONFIG_CM_QUEUE_SLOTS	0x4
+#define CONFIG_CM_MAX_DELAY	0x8
+#define CONFIG_CM_VERSIONS	0x10
+
 struct ag_config {
 	/* [server] */
 	char	 cf_listen_addr[64];	/* listen: address text, no brackets */
@@ -101,6 +163,14 @@ struct ag_config {
 	/* [model] */
 	char	 cf_model_dir[CONFIG_PATH_SIZE]; /* "": the default (locate.h) */
 	char	 cf_model_name[64];	/* "" means the model's own name */
+	/* A model repository (the store layout); "": none.  With one,
+	 * cf_model_dir and cf_model_name are empty. */
+	char	 cf_repository[CONFIG_PATH_SIZE];
+	/* The models of the repository to serve, in this order; none: all. */
+	char	 cf_model_names[CONFIG_MODELS_MAX][CONFIG_MODEL_NAME_MAX + 1];
+	int	 cf_nmodel_names;
+	int	 cf_model_control;	/* CONFIG_CONTROL_* */
+	struct config_version_policy cf_versions; /* default: latest:1 */
 	int	 cf_max_batch;		/* images per engine call, 1..256 */
 	int	 cf_max_delay_us;	/* batching delay, 0..1000000 */
 	int	 cf_return_wait_us;	/* wait for returning clients, 0..1e6 */
@@ -144,6 +214,9 @@ struct ag_config {
 	size_t	 cf_sandbox_max_memory;	/* RLIMIT_AS; 0: no limit */
 	int	 cf_sandbox_seccomp_dev; /* EPERM and log instead of kill */
 	char	 cf_sandbox_selinux_domain[64]; /* "" or the type to run in */
+	/* [model.NAME] sections, cf_models[0..cf_nmodels) */
+	struct config_model cf_models[CONFIG_MODELS_MAX];
+	int	 cf_nmodels;
 };
 
 /*
@@ -154,9 +227,11 @@ struct ag_config {
 void	config_defaults(struct ag_config *cf);
 
 /*
- * Sets one key, named "section.key" (e.g. "server.listen"), from its text
- * value.  Used by the file loader and by command-line flags.  Checks the
- * value alone (syntax and range); cross-field rules are config_validate()'s.
+ * Sets one key, named "section.key" (e.g. "server.listen"), or
+ * "model.NAME.key" for a per-model key (the section [model.NAME] is made
+ * when it is new; a 17th one is refused), from its text value.  Used by
+ * the file loader and by command-line flags.  Checks the value alone
+ * (syntax and range); cross-field rules are config_validate()'s.
  * Returns 0, or AG_ERR_CONFIG with err naming the key and the value (the
  * value sanitised and capped); cf is unchanged on failure.
  */
@@ -180,8 +255,11 @@ int	config_load_file(struct ag_config *cf, const char *path, char *err,
 /*
  * Checks every field's range and the rules between fields
  * (max_connections_per_ip <= max_connections, restart min <= max,
- * max_request_batch <= queue_slots).  Returns 0 or AG_ERR_CONFIG with err
- * naming the keys.
+ * max_request_batch <= queue_slots, also each model's queue_slots).  With
+ * model.repository: model.dir and model.name empty.  Without one: no
+ * model.names, no model.control = explicit, no [model.NAME] section.
+ * With model.names, a [model.NAME] section names one of them.  Returns 0
+ * or AG_ERR_CONFIG with err naming the keys.
  */
 int	config_validate(const struct ag_config *cf, char *err, size_t errlen);
 
@@ -212,12 +290,33 @@ int	config_open_categories(const struct ag_config *cf);
 /* Category bits as "health,metadata", or "none". */
 void	config_open_format(int bits, char *buf, size_t len);
 
+/* The effective settings of one model of a repository. */
+struct config_model_settings {
+	int	ms_max_batch, ms_threads, ms_queue_slots, ms_max_delay_us;
+	struct config_version_policy ms_versions;
+};
+/*
+ * Fills *out with [model.NAME]'s keys where that section gives them, else
+ * [model]'s (a name without a section: all of [model]'s).
+ */
+void	config_model_settings(const struct ag_config *cf, const char *name,
+	    struct config_model_settings *out);
+/*
+ * A policy as text ("latest", "latest:3", "1,4,7"), as model.versions
+ * takes it, for logs and the dump.  Cut short (still NUL-terminated) when
+ * len is too small; 160 bytes always suffice.
+ */
+void	config_versions_format(const struct config_version_policy *vp,
+	    char *buf, size_t len);
+
 /*
  * Writes cf to fp as an INI file with every key and its value, in the
- * order of etc/aiguardd.conf.  For a configuration that passes
- * config_validate(), config_load_file() of the output over any starting
- * values gives back cf.  Does not check fp for write errors (the caller
- * does, with ferror()/fclose()).
+ * order of etc/aiguardd.conf, each [model.NAME] section (the keys it
+ * gave) after [model].  For a configuration that passes config_validate(),
+ * config_load_file() of the output over any starting values without
+ * [model.NAME] sections (config_defaults(), for one) gives back cf: a file
+ * adds to the sections it finds, it removes none.  Does not check fp for
+ * write errors (the caller does, with ferror()/fclose()).
  */
 void	config_dump(const struct ag_config *cf, FILE *fp);
 
