@@ -3,7 +3,8 @@
  * test_config.c: aiguardd's configuration: defaults, config_set() on good
  * and bad values, the INI loader's errors (with file and line), the
  * cross-field checks, and the dump / reload round trip, including the
- * shipped etc/aiguardd.conf.
+ * shipped etc/aiguardd.conf; the model repository's keys, version
+ * policies and [model.NAME] sections.
  */
 #include <sys/stat.h>
 
@@ -853,6 +854,14 @@ test_shipped_example(void)
 	cf.cf_threads = 99;
 	cf.cf_low_memory = 1;
 	cf.cf_model_name[0] = 'x';
+	ASSERT_INT_EQ(config_set(&cf, "model.repository", "/r", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_set(&cf, "model.names", "a,b", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_set(&cf, "model.control", "explicit", err,
+	    sizeof(err)), 0);
+	ASSERT_INT_EQ(config_set(&cf, "model.versions", "latest:5", err,
+	    sizeof(err)), 0);
 	/* The example names every key: anything not reset shows here. */
 	err[0] = '\0';
 	ASSERT_INT_EQ(config_load_file(&cf, path, err, sizeof(err)), 0);
@@ -862,10 +871,572 @@ test_shipped_example(void)
 	TEST_DONE();
 }
 
+/* ==== The model repository ==== */
+
+/* Sets key = value on cf, which must work (a set-up step of a case). */
+static void
+set_ok(struct ag_config *cf, const char *key, const char *value)
+{
+	char err[512];
+
+	err[0] = '\0';
+	if (config_set(cf, key, value, err, sizeof(err)) != 0)
+		fprintf(stderr, "%s = \"%s\": %s\n", key, value, err);
+	ASSERT_STRING_EQ(err, "");
+}
+
+/* A name of exactly n bytes: c repeated, then digits. */
+static void
+make_name(char *buf, size_t n, char c)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = i < 2 ? c : (char)('0' + i % 10);
+	buf[n] = '\0';
+}
+
+static void
+test_repository_keys(void)
+{
+	static const struct {
+		const char *key, *value;
+	} bad[] = {
+		{ "model.names", " " },
+		{ "model.names", "a," },
+		{ "model.names", ",a" },
+		{ "model.names", "a,,b" },
+		{ "model.names", "a b" },
+		{ "model.names", "a;b" },
+		{ "model.names", "a,a" },
+		{ "model.names", ".hidden" },
+		{ "model.names", "_x" },
+		{ "model.names", "-x" },
+		{ "model.names", "a/b" },
+		{ "model.names", ".." },
+		{ "model.names", "a\tb,c" },
+		{ "model.names", "caf\xc3\xa9" },
+		{ "model.names", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q" },
+		{ "model.control", "" },
+		{ "model.control", "manual" },
+		{ "model.control", "none " },
+		{ "model.versions", "" },
+		{ "model.versions", " " },
+		{ "model.versions", "latest:0" },
+		{ "model.versions", "latest:17" },
+		{ "model.versions", "latest:" },
+		{ "model.versions", "latest:-1" },
+		{ "model.versions", "latest:x" },
+		{ "model.versions", "latest: 2" },
+		{ "model.versions", "Latest" },
+		{ "model.versions", "latest,1" },
+		{ "model.versions", "0" },
+		{ "model.versions", "01" },
+		{ "model.versions", "1,01" },
+		{ "model.versions", "-1" },
+		{ "model.versions", "+1" },
+		{ "model.versions", "1,1" },
+		{ "model.versions", "3,1,3" },
+		{ "model.versions", "1,,2" },
+		{ "model.versions", "1," },
+		{ "model.versions", "1 2" },
+		{ "model.versions", "1;2" },
+		{ "model.versions", "0x10" },
+		{ "model.versions", "1000000000" },
+		{ "model.versions", "4294967297" },
+		{ "model.versions",
+		    "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" },
+		{ "model.repository", "/a\nb" },
+		{ "model.repository", " /lead" },
+	};
+	struct ag_config cf, orig;
+	char err[512], name[80], list[400];
+	size_t i;
+	int r;
+
+	TEST_START("repository keys: defaults and good values");
+	config_defaults(&cf);
+	ASSERT_STRING_EQ(cf.cf_repository, "");
+	ASSERT_INT_EQ(cf.cf_nmodel_names, 0);
+	ASSERT_INT_EQ(cf.cf_model_control, CONFIG_CONTROL_NONE);
+	ASSERT_INT_EQ(cf.cf_versions.vp_kind, CONFIG_VP_LATEST);
+	ASSERT_INT_EQ(cf.cf_versions.vp_latest, 1);
+	ASSERT_INT_EQ(cf.cf_versions.vp_nversions, 0);
+	ASSERT_INT_EQ(cf.cf_nmodels, 0);
+	set_ok(&cf, "model.repository", "/var/lib/aiguard/models");
+	ASSERT_STRING_EQ(cf.cf_repository, "/var/lib/aiguard/models");
+	set_ok(&cf, "model.names", " resnet18, b.c-d_e ,9");
+	ASSERT_INT_EQ(cf.cf_nmodel_names, 3);
+	ASSERT_STRING_EQ(cf.cf_model_names[0], "resnet18");
+	ASSERT_STRING_EQ(cf.cf_model_names[1], "b.c-d_e");
+	ASSERT_STRING_EQ(cf.cf_model_names[2], "9");
+	set_ok(&cf, "model.names", "a");
+	ASSERT_INT_EQ(cf.cf_nmodel_names, 1);
+	ASSERT_STRING_EQ(cf.cf_model_names[1], "");	/* tail zeroed */
+	set_ok(&cf, "model.names", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p");
+	ASSERT_INT_EQ(cf.cf_nmodel_names, CONFIG_MODELS_MAX);
+	ASSERT_STRING_EQ(cf.cf_model_names[15], "p");
+	make_name(name, CONFIG_MODEL_NAME_MAX, 'n');
+	set_ok(&cf, "model.names", name);
+	ASSERT_STRING_EQ(cf.cf_model_names[0], name);
+	set_ok(&cf, "model.names", "");
+	ASSERT_INT_EQ(cf.cf_nmodel_names, 0);
+	set_ok(&cf, "model.control", "explicit");
+	ASSERT_INT_EQ(cf.cf_model_control, CONFIG_CONTROL_EXPLICIT);
+	set_ok(&cf, "model.control", "NONE");
+	ASSERT_INT_EQ(cf.cf_model_control, CONFIG_CONTROL_NONE);
+	TEST_DONE();
+
+	TEST_START("model.versions: latest, latest:N, specific versions");
+	config_defaults(&cf);
+	set_ok(&cf, "model.versions", "latest:3");
+	ASSERT_INT_EQ(cf.cf_versions.vp_kind, CONFIG_VP_LATEST);
+	ASSERT_INT_EQ(cf.cf_versions.vp_latest, 3);
+	set_ok(&cf, "model.versions", "latest:16");
+	ASSERT_INT_EQ(cf.cf_versions.vp_latest, 16);
+	set_ok(&cf, "model.versions", "3,1");
+	ASSERT_INT_EQ(cf.cf_versions.vp_kind, CONFIG_VP_SPECIFIC);
+	ASSERT_INT_EQ(cf.cf_versions.vp_latest, 0);
+	ASSERT_INT_EQ(cf.cf_versions.vp_nversions, 2);
+	ASSERT_INT_EQ(cf.cf_versions.vp_versions[0], 1);
+	ASSERT_INT_EQ(cf.cf_versions.vp_versions[1], 3);
+	set_ok(&cf, "model.versions", " 7 , 999999999,2 ");
+	ASSERT_INT_EQ(cf.cf_versions.vp_nversions, 3);
+	ASSERT_INT_EQ(cf.cf_versions.vp_versions[0], 2);
+	ASSERT_INT_EQ(cf.cf_versions.vp_versions[1], 7);
+	ASSERT_INT_EQ(cf.cf_versions.vp_versions[2], 999999999);
+	ASSERT_INT_EQ(cf.cf_versions.vp_versions[3], 0);
+	set_ok(&cf, "model.versions", "16,15,14,13,12,11,10,9,8,7,6,5,4,3,2,1");
+	ASSERT_INT_EQ(cf.cf_versions.vp_nversions, 16);
+	for (i = 0; i < 16; i++)
+		ASSERT_INT_EQ(cf.cf_versions.vp_versions[i], i + 1);
+	set_ok(&cf, "model.versions", "latest");
+	config_defaults(&orig);
+	ASSERT_MEM_EQ(&cf.cf_versions, &orig.cf_versions,
+	    sizeof(cf.cf_versions));
+	set_ok(&cf, "model.versions", "latest:1");
+	ASSERT_MEM_EQ(&cf.cf_versions, &orig.cf_versions,
+	    sizeof(cf.cf_versions));
+	TEST_DONE();
+
+	TEST_START("config_versions_format");
+	config_defaults(&cf);
+	config_versions_format(&cf.cf_versions, name, sizeof(name));
+	ASSERT_STRING_EQ(name, "latest");
+	set_ok(&cf, "model.versions", "latest:3");
+	config_versions_format(&cf.cf_versions, name, sizeof(name));
+	ASSERT_STRING_EQ(name, "latest:3");
+	set_ok(&cf, "model.versions", "7,4,1");
+	config_versions_format(&cf.cf_versions, name, sizeof(name));
+	ASSERT_STRING_EQ(name, "1,4,7");
+	config_versions_format(&cf.cf_versions, name, 4);
+	ASSERT_TRUE(strlen(name) < 4);
+	set_ok(&cf, "model.versions", "999999991,999999992,999999993,"
+	    "999999994,999999995,999999996,999999997,999999998,999999999,"
+	    "999999990,999999989,999999988,999999987,999999986,999999985,"
+	    "999999984");
+	config_versions_format(&cf.cf_versions, list, 160);
+	ASSERT_INT_EQ(strlen(list), 159);
+	TEST_DONE();
+
+	TEST_START("repository keys: bad values refused, naming the key");
+	config_defaults(&orig);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cf = orig;
+		err[0] = '\0';
+		r = config_set(&cf, bad[i].key, bad[i].value, err,
+		    sizeof(err));
+		if (r != AG_ERR_CONFIG)
+			fprintf(stderr, "accepted %s = \"%s\"\n", bad[i].key,
+			    bad[i].value);
+		ASSERT_INT_EQ(r, AG_ERR_CONFIG);
+		ASSERT_STRING_CONTAINS(err, bad[i].key);
+		ASSERT_MEM_EQ(&cf, &orig, sizeof(cf));
+	}
+	/* 65 bytes: one too many. */
+	make_name(name, CONFIG_MODEL_NAME_MAX + 1, 'n');
+	ASSERT_INT_EQ(config_set(&cf, "model.names", name, err, sizeof(err)),
+	    AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "at most 64 bytes");
+	/* Four names of 60 bytes: a line of the dump could not hold them. */
+	make_name(name, 60, 'a');
+	snprintf(list, sizeof(list), "%s,%s", name, name);
+	list[61] = 'b';
+	snprintf(list + strlen(list), sizeof(list) - strlen(list), ",%s",
+	    name);
+	list[122] = 'c';
+	snprintf(list + strlen(list), sizeof(list) - strlen(list), ",%s",
+	    name);
+	list[183] = 'd';
+	ASSERT_INT_EQ(config_set(&cf, "model.names", list, err, sizeof(err)),
+	    AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "one line");
+	list[183 - 1] = '\0';	/* three of them fit */
+	set_ok(&cf, "model.names", list);
+	ASSERT_INT_EQ(cf.cf_nmodel_names, 3);
+	ASSERT_INT_EQ(config_set(&cf, "model.names", "a,b,a", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "twice");
+	ASSERT_INT_EQ(config_set(&cf, "model.versions", "2,1,2", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "twice");
+	ASSERT_INT_EQ(config_set(&cf, "model.versions", "latest:17", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "1 to 16");
+	TEST_DONE();
+}
+
+static void
+test_model_sections(void)
+{
+	struct config_model_settings ms;
+	struct ag_config cf, orig;
+	char err[512], key[160], name[80], text[512];
+	int i;
+
+	TEST_START("[model.NAME]: set, override, defaults");
+	ASSERT_INT_EQ(load_text("[model]\n"
+	    "repository = /srv/models\n"
+	    "threads = 3\n"
+	    "max_batch = 6\n"
+	    "versions = latest:2\n"
+	    "[model.resnet50]\n"
+	    "threads = 8\n"
+	    "queue_slots = 128\n"
+	    "versions = 2, 1\n"
+	    "[model.r18.v1]\n"
+	    "max_delay_us = 500\n"
+	    "max_batch = 1\n"
+	    "[limits]\n"
+	    "[model.resnet50]\n"
+	    "max_batch = 16\n", &cf, err, sizeof(err)), 0);
+	ASSERT_STRING_EQ(err, "");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(cf.cf_nmodels, 2);
+	ASSERT_STRING_EQ(cf.cf_models[0].cm_name, "resnet50");
+	ASSERT_INT_EQ(cf.cf_models[0].cm_set, CONFIG_CM_THREADS |
+	    CONFIG_CM_QUEUE_SLOTS | CONFIG_CM_VERSIONS | CONFIG_CM_MAX_BATCH);
+	ASSERT_STRING_EQ(cf.cf_models[1].cm_name, "r18.v1");
+	ASSERT_INT_EQ(cf.cf_models[1].cm_set, CONFIG_CM_MAX_DELAY |
+	    CONFIG_CM_MAX_BATCH);
+	ASSERT_INT_EQ(cf.cf_models[1].cm_threads, 0);	/* not set: zero */
+	config_model_settings(&cf, "resnet50", &ms);
+	ASSERT_INT_EQ(ms.ms_max_batch, 16);
+	ASSERT_INT_EQ(ms.ms_threads, 8);
+	ASSERT_INT_EQ(ms.ms_queue_slots, 128);
+	ASSERT_INT_EQ(ms.ms_max_delay_us, 0);		/* [model]'s */
+	ASSERT_INT_EQ(ms.ms_versions.vp_kind, CONFIG_VP_SPECIFIC);
+	ASSERT_INT_EQ(ms.ms_versions.vp_nversions, 2);
+	ASSERT_INT_EQ(ms.ms_versions.vp_versions[0], 1);
+	ASSERT_INT_EQ(ms.ms_versions.vp_versions[1], 2);
+	config_model_settings(&cf, "r18.v1", &ms);
+	ASSERT_INT_EQ(ms.ms_max_batch, 1);
+	ASSERT_INT_EQ(ms.ms_threads, 3);
+	ASSERT_INT_EQ(ms.ms_queue_slots, 64);
+	ASSERT_INT_EQ(ms.ms_max_delay_us, 500);
+	ASSERT_INT_EQ(ms.ms_versions.vp_kind, CONFIG_VP_LATEST);
+	ASSERT_INT_EQ(ms.ms_versions.vp_latest, 2);
+	/* No section (and a prefix of one): all of [model]'s. */
+	config_model_settings(&cf, "r18", &ms);
+	ASSERT_INT_EQ(ms.ms_max_batch, 6);
+	ASSERT_INT_EQ(ms.ms_threads, 3);
+	ASSERT_INT_EQ(ms.ms_queue_slots, 64);
+	ASSERT_INT_EQ(ms.ms_max_delay_us, 0);
+	ASSERT_INT_EQ(ms.ms_versions.vp_latest, 2);
+	TEST_DONE();
+
+	TEST_START("[model.NAME]: --set model.NAME.KEY");
+	config_defaults(&cf);
+	set_ok(&cf, "model.repository", "/srv/models");
+	set_ok(&cf, "model.a.b.threads", "5");
+	set_ok(&cf, "model.a.b.versions", "latest:4");
+	set_ok(&cf, "model.x.max_delay_us", "1000000");
+	ASSERT_INT_EQ(cf.cf_nmodels, 2);
+	ASSERT_STRING_EQ(cf.cf_models[0].cm_name, "a.b");
+	ASSERT_INT_EQ(cf.cf_models[0].cm_threads, 5);
+	ASSERT_INT_EQ(cf.cf_models[0].cm_versions.vp_latest, 4);
+	config_model_settings(&cf, "x", &ms);
+	ASSERT_INT_EQ(ms.ms_max_delay_us, 1000000);
+	ASSERT_INT_EQ(ms.ms_threads, 2);
+	/* The longest name, as a key of a --set. */
+	make_name(name, CONFIG_MODEL_NAME_MAX, 'L');
+	snprintf(key, sizeof(key), "model.%s.queue_slots", name);
+	set_ok(&cf, key, "9");
+	config_model_settings(&cf, name, &ms);
+	ASSERT_INT_EQ(ms.ms_queue_slots, 9);
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	orig = cf;
+	/* Refusals leave cf as it was, and name the key. */
+	ASSERT_INT_EQ(config_set(&cf, "model.a.threads", "0", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.a.threads: invalid value \"0\"");
+	ASSERT_STRING_CONTAINS(err, "1..256");
+	ASSERT_INT_EQ(config_set(&cf, "model.a.max_batch", "257", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_INT_EQ(config_set(&cf, "model.a.queue_slots", "4097", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_INT_EQ(config_set(&cf, "model.a.max_delay_us", "-1", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_INT_EQ(config_set(&cf, "model.a.versions", "01", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.a.versions");
+	ASSERT_INT_EQ(config_set(&cf, "model.a.nope", "1", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "unknown key \"model.a.nope\"");
+	ASSERT_INT_EQ(config_set(&cf, "model.a.dir", "/x", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "unknown key");
+	ASSERT_INT_EQ(config_set(&cf, "model.a.", "1", err, sizeof(err)),
+	    AG_ERR_CONFIG);
+	ASSERT_INT_EQ(config_set(&cf, "model..threads", "1", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "bad model name");
+	ASSERT_INT_EQ(config_set(&cf, "model.a/b.threads", "1", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "bad model name");
+	ASSERT_INT_EQ(config_set(&cf, "model..hidden.threads", "1", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "bad model name");
+	make_name(name, CONFIG_MODEL_NAME_MAX + 1, 'L');
+	snprintf(key, sizeof(key), "model.%s.threads", name);
+	ASSERT_INT_EQ(config_set(&cf, key, "1", err, sizeof(err)),
+	    AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "at most 64 bytes");
+	ASSERT_MEM_EQ(&cf, &orig, sizeof(cf));
+	TEST_DONE();
+
+	TEST_START("[model.NAME]: at most 16 sections");
+	config_defaults(&cf);
+	for (i = 0; i < CONFIG_MODELS_MAX; i++) {
+		snprintf(key, sizeof(key), "model.m%d.threads", i);
+		set_ok(&cf, key, "1");
+	}
+	set_ok(&cf, "model.m3.max_batch", "2");	/* an existing one: fine */
+	orig = cf;
+	ASSERT_INT_EQ(config_set(&cf, "model.m16.threads", "1", err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "[model.m16]");
+	ASSERT_STRING_CONTAINS(err, "more than 16");
+	ASSERT_MEM_EQ(&cf, &orig, sizeof(cf));
+	/* The same from a file, with its line. */
+	text[0] = '\0';
+	for (i = 0; i <= CONFIG_MODELS_MAX; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "[model.m%d]\nthreads = 1\n", i);
+	ASSERT_INT_EQ(load_text(text, &cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "t.conf:34: [model.m16]: more than 16");
+	TEST_DONE();
+
+	TEST_START("file: [model.NAME] errors, and a 64-byte NAME");
+	ASSERT_INT_EQ(load_text("[model.a]\nthreads = 2\ndir = /x\n", &cf,
+	    err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "t.conf:3: unknown key \"dir\" in "
+	    "[model.a]");
+	ASSERT_INT_EQ(load_text("[model.a]\nthreads = 2\n[model.b]\n"
+	    "threads = 2\n[model.a]\nthreads = 3\n", &cf, err, sizeof(err)),
+	    AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "t.conf:6: duplicate key "
+	    "model.a.threads");
+	ASSERT_INT_EQ(load_text("[model.a]\nthreads = 0\n", &cf, err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "t.conf:2: model.a.threads: invalid");
+	ASSERT_INT_EQ(load_text("[model.a b]\nthreads = 2\n", &cf, err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "t.conf:2: [model.a b]: bad model name");
+	ASSERT_INT_EQ(load_text("[model.]\nthreads = 2\n", &cf, err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "bad model name");
+	ASSERT_INT_EQ(load_text("[models]\nthreads = 2\n", &cf, err,
+	    sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "unknown section [models]");
+	/* inih keeps 49 bytes of a section name; ours is whole. */
+	make_name(name, CONFIG_MODEL_NAME_MAX, 'L');
+	snprintf(text, sizeof(text), "[model]\nrepository = /r\n"
+	    "[model.%s]\nthreads = 7\n", name);
+	ASSERT_INT_EQ(load_text(text, &cf, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(cf.cf_nmodels, 1);
+	ASSERT_STRING_EQ(cf.cf_models[0].cm_name, name);
+	/* Two names alike in their first 42 bytes are two sections. */
+	snprintf(text, sizeof(text), "[model.%s]\nthreads = 7\n"
+	    "[model.%.60sXXXX]\nthreads = 7\n", name, name);
+	ASSERT_INT_EQ(load_text(text, &cf, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(cf.cf_nmodels, 2);
+	make_name(name, CONFIG_MODEL_NAME_MAX + 1, 'L');
+	snprintf(text, sizeof(text), "[model.%s]\nthreads = 7\n", name);
+	ASSERT_INT_EQ(load_text(text, &cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "t.conf:2: ");
+	ASSERT_STRING_CONTAINS(err, "at most 64 bytes");
+	/* A section with no key adds nothing. */
+	ASSERT_INT_EQ(load_text("[model.a]\n", &cf, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(cf.cf_nmodels, 0);
+	TEST_DONE();
+}
+
+static void
+test_validate_repository(void)
+{
+	struct ag_config cf, repo;
+	char err[512];
+
+	config_defaults(&repo);
+	set_ok(&repo, "model.repository", "/srv/models");
+	set_ok(&repo, "model.names", "a,b");
+	set_ok(&repo, "model.control", "explicit");
+	set_ok(&repo, "model.a.threads", "4");
+
+	TEST_START("validate: repository rules");
+	cf = repo;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	set_ok(&cf, "model.dir", "/m");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.dir and model.repository: set one "
+	    "of them");
+	cf = repo;
+	set_ok(&cf, "model.name", "x");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.name: names come from the "
+	    "repository");
+	/* Without a repository: no names, no explicit, no sections. */
+	config_defaults(&cf);
+	set_ok(&cf, "model.names", "a");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.names");
+	ASSERT_STRING_CONTAINS(err, "model.repository");
+	config_defaults(&cf);
+	set_ok(&cf, "model.control", "explicit");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.control");
+	ASSERT_STRING_CONTAINS(err, "model.repository");
+	config_defaults(&cf);
+	set_ok(&cf, "model.control", "none");
+	set_ok(&cf, "model.versions", "3,4");	/* a policy alone is fine */
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	set_ok(&cf, "model.a.threads", "1");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "[model.a] needs model.repository");
+	/* With names, a section names one of them. */
+	cf = repo;
+	set_ok(&cf, "model.c.threads", "1");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "[model.c]: c is not in model.names");
+	set_ok(&cf, "model.names", "");	/* every model: any section */
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	/* Each model's queue holds one request. */
+	cf = repo;
+	set_ok(&cf, "model.b.queue_slots", "7");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.max_request_batch (8) is larger "
+	    "than model.b.queue_slots (7)");
+	set_ok(&cf, "model.b.queue_slots", "8");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	set_ok(&cf, "model.max_request_batch", "9");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.b.queue_slots");
+	TEST_DONE();
+
+	TEST_START("validate: repository fields set directly");
+	cf = repo;
+	cf.cf_versions.vp_latest = 0;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.versions");
+	cf = repo;
+	cf.cf_versions.vp_kind = CONFIG_VP_SPECIFIC;
+	cf.cf_versions.vp_nversions = 2;
+	cf.cf_versions.vp_versions[0] = 2;
+	cf.cf_versions.vp_versions[1] = 2;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.versions");
+	cf.cf_versions.vp_versions[1] = 1000000000;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	cf.cf_versions.vp_versions[1] = 3;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	cf.cf_versions.vp_kind = 2;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	cf = repo;
+	cf.cf_model_control = 2;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.control");
+	cf = repo;
+	cf.cf_nmodel_names = CONFIG_MODELS_MAX + 1;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.names");
+	cf = repo;
+	snprintf(cf.cf_model_names[1], sizeof(cf.cf_model_names[1]), "a");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.names");
+	cf = repo;
+	cf.cf_models[0].cm_threads = 0;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.a.threads: 0 is out of range");
+	cf = repo;
+	cf.cf_models[0].cm_set |= CONFIG_CM_VERSIONS;	/* all zero: bad */
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "model.a.versions");
+	cf = repo;
+	cf.cf_models[0].cm_name[0] = '.';
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "bad model name");
+	cf = repo;
+	cf.cf_nmodels = CONFIG_MODELS_MAX + 1;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "[model.NAME]");
+	cf = repo;
+	cf.cf_models[1] = cf.cf_models[0];
+	cf.cf_nmodels = 2;
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), AG_ERR_CONFIG);
+	ASSERT_STRING_CONTAINS(err, "twice");
+	TEST_DONE();
+}
+
+static void
+test_repository_round_trip(void)
+{
+	struct ag_config cf, cf2;
+	char err[512], name[80], key[160];
+
+	TEST_START("repository: dump and reload, two [model.NAME] sections");
+	config_defaults(&cf);
+	set_ok(&cf, "model.repository", "/var/lib/aiguard/models");
+	make_name(name, CONFIG_MODEL_NAME_MAX, 'z');
+	snprintf(key, sizeof(key), "resnet18,r.50,%s", name);
+	set_ok(&cf, "model.names", key);
+	set_ok(&cf, "model.control", "explicit");
+	set_ok(&cf, "model.versions", "latest:3");
+	set_ok(&cf, "model.r.50.versions", "9,2,5");
+	set_ok(&cf, "model.r.50.max_batch", "32");
+	set_ok(&cf, "model.r.50.threads", "6");
+	set_ok(&cf, "model.r.50.queue_slots", "4096");
+	set_ok(&cf, "model.r.50.max_delay_us", "250");
+	snprintf(key, sizeof(key), "model.%s.threads", name);
+	set_ok(&cf, key, "1");
+	ASSERT_INT_EQ(config_validate(&cf, err, sizeof(err)), 0);
+	config_defaults(&cf2);
+	err[0] = '\0';
+	ASSERT_INT_EQ(dump_and_load(&cf, &cf2, err, sizeof(err)), 0);
+	ASSERT_STRING_EQ(err, "");
+	ASSERT_INT_EQ(cf2.cf_nmodels, 2);
+	ASSERT_INT_EQ(cf2.cf_models[1].cm_set, CONFIG_CM_THREADS);
+	assert_config_eq(&cf, &cf2);
+	/* Sixteen names and specific versions at their widest. */
+	config_defaults(&cf);
+	set_ok(&cf, "model.repository", "/r");
+	set_ok(&cf, "model.names", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p");
+	set_ok(&cf, "model.versions", "999999991,999999992,999999993,"
+	    "999999994,999999995,999999996,999999997,999999998,999999999,"
+	    "999999990,999999989,999999988,999999987,999999986,999999985,"
+	    "999999984");
+	set_ok(&cf, "model.p.versions", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,"
+	    "15,16");
+	config_defaults(&cf2);
+	ASSERT_INT_EQ(dump_and_load(&cf, &cf2, err, sizeof(err)), 0);
+	assert_config_eq(&cf, &cf2);
+	TEST_DONE();
+}
+
 void
 tests(void)
 {
-	test_plan(29);
+	test_plan(40);
 	test_defaults();
 	test_round_trip();
 	test_bad_values();
@@ -874,4 +1445,8 @@ tests(void)
 	test_file_syntax();
 	test_file_kinds();
 	test_shipped_example();
+	test_repository_keys();
+	test_model_sections();
+	test_validate_repository();
+	test_repository_round_trip();
 }
