@@ -24,6 +24,14 @@ daemon_resolve_model(const struct ag_config *cf, struct daemon_ctx *dc,
 {
 	memset(dc, 0, sizeof(*dc));
 	dc->dc_cf = cf;
+	/*
+	 * A repository: the parent's sandbox covers all of it (it scans it,
+	 * and its workers' rules lie inside its own); each worker's model
+	 * is located, one version, when it starts.
+	 */
+	if (cf->cf_repository[0] != '\0')
+		return model_locate(cf->cf_repository, &dc->dc_model, err,
+		    errlen);
 	return model_locate(cf->cf_model_dir, &dc->dc_model, err, errlen);
 }
 

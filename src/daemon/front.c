@@ -42,6 +42,7 @@
 #include "common/util.h"
 #include "common/version.h"
 #include "http/metrics.h"
+#include "http/stats.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "http/tokens.h"
@@ -49,6 +50,9 @@
 #include "ipc.h"
 
 #define FRONT_MAX_PENDING	4096
+#define FRONT_MAX_WORKERS	64	/* model versions served at once */
+#define FRONT_MAX_CONTROL	16	/* load/unload requests in flight */
+#define FRONT_RETIRE_GRACE_S	5.0	/* past request_timeout: closed */
 
 /* The shared area of one worker; freed when the last user lets go. */
 struct front_shm {
@@ -60,9 +64,35 @@ struct front_shm {
 	uint32_t	 fs_nfree;
 };
 
+/*
+ * One worker: one version of one model.  The slot lives from the parent's
+ * CTL_WORKER to its retirement (a worker that dies keeps its slot, its
+ * statistics and its id: the parent starts it again under the same id).
+ */
+struct front_wk {
+	uint32_t	 wk_id;		/* the parent's id; 0: slot free */
+	int		 wk_fd;		/* link, -1: none now */
+	char		 wk_name[MODEL_NAME_MAX];	/* "": model.dir's */
+	char		 wk_version[MODEL_VERSION_MAX];
+	uint32_t	 wk_seq;	/* default sequence */
+	int		 wk_retiring;
+	double		 wk_retire_at;
+	struct front_shm *wk_shm;
+	struct http_model *wk_model;	/* published: ready */
+	uint32_t	 wk_layers;	/* SB_* in force in it */
+	size_t		 wk_npend;
+	struct model_stats *wk_stats;
+	/* model being announced (main thread only) */
+	struct ipc_hello wk_hello;
+	int		 wk_have_hello;
+	char		*wk_labels;
+	uint32_t	 wk_labels_got;
+};
+
 struct pending {
 	uint64_t	 pd_id;		/* 0: entry unused */
 	struct http_job	*pd_job;
+	struct front_wk	*pd_wk;
 	struct front_shm *pd_shm;
 	uint32_t	 pd_n;
 	int		 pd_cancelled;	/* IPC_CANCEL sent */
@@ -73,21 +103,19 @@ struct front {
 	const struct ag_config	*f_cf;
 	struct metrics		*f_metrics;
 	struct http_server	*f_http;
+	int			 f_ctl;
 	pthread_mutex_t		 f_mtx;
-	/* worker link, under f_mtx */
-	int			 f_wfd;
-	struct front_shm	*f_shm;
-	struct http_model	*f_model;	/* published: ready */
+	/* under f_mtx */
+	struct front_wk		 f_wk[FRONT_MAX_WORKERS];
 	struct pending		*f_pend;	/* FRONT_MAX_PENDING entries */
 	size_t			 f_npend;
 	uint64_t		 f_next_id;
-	/* model being announced (main thread only) */
-	struct ipc_hello	 f_hello;
-	int			 f_have_hello;
-	char			*f_labels;
-	uint32_t		 f_labels_got;
+	struct ipc_ctl_index	*f_index;	/* the parent's last, or NULL */
+	struct http_job		*f_control[FRONT_MAX_CONTROL];
+	uint64_t		 f_control_id[FRONT_MAX_CONTROL];
+	uint64_t		 f_next_control;
+	/* main thread only */
 	uint32_t		 f_layers;		/* ours, SB_* */
-	uint32_t		 f_worker_layers;	/* under f_mtx */
 	uint32_t		 f_load_failures;	/* counted so far */
 };
 
@@ -113,40 +141,77 @@ front_pending_take(struct front *f, struct pending *pd, int status)
 	front_shm_unref(pd->pd_shm);
 	if (status != 0)
 		job->jb_status = status;
+	if (pd->pd_wk != NULL && pd->pd_wk->wk_npend > 0)
+		pd->pd_wk->wk_npend--;
 	pd->pd_id = 0;
 	pd->pd_job = NULL;
+	pd->pd_wk = NULL;
 	pd->pd_shm = NULL;
 	pd->pd_cancelled = 0;
 	f->f_npend--;
 	return job;
 }
 
-/* Worker gone: fail everything waiting for it.  Called with f_mtx held. */
+/* The name a worker's metrics and logs go under. */
+static const char *
+front_wk_name(const struct front_wk *wk)
+{
+	if (wk->wk_model != NULL)
+		return wk->wk_model->hm_desc.d_name;
+	if (wk->wk_have_hello)
+		return wk->wk_hello.hl_model.d_name;
+	return wk->wk_name;
+}
+
+static const char *
+front_wk_version(const struct front_wk *wk)
+{
+	if (wk->wk_model != NULL)
+		return wk->wk_model->hm_desc.d_version;
+	if (wk->wk_have_hello)
+		return wk->wk_hello.hl_model.d_version;
+	return wk->wk_version;
+}
+
+/*
+ * A worker's link gone: fail everything waiting for it.  Called with
+ * f_mtx held (dropped meanwhile, to answer the jobs).  A retired worker's
+ * slot is freed; any other waits for the parent to start it again.
+ */
 static void
-front_worker_lost(struct front *f, const char *why)
+front_wk_lost(struct front *f, struct front_wk *wk, const char *why)
 {
 	struct http_job **done;
 	size_t i, n = 0;
 
-	if (f->f_wfd == -1)
+	if (wk->wk_fd == -1)
 		return;
-	if (strcmp(why, "shutdown") == 0)
-		log_info("closing the worker link");
+	if (strcmp(why, "shutdown") == 0 || strcmp(why, "retired") == 0)
+		log_info("closing the link of worker %u (%s %s): %s",
+		    (unsigned)wk->wk_id, front_wk_name(wk),
+		    front_wk_version(wk), why);
 	else
-		log_warnx("worker lost (%s): %zu request(s) answered 503; "
-		    "not ready until it is back", why, f->f_npend);
-	(void)close(f->f_wfd);
-	f->f_wfd = -1;
-	http_model_unref(f->f_model);
-	f->f_model = NULL;
-	metrics_worker_up(f->f_metrics, 0);
-	metrics_model(f->f_metrics, f->f_hello.hl_model.d_name,
-	    f->f_hello.hl_model.d_version, 0, 0, "");
-	done = calloc(f->f_npend + 1, sizeof(*done));
-	for (i = 0; i < FRONT_MAX_PENDING && f->f_npend > 0; i++) {
+		log_warnx("worker lost (%s): model=%s version=%s: %zu "
+		    "request(s) answered 503; not ready until it is back",
+		    why, front_wk_name(wk), front_wk_version(wk),
+		    wk->wk_npend);
+	(void)close(wk->wk_fd);
+	wk->wk_fd = -1;
+	metrics_worker_up(f->f_metrics, front_wk_name(wk),
+	    front_wk_version(wk), 0);
+	if (wk->wk_retiring)
+		metrics_model_forget(f->f_metrics, front_wk_name(wk),
+		    front_wk_version(wk));
+	else
+		metrics_model(f->f_metrics, front_wk_name(wk),
+		    front_wk_version(wk), 0, 0, "");
+	http_model_unref(wk->wk_model);
+	wk->wk_model = NULL;
+	done = calloc(wk->wk_npend + 1, sizeof(*done));
+	for (i = 0; i < FRONT_MAX_PENDING && wk->wk_npend > 0; i++) {
 		struct http_job *job;
 
-		if (f->f_pend[i].pd_id == 0)
+		if (f->f_pend[i].pd_id == 0 || f->f_pend[i].pd_wk != wk)
 			continue;
 		job = front_pending_take(f, &f->f_pend[i], AG_ERR_UNAVAILABLE);
 		if (done != NULL)
@@ -154,11 +219,16 @@ front_worker_lost(struct front *f, const char *why)
 		else
 			job->jb_done(job);	/* no memory: under the lock */
 	}
-	front_shm_unref(f->f_shm);
-	f->f_shm = NULL;
-	f->f_have_hello = 0;
-	free(f->f_labels);
-	f->f_labels = NULL;
+	front_shm_unref(wk->wk_shm);
+	wk->wk_shm = NULL;
+	wk->wk_have_hello = 0;
+	free(wk->wk_labels);
+	wk->wk_labels = NULL;
+	if (wk->wk_retiring) {
+		stats_free(wk->wk_stats);
+		memset(wk, 0, sizeof(*wk));
+		wk->wk_fd = -1;
+	}
 	pthread_mutex_unlock(&f->f_mtx);
 	for (i = 0; i < n; i++)
 		done[i]->jb_done(done[i]);
@@ -166,16 +236,143 @@ front_worker_lost(struct front *f, const char *why)
 	free(done);
 }
 
+static struct front_wk *
+front_wk_by_id(struct front *f, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < FRONT_MAX_WORKERS; i++)
+		if (f->f_wk[i].wk_id == id && id != 0)
+			return &f->f_wk[i];
+	return NULL;
+}
+
+/*
+ * The worker that name (and version, NULL: the default) reaches, with
+ * f_mtx held: of the published versions of name, the one asked, or the
+ * one with the highest default sequence; a retiring one only while no
+ * other is published.  *known: whether name (and version) is served at
+ * all, ready or not.
+ */
+static struct front_wk *
+front_route(struct front *f, const char *name, const char *version,
+    int *known)
+{
+	struct front_wk *best = NULL, *wk;
+	size_t i;
+
+	*known = 0;
+	for (i = 0; i < FRONT_MAX_WORKERS; i++) {
+		wk = &f->f_wk[i];
+		if (wk->wk_id == 0)
+			continue;
+		/* model.dir's one worker: any name, until it says its own. */
+		if (wk->wk_name[0] == '\0' && wk->wk_model == NULL &&
+		    !wk->wk_retiring)
+			*known = 1;
+		if (wk->wk_name[0] != '\0' && strcmp(wk->wk_name, name) == 0 &&
+		    !wk->wk_retiring && (version == NULL ||
+		    strcmp(wk->wk_version, version) == 0))
+			*known = 1;
+		if (wk->wk_model == NULL || wk->wk_fd == -1 ||
+		    strcmp(wk->wk_model->hm_desc.d_name, name) != 0)
+			continue;
+		if (version != NULL) {
+			if (strcmp(wk->wk_model->hm_desc.d_version,
+			    version) != 0 || wk->wk_retiring)
+				continue;
+			*known = 1;
+			return wk;
+		}
+		*known = 1;
+		if (best == NULL || (best->wk_retiring && !wk->wk_retiring) ||
+		    (best->wk_retiring == wk->wk_retiring &&
+		    wk->wk_seq > best->wk_seq))
+			best = wk;
+	}
+	return best;
+}
+
 static struct http_model *
-front_be_model(void *ctx)
+front_be_model(void *ctx, const char *name, const char *version, int *known)
 {
 	struct front *f = ctx;
+	struct front_wk *wk;
 	struct http_model *hm;
 
 	pthread_mutex_lock(&f->f_mtx);
-	hm = http_model_ref(f->f_model);
+	wk = front_route(f, name, version, known);
+	hm = wk != NULL ? http_model_ref(wk->wk_model) : NULL;
 	pthread_mutex_unlock(&f->f_mtx);
 	return hm;
+}
+
+/*
+ * Ready: at least one model published, and every worker the parent
+ * started (and has not retired) has published its model.
+ */
+static int
+front_be_ready(void *ctx)
+{
+	struct front *f = ctx;
+	int any = 0, all = 1;
+	size_t i;
+
+	pthread_mutex_lock(&f->f_mtx);
+	for (i = 0; i < FRONT_MAX_WORKERS; i++) {
+		if (f->f_wk[i].wk_id == 0 || f->f_wk[i].wk_retiring)
+			continue;
+		if (f->f_wk[i].wk_model != NULL && f->f_wk[i].wk_fd != -1)
+			any = 1;
+		else
+			all = 0;
+	}
+	pthread_mutex_unlock(&f->f_mtx);
+	return any && all;
+}
+
+/* The loaded versions of name, with their digest and signer. */
+static void
+front_be_describe(void *ctx, const char *name, json_t *obj)
+{
+	struct front *f = ctx;
+	json_t *vs = json_array(), *det = json_array(), *params;
+	const struct model_desc *d;
+	struct front_wk *def;
+	size_t i;
+	int known;
+
+	if (vs == NULL || det == NULL) {
+		json_decref(vs);
+		json_decref(det);
+		return;
+	}
+	pthread_mutex_lock(&f->f_mtx);
+	def = front_route(f, name, NULL, &known);
+	for (i = 0; i < FRONT_MAX_WORKERS; i++) {
+		struct front_wk *wk = &f->f_wk[i];
+
+		if (wk->wk_id == 0 || wk->wk_model == NULL ||
+		    wk->wk_fd == -1 || wk->wk_retiring ||
+		    strcmp(wk->wk_model->hm_desc.d_name, name) != 0)
+			continue;
+		d = &wk->wk_model->hm_desc;
+		json_array_append_new(vs, json_string(d->d_version));
+		json_array_append_new(det, json_pack("{s:s, s:s, s:s, s:b, "
+		    "s:b}", "version", d->d_version, "digest", d->d_digest,
+		    "signer", d->d_signer, "verified", d->d_verified,
+		    "default", wk == def));
+	}
+	pthread_mutex_unlock(&f->f_mtx);
+	if (json_array_size(vs) > 0)
+		(void)json_object_set_new(obj, "versions", vs);
+	else
+		json_decref(vs);
+	params = json_object_get(obj, "parameters");
+	if (params != NULL)
+		(void)json_object_set_new(params, "loaded_versions", det);
+	else
+		json_decref(det);
 }
 
 static int
@@ -183,6 +380,7 @@ front_be_submit(void *ctx, struct http_job *job)
 {
 	struct front *f = ctx;
 	const struct model_desc *d = &job->jb_model->hm_desc, *cur;
+	struct front_wk *wk;
 	struct front_shm *fs;
 	struct pending *pd = NULL;
 	union {
@@ -200,9 +398,12 @@ front_be_submit(void *ctx, struct http_job *job)
 	    d->d_channels != 3)))
 		return AG_ERR_INVALID_ARG;
 	pthread_mutex_lock(&f->f_mtx);
-	fs = f->f_shm;
-	cur = f->f_model != NULL ? &f->f_model->hm_desc : NULL;
-	if (f->f_wfd == -1 || cur == NULL || fs == NULL ||
+	/* The worker that published the model the request was routed to. */
+	wk = front_wk_by_id(f, job->jb_model->hm_backend);
+	fs = wk != NULL ? wk->wk_shm : NULL;
+	cur = wk != NULL && wk->wk_model != NULL ? &wk->wk_model->hm_desc :
+	    NULL;
+	if (wk == NULL || wk->wk_fd == -1 || cur == NULL || fs == NULL ||
 	    cur->d_height != d->d_height || cur->d_width != d->d_width ||
 	    cur->d_classes != d->d_classes) {
 		pthread_mutex_unlock(&f->f_mtx);
@@ -221,12 +422,14 @@ front_be_submit(void *ctx, struct http_job *job)
 	AG_ASSERT(pd != NULL);
 	pd->pd_id = ++f->f_next_id;
 	pd->pd_job = job;
+	pd->pd_wk = wk;
 	pd->pd_shm = fs;
 	fs->fs_refs++;
 	pd->pd_n = (uint32_t)job->jb_n;
 	for (k = 0; k < pd->pd_n; k++)
 		pd->pd_slots[k] = fs->fs_free[--fs->fs_nfree];
 	f->f_npend++;
+	wk->wk_npend++;
 	/*
 	 * Copied under the lock: a worker lost meanwhile would hand these
 	 * slots to another request.  0.6 MB per image (a quarter as
@@ -247,7 +450,7 @@ front_be_submit(void *ctx, struct http_job *job)
 	    (job->jb_input == NULL ? IPC_INFER_PIXELS : 0);
 	memcpy(msg.in.in_slots, pd->pd_slots, pd->pd_n * sizeof(uint32_t));
 	/* Never block here: a full socket means an overloaded worker. */
-	r = send(f->f_wfd, &msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	r = send(wk->wk_fd, &msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
 	    (ssize_t)len ? 0 : (errno == EAGAIN || errno == EWOULDBLOCK) ?
 	    AG_ERR_BUSY : AG_ERR_UNAVAILABLE;
 	if (r != 0)
@@ -264,6 +467,7 @@ static void
 front_be_cancel(void *ctx, struct http_job *job)
 {
 	struct front *f = ctx;
+	struct pending *pd;
 	struct ipc_hdr h;
 	size_t i;
 
@@ -271,15 +475,138 @@ front_be_cancel(void *ctx, struct http_job *job)
 	for (i = 0; i < FRONT_MAX_PENDING; i++)
 		if (f->f_pend[i].pd_id != 0 && f->f_pend[i].pd_job == job)
 			break;
-	if (i < FRONT_MAX_PENDING && !f->f_pend[i].pd_cancelled &&
-	    f->f_wfd != -1) {
-		ipc_hdr_init(&h, IPC_CANCEL, sizeof(h), f->f_pend[i].pd_id);
+	pd = i < FRONT_MAX_PENDING ? &f->f_pend[i] : NULL;
+	if (pd != NULL && !pd->pd_cancelled && pd->pd_wk->wk_fd != -1) {
+		ipc_hdr_init(&h, IPC_CANCEL, sizeof(h), pd->pd_id);
 		/* Never block: a full link only means no cancel. */
-		if (send(f->f_wfd, &h, sizeof(h), MSG_NOSIGNAL |
+		if (send(pd->pd_wk->wk_fd, &h, sizeof(h), MSG_NOSIGNAL |
 		    MSG_DONTWAIT) == (ssize_t)sizeof(h))
-			f->f_pend[i].pd_cancelled = 1;
+			pd->pd_cancelled = 1;
 	}
 	pthread_mutex_unlock(&f->f_mtx);
+}
+
+/* One inference answered: the statistics of the worker that ran it. */
+static void
+front_be_account(void *ctx, const struct http_model *hm, int ok, int images,
+    double total_s, double input_s, double output_s,
+    const struct http_job *job)
+{
+	struct front *f = ctx;
+	struct front_wk *wk;
+
+	pthread_mutex_lock(&f->f_mtx);
+	wk = front_wk_by_id(f, hm->hm_backend);
+	if (wk != NULL && wk->wk_stats != NULL)
+		stats_request(wk->wk_stats, ok, images, total_s,
+		    job != NULL ? job->jb_queue_s : 0, input_s,
+		    job != NULL ? job->jb_infer_s : 0, output_s);
+	pthread_mutex_unlock(&f->f_mtx);
+}
+
+/* GET /v2/models[/NAME[/versions/V]]/stats */
+static json_t *
+front_be_stats(void *ctx, const char *name, const char *version)
+{
+	struct front *f = ctx;
+	json_t *arr = json_array(), *o;
+	size_t i;
+	int known = name == NULL;
+
+	if (arr == NULL)
+		return NULL;
+	pthread_mutex_lock(&f->f_mtx);
+	for (i = 0; i < FRONT_MAX_WORKERS; i++) {
+		struct front_wk *wk = &f->f_wk[i];
+		const char *n = front_wk_name(wk), *v = front_wk_version(wk);
+
+		if (wk->wk_id == 0 || wk->wk_retiring || wk->wk_stats ==
+		    NULL || n[0] == '\0' || (name != NULL &&
+		    strcmp(n, name) != 0) || (version != NULL &&
+		    strcmp(v, version) != 0))
+			continue;
+		known = 1;
+		if ((o = stats_json(wk->wk_stats, n, v)) != NULL)
+			json_array_append_new(arr, o);
+	}
+	pthread_mutex_unlock(&f->f_mtx);
+	if (!known) {
+		json_decref(arr);
+		return NULL;
+	}
+	return json_pack("{s:o}", "model_stats", arr);
+}
+
+static const char *const front_index_states[] = {
+	"UNAVAILABLE", "LOADING", "READY", "UNLOADING"
+};
+
+/* POST /v2/repository/index: the parent's view of the repository. */
+static json_t *
+front_be_index(void *ctx)
+{
+	struct front *f = ctx;
+	json_t *arr = json_array(), *e;
+	uint32_t i;
+
+	if (arr == NULL)
+		return NULL;
+	pthread_mutex_lock(&f->f_mtx);
+	for (i = 0; f->f_index != NULL && i < f->f_index->ix_n; i++) {
+		const struct ipc_index_entry *ie = &f->f_index->ix_e[i];
+
+		e = json_pack("{s:s, s:s}", "name", ie->ie_name, "state",
+		    front_index_states[ie->ie_state]);
+		if (e == NULL)
+			continue;
+		if (ie->ie_version[0] != '\0')
+			(void)json_object_set_new(e, "version",
+			    json_string(ie->ie_version));
+		if (ie->ie_reason[0] != '\0')
+			(void)json_object_set_new(e, "reason",
+			    json_string(ie->ie_reason));
+		json_array_append_new(arr, e);
+	}
+	pthread_mutex_unlock(&f->f_mtx);
+	return arr;
+}
+
+/* POST /v2/repository/models/NAME/load|unload: asks the parent. */
+static int
+front_be_control(void *ctx, int op, const char *name, struct http_job *job)
+{
+	struct front *f = ctx;
+	struct ipc_ctl_request rq;
+	size_t i;
+	int r;
+
+	if (strlen(name) >= sizeof(rq.rq_name)) {
+		(void)snprintf(job->jb_msg, sizeof(job->jb_msg), "model name "
+		    "too long");
+		return AG_ERR_INVALID_ARG;
+	}
+	pthread_mutex_lock(&f->f_mtx);
+	for (i = 0; i < FRONT_MAX_CONTROL; i++)
+		if (f->f_control[i] == NULL)
+			break;
+	if (i == FRONT_MAX_CONTROL || f->f_ctl == -1) {
+		pthread_mutex_unlock(&f->f_mtx);
+		(void)snprintf(job->jb_msg, sizeof(job->jb_msg), "busy: %d "
+		    "model loads or unloads in progress", FRONT_MAX_CONTROL);
+		return AG_ERR_BUSY;
+	}
+	memset(&rq, 0, sizeof(rq));
+	ipc_hdr_init(&rq.rq_hdr, IPC_CTL_REQUEST, sizeof(rq),
+	    ++f->f_next_control);
+	rq.rq_op = op == HTTP_CONTROL_LOAD ? IPC_REQUEST_LOAD :
+	    IPC_REQUEST_UNLOAD;
+	memcpy(rq.rq_name, name, strlen(name) + 1);
+	if ((r = ipc_send(f->f_ctl, &rq, sizeof(rq), -1)) == 0) {
+		f->f_control[i] = job;
+		f->f_control_id[i] = f->f_next_control;
+	}
+	pthread_mutex_unlock(&f->f_mtx);
+	return r == 0 ? 0 : AG_ERR_UNAVAILABLE;
 }
 
 /* "front:landlock", ...: static strings for GET /v2, made at start. */
@@ -299,20 +626,29 @@ front_layer_names_init(void)
 	}
 }
 
+/*
+ * The front's layers, then the workers': a layer is listed for the worker
+ * role when every published worker has it in force.
+ */
 static int
 front_be_layers(void *ctx, const char **out, int max)
 {
 	struct front *f = ctx;
-	uint32_t bit;
-	int n = 0, i;
+	uint32_t bit, wl = SB_ALL;
+	int n = 0, i, any = 0;
+	size_t k;
 
 	pthread_mutex_lock(&f->f_mtx);
+	for (k = 0; k < FRONT_MAX_WORKERS; k++)
+		if (f->f_wk[k].wk_id != 0 && f->f_wk[k].wk_model != NULL) {
+			wl &= f->f_wk[k].wk_layers;
+			any = 1;
+		}
 	for (bit = 1, i = 0; bit <= SB_ALL && i < 8; bit <<= 1, i++)
 		if ((f->f_layers & bit) && n < max)
 			out[n++] = front_layer_names[0][i];
 	for (bit = 1, i = 0; bit <= SB_ALL && i < 8; bit <<= 1, i++)
-		if (f->f_model != NULL && (f->f_worker_layers & bit) &&
-		    n < max)
+		if (any && (wl & bit) && n < max)
 			out[n++] = front_layer_names[1][i];
 	pthread_mutex_unlock(&f->f_mtx);
 	return n;
@@ -329,9 +665,30 @@ front_layer_metrics(struct front *f, const char *role, uint32_t layers)
 		    (layers & bit) != 0);
 }
 
+/* A retired worker with nothing left in flight: its link closes. */
+static void
+front_wk_drained(struct front *f, struct front_wk *wk)
+{
+	int refs;
+
+	if (!wk->wk_retiring || wk->wk_fd == -1 || wk->wk_npend > 0)
+		return;
+	/*
+	 * A request routed to it may not have been submitted yet (its body
+	 * still arriving): it holds a reference to the model.  Closed once
+	 * only ours is left, or past the grace period.
+	 */
+	refs = wk->wk_model != NULL ? __atomic_load_n(&wk->wk_model->hm_refs,
+	    __ATOMIC_ACQUIRE) : 1;
+	if (refs > 1 && ag_now() < wk->wk_retire_at)
+		return;
+	front_wk_lost(f, wk, "retired");
+}
+
 /* A RESULT for one of ours: copy the logits out, wake the request. */
 static void
-front_on_result(struct front *f, const struct ipc_result *rs)
+front_on_result(struct front *f, struct front_wk *wk,
+    const struct ipc_result *rs)
 {
 	struct pending *pd = NULL;
 	const struct model_desc *d;
@@ -340,16 +697,17 @@ front_on_result(struct front *f, const struct ipc_result *rs)
 	size_t i, img;
 	uint32_t k;
 	int cancelled;
+	char name[MODEL_NAME_MAX], ver[MODEL_VERSION_MAX];
 
 	pthread_mutex_lock(&f->f_mtx);
 	for (i = 0; i < FRONT_MAX_PENDING; i++)
 		if (f->f_pend[i].pd_id == rs->rs_hdr.ih_id &&
-		    rs->rs_hdr.ih_id != 0) {
+		    rs->rs_hdr.ih_id != 0 && f->f_pend[i].pd_wk == wk) {
 			pd = &f->f_pend[i];
 			break;
 		}
 	if (pd == NULL || pd->pd_n != rs->rs_n) {
-		front_worker_lost(f, "result for an unknown request");
+		front_wk_lost(f, wk, "result for an unknown request");
 		pthread_mutex_unlock(&f->f_mtx);
 		return;
 	}
@@ -370,20 +728,26 @@ front_on_result(struct front *f, const struct ipc_result *rs)
 	job->jb_batch_first = (int)rs->rs_batch_first;
 	cancelled = pd->pd_cancelled && rs->rs_status != 0;
 	(void)front_pending_take(f, pd, 0);
+	if (!cancelled && rs->rs_batch_first && wk->wk_stats != NULL)
+		stats_execution(wk->wk_stats, (int)rs->rs_batch_size);
+	(void)snprintf(name, sizeof(name), "%s", d->d_name);
+	(void)snprintf(ver, sizeof(ver), "%s", d->d_version);
+	front_wk_drained(f, wk);
 	pthread_mutex_unlock(&f->f_mtx);
 	if (!cancelled) {
-		metrics_request_worker(f->f_metrics, job->jb_queue_s,
-		    job->jb_infer_s);
+		metrics_request_worker(f->f_metrics, name, ver,
+		    job->jb_queue_s, job->jb_infer_s);
 		if (rs->rs_batch_first)
-			metrics_batch(f->f_metrics, (int)rs->rs_batch_size);
+			metrics_batch(f->f_metrics, name, ver,
+			    (int)rs->rs_batch_size);
 	}
 	job->jb_done(job);
 }
 
 /* Maps the worker's shared area after checking what it is. */
 static int
-front_map_shm(struct front *f, const struct ipc_hello *hl, int fd,
-    struct front_shm **out, char *err, size_t errlen)
+front_map_shm(const struct ipc_hello *hl, int fd, struct front_shm **out,
+    char *err, size_t errlen)
 {
 	struct front_shm *fs;
 	struct stat st;
@@ -427,39 +791,51 @@ front_map_shm(struct front *f, const struct ipc_hello *hl, int fd,
 
 /* All the labels arrived: check them and publish the model. */
 static int
-front_publish(struct front *f, char *err, size_t errlen)
+front_publish(struct front *f, struct front_wk *wk, char *err, size_t errlen)
 {
-	const struct ipc_hello *hl = &f->f_hello;
+	const struct ipc_hello *hl = &wk->wk_hello;
 	const struct model_desc *d;
 	struct http_model *hm, *old;
-	char *labels = f->f_labels;
+	char *labels = wk->wk_labels;
 	int r;
 
-	f->f_labels = NULL;
+	wk->wk_labels = NULL;
+	/* A repository's worker serves the model and version it was for. */
+	if (wk->wk_name[0] != '\0' && (strcmp(hl->hl_model.d_name,
+	    wk->wk_name) != 0 || strcmp(hl->hl_model.d_version,
+	    wk->wk_version) != 0)) {
+		free(labels);
+		return ag_errf(err, errlen, AG_ERR_PROTOCOL, "hello: model %s "
+		    "version %s, not the %s %s it was started for",
+		    hl->hl_model.d_name, hl->hl_model.d_version, wk->wk_name,
+		    wk->wk_version);
+	}
 	if ((r = http_model_new(&hl->hl_model, labels, hl->hl_labels_bytes,
 	    &hm, err, errlen)) != 0)
 		return r;
+	hm->hm_backend = wk->wk_id;
 	d = &hm->hm_desc;
 
 	pthread_mutex_lock(&f->f_mtx);
-	old = f->f_model;
-	f->f_model = hm;
-	f->f_worker_layers = hl->hl_layers;
+	old = wk->wk_model;
+	wk->wk_model = hm;
+	wk->wk_layers = hl->hl_layers;
 	pthread_mutex_unlock(&f->f_mtx);
 	front_layer_metrics(f, "worker", hl->hl_layers);
 	http_model_unref(old);
 	metrics_model(f->f_metrics, d->d_name, d->d_version, 1, d->d_verified,
 	    d->d_digest);
-	metrics_worker_up(f->f_metrics, 1);
+	metrics_worker_up(f->f_metrics, d->d_name, d->d_version, 1);
 	log_info("ready model=%s version=%s arch=%s classes=%d input=%dx%d",
 	    d->d_name, d->d_version, d->d_arch, d->d_classes, d->d_height,
 	    d->d_width);
 	return 0;
 }
 
-/* One message from the worker; a bad one costs the worker its link. */
+/* One message from a worker; a bad one costs the worker its link. */
 static void
-front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
+front_worker_msg(struct front *f, struct front_wk *wk, const struct ipc_hdr *h,
+    int fd)
 {
 	char err[256];
 	int r = 0;
@@ -471,7 +847,7 @@ front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
 		struct front_shm *fs = NULL;
 
 		pthread_mutex_lock(&f->f_mtx);
-		fs = f->f_shm;
+		fs = wk->wk_shm;
 		pthread_mutex_unlock(&f->f_mtx);
 		if (fs == NULL) {
 			/* A new worker: its first HELLO brings the area. */
@@ -480,11 +856,11 @@ front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
 				    "first hello without a shared area");
 				break;
 			}
-			if ((r = front_map_shm(f, hl, fd, &fs, err,
+			if ((r = front_map_shm(hl, fd, &fs, err,
 			    sizeof(err))) != 0)
 				break;
 			pthread_mutex_lock(&f->f_mtx);
-			f->f_shm = fs;
+			wk->wk_shm = fs;
 			pthread_mutex_unlock(&f->f_mtx);
 		} else if (fd != -1 || hl->hl_shm_bytes != fs->fs_bytes ||
 		    hl->hl_slot_bytes != fs->fs_slot_bytes ||
@@ -493,41 +869,44 @@ front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
 			    "reload hello changes the shared area");
 			break;
 		}
-		f->f_hello = *hl;
-		f->f_have_hello = 1;
-		free(f->f_labels);
-		f->f_labels_got = 0;
-		if ((f->f_labels = malloc(hl->hl_labels_bytes)) == NULL)
+		wk->wk_hello = *hl;
+		wk->wk_have_hello = 1;
+		free(wk->wk_labels);
+		wk->wk_labels_got = 0;
+		if ((wk->wk_labels = malloc(hl->hl_labels_bytes)) == NULL)
 			r = AG_ERR_ALLOC;
 		break;
 	}
 	case IPC_LABELS: {
 		const struct ipc_labels *lb = (const void *)h;
 
-		if (!f->f_have_hello || f->f_labels == NULL ||
-		    lb->lb_offset != f->f_labels_got ||
-		    lb->lb_len > f->f_hello.hl_labels_bytes - f->f_labels_got) {
+		if (!wk->wk_have_hello || wk->wk_labels == NULL ||
+		    lb->lb_offset != wk->wk_labels_got ||
+		    lb->lb_len > wk->wk_hello.hl_labels_bytes -
+		    wk->wk_labels_got) {
 			r = ag_errf(err, sizeof(err), AG_ERR_PROTOCOL,
 			    "labels out of order or too long");
 			break;
 		}
-		memcpy(f->f_labels + f->f_labels_got, lb->lb_data, lb->lb_len);
-		f->f_labels_got += lb->lb_len;
-		if (f->f_labels_got == f->f_hello.hl_labels_bytes)
-			r = front_publish(f, err, sizeof(err));
+		memcpy(wk->wk_labels + wk->wk_labels_got, lb->lb_data,
+		    lb->lb_len);
+		wk->wk_labels_got += lb->lb_len;
+		if (wk->wk_labels_got == wk->wk_hello.hl_labels_bytes)
+			r = front_publish(f, wk, err, sizeof(err));
 		break;
 	}
 	case IPC_RESULT:
-		front_on_result(f, (const void *)h);
+		front_on_result(f, wk, (const void *)h);
 		break;
 	case IPC_RELOAD: {
 		const struct ipc_reload *rl = (const void *)h;
 		char q[600];
 
 		log_quote_value(q, sizeof(q), rl->rl_msg);
-		metrics_reload(f->f_metrics, rl->rl_ok != 0);
+		metrics_reload(f->f_metrics, front_wk_name(wk), rl->rl_ok != 0);
 		if (!rl->rl_ok && rl->rl_code == AG_ERR_SIGNATURE)
-			metrics_verify_failure(f->f_metrics);
+			metrics_verify_failure(f->f_metrics,
+			    front_wk_name(wk));
 		if (rl->rl_ok)
 			log_event(LOG_LVL_INFO, "event=reload result=ok msg=%s",
 			    q);
@@ -544,13 +923,13 @@ front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
 		(void)close(fd);
 	if (r != 0) {
 		pthread_mutex_lock(&f->f_mtx);
-		front_worker_lost(f, err[0] ? err : ag_strerror(r));
+		front_wk_lost(f, wk, err[0] ? err : ag_strerror(r));
 		pthread_mutex_unlock(&f->f_mtx);
 	}
 }
 
 static void
-front_worker_read(struct front *f)
+front_worker_read(struct front *f, struct front_wk *wk)
 {
 	static union ipc_msg msg;	/* one reader: the front's main thread */
 	union ipc_msg *m = &msg;
@@ -559,21 +938,21 @@ front_worker_read(struct front *f)
 
 	for (;;) {
 		pthread_mutex_lock(&f->f_mtx);
-		wfd = f->f_wfd;
+		wfd = wk->wk_fd;
 		pthread_mutex_unlock(&f->f_mtx);
 		if (wfd == -1)
 			break;
-		/* Only this thread closes f_wfd, so wfd stays valid here. */
+		/* Only this thread closes wk_fd, so wfd stays valid here. */
 		n = ipc_recv(wfd, m, sizeof(*m), &fd, 1, err, sizeof(err));
 		if (n == AG_ERR_BUSY)
 			break;
 		if (n <= 0) {
 			pthread_mutex_lock(&f->f_mtx);
-			front_worker_lost(f, n == 0 ? "end of link" : err);
+			front_wk_lost(f, wk, n == 0 ? "end of link" : err);
 			pthread_mutex_unlock(&f->f_mtx);
 			break;
 		}
-		front_worker_msg(f, &m->h, fd);
+		front_worker_msg(f, wk, &m->h, fd);
 	}
 }
 
@@ -609,16 +988,106 @@ front_frontdoor(struct front *f, const struct ipc_ctl_frontdoor *m, int fd,
 	log_debug("front door generation %u in force", m->fd_generation);
 }
 
-/* A message from the parent: a new worker's socket, or the front door. */
+/* CTL_WORKER: a new worker's link, in a new slot or its old one. */
+static void
+front_new_worker(struct front *f, const struct ipc_ctl_worker *cw, int fd)
+{
+	struct front_wk *wk;
+	size_t i;
+
+	pthread_mutex_lock(&f->f_mtx);
+	if ((wk = front_wk_by_id(f, cw->cw_id)) != NULL)
+		front_wk_lost(f, wk, "replaced");
+	else {
+		for (i = 0; i < FRONT_MAX_WORKERS; i++)
+			if (f->f_wk[i].wk_id == 0)
+				break;
+		if (i == FRONT_MAX_WORKERS) {
+			pthread_mutex_unlock(&f->f_mtx);
+			log_warnx("worker %u refused: %d model versions "
+			    "served already", (unsigned)cw->cw_id,
+			    FRONT_MAX_WORKERS);
+			(void)close(fd);
+			return;
+		}
+		wk = &f->f_wk[i];
+		memset(wk, 0, sizeof(*wk));
+		wk->wk_id = cw->cw_id;
+		memcpy(wk->wk_name, cw->cw_name, sizeof(wk->wk_name));
+		memcpy(wk->wk_version, cw->cw_version, sizeof(wk->wk_version));
+		wk->wk_stats = stats_new();
+	}
+	wk->wk_fd = fd;
+	wk->wk_seq = cw->cw_default_seq;
+	pthread_mutex_unlock(&f->f_mtx);
+	if (cw->cw_restarts > 0)
+		metrics_worker_restart(f->f_metrics, front_wk_name(wk));
+	while (f->f_load_failures < cw->cw_load_failures) {
+		metrics_model_load_failure(f->f_metrics, front_wk_name(wk));
+		f->f_load_failures++;
+	}
+	log_debug("new worker link id=%u model=%s version=%s (restarts so "
+	    "far: %u)", (unsigned)cw->cw_id, cw->cw_name, cw->cw_version,
+	    (unsigned)cw->cw_restarts);
+}
+
+/* CTL_ROUTE: a worker retired (drained, then closed) or made default. */
+static void
+front_route_msg(struct front *f, const struct ipc_ctl_route *rt)
+{
+	struct front_wk *wk;
+
+	pthread_mutex_lock(&f->f_mtx);
+	if ((wk = front_wk_by_id(f, rt->rt_id)) == NULL) {
+		pthread_mutex_unlock(&f->f_mtx);
+		return;
+	}
+	if (rt->rt_op == IPC_ROUTE_DEFAULT)
+		wk->wk_seq = rt->rt_seq;
+	else if (!wk->wk_retiring) {
+		wk->wk_retiring = 1;
+		wk->wk_retire_at = ag_now() + f->f_cf->cf_request_timeout +
+		    FRONT_RETIRE_GRACE_S;
+		if (wk->wk_fd == -1) {
+			/* Not linked now: the slot goes at once. */
+			stats_free(wk->wk_stats);
+			memset(wk, 0, sizeof(*wk));
+			wk->wk_fd = -1;
+		} else
+			front_wk_drained(f, wk);
+	}
+	pthread_mutex_unlock(&f->f_mtx);
+}
+
+/* CTL_REPLY: the outcome of a load or unload, to its request. */
+static void
+front_reply(struct front *f, const struct ipc_ctl_reply *rp)
+{
+	struct http_job *job = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&f->f_mtx);
+	for (i = 0; i < FRONT_MAX_CONTROL; i++)
+		if (f->f_control[i] != NULL &&
+		    f->f_control_id[i] == rp->rp_hdr.ih_id) {
+			job = f->f_control[i];
+			f->f_control[i] = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&f->f_mtx);
+	if (job == NULL)
+		return;
+	job->jb_status = rp->rp_status;
+	(void)snprintf(job->jb_msg, sizeof(job->jb_msg), "%s", rp->rp_msg);
+	job->jb_done(job);
+}
+
+/* A message from the parent. */
 static int
 front_ctl_read(struct front *f, int ctl)
 {
-	union {
-		struct ipc_hdr		 h;
-		struct ipc_ctl_worker	 cw;
-		struct ipc_ctl_frontdoor fd;
-		uint8_t			 b[256];
-	} m;
+	static union ipc_msg m;		/* the main thread only */
+	struct ipc_ctl_index *ix;
 	char err[256];
 	int n, fd;
 
@@ -629,27 +1098,56 @@ front_ctl_read(struct front *f, int ctl)
 	}
 	if (n < 0)
 		fatalx("parent link: %s", err);
-	if (m.h.ih_type == IPC_CTL_FRONTDOOR) {
-		front_frontdoor(f, &m.fd, fd, NULL);
-		if (fd != -1)
-			(void)close(fd);
+	switch (m.h.ih_type) {
+	case IPC_CTL_FRONTDOOR:
+		front_frontdoor(f, (const void *)&m, fd, NULL);
+		break;
+	case IPC_CTL_WORKER:
+		if (fd == -1)
+			fatalx("parent link: a worker without its link");
+		front_new_worker(f, (const void *)&m, fd);
 		return 0;
-	}
-	if (m.h.ih_type != IPC_CTL_WORKER || fd == -1)
+	case IPC_CTL_ROUTE:
+		front_route_msg(f, (const void *)&m);
+		break;
+	case IPC_CTL_INDEX:
+		if ((ix = malloc((size_t)n)) == NULL)
+			break;
+		memcpy(ix, &m, (size_t)n);
+		pthread_mutex_lock(&f->f_mtx);
+		free(f->f_index);
+		f->f_index = ix;
+		pthread_mutex_unlock(&f->f_mtx);
+		break;
+	case IPC_CTL_REPLY:
+		front_reply(f, (const void *)&m);
+		break;
+	default:
 		fatalx("parent link: unexpected message %u", m.h.ih_type);
-	pthread_mutex_lock(&f->f_mtx);
-	front_worker_lost(f, "replaced");
-	f->f_wfd = fd;
-	pthread_mutex_unlock(&f->f_mtx);
-	if (m.cw.cw_restarts > 0)
-		metrics_worker_restart(f->f_metrics);
-	while (f->f_load_failures < m.cw.cw_load_failures) {
-		metrics_model_load_failure(f->f_metrics);
-		f->f_load_failures++;
 	}
-	log_debug("new worker link (restarts so far: %u)",
-	    (unsigned)m.cw.cw_restarts);
+	if (fd != -1)
+		(void)close(fd);
 	return 0;
+}
+
+/* Fails the model control requests still waiting (the parent is gone). */
+static void
+front_control_fail(struct front *f)
+{
+	struct http_job *job;
+	size_t i;
+
+	for (i = 0; i < FRONT_MAX_CONTROL; i++) {
+		pthread_mutex_lock(&f->f_mtx);
+		job = f->f_control[i];
+		f->f_control[i] = NULL;
+		pthread_mutex_unlock(&f->f_mtx);
+		if (job == NULL)
+			continue;
+		job->jb_status = AG_ERR_UNAVAILABLE;
+		(void)snprintf(job->jb_msg, sizeof(job->jb_msg), "stopping");
+		job->jb_done(job);
+	}
 }
 
 int
@@ -659,17 +1157,21 @@ front_main(const struct daemon_ctx *dc, int ctl, int lfd)
 	struct http_backend be;
 	struct sandbox_conf sc;
 	struct sandbox_state ss;
-	struct front f;
+	static struct front f;	/* large: not on the stack */
 	struct token_set *ts = NULL;
-	struct pollfd pfd[3];
+	struct pollfd pfd[3 + FRONT_MAX_WORKERS];
+	struct front_wk *pwk[3 + FRONT_MAX_WORKERS];
 	sigset_t set;
 	char err[512];
 	int sigfd, stopping = 0;
+	size_t i;
 	double deadline = 0;
 
 	memset(&f, 0, sizeof(f));
 	f.f_cf = cf;
-	f.f_wfd = -1;
+	f.f_ctl = ctl;
+	for (i = 0; i < FRONT_MAX_WORKERS; i++)
+		f.f_wk[i].wk_fd = -1;
 	log_set_role("front");
 	(void)prctl(PR_SET_NAME, "aiguardd-front");
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -696,7 +1198,6 @@ front_main(const struct daemon_ctx *dc, int ctl, int lfd)
 	front_layer_names_init();
 	front_layer_metrics(&f, "front", ss.ss_active);
 	f.f_layers = ss.ss_active;
-	metrics_worker_up(f.f_metrics, 0);
 
 	/*
 	 * A front door configured: its files come first, before anything
@@ -724,11 +1225,19 @@ front_main(const struct daemon_ctx *dc, int ctl, int lfd)
 			return FRONT_EXIT_LISTEN;
 		}
 	}
+	memset(&be, 0, sizeof(be));
 	be.be_ctx = &f;
 	be.be_model = front_be_model;
+	be.be_ready = front_be_ready;
+	be.be_describe = front_be_describe;
 	be.be_submit = front_be_submit;
 	be.be_cancel = front_be_cancel;
 	be.be_layers = front_be_layers;
+	be.be_stats = front_be_stats;
+	be.be_account = front_be_account;
+	be.be_index = front_be_index;
+	be.be_control = cf->cf_model_control == CONFIG_CONTROL_EXPLICIT ?
+	    front_be_control : NULL;
 	/* HTTP threads start after the signal mask: they inherit it. */
 	if (http_start(cf, lfd, &be, f.f_metrics, ts, &f.f_http, err,
 	    sizeof(err)) != 0) {
@@ -754,19 +1263,32 @@ front_main(const struct daemon_ctx *dc, int ctl, int lfd)
 	    http_port(f.f_http));
 
 	for (;;) {
-		int nfd = 0, wfd, timeout = -1;
+		int nfd = 0, timeout = -1, retiring = 0;
 
-		pthread_mutex_lock(&f.f_mtx);
-		wfd = f.f_wfd;
-		pthread_mutex_unlock(&f.f_mtx);
 		pfd[nfd].fd = sigfd;
-		pfd[nfd++].events = POLLIN;
+		pfd[nfd].events = POLLIN;
+		pwk[nfd++] = NULL;
 		pfd[nfd].fd = ctl;
-		pfd[nfd++].events = POLLIN;
-		if (wfd != -1) {
-			pfd[nfd].fd = wfd;
-			pfd[nfd++].events = POLLIN;
+		pfd[nfd].events = POLLIN;
+		pwk[nfd++] = NULL;
+		pthread_mutex_lock(&f.f_mtx);
+		for (i = 0; i < FRONT_MAX_WORKERS; i++) {
+			if (f.f_wk[i].wk_id == 0 || f.f_wk[i].wk_fd == -1)
+				continue;
+			/* A retired worker drains: look again soon. */
+			if (f.f_wk[i].wk_retiring) {
+				front_wk_drained(&f, &f.f_wk[i]);
+				if (f.f_wk[i].wk_fd == -1)
+					continue;
+				retiring = 1;
+			}
+			pfd[nfd].fd = f.f_wk[i].wk_fd;
+			pfd[nfd].events = POLLIN;
+			pwk[nfd++] = &f.f_wk[i];
 		}
+		pthread_mutex_unlock(&f.f_mtx);
+		if (retiring)
+			timeout = 50;
 		if (stopping) {
 			int left = http_inflight(f.f_http);
 
@@ -797,22 +1319,31 @@ front_main(const struct daemon_ctx *dc, int ctl, int lfd)
 					    http_inflight(f.f_http));
 				}
 		}
+		/* The workers first: a link the parent replaces is read out. */
+		for (i = 2; i < (size_t)nfd; i++)
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				front_worker_read(&f, pwk[i]);
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR) &&
 		    front_ctl_read(&f, ctl) != 0) {
 			ctl = -1;	/* poll() skips it from now on */
+			pthread_mutex_lock(&f.f_mtx);
+			f.f_ctl = -1;
+			pthread_mutex_unlock(&f.f_mtx);
+			front_control_fail(&f);
 			if (!stopping) {
 				stopping = 1;
 				deadline = ag_now() + cf->cf_request_timeout;
 				http_quiesce(f.f_http);
 			}
 		}
-		if (nfd == 3 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
-			front_worker_read(&f);
 	}
 	/* Fail what still waits (resuming it) before the server goes. */
 	pthread_mutex_lock(&f.f_mtx);
-	front_worker_lost(&f, "shutdown");
+	for (i = 0; i < FRONT_MAX_WORKERS; i++)
+		if (f.f_wk[i].wk_id != 0)
+			front_wk_lost(&f, &f.f_wk[i], "shutdown");
 	pthread_mutex_unlock(&f.f_mtx);
+	front_control_fail(&f);
 	http_stop(f.f_http);
 	log_info("stopped");
 	return 0;

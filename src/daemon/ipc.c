@@ -279,10 +279,62 @@ ipc_check(const void *msg, size_t len, char *err, size_t errlen)
 			break;
 		return 0;
 	}
-	case IPC_CTL_WORKER:
-		if (len != sizeof(struct ipc_ctl_worker))
+	case IPC_CTL_WORKER: {
+		const struct ipc_ctl_worker *cw = msg;
+
+		if (len != sizeof(*cw) || cw->cw_id == 0 ||
+		    !ipc_strz(cw->cw_name, sizeof(cw->cw_name)) ||
+		    !ipc_strz(cw->cw_version, sizeof(cw->cw_version)))
 			break;
 		return 0;
+	}
+	case IPC_CTL_ROUTE: {
+		const struct ipc_ctl_route *rt = msg;
+
+		if (len != sizeof(*rt) || rt->rt_id == 0 ||
+		    (rt->rt_op != IPC_ROUTE_RETIRE &&
+		    rt->rt_op != IPC_ROUTE_DEFAULT))
+			break;
+		return 0;
+	}
+	case IPC_CTL_INDEX: {
+		const struct ipc_ctl_index *ix = msg;
+		uint32_t i;
+
+		if (len < sizeof(*ix) || ix->ix_n > IPC_INDEX_MAX ||
+		    len != sizeof(*ix) + ix->ix_n * sizeof(ix->ix_e[0]))
+			break;
+		for (i = 0; i < ix->ix_n; i++)
+			if (!ipc_strz(ix->ix_e[i].ie_name,
+			    sizeof(ix->ix_e[i].ie_name)) ||
+			    !ipc_strz(ix->ix_e[i].ie_version,
+			    sizeof(ix->ix_e[i].ie_version)) ||
+			    !ipc_strz(ix->ix_e[i].ie_reason,
+			    sizeof(ix->ix_e[i].ie_reason)) ||
+			    ix->ix_e[i].ie_state > IPC_INDEX_UNLOADING)
+				return ag_errf(err, errlen, AG_ERR_PROTOCOL,
+				    "index: bad entry %u", (unsigned)i);
+		return 0;
+	}
+	case IPC_CTL_REQUEST: {
+		const struct ipc_ctl_request *rq = msg;
+
+		if (len != sizeof(*rq) || h->ih_id == 0 ||
+		    (rq->rq_op != IPC_REQUEST_LOAD &&
+		    rq->rq_op != IPC_REQUEST_UNLOAD) ||
+		    !ipc_strz(rq->rq_name, sizeof(rq->rq_name)))
+			break;
+		return 0;
+	}
+	case IPC_CTL_REPLY: {
+		const struct ipc_ctl_reply *rp = msg;
+
+		if (len != sizeof(*rp) || h->ih_id == 0 ||
+		    rp->rp_status > 0 || rp->rp_status < AG_ERR_MAX ||
+		    !ipc_strz(rp->rp_msg, sizeof(rp->rp_msg)))
+			break;
+		return 0;
+	}
 	case IPC_CTL_FRONTDOOR: {
 		const struct ipc_ctl_frontdoor *fd = msg;
 

@@ -10,11 +10,17 @@
  * writes inputs, names the slots in an INFER message; the worker answers each
  * INFER with one RESULT after writing the logits.
  *
- * parent -> front: a SOCK_SEQPACKET socketpair carrying CTL_WORKER, whose
- * ancillary data is the front's end of a new worker's socketpair, and
+ * parent <-> front: a SOCK_SEQPACKET socketpair carrying CTL_WORKER, whose
+ * ancillary data is the front's end of a new worker's socketpair (one per
+ * model version served, each named by the parent's worker id), CTL_ROUTE
+ * (retire a worker, or make it its model's default version), CTL_INDEX
+ * (the repository as the parent sees it), and
  * CTL_FRONTDOOR, whose ancillary data is a memfd holding the token file's
  * and the TLS files' bytes, back to back, which the parent read (the
- * front opens no file).
+ * front opens no file).  The front sends only CTL_REQUEST (load or
+ * unload a model of the repository, model.control = explicit), which the
+ * parent checks like any message from a process that faces the network,
+ * and answers with CTL_REPLY.
  *
  * Every message starts with struct ipc_hdr (magic, version, type, exact
  * length).  Each side checks every field of every message it receives: a
@@ -29,7 +35,7 @@
 #include "model/mdesc.h"
 
 #define IPC_MAGIC		0x50494741u	/* "AGIP" little-endian */
-#define IPC_VERSION		7
+#define IPC_VERSION		8
 #define IPC_MAX_REQ_IMAGES	256		/* images in one INFER */
 #define IPC_MAX_MSG		65536
 #define IPC_LABEL_CHUNK		32768
@@ -45,6 +51,10 @@ enum ipc_type {
 	IPC_CANCEL = 6,		/* front -> worker: drop a queued INFER */
 	IPC_CTL_WORKER = 16,	/* parent -> front: a new worker (+ fd) */
 	IPC_CTL_FRONTDOOR = 17,	/* parent -> front: tokens, TLS (+ fd) */
+	IPC_CTL_ROUTE = 18,	/* parent -> front: retire, or make default */
+	IPC_CTL_INDEX = 19,	/* parent -> front: the repository index */
+	IPC_CTL_REQUEST = 20,	/* front -> parent: load or unload a model */
+	IPC_CTL_REPLY = 21,	/* parent -> front: its outcome */
 };
 
 struct ipc_hdr {
@@ -121,10 +131,67 @@ struct ipc_reload {
 	char		rl_msg[IPC_TEXT_MAX];
 };
 
+/*
+ * A worker: its id (the parent's, 1.., stable across its restarts), the
+ * model and version it serves ("" for the one model of model.dir: the
+ * worker's HELLO names it), and its default sequence: of the versions of
+ * one model, the one with the highest is what /v2/models/NAME reaches.
+ */
 struct ipc_ctl_worker {
 	struct ipc_hdr	cw_hdr;
-	uint32_t	cw_restarts;	/* worker restarts so far */
+	uint32_t	cw_restarts;	/* this worker's restarts so far */
 	uint32_t	cw_load_failures; /* workers whose model did not load */
+	uint32_t	cw_id;
+	uint32_t	cw_default_seq;
+	char		cw_name[MODEL_NAME_MAX];
+	char		cw_version[MODEL_VERSION_MAX];
+};
+
+#define IPC_ROUTE_RETIRE	1	/* stop routing; close when drained */
+#define IPC_ROUTE_DEFAULT	2	/* rt_seq: a new default sequence */
+struct ipc_ctl_route {
+	struct ipc_hdr	rt_hdr;
+	uint32_t	rt_id;		/* the worker */
+	uint32_t	rt_op;		/* IPC_ROUTE_* */
+	uint32_t	rt_seq;
+	uint32_t	rt_pad;
+};
+
+#define IPC_INDEX_MAX		64	/* entries of one CTL_INDEX */
+enum ipc_index_state {
+	IPC_INDEX_UNAVAILABLE = 0,	/* not loaded: ie_reason says why */
+	IPC_INDEX_LOADING = 1,
+	IPC_INDEX_READY = 2,
+	IPC_INDEX_UNLOADING = 3,
+};
+struct ipc_index_entry {
+	char		ie_name[MODEL_NAME_MAX];
+	char		ie_version[MODEL_VERSION_MAX];	/* "" : the model */
+	uint32_t	ie_state;	/* enum ipc_index_state */
+	uint32_t	ie_pad;
+	char		ie_reason[160];
+};
+struct ipc_ctl_index {
+	struct ipc_hdr	ix_hdr;
+	uint32_t	ix_n;		/* entries that follow */
+	uint32_t	ix_pad;
+	struct ipc_index_entry ix_e[];	/* ix_n of them */
+};
+
+#define IPC_REQUEST_LOAD	1
+#define IPC_REQUEST_UNLOAD	2
+/* front -> parent; ih_id names it in the reply. */
+struct ipc_ctl_request {
+	struct ipc_hdr	rq_hdr;
+	uint32_t	rq_op;		/* IPC_REQUEST_* */
+	uint32_t	rq_pad;
+	char		rq_name[MODEL_NAME_MAX];
+};
+struct ipc_ctl_reply {
+	struct ipc_hdr	rp_hdr;
+	int32_t		rp_status;	/* 0 or AG_ERR_* */
+	uint32_t	rp_pad;
+	char		rp_msg[IPC_TEXT_MAX];
 };
 
 /* Largest TLS file passed (certificate chain, key, client CA bundle). */

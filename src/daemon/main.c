@@ -44,6 +44,8 @@
 #include "http/ratelimit.h"
 #include "http/tokens.h"
 #include "model/model.h"
+#include "model/repo.h"
+#include "model/store.h"
 #include "sandbox/selinux.h"
 #include "daemon.h"
 #include "engine/resnet.h"
@@ -59,11 +61,43 @@ struct child {
 	double		 ch_restart_at;	/* 0: no restart due */
 	int		 ch_backoff_ms;
 	unsigned	 ch_starts;
-	/* The worker only: */
+	/* A worker only: */
 	int		 ch_ready_fd;	/* our end of its ready link, -1 */
 	int		 ch_ready;	/* it said it is ready */
 	int		 ch_ordered;	/* we told it to stop */
 	char		 ch_why[IPC_TEXT_MAX];	/* its "E" message, or "" */
+};
+
+#define P_MAX_WORKERS		64	/* model versions at once */
+#define P_MAX_REPLIES		16	/* loads waiting for their worker */
+
+/*
+ * One worker: model.dir's one (w_name ""), or one version of one model of
+ * the repository.  Its id names it to the front across its restarts.
+ */
+struct wchild {
+	struct child	 w_ch;
+	uint32_t	 w_id;		/* 0: slot free */
+	char		 w_name[MODEL_NAME_MAX];
+	unsigned int	 w_version;	/* 0: model.dir's */
+	uint32_t	 w_seq;		/* default sequence (ipc.h) */
+	int		 w_retired;	/* the front drains and closes it */
+	int		 w_unwanted;	/* not in its model's selection now */
+	unsigned	 w_start_failures; /* in a row, before ready */
+};
+
+/* A model of the repository, as the parent last scanned it. */
+struct pmodel {
+	char		 pm_name[MODEL_NAME_MAX];
+	int		 pm_present;	/* in the last scan */
+	int		 pm_loaded;	/* to be served (control) */
+	char		 pm_why[160];	/* why not (all) served, or "" */
+};
+
+/* A load the front asked for, answered once its worker is ready. */
+struct preply {
+	uint64_t	 pr_id;		/* 0: unused */
+	char		 pr_name[MODEL_NAME_MAX];
 };
 
 struct parent {
@@ -72,7 +106,14 @@ struct parent {
 	int			 p_sigfd;
 	int			 p_ctl;		/* our end of the front link */
 	int			 p_lfd;		/* the listening socket */
-	struct child		 p_front, p_worker;
+	struct child		 p_front;
+	struct wchild		 p_wk[P_MAX_WORKERS];
+	uint32_t		 p_next_id;
+	uint32_t		 p_seq;		/* default sequences given */
+	int			 p_repo;	/* model.repository */
+	struct pmodel		 p_models[REPO_MODELS_MAX];
+	size_t			 p_nmodels;
+	struct preply		 p_replies[P_MAX_REPLIES];
 	int			 p_stopping;
 	double			 p_stop_deadline;
 	int			 p_status;
@@ -272,6 +313,92 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 	}
 }
 
+/* The load the worker does, of dir: 0, or 1 with the reason printed. */
+static int
+check_load(const char *what, const char *dir)
+{
+	struct model *md;
+	char err[512];
+
+	if (model_load_signed(dir, daemon_trust(), &md, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "aiguardd: %s: %s\n", what, err);
+		return 1;
+	}
+	fprintf(stderr, "aiguardd: %s (%s, %d classes) loads from %s in "
+	    "%.1f ms (read and verify %.1f, build %.1f)\n", what,
+	    md->md_conf.mc_arch, md->md_conf.mc_classes, md->md_dir,
+	    (md->md_verify_s + md->md_build_s) * 1e3, md->md_verify_s * 1e3,
+	    md->md_build_s * 1e3);
+	if (md->md_signed)
+		fprintf(stderr, "aiguardd: signature verified: %zu files, "
+		    "digest %s, signer %s\n", md->md_sig.mr_files,
+		    md->md_sig.mr_digest, md->md_sig.mr_signer);
+	else
+		fprintf(stderr, "aiguardd: signature NOT checked "
+		    "(allow_unsigned)\n");
+	model_free(md);
+	return 0;
+}
+
+/*
+ * --check-config of a repository: what the scan selects of each model,
+ * and whether each selected version loads.
+ */
+static int
+check_repository(const struct ag_config *cf)
+{
+	struct config_model_settings ms;
+	struct repo_model *rms = NULL;
+	char err[512], what[128], dir[PATH_MAX], pol[64];
+	size_t n = 0, i, k;
+	int bad = 0;
+
+	if (repo_scan(cf->cf_repository, cf, &rms, &n, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "aiguardd: %s\n", err);
+		return 1;
+	}
+	if (cf->cf_model_control == CONFIG_CONTROL_EXPLICIT)
+		fprintf(stderr, "aiguardd: model.control = explicit: %s load "
+		    "at start\n", cf->cf_nmodel_names > 0 ?
+		    "the models named by model.names" : "no model");
+	for (i = 0; i < n; i++) {
+		config_model_settings(cf, rms[i].rm_name, &ms);
+		config_versions_format(&ms.ms_versions, pol, sizeof(pol));
+		fprintf(stderr, "aiguardd: model %s: versions %s: %zu "
+		    "selected, default %u%s%s\n", rms[i].rm_name, pol,
+		    rms[i].rm_n, rms[i].rm_default,
+		    rms[i].rm_why[0] ? "; " : "", rms[i].rm_why);
+		if (rms[i].rm_n == 0)
+			bad = 1;
+		for (k = 0; k < rms[i].rm_n; k++) {
+			(void)snprintf(what, sizeof(what), "model %s version "
+			    "%u", rms[i].rm_name, rms[i].rm_versions[k]);
+			if (repo_version_dir(cf->cf_repository,
+			    rms[i].rm_name, rms[i].rm_versions[k], dir,
+			    sizeof(dir)) != 0) {
+				fprintf(stderr, "aiguardd: %s: path too "
+				    "long\n", what);
+				bad = 1;
+				continue;
+			}
+			resnet_set_threads(ms.ms_threads);
+			bad |= check_load(what, dir);
+		}
+	}
+	free(rms);
+	if (n == 0) {
+		fprintf(stderr, "aiguardd: %s: no model in the repository\n",
+		    cf->cf_repository);
+		return 1;
+	}
+	if (bad)
+		return 1;
+	fprintf(stderr, "aiguardd: configuration OK; %zu model(s)\n", n);
+	return 0;
+}
+
 /* --check-config: the configuration, and whether the model loads. */
 static int
 check_config(struct ag_config *cf)
@@ -282,11 +409,11 @@ check_config(struct ag_config *cf)
 	int r;
 
 	config_dump(cf, stdout);
-	if (model_locate(cf->cf_model_dir, &loc, err, sizeof(err)) != 0) {
+	if (cf->cf_repository[0] == '\0' &&
+	    model_locate(cf->cf_model_dir, &loc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "aiguardd: %s\n", err);
 		return 1;
 	}
-	model_loc_current(&loc, dir, sizeof(dir), ver, sizeof(ver));
 	if (daemon_trust_setup(cf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "aiguardd: %s\n", err);
 		return 1;
@@ -307,9 +434,12 @@ check_config(struct ag_config *cf)
 			fprintf(stderr, "aiguardd: TLS: %s\n", fd.fd_tls_desc);
 		frontdoor_clear(&fd);
 	}
+	resnet_set_low_memory(cf->cf_low_memory);
+	if (cf->cf_repository[0] != '\0')
+		return check_repository(cf);
+	model_loc_current(&loc, dir, sizeof(dir), ver, sizeof(ver));
 	/* The load the worker does, on as many threads. */
 	resnet_set_threads(cf->cf_threads);
-	resnet_set_low_memory(cf->cf_low_memory);
 	if ((r = model_load_signed(dir, daemon_trust(), &md, err,
 	    sizeof(err))) != 0) {
 		fprintf(stderr, "aiguardd: model: %s\n", err);
@@ -383,6 +513,19 @@ child_reset(struct parent *p)
 	signal(SIGCHLD, SIG_DFL);
 }
 
+/* In a child: the parent's descriptors it must not keep. */
+static void
+child_close_links(struct parent *p)
+{
+	size_t i;
+
+	if (p->p_ctl != -1)
+		(void)close(p->p_ctl);
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		if (p->p_wk[i].w_ch.ch_ready_fd != -1)
+			(void)close(p->p_wk[i].w_ch.ch_ready_fd);
+}
+
 /*
  * A socketpair and a fork: returns 0 in the child, which keeps sv[1]; the
  * parent gets the child's pid and keeps sv[0].
@@ -414,6 +557,8 @@ child_started(struct child *ch, pid_t pid, const char *what)
 	log_debug("%s started pid=%ld", what, (long)pid);
 }
 
+static void	index_send(struct parent *);
+
 static void
 spawn_front(struct parent *p)
 {
@@ -421,10 +566,7 @@ spawn_front(struct parent *p)
 	pid_t pid;
 
 	if ((pid = spawn(p, sv)) == 0) {
-		if (p->p_ctl != -1)
-			(void)close(p->p_ctl);
-		if (p->p_worker.ch_ready_fd != -1)
-			(void)close(p->p_worker.ch_ready_fd);
+		child_close_links(p);
 		_exit(front_main(p->p_dc, sv[1], p->p_lfd));
 	}
 	if (p->p_ctl != -1)
@@ -462,36 +604,564 @@ frontdoor_reload(struct parent *p)
 		log_warnx("front door to the front: %s", err);
 }
 
+/*
+ * In the worker's child: its configuration and its model.  A repository's
+ * worker gets its model's settings ([model.NAME]) and its one version,
+ * pinned: its sandbox covers that directory alone.
+ */
 static void
-spawn_worker(struct parent *p)
+worker_child(struct parent *p, struct wchild *w, int sock, int ready)
+{
+	static struct ag_config wcf;
+	static struct daemon_ctx wdc;
+	struct config_model_settings ms;
+	char err[512];
+
+	if (w->w_name[0] == '\0')
+		_exit(worker_main(p->p_dc, sock, ready));
+	wcf = *p->p_cf;
+	config_model_settings(p->p_cf, w->w_name, &ms);
+	wcf.cf_max_batch = ms.ms_max_batch;
+	wcf.cf_threads = ms.ms_threads;
+	wcf.cf_queue_slots = ms.ms_queue_slots;
+	wcf.cf_max_delay_us = ms.ms_max_delay_us;
+	if (wcf.cf_max_request_batch > wcf.cf_queue_slots)
+		wcf.cf_max_request_batch = wcf.cf_queue_slots;
+	(void)snprintf(wcf.cf_model_name, sizeof(wcf.cf_model_name), "%s",
+	    w->w_name);
+	wdc = *p->p_dc;
+	wdc.dc_cf = &wcf;
+	if (model_locate_version(p->p_cf->cf_repository, w->w_name,
+	    w->w_version, &wdc.dc_model, err, sizeof(err)) != 0) {
+		char msg[IPC_TEXT_MAX];
+		size_t len = strlen(err);
+
+		/* As worker_main() says it: "E" and why, cut to fit. */
+		if (len > sizeof(msg) - 2)
+			len = sizeof(msg) - 2;
+		msg[0] = 'E';
+		memcpy(msg + 1, err, len);
+		if (write(ready, msg, len + 1) == -1)
+			_exit(WORKER_EXIT_MODEL);
+		_exit(WORKER_EXIT_MODEL);
+	}
+	_exit(worker_main(&wdc, sock, ready));
+}
+
+static void
+spawn_worker(struct parent *p, struct wchild *w)
 {
 	struct ipc_ctl_worker cw;
 	int sv[2], rd[2];
 	pid_t pid;
+	char what[96];
 
 	/* The ready link: non-blocking, read by the poll loop and reap(). */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0, rd) == -1)
 		fatal("socketpair");
 	if ((pid = spawn(p, sv)) == 0) {
-		(void)close(p->p_ctl);
+		child_close_links(p);
 		(void)close(p->p_lfd);	/* the worker holds no network socket */
 		(void)close(rd[0]);
-		_exit(worker_main(p->p_dc, sv[1], rd[1]));
+		worker_child(p, w, sv[1], rd[1]);
 	}
 	(void)close(rd[1]);
-	p->p_worker.ch_ready_fd = rd[0];
-	p->p_worker.ch_ready = 0;
-	p->p_worker.ch_ordered = 0;
-	p->p_worker.ch_why[0] = '\0';
-	child_started(&p->p_worker, pid, "worker");
+	w->w_ch.ch_ready_fd = rd[0];
+	w->w_ch.ch_ready = 0;
+	w->w_ch.ch_ordered = 0;
+	w->w_ch.ch_why[0] = '\0';
+	if (w->w_name[0] != '\0')
+		(void)snprintf(what, sizeof(what), "worker %s/%u", w->w_name,
+		    w->w_version);
+	else
+		(void)snprintf(what, sizeof(what), "worker");
+	child_started(&w->w_ch, pid, what);
 	memset(&cw, 0, sizeof(cw));
 	ipc_hdr_init(&cw.cw_hdr, IPC_CTL_WORKER, sizeof(cw), 0);
-	cw.cw_restarts = p->p_worker.ch_starts - 1;
+	cw.cw_restarts = w->w_ch.ch_starts - 1;
 	cw.cw_load_failures = p->p_load_failures;
+	cw.cw_id = w->w_id;
+	cw.cw_default_seq = w->w_seq;
+	memcpy(cw.cw_name, w->w_name, sizeof(cw.cw_name));
+	if (w->w_version > 0)
+		(void)snprintf(cw.cw_version, sizeof(cw.cw_version), "%u",
+		    w->w_version);
 	if (ipc_send(p->p_ctl, &cw, sizeof(cw), sv[0]) != 0)
 		log_warn("cannot hand the worker to the front");
 	(void)close(sv[0]);
+}
+
+/* A new worker slot for name's version v (name "": model.dir's). */
+static struct wchild *
+worker_new(struct parent *p, const char *name, unsigned int v, uint32_t seq)
+{
+	struct wchild *w;
+	size_t i;
+
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		if (p->p_wk[i].w_id == 0)
+			break;
+	if (i == P_MAX_WORKERS) {
+		log_warnx("model %s version %u not started: %d model "
+		    "versions served already", name, v, P_MAX_WORKERS);
+		return NULL;
+	}
+	w = &p->p_wk[i];
+	memset(w, 0, sizeof(*w));
+	w->w_ch.ch_ready_fd = -1;
+	w->w_id = ++p->p_next_id;
+	(void)snprintf(w->w_name, sizeof(w->w_name), "%s", name);
+	w->w_version = v;
+	w->w_seq = seq;
+	return w;
+}
+
+static void
+worker_free(struct wchild *w)
+{
+	if (w->w_ch.ch_ready_fd != -1)
+		(void)close(w->w_ch.ch_ready_fd);
+	memset(w, 0, sizeof(*w));
+	w->w_ch.ch_ready_fd = -1;
+}
+
+static struct wchild *
+worker_by_pid(struct parent *p, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		if (p->p_wk[i].w_id != 0 && p->p_wk[i].w_ch.ch_pid == pid)
+			return &p->p_wk[i];
+	return NULL;
+}
+
+static int
+workers_running(const struct parent *p)
+{
+	size_t i;
+
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		if (p->p_wk[i].w_id != 0 && p->p_wk[i].w_ch.ch_pid > 0)
+			return 1;
+	return 0;
+}
+
+static void
+workers_kill(struct parent *p, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		if (p->p_wk[i].w_id != 0 && p->p_wk[i].w_ch.ch_pid > 0) {
+			p->p_wk[i].w_ch.ch_ordered = 1;
+			(void)kill(p->p_wk[i].w_ch.ch_pid, sig);
+		}
+}
+
+static void
+route_send(struct parent *p, struct wchild *w, uint32_t op)
+{
+	struct ipc_ctl_route rt;
+
+	if (p->p_ctl == -1 || p->p_front.ch_pid == 0)
+		return;
+	memset(&rt, 0, sizeof(rt));
+	ipc_hdr_init(&rt.rt_hdr, IPC_CTL_ROUTE, sizeof(rt), 0);
+	rt.rt_id = w->w_id;
+	rt.rt_op = op;
+	rt.rt_seq = w->w_seq;
+	if (ipc_send(p->p_ctl, &rt, sizeof(rt), -1) != 0)
+		log_warn("cannot route worker %u", (unsigned)w->w_id);
+}
+
+/*
+ * Retires w: the front stops routing to it, answers what it has in
+ * flight, then closes its link, and the worker exits at the end of it.
+ */
+static void
+worker_retire(struct parent *p, struct wchild *w, const char *why)
+{
+	if (w->w_retired)
+		return;
+	w->w_retired = 1;
+	w->w_ch.ch_restart_at = 0;
+	log_event(LOG_LVL_INFO, "event=model_retire model=%s version=%u "
+	    "why=\"%s\"", w->w_name, w->w_version, why);
+	if (w->w_ch.ch_pid == 0) {
+		route_send(p, w, IPC_ROUTE_RETIRE);
+		worker_free(w);
+		return;
+	}
+	route_send(p, w, IPC_ROUTE_RETIRE);
+	/* Without a front to close its link, it is told directly. */
+	if (p->p_front.ch_pid == 0) {
+		w->w_ch.ch_ordered = 1;
+		(void)kill(w->w_ch.ch_pid, SIGTERM);
+	}
+}
+
+static struct pmodel *
+model_find(struct parent *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->p_nmodels; i++)
+		if (strcmp(p->p_models[i].pm_name, name) == 0)
+			return &p->p_models[i];
+	return NULL;
+}
+
+static struct pmodel *
+model_add(struct parent *p, const char *name)
+{
+	struct pmodel *pm;
+
+	if ((pm = model_find(p, name)) != NULL)
+		return pm;
+	if (p->p_nmodels == REPO_MODELS_MAX)
+		return NULL;
+	pm = &p->p_models[p->p_nmodels++];
+	memset(pm, 0, sizeof(*pm));
+	(void)snprintf(pm->pm_name, sizeof(pm->pm_name), "%s", name);
+	return pm;
+}
+
+/* The version of name that /v2/models/NAME reaches now (may be NULL). */
+static struct wchild *
+model_default(struct parent *p, const char *name)
+{
+	struct wchild *best = NULL;
+	size_t i;
+
+	for (i = 0; i < P_MAX_WORKERS; i++) {
+		struct wchild *w = &p->p_wk[i];
+
+		if (w->w_id == 0 || w->w_retired || w->w_unwanted ||
+		    strcmp(w->w_name, name) != 0)
+			continue;
+		if (best == NULL || w->w_seq > best->w_seq)
+			best = w;
+	}
+	return best;
+}
+
+/* The loads of name the front waits for: answered (status, msg). */
+static void
+reply_send(struct parent *p, uint64_t id, int status, const char *msg)
+{
+	struct ipc_ctl_reply rp;
+
+	if (p->p_ctl == -1)
+		return;
+	memset(&rp, 0, sizeof(rp));
+	ipc_hdr_init(&rp.rp_hdr, IPC_CTL_REPLY, sizeof(rp), id);
+	rp.rp_status = status;
+	(void)snprintf(rp.rp_msg, sizeof(rp.rp_msg), "%s", msg);
+	if (ipc_send(p->p_ctl, &rp, sizeof(rp), -1) != 0)
+		log_warn("cannot answer the front");
+}
+
+static void
+replies_settle(struct parent *p, const char *name, int status,
+    const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < P_MAX_REPLIES; i++)
+		if (p->p_replies[i].pr_id != 0 &&
+		    strcmp(p->p_replies[i].pr_name, name) == 0) {
+			reply_send(p, p->p_replies[i].pr_id, status, msg);
+			p->p_replies[i].pr_id = 0;
+		}
+}
+
+/*
+ * Once the default version of name is ready, the versions no longer
+ * selected retire (a deploy: the old one serves until the new one can).
+ * A default that did not load leaves them serving.
+ */
+static void
+model_settle(struct parent *p, const char *name)
+{
+	struct wchild *def = model_default(p, name);
+	size_t i;
+
+	if (def != NULL && !def->w_ch.ch_ready)
+		return;
+	for (i = 0; i < P_MAX_WORKERS; i++) {
+		struct wchild *w = &p->p_wk[i];
+
+		if (w->w_id != 0 && w->w_unwanted && !w->w_retired &&
+		    strcmp(w->w_name, name) == 0)
+			worker_retire(p, w, def != NULL ? "replaced" :
+			    "no longer selected");
+	}
+	if (def != NULL)
+		replies_settle(p, name, 0, "");
+}
+
+/*
+ * Applies one model's scan: starts the selected versions not running,
+ * marks the others unwanted (retired by model_settle()), and makes the
+ * selected default the default.
+ */
+static void
+model_apply(struct parent *p, const struct repo_model *rm)
+{
+	struct wchild *w, *def = NULL;
+	size_t i, k;
+	int have;
+
+	for (i = 0; i < P_MAX_WORKERS; i++) {
+		w = &p->p_wk[i];
+		if (w->w_id == 0 || w->w_retired ||
+		    strcmp(w->w_name, rm->rm_name) != 0)
+			continue;
+		w->w_unwanted = 1;
+		for (k = 0; k < rm->rm_n; k++)
+			if (rm->rm_versions[k] == w->w_version)
+				w->w_unwanted = 0;
+		if (!w->w_unwanted && w->w_version == rm->rm_default)
+			def = w;
+	}
+	for (k = 0; k < rm->rm_n; k++) {
+		for (i = 0, have = 0; i < P_MAX_WORKERS; i++)
+			if (p->p_wk[i].w_id != 0 && !p->p_wk[i].w_retired &&
+			    strcmp(p->p_wk[i].w_name, rm->rm_name) == 0 &&
+			    p->p_wk[i].w_version == rm->rm_versions[k])
+				have = 1;
+		if (have)
+			continue;
+		w = worker_new(p, rm->rm_name, rm->rm_versions[k],
+		    rm->rm_versions[k] == rm->rm_default ? ++p->p_seq : 0);
+		if (w == NULL)
+			continue;
+		if (rm->rm_versions[k] == rm->rm_default)
+			def = w;
+		if (p->p_front.ch_pid > 0)
+			spawn_worker(p, w);
+	}
+	/* An older version made default again (a rollback). */
+	if (def != NULL && def->w_ch.ch_starts > 0) {
+		struct wchild *cur = model_default(p, rm->rm_name);
+
+		if (cur != def || def->w_seq == 0) {
+			def->w_seq = ++p->p_seq;
+			route_send(p, def, IPC_ROUTE_DEFAULT);
+		}
+	}
+	model_settle(p, rm->rm_name);
+}
+
+/* Every worker of name retires (unload, or gone from the repository). */
+static void
+model_unload(struct parent *p, const char *name, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		if (p->p_wk[i].w_id != 0 && !p->p_wk[i].w_retired &&
+		    strcmp(p->p_wk[i].w_name, name) == 0)
+			worker_retire(p, &p->p_wk[i], why);
+}
+
+/*
+ * Scans the repository and applies it: every model (control none) or
+ * the loaded ones (explicit), or only (when only is not NULL) that one.
+ * Returns 0, or the scan's error (err says what; nothing changed).
+ */
+static int
+repo_reload(struct parent *p, const char *only, char *err, size_t errlen)
+{
+	struct repo_model *rms = NULL;
+	struct pmodel *pm;
+	size_t n = 0, i;
+	int r;
+
+	if ((r = repo_scan(p->p_cf->cf_repository, p->p_cf, &rms, &n, err,
+	    errlen)) != 0)
+		return r;
+	for (i = 0; i < p->p_nmodels; i++)
+		if (only == NULL || strcmp(p->p_models[i].pm_name, only) == 0)
+			p->p_models[i].pm_present = 0;
+	for (i = 0; i < n; i++) {
+		if (only != NULL && strcmp(rms[i].rm_name, only) != 0)
+			continue;
+		if (strlen(rms[i].rm_name) >= MODEL_NAME_MAX) {
+			log_warnx("repository: model name %s longer than %d "
+			    "bytes: not served", rms[i].rm_name,
+			    MODEL_NAME_MAX - 1);
+			continue;
+		}
+		if ((pm = model_add(p, rms[i].rm_name)) == NULL)
+			continue;
+		pm->pm_present = rms[i].rm_n > 0;
+		(void)snprintf(pm->pm_why, sizeof(pm->pm_why), "%s",
+		    rms[i].rm_why);
+		if (rms[i].rm_why[0] != '\0')
+			log_warnx("repository: model %s: %s", rms[i].rm_name,
+			    rms[i].rm_why);
+		if (p->p_cf->cf_model_control == CONFIG_CONTROL_NONE)
+			pm->pm_loaded = 1;
+		if (pm->pm_loaded && pm->pm_present)
+			model_apply(p, &rms[i]);
+	}
+	/* Models gone from the repository (or from its selection). */
+	for (i = 0; i < p->p_nmodels; i++) {
+		pm = &p->p_models[i];
+		if ((only == NULL || strcmp(pm->pm_name, only) == 0) &&
+		    !pm->pm_present)
+			model_unload(p, pm->pm_name, "gone from the "
+			    "repository");
+	}
+	free(rms);
+	index_send(p);
+	return 0;
+}
+
+/* The repository as the parent sees it, for the front's index. */
+static void
+index_send(struct parent *p)
+{
+	static union ipc_msg m;
+	struct ipc_ctl_index *ix = (struct ipc_ctl_index *)&m;
+	struct ipc_index_entry *ie;
+	size_t i, k;
+	int any;
+
+	if (!p->p_repo || p->p_ctl == -1 || p->p_front.ch_pid == 0)
+		return;
+	memset(ix, 0, sizeof(*ix));
+	for (i = 0; i < p->p_nmodels; i++) {
+		const struct pmodel *pm = &p->p_models[i];
+
+		any = 0;
+		for (k = 0; k < P_MAX_WORKERS && ix->ix_n < IPC_INDEX_MAX;
+		    k++) {
+			const struct wchild *w = &p->p_wk[k];
+
+			if (w->w_id == 0 || strcmp(w->w_name, pm->pm_name))
+				continue;
+			ie = &ix->ix_e[ix->ix_n++];
+			memset(ie, 0, sizeof(*ie));
+			memcpy(ie->ie_name, pm->pm_name, sizeof(ie->ie_name));
+			(void)snprintf(ie->ie_version, sizeof(ie->ie_version),
+			    "%u", w->w_version);
+			ie->ie_state = w->w_retired ? IPC_INDEX_UNLOADING :
+			    w->w_ch.ch_ready ? IPC_INDEX_READY :
+			    IPC_INDEX_LOADING;
+			any = 1;
+		}
+		if ((any && pm->pm_why[0] == '\0') ||
+		    ix->ix_n == IPC_INDEX_MAX)
+			continue;
+		ie = &ix->ix_e[ix->ix_n++];
+		memset(ie, 0, sizeof(*ie));
+		memcpy(ie->ie_name, pm->pm_name, sizeof(ie->ie_name));
+		ie->ie_state = IPC_INDEX_UNAVAILABLE;
+		(void)snprintf(ie->ie_reason, sizeof(ie->ie_reason), "%s",
+		    pm->pm_why[0] != '\0' ? pm->pm_why : !pm->pm_present ?
+		    "not in the repository" : "not loaded");
+	}
+	ipc_hdr_init(&ix->ix_hdr, IPC_CTL_INDEX, sizeof(*ix) +
+	    ix->ix_n * sizeof(ix->ix_e[0]), 0);
+	if (ipc_send(p->p_ctl, ix, sizeof(*ix) + ix->ix_n *
+	    sizeof(ix->ix_e[0]), -1) != 0)
+		log_warn("cannot send the index to the front");
+}
+
+/* A CTL_REQUEST from the front: load or unload a model (explicit). */
+static void
+control_request(struct parent *p, const struct ipc_ctl_request *rq)
+{
+	uint64_t id = rq->rq_hdr.ih_id;
+	struct pmodel *pm;
+	struct wchild *def;
+	char err[512];
+	size_t i;
+
+	if (p->p_cf->cf_model_control != CONFIG_CONTROL_EXPLICIT ||
+	    !p->p_repo) {
+		reply_send(p, id, AG_ERR_INVALID_ARG, "model control is off");
+		return;
+	}
+	if (!store_name_valid(rq->rq_name)) {
+		reply_send(p, id, AG_ERR_NOT_FOUND, "not a model name");
+		return;
+	}
+	log_event(LOG_LVL_INFO, "event=model_control op=%s model=%s",
+	    rq->rq_op == IPC_REQUEST_LOAD ? "load" : "unload", rq->rq_name);
+	if (rq->rq_op == IPC_REQUEST_UNLOAD) {
+		if ((pm = model_find(p, rq->rq_name)) == NULL ||
+		    !pm->pm_loaded) {
+			reply_send(p, id, AG_ERR_NOT_FOUND, "model not loaded");
+			return;
+		}
+		pm->pm_loaded = 0;
+		model_unload(p, rq->rq_name, "unloaded");
+		replies_settle(p, rq->rq_name, AG_ERR_UNAVAILABLE,
+		    "unloaded meanwhile");
+		index_send(p);
+		reply_send(p, id, 0, "");
+		return;
+	}
+	for (i = 0; i < P_MAX_REPLIES; i++)
+		if (p->p_replies[i].pr_id == 0)
+			break;
+	if (i == P_MAX_REPLIES) {
+		reply_send(p, id, AG_ERR_BUSY, "too many loads in progress");
+		return;
+	}
+	/* Marked loaded first: the scan applies only loaded models. */
+	if ((pm = model_add(p, rq->rq_name)) == NULL) {
+		reply_send(p, id, AG_ERR_BUSY, "too many models");
+		return;
+	}
+	pm->pm_loaded = 1;
+	p->p_replies[i].pr_id = id;
+	(void)snprintf(p->p_replies[i].pr_name,
+	    sizeof(p->p_replies[i].pr_name), "%s", rq->rq_name);
+	if (repo_reload(p, rq->rq_name, err, sizeof(err)) != 0) {
+		pm->pm_loaded = 0;
+		replies_settle(p, rq->rq_name, AG_ERR_NOT_FOUND, err);
+		return;
+	}
+	if (!pm->pm_present) {
+		pm->pm_loaded = 0;
+		replies_settle(p, rq->rq_name, AG_ERR_NOT_FOUND,
+		    pm->pm_why[0] != '\0' ? pm->pm_why :
+		    "no such model in the repository");
+		index_send(p);
+		return;
+	}
+	def = model_default(p, rq->rq_name);
+	if (def != NULL && def->w_ch.ch_ready)
+		replies_settle(p, rq->rq_name, 0, "");
+}
+
+/* What the front sent: only CTL_REQUEST is accepted from it. */
+static void
+ctl_read(struct parent *p)
+{
+	static union ipc_msg m;
+	char err[256];
+	int n, fd;
+
+	n = ipc_recv(p->p_ctl, &m, sizeof(m), &fd, 1, err, sizeof(err));
+	if (n == AG_ERR_BUSY || n == 0)
+		return;
+	if (fd != -1)
+		(void)close(fd);
+	if (n < 0 || m.h.ih_type != IPC_CTL_REQUEST) {
+		log_warnx("front link: %s; closing it", n < 0 ? err :
+		    "unexpected message");
+		if (p->p_front.ch_pid > 0)
+			(void)kill(p->p_front.ch_pid, SIGKILL);
+		return;
+	}
+	control_request(p, (const struct ipc_ctl_request *)&m);
 }
 
 static void
@@ -526,15 +1196,15 @@ describe_exit(int status, char *buf, size_t len)
 static void	begin_stop(struct parent *p, const char *why);
 
 /*
- * Reads the worker's ready link (daemon.h): "R" makes it ready and clears
+ * Reads a worker's ready link (daemon.h): "R" makes it ready and clears
  * the count of workers that died before that; "E" keeps why its model
  * did not load.  That message or end of file (it died first) closes our
  * end.  Never blocks.
  */
 static void
-worker_ready_read(struct parent *p)
+worker_ready_read(struct parent *p, struct wchild *w)
 {
-	struct child *ch = &p->p_worker;
+	struct child *ch = &w->w_ch;
 	char buf[IPC_TEXT_MAX];
 	ssize_t n;
 
@@ -546,6 +1216,7 @@ worker_ready_read(struct parent *p)
 	if (n >= 1 && buf[0] == 'R') {
 		ch->ch_ready = 1;
 		p->p_start_failures = 0;
+		w->w_start_failures = 0;
 		log_debug("worker ready pid=%ld", (long)ch->ch_pid);
 	} else if (n >= 1 && buf[0] == 'E') {
 		buf[n] = '\0';
@@ -553,6 +1224,14 @@ worker_ready_read(struct parent *p)
 	}
 	(void)close(ch->ch_ready_fd);
 	ch->ch_ready_fd = -1;
+	if (ch->ch_ready && p->p_repo) {
+		struct pmodel *pm = model_find(p, w->w_name);
+
+		if (pm != NULL && model_default(p, w->w_name) == w)
+			pm->pm_why[0] = '\0';
+		model_settle(p, w->w_name);
+		index_send(p);
+	}
 }
 
 /* Why a worker that was never ready died, for the fatal line. */
@@ -580,19 +1259,20 @@ describe_start_failure(int status, const char *why, char *buf, size_t len)
 }
 
 /*
- * A worker died before it was ever ready: the max_start_failures-th in a
- * row stops aiguardd with one fatal line.  Returns 1 when it did.
+ * model.dir's worker died before it was ever ready: the
+ * max_start_failures-th in a row stops aiguardd with one fatal line.
+ * Returns 1 when it did.
  */
 static int
-worker_start_failed(struct parent *p, int status)
+worker_start_failed(struct parent *p, struct wchild *w, int status)
 {
 	char why[512], q[1100];
 
-	if (p->p_worker.ch_ready || p->p_worker.ch_ordered)
+	if (w->w_ch.ch_ready || w->w_ch.ch_ordered)
 		return 0;
 	if (++p->p_start_failures < (unsigned)p->p_cf->cf_max_start_failures)
 		return 0;
-	describe_start_failure(status, p->p_worker.ch_why, why, sizeof(why));
+	describe_start_failure(status, w->w_ch.ch_why, why, sizeof(why));
 	log_quote_value(q, sizeof(q), why);
 	log_event(LOG_LVL_FATAL, "event=worker_start_failed failures=%u "
 	    "cause=%s msg=\"the worker died %u time(s) in a row before it "
@@ -606,87 +1286,170 @@ worker_start_failed(struct parent *p, int status)
 	return 1;
 }
 
+/*
+ * A repository's worker that will not serve: its model did not load, or
+ * it died max_start_failures times before it was ready.  Not started
+ * again (the next SIGHUP or load tries again); the versions it was to
+ * replace keep serving; the loads waiting for it fail with why.
+ */
+static void
+repo_worker_failed(struct parent *p, struct wchild *w, const char *why)
+{
+	struct pmodel *pm = model_find(p, w->w_name);
+	char name[MODEL_NAME_MAX], q[600];
+	int was_default = model_default(p, w->w_name) == w;
+
+	log_quote_value(q, sizeof(q), why);
+	log_event(LOG_LVL_WARN, "event=model_load result=failed model=%s "
+	    "version=%u msg=%s", w->w_name, w->w_version, q);
+	if (pm != NULL)
+		(void)snprintf(pm->pm_why, sizeof(pm->pm_why), "version %u: "
+		    "%s", w->w_version, why);
+	memcpy(name, w->w_name, sizeof(name));
+	w->w_unwanted = 1;
+	worker_retire(p, w, "did not load");
+	if (w->w_id != 0 && w->w_ch.ch_pid == 0)
+		worker_free(w);
+	/* The versions it was to replace: wanted again, serving. */
+	if (was_default) {
+		size_t i;
+
+		for (i = 0; i < P_MAX_WORKERS; i++) {
+			struct wchild *o = &p->p_wk[i];
+
+			if (o->w_id != 0 && !o->w_retired &&
+			    strcmp(o->w_name, name) == 0)
+				o->w_unwanted = 0;
+		}
+		replies_settle(p, name, AG_ERR_INVALID_ARG, pm != NULL ?
+		    pm->pm_why : why);
+	}
+	index_send(p);
+}
+
+static void
+reap_worker(struct parent *p, struct wchild *w, int status, const char *how)
+{
+	char what[96], why[512];
+
+	w->w_ch.ch_pid = 0;
+	/* Its message, if it sent one, came before its end. */
+	worker_ready_read(p, w);
+	if (w->w_ch.ch_ready_fd != -1) {
+		(void)close(w->w_ch.ch_ready_fd);
+		w->w_ch.ch_ready_fd = -1;
+	}
+	if (w->w_name[0] != '\0')
+		(void)snprintf(what, sizeof(what), "worker model=%s version=%u",
+		    w->w_name, w->w_version);
+	else
+		(void)snprintf(what, sizeof(what), "worker");
+	if (p->p_stopping || w->w_retired) {
+		log_event(LOG_LVL_INFO, "event=child_exit child=%s %s", what,
+		    how);
+		if (w->w_retired) {
+			worker_free(w);
+			index_send(p);
+		}
+		return;
+	}
+	log_event(LOG_LVL_WARN, "event=child_exit child=%s %s msg=\"worker "
+	    "died; requests in flight were answered 503\"", what, how);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_MODEL)
+		p->p_load_failures++;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SANDBOX) {
+		log_warnx("the worker cannot confine itself; stopping");
+		p->p_status = 1;
+		begin_stop(p, "sandbox");
+		return;
+	}
+	if (p->p_repo) {
+		if (w->w_ch.ch_ordered) {
+			/* Stopped with its front: started again with it. */
+			return;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) ==
+		    WORKER_EXIT_MODEL) {
+			repo_worker_failed(p, w, w->w_ch.ch_why[0] != '\0' ?
+			    w->w_ch.ch_why : "its model did not load");
+			return;
+		}
+		if (!w->w_ch.ch_ready && ++w->w_start_failures >=
+		    (unsigned)p->p_cf->cf_max_start_failures) {
+			describe_start_failure(status, w->w_ch.ch_why, why,
+			    sizeof(why));
+			repo_worker_failed(p, w, why);
+			return;
+		}
+		w->w_ch.ch_ready = 0;
+		schedule_restart(p, &w->w_ch, "worker");
+		index_send(p);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_MODEL &&
+	    w->w_ch.ch_starts == 1) {
+		log_warnx("the model does not load; stopping "
+		    "(aiguardd --check-config says why)");
+		p->p_status = 1;
+		p->p_stopping = 1;
+		if (p->p_front.ch_pid > 0)
+			(void)kill(p->p_front.ch_pid, SIGTERM);
+		return;
+	}
+	if (worker_start_failed(p, w, status))
+		return;
+	schedule_restart(p, &w->w_ch, "worker");
+}
+
 static void
 reap(struct parent *p)
 {
+	struct wchild *w;
 	char how[96];
 	pid_t pid;
 	int status;
+	size_t i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		describe_exit(status, how, sizeof(how));
-		if (pid == p->p_worker.ch_pid) {
-			p->p_worker.ch_pid = 0;
-			/* Its message, if it sent one, came before its end. */
-			worker_ready_read(p);
-			if (p->p_worker.ch_ready_fd != -1) {
-				(void)close(p->p_worker.ch_ready_fd);
-				p->p_worker.ch_ready_fd = -1;
-			}
-			if (p->p_stopping) {
-				log_event(LOG_LVL_INFO, "event=child_exit "
-				    "child=worker %s", how);
-				continue;
-			}
-			log_event(LOG_LVL_WARN, "event=child_exit child=worker "
-			    "%s msg=\"worker died; requests in flight were "
-			    "answered 503\"", how);
-			if (WIFEXITED(status) && WEXITSTATUS(status) ==
-			    WORKER_EXIT_MODEL)
-				p->p_load_failures++;
-			if (WIFEXITED(status) && WEXITSTATUS(status) ==
-			    EXIT_SANDBOX) {
-				log_warnx("the worker cannot confine itself; "
-				    "stopping");
-				p->p_status = 1;
-				begin_stop(p, "sandbox");
-				continue;
-			}
-			if (WIFEXITED(status) && WEXITSTATUS(status) ==
-			    WORKER_EXIT_MODEL && p->p_worker.ch_starts == 1) {
-				log_warnx("the model does not load; stopping "
-				    "(aiguardd --check-config says why)");
-				p->p_status = 1;
-				p->p_stopping = 1;
-				if (p->p_front.ch_pid > 0)
-					(void)kill(p->p_front.ch_pid, SIGTERM);
-				continue;
-			}
-			if (worker_start_failed(p, status))
-				continue;
-			schedule_restart(p, &p->p_worker, "worker");
-		} else if (pid == p->p_front.ch_pid) {
-			p->p_front.ch_pid = 0;
-			if (p->p_stopping) {
-				log_event(LOG_LVL_INFO, "event=child_exit "
-				    "child=front %s", how);
-				if (p->p_worker.ch_pid > 0)
-					(void)kill(p->p_worker.ch_pid, SIGTERM);
-				continue;
-			}
-			log_event(LOG_LVL_WARN, "event=child_exit child=front "
-			    "%s", how);
-			if (WIFEXITED(status) && (WEXITSTATUS(status) ==
-			    FRONT_EXIT_LISTEN || WEXITSTATUS(status) ==
-			    EXIT_SANDBOX)) {
-				log_warnx("the front cannot %s; stopping",
-				    WEXITSTATUS(status) == EXIT_SANDBOX ?
-				    "confine itself" : "serve");
-				p->p_status = 1;
-				p->p_stopping = 1;
-				p->p_stop_deadline = ag_now() + STOP_GRACE_S;
-				if (p->p_worker.ch_pid > 0)
-					(void)kill(p->p_worker.ch_pid, SIGTERM);
-				continue;
-			}
-			/* The worker's link died with the front: both again. */
-			if (p->p_worker.ch_pid > 0) {
-				p->p_worker.ch_ordered = 1;
-				(void)kill(p->p_worker.ch_pid, SIGTERM);
-			}
-			p->p_worker.ch_restart_at = 0;
-			schedule_restart(p, &p->p_front, "front");
+		if ((w = worker_by_pid(p, pid)) != NULL) {
+			reap_worker(p, w, status, how);
+			continue;
 		}
+		if (pid != p->p_front.ch_pid)
+			continue;
+		p->p_front.ch_pid = 0;
+		if (p->p_stopping) {
+			log_event(LOG_LVL_INFO, "event=child_exit "
+			    "child=front %s", how);
+			workers_kill(p, SIGTERM);
+			continue;
+		}
+		log_event(LOG_LVL_WARN, "event=child_exit child=front %s", how);
+		if (WIFEXITED(status) && (WEXITSTATUS(status) ==
+		    FRONT_EXIT_LISTEN || WEXITSTATUS(status) == EXIT_SANDBOX)) {
+			log_warnx("the front cannot %s; stopping",
+			    WEXITSTATUS(status) == EXIT_SANDBOX ?
+			    "confine itself" : "serve");
+			p->p_status = 1;
+			p->p_stopping = 1;
+			p->p_stop_deadline = ag_now() + STOP_GRACE_S;
+			workers_kill(p, SIGTERM);
+			continue;
+		}
+		/* The workers' links died with the front: all again. */
+		workers_kill(p, SIGTERM);
+		for (i = 0; i < P_MAX_WORKERS; i++) {
+			p->p_wk[i].w_ch.ch_restart_at = 0;
+			/* A retired worker is not started again. */
+			if (p->p_wk[i].w_id != 0 && p->p_wk[i].w_retired &&
+			    p->p_wk[i].w_ch.ch_pid == 0)
+				worker_free(&p->p_wk[i]);
+		}
+		/* Loads in progress: the new front has not asked for them. */
+		for (i = 0; i < P_MAX_REPLIES; i++)
+			p->p_replies[i].pr_id = 0;
+		schedule_restart(p, &p->p_front, "front");
 	}
 }
 
@@ -701,76 +1464,138 @@ begin_stop(struct parent *p, const char *why)
 	log_info("%s: stopping", why);
 	if (p->p_front.ch_pid > 0)
 		(void)kill(p->p_front.ch_pid, SIGTERM);
-	else if (p->p_worker.ch_pid > 0)
-		(void)kill(p->p_worker.ch_pid, SIGTERM);
+	else
+		workers_kill(p, SIGTERM);
+}
+
+/* SIGHUP: the front door's files, then the models. */
+static void
+reload(struct parent *p)
+{
+	char err[512];
+	size_t i;
+
+	frontdoor_reload(p);
+	if (p->p_repo) {
+		log_info("SIGHUP: scanning the repository");
+		if (repo_reload(p, NULL, err, sizeof(err)) != 0)
+			log_event(LOG_LVL_WARN, "event=reload result=failed "
+			    "serving=old msg=\"%s\"", err);
+		return;
+	}
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		if (p->p_wk[i].w_id != 0 && p->p_wk[i].w_ch.ch_pid > 0) {
+			log_info("SIGHUP: reloading the model");
+			(void)kill(p->p_wk[i].w_ch.ch_pid, SIGHUP);
+			return;
+		}
+	log_warnx("SIGHUP: no worker to reload");
+}
+
+/* Starts every worker that has a slot and is not running (a new front). */
+static void
+workers_start(struct parent *p)
+{
+	size_t i;
+
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		if (p->p_wk[i].w_id != 0 && !p->p_wk[i].w_retired &&
+		    p->p_wk[i].w_ch.ch_pid == 0)
+			spawn_worker(p, &p->p_wk[i]);
+	index_send(p);
 }
 
 static int
 supervise(struct parent *p)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[2 + P_MAX_WORKERS];
+	struct wchild *pw[2 + P_MAX_WORKERS];
+	char err[512];
+	size_t i;
 
 	spawn_front(p);
-	spawn_worker(p);
-	pfd[0].fd = p->p_sigfd;
-	pfd[0].events = POLLIN;
-	pfd[1].events = POLLIN;
+	if (p->p_repo) {
+		if (repo_reload(p, NULL, err, sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			p->p_status = 1;
+			begin_stop(p, "repository");
+		}
+		workers_start(p);
+	} else {
+		struct wchild *w = worker_new(p, "", 0, ++p->p_seq);
+
+		spawn_worker(p, w);
+	}
 	for (;;) {
 		double now = ag_now(), next = 0;
-		int timeout = -1;
+		int timeout = -1, nfd = 0;
 
 		if (p->p_stopping) {
-			if (p->p_front.ch_pid == 0 && p->p_worker.ch_pid == 0)
+			if (p->p_front.ch_pid == 0 && !workers_running(p))
 				break;
 			if (p->p_stop_deadline > 0 && now > p->p_stop_deadline) {
 				log_warnx("children still running after the "
 				    "grace period: killing them");
 				if (p->p_front.ch_pid > 0)
 					(void)kill(p->p_front.ch_pid, SIGKILL);
-				if (p->p_worker.ch_pid > 0)
-					(void)kill(p->p_worker.ch_pid, SIGKILL);
+				workers_kill(p, SIGKILL);
 				p->p_stop_deadline = 0;
 			}
 			next = p->p_stop_deadline;
-		} else {
-			/* Due restarts: the front first, it takes the worker. */
-			if (p->p_front.ch_pid == 0 &&
-			    p->p_front.ch_restart_at > 0 &&
+		} else if (p->p_front.ch_pid == 0) {
+			/* Due: the front first, then every worker with it. */
+			if (p->p_front.ch_restart_at > 0 &&
 			    now >= p->p_front.ch_restart_at &&
-			    p->p_worker.ch_pid == 0) {
+			    !workers_running(p)) {
 				p->p_front.ch_restart_at = 0;
 				spawn_front(p);
-				spawn_worker(p);
-			} else if (p->p_front.ch_pid > 0 &&
-			    p->p_worker.ch_pid == 0 &&
-			    p->p_worker.ch_restart_at > 0 &&
-			    now >= p->p_worker.ch_restart_at) {
-				p->p_worker.ch_restart_at = 0;
-				spawn_worker(p);
-			}
-			if (p->p_front.ch_pid == 0 && p->p_front.ch_restart_at)
+				workers_start(p);
+			} else if (p->p_front.ch_restart_at > 0 &&
+			    !workers_running(p))
 				next = p->p_front.ch_restart_at;
-			else if (p->p_worker.ch_pid == 0 &&
-			    p->p_worker.ch_restart_at > 0)
-				next = p->p_worker.ch_restart_at;
-			else if (p->p_front.ch_pid == 0 &&
-			    p->p_worker.ch_pid > 0)
-				next = 0;	/* wait for the worker to go */
+		} else {
+			for (i = 0; i < P_MAX_WORKERS; i++) {
+				struct child *ch = &p->p_wk[i].w_ch;
+
+				if (p->p_wk[i].w_id == 0 || ch->ch_pid > 0 ||
+				    ch->ch_restart_at == 0)
+					continue;
+				if (now >= ch->ch_restart_at) {
+					ch->ch_restart_at = 0;
+					spawn_worker(p, &p->p_wk[i]);
+				} else if (next == 0 || ch->ch_restart_at <
+				    next)
+					next = ch->ch_restart_at;
+			}
 		}
 		if (next > 0) {
 			double d = (next - ag_now()) * 1000.0 + 1;
 
 			timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
 		}
-		pfd[1].fd = p->p_worker.ch_ready_fd;	/* -1: skipped */
-		pfd[1].revents = 0;
-		if (poll(pfd, 2, timeout) == -1) {
+		pfd[nfd].fd = p->p_sigfd;
+		pfd[nfd].events = POLLIN;
+		pw[nfd++] = NULL;
+		pfd[nfd].fd = p->p_front.ch_pid > 0 ? p->p_ctl : -1;
+		pfd[nfd].events = POLLIN;
+		pw[nfd++] = NULL;
+		for (i = 0; i < P_MAX_WORKERS; i++)
+			if (p->p_wk[i].w_id != 0 &&
+			    p->p_wk[i].w_ch.ch_ready_fd != -1) {
+				pfd[nfd].fd = p->p_wk[i].w_ch.ch_ready_fd;
+				pfd[nfd].events = POLLIN;
+				pw[nfd++] = &p->p_wk[i];
+			}
+		if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[1].revents != 0)
-			worker_ready_read(p);
+		for (i = 2; i < (size_t)nfd; i++)
+			if (pfd[i].revents != 0 && pw[i]->w_id != 0)
+				worker_ready_read(p, pw[i]);
+		if (pfd[1].revents & POLLIN)
+			ctl_read(p);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -787,15 +1612,7 @@ supervise(struct parent *p)
 					begin_stop(p, "SIGINT");
 					break;
 				case SIGHUP:
-					frontdoor_reload(p);
-					if (p->p_worker.ch_pid > 0) {
-						log_info("SIGHUP: reloading "
-						    "the model");
-						(void)kill(p->p_worker.ch_pid,
-						    SIGHUP);
-					} else
-						log_warnx("SIGHUP: no worker "
-						    "to reload");
+					reload(p);
 					break;
 				}
 			}
@@ -819,6 +1636,7 @@ main(int argc, char **argv)
 	sigset_t set;
 	char err[512];
 	int check = 0, port, status;
+	size_t i;
 
 	/*
 	 * Request bodies, tensors, a reload's model and workspace (hundreds
@@ -848,7 +1666,9 @@ main(int argc, char **argv)
 	p.p_cf = &cf;
 	p.p_dc = &dc;
 	p.p_ctl = -1;
-	p.p_worker.ch_ready_fd = -1;
+	p.p_repo = cf.cf_repository[0] != '\0';
+	for (i = 0; i < P_MAX_WORKERS; i++)
+		p.p_wk[i].w_ch.ch_ready_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

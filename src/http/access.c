@@ -57,6 +57,7 @@ access_category(int route_kind)
 	case ROUTE_CLASSIFY:
 		return TOKEN_SCOPE_INFER;
 	case ROUTE_METRICS:
+	case ROUTE_STATS:
 		return TOKEN_SCOPE_METRICS;
 	default:
 		/* Whatever is not listed changes state, or may one day. */

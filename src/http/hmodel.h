@@ -21,6 +21,11 @@ struct http_model {
 	struct model_desc	 hm_desc;
 	char			**hm_labels;	/* hm_desc.d_classes strings */
 	char			*hm_label_buf;	/* their storage */
+	/*
+	 * The backend's tag (in aiguardd: which worker published it), set
+	 * before the model is published; the http layer never reads it.
+	 */
+	unsigned int		 hm_backend;
 };
 
 /*

@@ -78,6 +78,28 @@ routes_match(const char *path, struct route *rt)
 		rt->rt_kind = ROUTE_READY;
 		return 0;
 	}
+	if (strcmp(path, "/v2/repository/index") == 0) {
+		rt->rt_kind = ROUTE_REPO_INDEX;
+		return 0;
+	}
+	if (strcmp(path, "/v2/models/stats") == 0) {
+		rt->rt_kind = ROUTE_STATS;
+		return 0;
+	}
+	if (strncmp(path, "/v2/repository/models/", 22) == 0) {
+		p = path + 21;
+		if (routes_segment(&p, rt->rt_model,
+		    sizeof(rt->rt_model)) != 1 ||
+		    routes_segment(&p, seg, sizeof(seg)) != 1 || *p != '\0')
+			return AG_ERR_NOT_FOUND;
+		if (strcmp(seg, "load") == 0)
+			rt->rt_kind = ROUTE_REPO_LOAD;
+		else if (strcmp(seg, "unload") == 0)
+			rt->rt_kind = ROUTE_REPO_UNLOAD;
+		else
+			return AG_ERR_NOT_FOUND;
+		return 0;
+	}
 	if (strncmp(path, "/v2/models/", 11) != 0)
 		return AG_ERR_NOT_FOUND;
 	p = path + 10;
@@ -106,6 +128,8 @@ routes_match(const char *path, struct route *rt)
 		rt->rt_kind = ROUTE_INFER;
 	else if (strcmp(seg, "classify") == 0)
 		rt->rt_kind = ROUTE_CLASSIFY;
+	else if (strcmp(seg, "stats") == 0)
+		rt->rt_kind = ROUTE_STATS;
 	else
 		return AG_ERR_NOT_FOUND;
 	return 0;

@@ -4,7 +4,10 @@
  *
  * Paths (Open Inference Protocol, KServe v2 REST, plus two of ours):
  *   /v2/health/live  /v2/health/ready  /v2  /metrics
- *   /v2/models/NAME[/versions/V][/ready|/infer|/classify]
+ *   /v2/models/NAME[/versions/V][/ready|/infer|/classify|/stats]
+ *   /v2/models/stats (every model's statistics: a model named "stats" is
+ *   reached by its metadata only as /v2/models/stats/versions/V)
+ *   /v2/repository/index  /v2/repository/models/NAME/load|unload
  * A model name is only ever compared with the served model's name; it is
  * never used to build a file name.
  */
@@ -23,6 +26,10 @@ enum route_kind {
 	ROUTE_MODEL_READY,
 	ROUTE_INFER,
 	ROUTE_CLASSIFY,
+	ROUTE_STATS,		/* rt_model "" : every model */
+	ROUTE_REPO_INDEX,
+	ROUTE_REPO_LOAD,
+	ROUTE_REPO_UNLOAD,
 };
 
 struct route {

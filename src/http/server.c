@@ -174,6 +174,8 @@ struct http_req {
 	float			*rq_logits;
 	int			 rq_top;
 	struct http_job		 rq_job;
+	int			 rq_submitted;	/* rq_job went to the backend */
+	double			 rq_submit_at, rq_done_at;
 	/* the front door */
 	struct access_id	 rq_id;		/* as whom */
 	struct access_result	 rq_deny;	/* ar_status != 0: refused */
@@ -185,7 +187,8 @@ struct http_req {
 };
 
 static const char *const http_extensions[] = {
-	"classification", "binary_tensor_data", "aiguard_classify", NULL
+	"classification", "binary_tensor_data", "aiguard_classify",
+	"model_repository", "statistics", NULL
 };
 
 /* Responses */
@@ -215,7 +218,10 @@ http_send(struct http_req *rq, int status, const char *ctype, void *body,
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
 		    rq->rq_route.rt_kind == ROUTE_INFER ||
-		    rq->rq_route.rt_kind == ROUTE_CLASSIFY ? "POST" :
+		    rq->rq_route.rt_kind == ROUTE_CLASSIFY ||
+		    rq->rq_route.rt_kind == ROUTE_REPO_INDEX ||
+		    rq->rq_route.rt_kind == ROUTE_REPO_LOAD ||
+		    rq->rq_route.rt_kind == ROUTE_REPO_UNLOAD ? "POST" :
 		    "GET, HEAD");
 	/* Bodies are JSON or Prometheus text: never sniffed as anything. */
 	(void)MHD_add_response_header(resp, "X-Content-Type-Options",
@@ -281,15 +287,6 @@ http_error(struct http_req *rq, int status, const char *fmt, ...)
 	return http_send_json(rq, status, json_pack("{s:s}", "error", msg));
 }
 
-/* 1 when the route names the model d (and its version, if it names one). */
-static int
-http_model_named(const struct http_req *rq, const struct model_desc *d)
-{
-	return strcmp(rq->rq_route.rt_model, d->d_name) == 0 &&
-	    (!rq->rq_route.rt_has_version ||
-	    strcmp(rq->rq_route.rt_version, d->d_version) == 0);
-}
-
 /* The model metadata answer (OIP), with aiguard's parameters. */
 static json_t *
 http_model_metadata(const struct model_desc *d)
@@ -313,37 +310,27 @@ http_model_metadata(const struct model_desc *d)
 }
 
 /*
- * *out = hm (a reference, which this takes) when the route names it (and
- * its version); else NULL and a 404.
+ * The model the route names (its version, or the default one), or NULL
+ * and the 404 or 503 answered.
  */
 static enum MHD_Result
-http_model_match(struct http_req *rq, struct http_model *hm,
-    struct http_model **out)
+http_model_for(struct http_req *rq, struct http_model **out)
 {
-	*out = NULL;
-	if (!http_model_named(rq, &hm->hm_desc)) {
-		http_model_unref(hm);
+	struct http_server *hs = rq->rq_srv;
+	int known = 0;
+
+	*out = hs->hs_be->be_model(hs->hs_be->be_ctx, rq->rq_route.rt_model,
+	    rq->rq_route.rt_has_version ? rq->rq_route.rt_version : NULL,
+	    &known);
+	if (*out != NULL)
+		return MHD_YES;
+	if (!known)
 		/* The name is the client's: printed escaped by jansson. */
 		return http_error(rq, 404, "unknown model '%s'%s%s",
 		    rq->rq_route.rt_model,
 		    rq->rq_route.rt_has_version ? " version " : "",
 		    rq->rq_route.rt_has_version ? rq->rq_route.rt_version : "");
-	}
-	*out = hm;
-	return MHD_YES;
-}
-
-/* The served model if the route names it (and its version), else NULL. */
-static enum MHD_Result
-http_model_for(struct http_req *rq, struct http_model **out)
-{
-	struct http_server *hs = rq->rq_srv;
-	struct http_model *hm;
-
-	*out = NULL;
-	if ((hm = hs->hs_be->be_model(hs->hs_be->be_ctx)) == NULL)
-		return http_error(rq, 503, "model not ready");
-	return http_model_match(rq, hm, out);
+	return http_error(rq, 503, "model not ready");
 }
 
 /* The front door */
@@ -480,7 +467,9 @@ http_access(struct http_req *rq)
 	return rq->rq_deny.ar_status;
 }
 
-/* GET handlers */
+/* GET handlers (and the repository's POSTs, which have no body to read) */
+
+static enum MHD_Result	http_repository(struct http_req *);
 
 static enum MHD_Result
 http_get(struct http_req *rq)
@@ -498,11 +487,12 @@ http_get(struct http_req *rq)
 	switch (rq->rq_route.rt_kind) {
 	case ROUTE_LIVE:
 		return http_send_json(rq, 200, json_pack("{s:b}", "live", 1));
-	case ROUTE_READY:
-		hm = hs->hs_be->be_model(hs->hs_be->be_ctx);
-		http_model_unref(hm);
-		return http_send_json(rq, hm != NULL ? 200 : 503,
-		    json_pack("{s:b}", "ready", hm != NULL));
+	case ROUTE_READY: {
+		int ready = hs->hs_be->be_ready(hs->hs_be->be_ctx);
+
+		return http_send_json(rq, ready ? 200 : 503,
+		    json_pack("{s:b}", "ready", ready));
+	}
 	case ROUTE_SERVER:
 		arr = json_array();
 		for (i = 0; http_extensions[i] != NULL; i++)
@@ -530,28 +520,55 @@ http_get(struct http_req *rq)
 		return http_send(rq, 200, "text/plain; version=0.0.4; "
 		    "charset=utf-8", text, len, len);
 	}
-	case ROUTE_MODEL:
+	case ROUTE_MODEL: {
+		json_t *md;
+
 		if ((ret = http_model_for(rq, &hm)) != MHD_YES || hm == NULL)
 			return ret;
-		ret = http_send_json(rq, 200, http_model_metadata(
-		    &hm->hm_desc));
+		md = http_model_metadata(&hm->hm_desc);
+		/* The versions loaded, unless the route names one. */
+		if (md != NULL && !rq->rq_route.rt_has_version &&
+		    hs->hs_be->be_describe != NULL)
+			hs->hs_be->be_describe(hs->hs_be->be_ctx,
+			    rq->rq_route.rt_model, md);
+		ret = http_send_json(rq, 200, md);
 		http_model_unref(hm);
 		return ret;
+	}
 	case ROUTE_MODEL_READY: {
-		int ready;
+		int ready, known = 0;
 
-		hm = hs->hs_be->be_model(hs->hs_be->be_ctx);
-		if (hm != NULL && !http_model_named(rq, &hm->hm_desc)) {
-			http_model_unref(hm);
+		hm = hs->hs_be->be_model(hs->hs_be->be_ctx,
+		    rq->rq_route.rt_model, rq->rq_route.rt_has_version ?
+		    rq->rq_route.rt_version : NULL, &known);
+		if (hm == NULL && !known)
 			return http_error(rq, 404, "unknown model '%s'",
 			    rq->rq_route.rt_model);
-		}
 		ready = hm != NULL;
 		http_model_unref(hm);
 		return http_send_json(rq, ready ? 200 : 503, json_pack(
 		    "{s:s, s:b}", "name", rq->rq_route.rt_model, "ready",
 		    ready));
 	}
+	case ROUTE_STATS: {
+		json_t *st = hs->hs_be->be_stats == NULL ? NULL :
+		    hs->hs_be->be_stats(hs->hs_be->be_ctx,
+		    rq->rq_route.rt_model[0] != '\0' ? rq->rq_route.rt_model :
+		    NULL, rq->rq_route.rt_has_version ?
+		    rq->rq_route.rt_version : NULL);
+
+		if (st == NULL)
+			return http_error(rq, 404, "unknown model '%s'%s%s",
+			    rq->rq_route.rt_model,
+			    rq->rq_route.rt_has_version ? " version " : "",
+			    rq->rq_route.rt_has_version ?
+			    rq->rq_route.rt_version : "");
+		return http_send_json(rq, 200, st);
+	}
+	case ROUTE_REPO_INDEX:
+	case ROUTE_REPO_LOAD:
+	case ROUTE_REPO_UNLOAD:
+		return http_repository(rq);
 	default:
 		return http_error(rq, 404, "not found");
 	}
@@ -604,6 +621,7 @@ http_job_done(struct http_job *job)
 
 	pthread_mutex_lock(&hs->hs_mtx);
 	rq->rq_state = RQ_DONE;
+	rq->rq_done_at = ag_now();
 	if (rq->rq_hc != NULL) {
 		/* The deadline restarts: the answer still has to go out. */
 		rq->rq_hc->hc_waiting = 0;
@@ -615,6 +633,76 @@ http_job_done(struct http_job *job)
 		MHD_resume_connection(rq->rq_conn);
 	pthread_mutex_unlock(&hs->hs_mtx);
 	http_req_unref(rq);
+}
+
+/*
+ * The model repository extension: POST /v2/repository/index, and
+ * .../models/NAME/load and /unload.  Only for a token with the admin
+ * scope, even where server.open opens admin or there is no token file:
+ * changing what is served takes a credential, always.  Load and unload
+ * wait for the backend (the parent starts or stops the workers) like an
+ * inference; a request body (Triton's parameters) is not read.
+ */
+static enum MHD_Result
+http_repository(struct http_req *rq)
+{
+	struct http_server *hs = rq->rq_srv;
+	int tokens = hs->hs_cf->cf_tokens[0] != '\0', r;
+	json_t *idx;
+
+	if (rq->rq_id.ai_anonymous) {
+		metrics_auth_failure(hs->hs_m, tokens ?
+		    METRICS_AUTH_MISSING : METRICS_AUTH_FORBIDDEN);
+		return http_error(rq, tokens ? 401 : 403,
+		    "the model repository takes a token with the admin "
+		    "scope%s", tokens ? "" :
+		    " (server.tokens: none configured)");
+	}
+	if (rq->rq_route.rt_kind == ROUTE_REPO_INDEX) {
+		idx = hs->hs_be->be_index != NULL ?
+		    hs->hs_be->be_index(hs->hs_be->be_ctx) : json_array();
+		if (idx == NULL)
+			return http_error(rq, 503, "out of memory");
+		return http_send_json(rq, 200, idx);
+	}
+	if (hs->hs_be->be_control == NULL)
+		return http_error(rq, 403, "model control is off "
+		    "(model.control = none): models load at start and on "
+		    "SIGHUP");
+	memset(&rq->rq_job, 0, sizeof(rq->rq_job));
+	rq->rq_job.jb_done = http_job_done;
+	rq->rq_job.jb_arg = rq;
+	pthread_mutex_lock(&hs->hs_mtx);
+	rq->rq_refs++;
+	rq->rq_state = RQ_WAIT;
+	if (rq->rq_hc != NULL) {
+		rq->rq_hc->hc_waiting = 1;
+		rq->rq_hc->hc_rq = rq;
+	}
+	MHD_suspend_connection(rq->rq_conn);
+	pthread_mutex_unlock(&hs->hs_mtx);
+	r = hs->hs_be->be_control(hs->hs_be->be_ctx,
+	    rq->rq_route.rt_kind == ROUTE_REPO_LOAD ? HTTP_CONTROL_LOAD :
+	    HTTP_CONTROL_UNLOAD, rq->rq_route.rt_model, &rq->rq_job);
+	if (r != 0) {
+		rq->rq_job.jb_status = r;
+		http_job_done(&rq->rq_job);
+	}
+	return MHD_YES;
+}
+
+/* The answer of a load or unload, once the backend is done. */
+static enum MHD_Result
+http_repository_answer(struct http_req *rq)
+{
+	int r = rq->rq_job.jb_status;
+
+	if (r == 0)
+		return http_send_json(rq, 200, json_object());
+	return http_error(rq, r == AG_ERR_BUSY || r == AG_ERR_UNAVAILABLE ||
+	    r == AG_ERR_ALLOC ? 503 : r == AG_ERR_NOT_FOUND ? 404 : 400,
+	    "%s", rq->rq_job.jb_msg[0] != '\0' ? rq->rq_job.jb_msg :
+	    ag_strerror(r));
 }
 
 /*
@@ -689,7 +777,9 @@ http_submit(struct http_req *rq, const float *input, const uint8_t *pixels,
 	MHD_suspend_connection(rq->rq_conn);
 	pthread_mutex_unlock(&hs->hs_mtx);
 
+	rq->rq_submit_at = ag_now();
 	r = hs->hs_be->be_submit(hs->hs_be->be_ctx, &rq->rq_job);
+	rq->rq_submitted = r == 0;
 	/*
 	 * The backend has copied the tensor or the pixels (or refused
 	 * them): the request's own copy goes now, not when the answer does,
@@ -1018,6 +1108,16 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 		}
 		return MHD_YES;
 	}
+	if (rq->rq_route.rt_kind == ROUTE_REPO_INDEX ||
+	    rq->rq_route.rt_kind == ROUTE_REPO_LOAD ||
+	    rq->rq_route.rt_kind == ROUTE_REPO_UNLOAD) {
+		if (!post)
+			return http_error(rq, 405, "method %s not allowed "
+			    "here; use POST", method);
+		/* Answered once the body (ignored) is in. */
+		rq->rq_state = RQ_GET;
+		return MHD_YES;
+	}
 	if (rq->rq_route.rt_kind != ROUTE_INFER &&
 	    rq->rq_route.rt_kind != ROUTE_CLASSIFY) {
 		if (!is_get)
@@ -1083,17 +1183,22 @@ http_begin(struct http_req *rq, const char *method, const char *url)
 	 * the 503 and its Retry-After.
 	 */
 	{
-		struct http_model *hm = hs->hs_be->be_model(hs->hs_be->be_ctx);
-		enum MHD_Result ret;
+		int known = 0;
 
-		if (hm == NULL) {
+		/* The model is fixed for the request from here on. */
+		rq->rq_model = hs->hs_be->be_model(hs->hs_be->be_ctx,
+		    rq->rq_route.rt_model, rq->rq_route.rt_has_version ?
+		    rq->rq_route.rt_version : NULL, &known);
+		if (rq->rq_model == NULL && !known)
+			return http_error(rq, 404, "unknown model '%s'%s%s",
+			    rq->rq_route.rt_model,
+			    rq->rq_route.rt_has_version ? " version " : "",
+			    rq->rq_route.rt_has_version ?
+			    rq->rq_route.rt_version : "");
+		if (rq->rq_model == NULL) {
 			rq->rq_notready = 1;
 			return MHD_YES;
 		}
-		/* The model is fixed for the request from here on. */
-		ret = http_model_match(rq, hm, &rq->rq_model);
-		if (ret != MHD_YES || rq->rq_model == NULL)
-			return ret;
 	}
 	/*
 	 * Nothing is reserved for the announced length: the buffer grows as
@@ -1248,6 +1353,9 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		return MHD_YES;	/* spurious: still suspended */
 	case RQ_DONE:
+		if (rq->rq_route.rt_kind == ROUTE_REPO_LOAD ||
+		    rq->rq_route.rt_kind == ROUTE_REPO_UNLOAD)
+			return http_repository_answer(rq);
 		if (rq->rq_job.jb_status != 0)
 			return http_error(rq, 503, "%s",
 			    rq->rq_job.jb_status == AG_ERR_BUSY ?
@@ -1281,6 +1389,16 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (rq->rq_status == 0)
 		rq->rq_status = 499;	/* closed before an answer */
 	metrics_request(hs->hs_m, rq->rq_ep, rq->rq_status, dt);
+	/* The model's statistics: every inference that reached a model. */
+	if (rq->rq_model != NULL && hs->hs_be->be_account != NULL &&
+	    (rq->rq_route.rt_kind == ROUTE_INFER ||
+	    rq->rq_route.rt_kind == ROUTE_CLASSIFY))
+		hs->hs_be->be_account(hs->hs_be->be_ctx, rq->rq_model,
+		    rq->rq_status == 200, rq->rq_job.jb_n > 0 ?
+		    rq->rq_job.jb_n : 1, dt, rq->rq_submit_at > 0 ?
+		    rq->rq_submit_at - rq->rq_start : dt,
+		    rq->rq_done_at > 0 ? ag_now() - rq->rq_done_at : 0,
+		    rq->rq_submitted ? &rq->rq_job : NULL);
 	metrics_inflight(hs->hs_m, -1);
 	if (!rq->rq_id.ai_anonymous)
 		metrics_token_request(hs->hs_m, rq->rq_id.ai_entry.te_name,

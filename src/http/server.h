@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "hmodel.h"
 
 struct ag_config;
@@ -40,12 +42,31 @@ struct http_job {
 	int		 jb_returns;
 	void		(*jb_done)(struct http_job *);
 	void		*jb_arg;
+	/* A model control job (be_control): what went wrong, or "". */
+	char		 jb_msg[256];
 };
+
+/* be_control()'s operations: the model repository extension. */
+enum http_control { HTTP_CONTROL_LOAD = 1, HTTP_CONTROL_UNLOAD = 2 };
 
 struct http_backend {
 	void	*be_ctx;
-	/* The model served now, referenced; NULL when not ready. */
-	struct http_model *(*be_model)(void *ctx);
+	/*
+	 * The model name names (version: that version, NULL: the model's
+	 * default one), referenced; NULL when there is none ready, *known
+	 * then says whether the name is one the backend serves at all (503)
+	 * or not (404).
+	 */
+	struct http_model *(*be_model)(void *ctx, const char *name,
+	    const char *version, int *known);
+	/* 1 when the server is ready: every model it serves is. */
+	int	(*be_ready)(void *ctx);
+	/*
+	 * What the metadata of name adds besides its default version's
+	 * description: "versions" (every loaded version) and per-version
+	 * details, set into obj.  May be NULL.
+	 */
+	void	(*be_describe)(void *ctx, const char *name, json_t *obj);
 	/*
 	 * Queues job, copying jb_input or jb_pixels before it returns (the
 	 * caller frees them then).  0: jb_done() will be called exactly
@@ -65,6 +86,36 @@ struct http_backend {
 	 * GET /v2: fills out (at most max) and returns the count.  May be NULL.
 	 */
 	int	(*be_layers)(void *ctx, const char **out, int max);
+	/*
+	 * Statistics (the Triton statistics extension): a new object
+	 * {"model_stats": [...]} for name (NULL: every model) and version
+	 * (NULL: every loaded version), or NULL when name or version is not
+	 * served (404).  May be NULL (no statistics: 404).
+	 */
+	json_t	*(*be_stats)(void *ctx, const char *name, const char *version);
+	/*
+	 * One inference request answered (ok or not) for hm, with its
+	 * images and the time it took, whole (total_s), before the backend
+	 * (input_s: reading, parsing, decoding) and after it (output_s: the
+	 * answer built); job is the backend's job when it was submitted, for
+	 * its queue and engine times, else NULL.  May be NULL.
+	 */
+	void	(*be_account)(void *ctx, const struct http_model *hm, int ok,
+	    int images, double total_s, double input_s, double output_s,
+	    const struct http_job *job);
+	/*
+	 * The repository index: a new array of {"name", "version", "state",
+	 * "reason"}.  May be NULL (an empty index).
+	 */
+	json_t	*(*be_index)(void *ctx);
+	/*
+	 * Model control: load or unload name (enum http_control), answered
+	 * like be_submit (0: jb_done() once, with jb_status and jb_msg
+	 * set; < 0: not taken, jb_msg may say why).  NULL: model control is
+	 * off (model.control = none).
+	 */
+	int	(*be_control)(void *ctx, int op, const char *name,
+	    struct http_job *job);
 };
 
 struct http_server;

@@ -167,6 +167,10 @@ model_loc_current(const struct model_loc *ml, char *dir, size_t dirlen,
 	int r;
 
 	(void)snprintf(dir, dirlen, "%s", ml->ml_dir);
+	if (ml->ml_pinned) {
+		(void)snprintf(ver, verlen, "%s", ml->ml_version);
+		return;
+	}
 	(void)snprintf(ver, verlen, "1");
 	if (!locate_walk(ml->ml_dir, link, sizeof(link), v, sizeof(v)))
 		return;
@@ -178,4 +182,31 @@ model_loc_current(const struct model_loc *ml, char *dir, size_t dirlen,
 		return;
 	}
 	(void)snprintf(ver, verlen, "%s", v);
+}
+
+int
+model_locate_version(const char *store, const char *name,
+    unsigned int version, struct model_loc *ml, char *err, size_t errlen)
+{
+	int r;
+
+	memset(ml, 0, sizeof(*ml));
+	if (!store_name_valid(name) || strlen(name) >= MODEL_NAME_MAX)
+		return ag_errf(err, errlen, AG_ERR_INVALID_ARG,
+		    "%s: not a model name", name);
+	r = snprintf(ml->ml_dir, sizeof(ml->ml_dir), "%s/%s/%u", store, name,
+	    version);
+	if (r < 0 || (size_t)r >= sizeof(ml->ml_dir))
+		return ag_errf(err, errlen, AG_ERR_TOO_LARGE,
+		    "%s/%s: path too long", store, name);
+	if (realpath(ml->ml_dir, ml->ml_root) == NULL)
+		memcpy(ml->ml_root, ml->ml_dir, sizeof(ml->ml_root));
+	if (realpath(store, ml->ml_store) == NULL)
+		(void)snprintf(ml->ml_store, sizeof(ml->ml_store), "%s",
+		    store);
+	memcpy(ml->ml_name, name, strlen(name) + 1);
+	(void)snprintf(ml->ml_version, sizeof(ml->ml_version), "%u",
+	    version);
+	ml->ml_pinned = 1;
+	return 0;
 }

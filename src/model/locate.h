@@ -43,6 +43,8 @@ struct model_loc {
 	char	ml_name[STORE_NAME_MAX + 1];
 	/* The version current when located: "1" outside a store. */
 	char	ml_version[MODEL_VERSION_MAX];
+	/* One version of a repository, pinned: never follows current. */
+	int	ml_pinned;
 };
 
 /*
@@ -53,6 +55,16 @@ struct model_loc {
  * loading it fails, naming it.
  */
 int	model_locate(const char *given, struct model_loc *ml, char *err,
+	    size_t errlen);
+
+/*
+ * One version of a repository's model (model.repository): STORE/NAME/V,
+ * pinned (model_loc_current() gives it whatever current says), its
+ * sandbox rule that version's directory alone.  0, or AG_ERR_INVALID_ARG
+ * (a name that is not a store name) or AG_ERR_TOO_LARGE.
+ */
+int	model_locate_version(const char *store, const char *name,
+	    unsigned int version, struct model_loc *ml, char *err,
 	    size_t errlen);
 
 /*

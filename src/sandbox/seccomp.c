@@ -360,8 +360,12 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(memfd_create,	SC_K),
 	ALLOW(ftruncate,	SC_K),
 	ALLOW1(fcntl,		SC_K, SC_EQ(1, F_ADD_SEALS)),
-	/* http_start(): MHD makes its listening socket non-blocking */
+	/* http_start(): MHD makes its listening socket non-blocking; the
+	 * parent: fdopendir() (store_list(), repo_scan(), a repository
+	 * scanned at start, on SIGHUP and on a load) reads the flags and
+	 * marks the directory close-on-exec */
 	ALLOW1(fcntl,		SC_K, SC_EQ(1, F_GETFL)),
+	ALLOW1(fcntl,		SC_P, SC_EQ(1, F_SETFD)),
 	ALLOW1(fcntl,		SC_K, SC_EQ(1, F_SETFL)),
 	/* http_start(): the address of the listening socket the parent
 	 * bound (nobody binds or listens after start-up) */
