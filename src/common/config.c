@@ -739,8 +739,8 @@ config_versions_parse(const char *value, struct config_version_policy *vp)
 		    *e != '\t'; e++)
 			;
 		if (config_version_parse(p, (size_t)(e - p), &v) != 0)
-			return "expected latest, latest:N or a list of versions "
-			    "(1..999999999, no leading zero)";
+			return "expected latest, latest:N or a list of "
+			    "versions (1..999999999, no leading zero)";
 		for (i = 0; i < cnt; i++)
 			if (vp->vp_versions[i] == v)
 				return "a version given twice";

@@ -116,7 +116,8 @@ enum config_vp_kind { CONFIG_VP_LATEST = 0, CONFIG_VP_SPECIFIC = 1 };
 struct config_version_policy {
 	int		vp_kind;	/* CONFIG_VP_* */
 	int		vp_latest;	/* LATEST: how many, 1..16 */
-	unsigned int	vp_versions[CONFIG_VERSIONS_MAX]; /* SPECIFIC, ascending */
+	/* SPECIFIC: the versions, ascending */
+	unsigned int	vp_versions[CONFIG_VERSIONS_MAX];
 	int		vp_nversions;
 };
 

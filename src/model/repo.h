@@ -25,11 +25,13 @@
 #include "common/config.h"
 #include "store.h"
 
-#define REPO_MODELS_MAX		CONFIG_MODELS_MAX	/* models served at once */
+/* Models served at once. */
+#define REPO_MODELS_MAX		CONFIG_MODELS_MAX
 
 struct repo_model {
 	char		rm_name[STORE_NAME_MAX + 1];
-	unsigned int	rm_versions[CONFIG_VERSIONS_MAX]; /* selected, ascending */
+	/* The versions selected, ascending. */
+	unsigned int	rm_versions[CONFIG_VERSIONS_MAX];
 	size_t		rm_n;		/* 0: none selected (see rm_why) */
 	unsigned int	rm_default;	/* the version /v2/models/NAME reaches;
 					   0 when rm_n == 0 */
