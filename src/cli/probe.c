@@ -472,7 +472,7 @@ probe_restore(const char *src)
 	    probe_make_file(pe.planted, 0644, "planted\n") == -1)
 		return -1;
 	/* Model B: its directory as made, its worker running. */
-	probe_model_sig(pe.b_dir, sig, sizeof(sig));
+	probe_model_sig(pe.b_dir, sig, sizeof(probe_b_sig));
 	if (strcmp(sig, probe_b_sig) != 0) {
 		probe_rm_rf(pe.b_dir);
 		if (probe_b_make_dir() == -1)
