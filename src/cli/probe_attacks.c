@@ -5,8 +5,9 @@
  * scenario (model modification, workload execution, theft, directory
  * tampering, resource abuse, lateral movement, cross-model access), what
  * DAC alone allows of it, and which sandbox layers claim to block it ("The
- * claims", above the table).  An attempt runs once, in a confined child that probe.c forked,
- * against the targets probe.c set up in `pe`, and reports as probe.h says.
+ * claims", above the table).  An attempt runs once, in a confined child
+ * that probe.c forked, against the targets probe.c set up in `pe`, and
+ * reports as probe.h says.
  *
  * Expected under plain DAC (sandbox off), used by --expect allowed: the
  * scratch files are the invoker's own, so everything on them is allowed
