@@ -14,14 +14,25 @@
  * stopped by seccomp.
  *
  * Harmless by construction: the model directory is copied into a scratch
- * directory (mkdtemp, /tmp/aiguard-probe.XXXXXX) and the worker's sandbox
- * is given that copy, so the real model is never touched, even with the
- * sandbox off.  After each attempt the probe puts the copy back when the
- * attempt changed it, and removes what an allowed attempt created outside
- * (/tmp/aiguard-probe-PID-*, /var/www/aiguard-probe-PID).  Everything is
- * removed at the end.  The "sibling" is a child of the probe that sleeps
- * until the probe kills it; the loopback TCP port and the abstract UNIX
- * socket are the probe's own, bound before any child is forked.
+ * directory (mkdtemp, /tmp/aiguard-probe.XXXXXX), as version 1 of model A
+ * in a store there (store/A/1, the layout of aiguardd's repository), and
+ * the worker's sandbox is given that copy, so the real model is never
+ * touched, even with the sandbox off.  After each attempt the probe puts
+ * the copy back when the attempt changed it, and removes what an allowed
+ * attempt created outside (/tmp/aiguard-probe-PID-*,
+ * /var/www/aiguard-probe-PID).  Everything is removed at the end.  The
+ * "sibling" is a child of the probe that sleeps until the probe kills it;
+ * the loopback TCP port and the abstract UNIX socket are the probe's own,
+ * bound before any child is forked.
+ *
+ * Another model, for the cross-model attempts: store/B/1 holds a file
+ * named as weights (the attempts are about access, not loading), and
+ * model B's worker is a second sibling, forked once and confined by the
+ * same code as a worker of B (daemon_sandbox_conf() with B's directory:
+ * a Landlock domain of its own), in the probe's mode and layers.  Like
+ * aiguardd's worker it makes its tensor slots (a sealed memfd, mapped)
+ * between sandbox_enter() and sandbox_lock(), tells the probe where they
+ * are, and waits; the probe kills it at the end by its pid.
  *
  * Kinds of attempts: an attack must be BLOCKED when confined; a control
  * (the worker reading its own model) must be ALLOWED when confined, or the
@@ -54,6 +65,7 @@
  * "blocked": every attack BLOCKED (or SKIPPED) and every control ALLOWED.
  * "allowed": every attack or control that DAC allows is ALLOWED.
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -72,6 +84,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +104,7 @@
 #define PROBE_CHILD_TIMEOUT	10	/* seconds, per attempt */
 #define PROBE_EV_MAX		96
 #define PROBE_LIB		"/lib/x86_64-linux-gnu/libm.so.6"
+#define PROBE_B_SLOTS_BYTES	65536	/* model B's tensor slots */
 
 enum probe_msg_type { MSG_STATE, MSG_SANDBOX_ERR, MSG_RESULT };
 enum probe_expect { EXPECT_NONE, EXPECT_BLOCKED, EXPECT_ALLOWED };
@@ -101,6 +115,14 @@ struct probe_msg {
 	uint32_t	pm_active, pm_missing;
 	int		pm_privileged;	/* see probe_privileged() */
 	char		pm_text[200];
+};
+
+/* What model B's worker tells the probe once it is confined. */
+struct probe_b_msg {
+	int		bm_ok;
+	int		bm_fd;		/* its memfd */
+	uint64_t	bm_addr;	/* where it is mapped */
+	char		bm_text[200];	/* why not, when !bm_ok */
 };
 
 struct probe_record {
@@ -117,6 +139,11 @@ struct probe_record {
 };
 
 struct probe_env pe;
+
+/* Model B's worker: how to start it again (probe_restore()). */
+static const struct daemon_ctx *probe_b_dc;
+static uint32_t probe_b_only;
+static char probe_b_sig[1024];	/* model B's directory, as made */
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -197,9 +224,9 @@ probe_copy_model(const char *src)
 	return r;
 }
 
-/* What the model copy looks like: every entry, its inode, mode, size. */
+/* What a model copy looks like: every entry, its inode, mode, size. */
 static void
-probe_model_sig(char *out, size_t len)
+probe_model_sig(const char *dir, char *out, size_t len)
 {
 	struct dirent *de;
 	struct stat st;
@@ -208,17 +235,17 @@ probe_model_sig(char *out, size_t len)
 	DIR *dp;
 
 	out[0] = '\0';
-	if (lstat(pe.model, &st) == -1) {
+	if (lstat(dir, &st) == -1) {
 		(void)snprintf(out, len, "missing");
 		return;
 	}
 	o += (size_t)snprintf(out, len, "dir %lu %o %ld.%ld;",
 	    (unsigned long)st.st_ino, (unsigned)st.st_mode,
 	    (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	if ((dp = opendir(pe.model)) == NULL)
+	if ((dp = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(dp)) != NULL && o < len) {
-		(void)snprintf(p, sizeof(p), "%s/%s", pe.model, de->d_name);
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		if (lstat(p, &st) == -1)
 			continue;
 		o += (size_t)snprintf(out + o, len - o,
@@ -248,6 +275,114 @@ probe_sibling_start(void)
 	return pid;
 }
 
+/*
+ * Model B's worker, in the child: confined as a worker of B, its tensor
+ * slots made between sandbox_enter() and sandbox_lock() as worker_main()
+ * makes them (memfd, size, seals, mapping); it reports on wfd, then waits
+ * to be killed.
+ */
+static void __attribute__((noreturn))
+probe_b_worker(const struct daemon_ctx *dc, uint32_t only, pid_t parent,
+    int wfd)
+{
+	struct sandbox_conf sc;
+	struct sandbox_state ss;
+	struct probe_b_msg m;
+	char *p;
+	int fd;
+
+	/* The parent reports; this child keeps quiet, as the others do. */
+	log_setlevel(LOG_LVL_FATAL);
+	memset(&m, 0, sizeof(m));
+	memset(&ss, 0, sizeof(ss));
+	daemon_sandbox_conf(dc, SANDBOX_WORKER, &sc);
+	sc.sb_only = only;
+	if (sandbox_enter(&sc, &ss, m.bm_text, sizeof(m.bm_text)) != 0)
+		goto bad;
+	/* After the privilege drop, which clears it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(1);
+	if ((fd = memfd_create("aiguard-tensors", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, (off_t)PROBE_B_SLOTS_BYTES) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK |
+	    F_SEAL_SEAL) == -1 ||
+	    (p = mmap(NULL, PROBE_B_SLOTS_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		(void)snprintf(m.bm_text, sizeof(m.bm_text), "tensor slots: "
+		    "%s", strerror(errno));
+		goto bad;
+	}
+	memcpy(p, PROBE_B_SLOTS, sizeof(PROBE_B_SLOTS));
+	if (sandbox_lock(&sc, &ss, m.bm_text, sizeof(m.bm_text)) != 0)
+		goto bad;
+	m.bm_ok = 1;
+	m.bm_fd = fd;
+	m.bm_addr = (uint64_t)(uintptr_t)p;
+	if (write(wfd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+		_exit(1);
+	close(wfd);
+	for (;;)
+		(void)ppoll(NULL, 0, NULL, NULL);
+ bad:
+	if (write(wfd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+		_exit(1);
+	_exit(1);
+}
+
+/*
+ * Starts model B's worker (probe_b_dc, probe_b_only) and notes where its
+ * tensor slots are in pe.  0, or -1 with err saying why.
+ */
+static int
+probe_b_start(char *err, size_t errlen)
+{
+	struct probe_b_msg m;
+	pid_t pid, me = getpid();
+	ssize_t n;
+	int p[2], st;
+
+	pe.b_pid = 0;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		(void)snprintf(err, errlen, "model B's worker: pipe: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		(void)snprintf(err, errlen, "model B's worker: fork: %s",
+		    strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		probe_b_worker(probe_b_dc, probe_b_only, me, p[1]);
+	}
+	close(p[1]);
+	memset(&m, 0, sizeof(m));
+	do {
+		n = read(p[0], &m, sizeof(m));
+	} while (n == -1 && errno == EINTR);
+	close(p[0]);
+	m.bm_text[sizeof(m.bm_text) - 1] = '\0';
+	if (n != (ssize_t)sizeof(m) || !m.bm_ok) {
+		(void)kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+		(void)snprintf(err, errlen, "model B's worker: %s",
+		    n == (ssize_t)sizeof(m) ? m.bm_text : "exited without a "
+		    "report");
+		return -1;
+	}
+	pe.b_pid = pid;
+	pe.b_shm_fd = m.bm_fd;
+	pe.b_shm_addr = m.bm_addr;
+	(void)snprintf(pe.b_shm_path, sizeof(pe.b_shm_path),
+	    "/proc/%ld/fd/%d", (long)pid, m.bm_fd);
+	return 0;
+}
+
 static void
 probe_cleanup(void)
 {
@@ -257,6 +392,11 @@ probe_cleanup(void)
 		(void)kill(pe.sibling, SIGKILL);
 		(void)waitpid(pe.sibling, &st, 0);
 		pe.sibling = 0;
+	}
+	if (pe.b_pid > 0) {
+		(void)kill(pe.b_pid, SIGKILL);
+		(void)waitpid(pe.b_pid, &st, 0);
+		pe.b_pid = 0;
 	}
 	if (pe.tcp_fd != -1)
 		close(pe.tcp_fd);
@@ -289,28 +429,60 @@ probe_make_file(const char *path, mode_t mode, const char *text)
 	return close(fd);
 }
 
-/* The model copy and what an allowed attempt left, back as they were. */
+/* A directory of the scratch store, reachable by a dropped sandbox.user. */
+static int
+probe_mkdir(const char *path)
+{
+	if (mkdir(path, 0755) == -1 || chmod(path, 0755) == -1)
+		return -1;
+	return 0;
+}
+
+/* Model B's version directory: one file named as weights. */
+static int
+probe_b_make_dir(void)
+{
+	if (probe_mkdir(pe.b_dir) == -1 || probe_make_file(pe.b_weights,
+	    0644, "aiguard-probe: model B's weights\n") == -1)
+		return -1;
+	probe_model_sig(pe.b_dir, probe_b_sig, sizeof(probe_b_sig));
+	return 0;
+}
+
+/* The model copies and what an allowed attempt left, back as they were. */
 static int
 probe_restore(const char *src)
 {
-	char sig[sizeof(pe.sig)];
+	char sig[sizeof(pe.sig)], err[256];
 	struct stat st;
 	int st2;
 
 	(void)unlink(pe.tmp_link);
 	(void)unlink(pe.tmp_copy);
 	(void)unlink(pe.www_copy);
-	probe_model_sig(sig, sizeof(sig));
+	probe_model_sig(pe.model, sig, sizeof(sig));
 	if (strcmp(sig, pe.sig) != 0 || lstat(pe.moved, &st) == 0) {
 		probe_rm_rf(pe.moved);
 		probe_rm_rf(pe.model);
 		if (probe_copy_model(src) == -1)
 			return -1;
-		probe_model_sig(pe.sig, sizeof(pe.sig));
+		probe_model_sig(pe.model, pe.sig, sizeof(pe.sig));
 	}
 	if (lstat(pe.planted, &st) == -1 &&
 	    probe_make_file(pe.planted, 0644, "planted\n") == -1)
 		return -1;
+	/* Model B: its directory as made, its worker running. */
+	probe_model_sig(pe.b_dir, sig, sizeof(probe_b_sig));
+	if (strcmp(sig, probe_b_sig) != 0) {
+		probe_rm_rf(pe.b_dir);
+		if (probe_b_make_dir() == -1)
+			return -1;
+	}
+	if (pe.b_pid > 0 && waitpid(pe.b_pid, &st2, WNOHANG) == pe.b_pid &&
+	    probe_b_start(err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
 	/* The sibling: running, not stopped by a ptrace attach. */
 	if (waitpid(pe.sibling, &st2, WNOHANG) == pe.sibling &&
 	    (pe.sibling = probe_sibling_start()) == -1)
@@ -345,7 +517,15 @@ probe_setup(const char *src, char *err, size_t errlen)
 	/* A dropped sandbox.user must still reach its model copy. */
 	(void)chmod(pe.scratch, 0755);
 	log_info("scratch copy in %s, pid %ld", pe.scratch, (long)me);
-	(void)snprintf(pe.model, sizeof(pe.model), "%s/model", pe.scratch);
+	/* A store of two models, as aiguardd's repository lays it out. */
+	(void)snprintf(pe.model, sizeof(pe.model), "%s/store/A/1",
+	    pe.scratch);
+	(void)snprintf(pe.b_dir, sizeof(pe.b_dir), "%s/store/B/1",
+	    pe.scratch);
+	(void)snprintf(pe.b_weights, sizeof(pe.b_weights), "%s/%s",
+	    pe.b_dir, MODEL_WEIGHTS_FILE);
+	(void)snprintf(pe.b_planted, sizeof(pe.b_planted), "%s/planted",
+	    pe.b_dir);
 	(void)snprintf(pe.moved, sizeof(pe.moved), "%s/model-moved",
 	    pe.scratch);
 	(void)snprintf(pe.weights, sizeof(pe.weights), "%s/%s", pe.model,
@@ -375,12 +555,21 @@ probe_setup(const char *src, char *err, size_t errlen)
 	(void)snprintf(pe.www_copy, sizeof(pe.www_copy),
 	    "%s/aiguard-probe-%ld", pe.www_dir, (long)me);
 
+	(void)snprintf(p, sizeof(p), "%s/store", pe.scratch);
+	if (probe_mkdir(p) == -1)
+		goto sys;
+	(void)snprintf(p, sizeof(p), "%s/store/A", pe.scratch);
+	if (probe_mkdir(p) == -1)
+		goto sys;
+	(void)snprintf(p, sizeof(p), "%s/store/B", pe.scratch);
+	if (probe_mkdir(p) == -1 || probe_b_make_dir() == -1)
+		goto sys;
 	if (probe_copy_model(src) == -1) {
 		(void)snprintf(err, errlen, "copying %.300s into %s: %s", src,
 		    pe.model, strerror(errno));
 		return -1;
 	}
-	probe_model_sig(pe.sig, sizeof(pe.sig));
+	probe_model_sig(pe.model, pe.sig, sizeof(pe.sig));
 	if (probe_make_file(pe.planted, 0644, "planted\n") == -1 ||
 	    probe_make_file(pe.secret, 0600, "private\n") == -1)
 		goto sys;
@@ -743,7 +932,7 @@ cmd_probe(int argc, char **argv)
 	static struct probe_record recs[2 * PROBE_NATTEMPTS],
 	    offs[2 * PROBE_NATTEMPTS];
 	static struct ag_config cf, cf_off;
-	static struct daemon_ctx dc, dc_off;
+	static struct daemon_ctx dc, dc_off, dc_b;
 	const char *config = NULL, *model = NULL, *mode = NULL, *why;
 	char src[PATH_MAX], ver[MODEL_VERSION_MAX], err[768], lnames[160];
 	char cnames[160];
@@ -884,6 +1073,19 @@ cmd_probe(int argc, char **argv)
 	}
 	/* The worker's sandbox gets the copy, never the real model. */
 	if (model_locate(pe.model, &dc.dc_model, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		probe_cleanup();
+		return 1;
+	}
+	/*
+	 * Model B's worker: confined in this run's mode and layers, as a
+	 * worker of B (its own Landlock domain), forked after the sibling.
+	 */
+	dc_b = dc;
+	probe_b_dc = &dc_b;
+	probe_b_only = only;
+	if (model_locate(pe.b_dir, &dc_b.dc_model, err, sizeof(err)) != 0 ||
+	    probe_b_start(err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		probe_cleanup();
 		return 1;

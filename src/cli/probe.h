@@ -40,7 +40,7 @@
 #define PROBE_EXEC_STATUS	42	/* what an exec'd shell exits with */
 #define PROBE_PATH_MAX		512	/* paths under the scratch dir */
 /* The rows of attempts[] (probe_attacks.c asserts it). */
-#define PROBE_NATTEMPTS		35
+#define PROBE_NATTEMPTS		42
 /* The layers that claim attacks (see "The claims" in probe_attacks.c). */
 #define PROBE_CLAIMING	(SB_LANDLOCK | SB_SECCOMP | SB_MDWE | SB_RLIMITS)
 
@@ -64,10 +64,24 @@ struct probe_attempt {
 	uint32_t	 pa_unpriv;
 };
 
-/* Everything the attempts aim at, set up by the unconfined probe. */
+/*
+ * What model B's worker writes at the start of its tensor slots, for the
+ * attempts that read them to recognise.
+ */
+#define PROBE_B_SLOTS		"aiguard-probe: model B's tensor slots"
+
+/*
+ * Everything the attempts aim at, set up by the unconfined probe.  The
+ * scratch directory holds a store of two models, as aiguardd's repository
+ * does (STORE/NAME/VERSION): store/A/1, the copy of the model that the
+ * worker under test serves (model A), and store/B/1, another model's
+ * version directory.  Model B's worker is a sibling process, confined by
+ * the same code as a worker of B, that holds its tensor slots in a sealed
+ * memfd as aiguardd's worker does.
+ */
 struct probe_env {
 	char	scratch[64];
-	char	model[128];		/* scratch/model: the worker's dir */
+	char	model[128];		/* scratch/store/A/1: the worker's dir */
 	char	moved[PROBE_PATH_MAX];	/* scratch/model-moved */
 	char	weights[PROBE_PATH_MAX];
 	char	labels[PROBE_PATH_MAX];
@@ -87,6 +101,13 @@ struct probe_env {
 	int	tcp_fd, unix_fd;
 	int	tcp_port;
 	pid_t	sibling;
+	char	b_dir[128];			/* scratch/store/B/1 */
+	char	b_weights[PROBE_PATH_MAX];	/* b_dir/model.safetensors */
+	char	b_planted[PROBE_PATH_MAX];	/* b_dir/planted */
+	pid_t	b_pid;			/* model B's worker */
+	int	b_shm_fd;		/* its memfd, a descriptor of b_pid */
+	uint64_t b_shm_addr;		/* where b_pid maps it */
+	char	b_shm_path[64];		/* /proc/B_PID/fd/B_SHM_FD */
 	uint64_t max_memory;
 	char	sig[8192];		/* the model copy, as last restored */
 };

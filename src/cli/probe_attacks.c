@@ -3,10 +3,11 @@
  * probe_attacks.c: the attack table of `aiguard probe` (the experiment of
  * the article): every attempt as code and as a line of description, by
  * scenario (model modification, workload execution, theft, directory
- * tampering, resource abuse, lateral movement), what DAC alone allows of
- * it, and which sandbox layers claim to block it ("The claims", above the
- * table).  An attempt runs once, in a confined child that probe.c forked,
- * against the targets probe.c set up in `pe`, and reports as probe.h says.
+ * tampering, resource abuse, lateral movement, cross-model access), what
+ * DAC alone allows of it, and which sandbox layers claim to block it ("The
+ * claims", above the table).  An attempt runs once, in a confined child
+ * that probe.c forked, against the targets probe.c set up in `pe`, and
+ * reports as probe.h says.
  *
  * Expected under plain DAC (sandbox off), used by --expect allowed: the
  * scratch files are the invoker's own, so everything on them is allowed
@@ -14,8 +15,9 @@
  * so (root); /var/www only where it is writable (root); ptrace,
  * process_vm_readv and /proc/PID/mem of the sibling when root, or when
  * Yama's ptrace_scope is 0 or absent (the sibling is not a descendant of
- * the attacker); the memory attempt when RLIMIT_AS allows it; python3
- * when it is installed (else SKIPPED).
+ * the attacker); the same for process_vm_readv and /proc/PID/fd of model
+ * B's worker, another such sibling; the memory attempt when RLIMIT_AS
+ * allows it; python3 when it is installed (else SKIPPED).
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -619,6 +621,99 @@ try_proc_mem(char *ev, size_t evlen)
 	return probe_ok(ev, evlen, "read /proc/SIBLING/mem");
 }
 
+/* ---- 7. cross-model access ------------------------------------------ */
+
+/*
+ * Model A's worker against model B: B's version directory is a sibling
+ * of A's in the store, B's worker a sibling process confined as a worker
+ * of B (pe, probe.h).  The control first: A reads its own weights.
+ */
+static int
+try_own_weights(char *ev, size_t evlen)
+{
+	return probe_read(pe.weights, "read model A's weights", ev, evlen);
+}
+
+static int
+try_b_read(char *ev, size_t evlen)
+{
+	return probe_read(pe.b_weights, "read model B's weights", ev, evlen);
+}
+
+static int
+try_b_open_write(char *ev, size_t evlen)
+{
+	int fd = open(pe.b_weights, O_WRONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return probe_fail(ev, evlen, "open O_WRONLY");
+	close(fd);
+	return probe_ok(ev, evlen, "opened model B's weights for writing");
+}
+
+static int
+try_b_create(char *ev, size_t evlen)
+{
+	int fd;
+
+	if ((fd = open(pe.b_planted, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0644)) == -1)
+		return probe_fail(ev, evlen, "open O_CREAT");
+	close(fd);
+	return probe_ok(ev, evlen, "created B/1/planted");
+}
+
+static int
+try_b_kill(char *ev, size_t evlen)
+{
+	/* SIGCONT: harmless to a waiting process. */
+	if (kill(pe.b_pid, SIGCONT) == -1)
+		return probe_fail(ev, evlen, "kill");
+	return probe_ok(ev, evlen, "signalled model B's worker");
+}
+
+/* Whether b holds the beginning of B's tensor slots. */
+static int
+probe_b_slots(const char *b, char *ev, size_t evlen, const char *what)
+{
+	if (memcmp(b, PROBE_B_SLOTS, sizeof(PROBE_B_SLOTS)) != 0) {
+		(void)snprintf(ev, evlen, "%s, but not B's slots", what);
+		return R_ERROR;
+	}
+	return probe_ok(ev, evlen, what);
+}
+
+/* B's memfd through /proc/B_PID/fd/N: opened, mapped, read. */
+static int
+try_b_shm(char *ev, size_t evlen)
+{
+	char b[sizeof(PROBE_B_SLOTS)];
+	void *p;
+	int fd;
+
+	if ((fd = open(pe.b_shm_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return probe_fail(ev, evlen, "open");
+	p = mmap(NULL, sizeof(b), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return probe_fail(ev, evlen, "mmap");
+	memcpy(b, p, sizeof(b));
+	munmap(p, sizeof(b));
+	return probe_b_slots(b, ev, evlen, "mapped B's tensor slots");
+}
+
+static int
+try_b_vm_readv(char *ev, size_t evlen)
+{
+	char b[sizeof(PROBE_B_SLOTS)];
+	struct iovec l = { b, sizeof(b) };
+	struct iovec r = { (void *)(uintptr_t)pe.b_shm_addr, sizeof(b) };
+
+	if (process_vm_readv(pe.b_pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(b))
+		return probe_fail(ev, evlen, "process_vm_readv");
+	return probe_b_slots(b, ev, evlen, "read B's tensor slots");
+}
+
 /* ---- what DAC alone allows (sandbox off) ---------------------------- */
 
 static int
@@ -678,6 +773,7 @@ dac_memory(void)
 #define S4	"directory tampering"
 #define S5	"resource abuse"
 #define S6	"lateral movement"
+#define S7	"cross-model access"
 
 /*
  * The claims: which layer blocks each attack by itself, per role (the
@@ -690,11 +786,15 @@ dac_memory(void)
  * directory is closed, for reading, writing, creating, removing, renaming,
  * linking, truncating and executing (execve, and dlopen's open); beneath
  * the model directory the worker may only read and list; the front may
- * not even read.  TCP connect is refused; signals and abstract UNIX
- * sockets are scoped to the sandbox; ptrace, process_vm_readv and
- * /proc/PID/mem of a process outside the sandbox are refused by its
- * ptrace rule, whatever the capabilities.  It does not see chmod (file
- * metadata), fork, memory, or W+X mappings.
+ * not even read.  Another model's version directory, a sibling of the
+ * worker's in the store, is such a path.  TCP connect is refused; signals
+ * and abstract UNIX sockets are scoped to the sandbox; ptrace,
+ * process_vm_readv, /proc/PID/mem and /proc/PID/fd of a process outside
+ * the sandbox are refused by its ptrace rule, whatever the capabilities.
+ * Model B's worker is outside it: it made a domain of its own (the
+ * scopes and the ptrace rule let a domain reach only itself and the
+ * domains nested in it).  It does not see chmod (file metadata), fork,
+ * memory, or W+X mappings.
  *
  * SC, seccomp (seccomp.c): every call missing from the role's list kills:
  * execve, ptrace, process_vm_readv, fork (clone without CLONE_THREAD),
@@ -702,10 +802,12 @@ dac_memory(void)
  * mmap and mprotect with PROT_EXEC (W+X pages, dlopen's code); the front's
  * every openat fails with EACCES, the worker's openat for writing or
  * creating kills.  It does not see what the worker opens read-only
- * (/etc/shadow, a private file, ~/.ssh: Landlock's part), nor memory
- * use.  The worker may open /proc/PID/mem too, but not read the
- * sibling's memory there: it has neither pread nor lseek to reach an
- * address.
+ * (/etc/shadow, a private file, ~/.ssh, model B's weights: Landlock's
+ * part), nor memory use.  The worker may open /proc/PID/mem too, but not
+ * read the sibling's memory there: it has neither pread nor lseek to
+ * reach an address.  It may open /proc/B_PID/fd/N read-only and map what
+ * it opens (its own reloads map the weights): B's tensor slots are
+ * Landlock's part too.
  *
  * MD, MDWE (PR_SET_MDWE): no mapping both writable and executable, no
  * mapping made executable later.  File mappings that were never writable
@@ -835,6 +937,31 @@ const struct probe_attempt attempts[] = {
 	    LL | SC, LL | SC, 0 },
 	{ S6, "open /proc/SIBLING/mem", K_ATTACK, K_ATTACK,
 	    try_proc_mem, dac_ptrace, NULL,
+	    LL | SC, LL | SC, 0 },
+	/*
+	 * The front has no model of its own (S3 reads A's weights as an
+	 * attack there); every attempt on model B is an attack in both roles.
+	 */
+	{ S7, "read model A's weights (its own)", K_NONE, K_CONTROL,
+	    try_own_weights, dac_yes, NULL,
+	    0, 0, 0 },
+	{ S7, "read model B's weights", K_ATTACK, K_ATTACK,
+	    try_b_read, dac_yes, NULL,
+	    LL | SC, LL, 0 },
+	{ S7, "open model B's weights for writing", K_ATTACK, K_ATTACK,
+	    try_b_open_write, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
+	{ S7, "create a file in model B's dir", K_ATTACK, K_ATTACK,
+	    try_b_create, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
+	{ S7, "kill(SIGCONT) model B's worker", K_ATTACK, K_ATTACK,
+	    try_b_kill, dac_yes, NULL,
+	    LL | SC, LL | SC, 0 },
+	{ S7, "map B's tensor slots via /proc/PID/fd", K_ATTACK, K_ATTACK,
+	    try_b_shm, dac_ptrace, NULL,
+	    LL | SC, LL, 0 },
+	{ S7, "process_vm_readv B's tensor slots", K_ATTACK, K_ATTACK,
+	    try_b_vm_readv, dac_ptrace, NULL,
 	    LL | SC, LL | SC, 0 },
 };
 

@@ -21,9 +21,10 @@
 #     the other layers are really off, and X blocks nothing it does not
 #     declare (the claims are complete as well as true);
 #   - this test's own list of what X must claim (the attacks the layer
-#     exists for, e.g. Landlock and the worker writing its weights) is
-#     claimed, and at least a minimum number of attacks is judged, so
-#     that a table that stopped claiming cannot pass.
+#     exists for, e.g. Landlock and the worker writing its weights, or
+#     reaching another model's weights and worker) is claimed, and at
+#     least a minimum number of attacks is judged, so that a table that
+#     stopped claiming cannot pass.
 # The probe leaves nothing in /tmp and the model directory unchanged.
 #
 # The sanitizer build (AG_BUILD ending in /asan) loads no seccomp filter
@@ -62,6 +63,18 @@ file_writes = ["open the weights for writing", "truncate the weights",
                "replace labels.txt with a symlink",
                "remove an entry (config.json)", "create an entry (mkdir)",
                "rename the model dir"]
+# Model A's worker against model B (another model of the store, and its
+# worker in a Landlock domain of its own): Landlock keeps every one of
+# these out of reach; seccomp what it refuses whatever the target.
+model_b = ["read model B's weights", "open model B's weights for writing",
+           "create a file in model B's dir",
+           "kill(SIGCONT) model B's worker",
+           "map B's tensor slots via /proc/PID/fd",
+           "process_vm_readv B's tensor slots"]
+model_b_seccomp = ["open model B's weights for writing",
+                   "create a file in model B's dir",
+                   "kill(SIGCONT) model B's worker",
+                   "process_vm_readv B's tensor slots"]
 must = {
     "landlock": {
         "front": file_writes + ["read the model file", "read /etc/shadow",
@@ -69,24 +82,26 @@ must = {
                                 "connect to a loopback TCP port",
                                 "send over an abstract UNIX socket",
                                 "kill(SIGCONT) the sibling",
-                                "ptrace(PTRACE_ATTACH) the sibling"],
+                                "ptrace(PTRACE_ATTACH) the sibling"] +
+                   model_b,
         "worker": file_writes + ["read /etc/shadow",
                                  "read a private (0600) file",
                                  "copy the model to /tmp", "execve /bin/sh",
                                  "connect to a loopback TCP port",
-                                 "open /proc/SIBLING/mem"],
+                                 "open /proc/SIBLING/mem"] + model_b,
     },
     "seccomp": {
         "front": file_writes + ["chmod the weights", "chmod the model dir",
                                 "read the model file", "execve /bin/sh",
                                 "fork", "mmap PROT_WRITE|PROT_EXEC",
                                 "ptrace(PTRACE_ATTACH) the sibling",
-                                "kill(SIGCONT) the sibling"],
+                                "kill(SIGCONT) the sibling"] + model_b,
         "worker": file_writes + ["chmod the weights", "chmod the model dir",
                                  "execve /bin/sh", "fork",
                                  "dlopen a library dropped in /tmp",
                                  "mmap PROT_WRITE|PROT_EXEC",
-                                 "process_vm_readv the sibling"],
+                                 "process_vm_readv the sibling"] +
+                  model_b_seccomp,
     },
     "mdwe": {
         "front": ["mmap PROT_WRITE|PROT_EXEC",
@@ -105,8 +120,8 @@ if who != "root":
         must["rlimits"][role] += ["fork", "fork bomb (5 forks)"]
 # The fewest attacks each set must judge per role (front, worker), from
 # the runs that set the claims (root; nobody judges the same or more).
-least = {"landlock": (27, 26), "seccomp": (33, 29),
-         "landlock,seccomp": (33, 32), "mdwe": (2, 2), "rlimits": (1, 1)}
+least = {"landlock": (33, 32), "seccomp": (39, 33),
+         "landlock,seccomp": (39, 38), "mdwe": (2, 2), "rlimits": (1, 1)}
 nfail = 0
 def out(ok, msg, detail=()):
     global nfail

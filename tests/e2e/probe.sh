@@ -10,8 +10,15 @@
 # `--sandbox off --expect allowed --json` must let through every attack
 # that plain DAC allows (the probe cannot pass vacuously: the results of
 # the two modes must differ for each such attack).  Both roles must cover
-# the six scenario groups.  The probe must leave nothing behind: no
+# the seven scenario groups.  The probe must leave nothing behind: no
 # /tmp/aiguard-probe* left, the model directory byte for byte the same.
+#
+# Cross-model access (one worker per model): this test's own list of the
+# attempts on model B (its weights, its directory, its worker's signals
+# and tensor slots) must be there in both roles, BLOCKED when confined
+# and ALLOWED with the sandbox off, and model A's worker must read its
+# own weights in both modes (the control: a blocked row means isolation,
+# not a broken set-up).
 #
 # With every layer, every attack is claimed by one layer at least (the
 # JSON's claimed_by; probe-layers.sh runs each layer alone).
@@ -28,7 +35,7 @@
 # Exit codes: 0 pass, 1 fail, 99 hard error.
 : "${AG_TOP:?}"
 . "$AG_TOP/tests/probe-lib.sh"
-plan 16
+plan 18
 [ $asan -eq 0 ] || skip_part sanitizer-no-seccomp 0 "chmod (and fork," \
     "the fork bomb as root) are not required to be blocked"
 
@@ -39,7 +46,8 @@ import json, sys
 who, mode, path, rc, asan = sys.argv[1], sys.argv[2], sys.argv[3], \
     int(sys.argv[4]), sys.argv[5] == "1"
 groups = {"model modification", "workload execution", "theft",
-          "directory tampering", "resource abuse", "lateral movement"}
+          "directory tampering", "resource abuse", "lateral movement",
+          "cross-model access"}
 tolerated = set()
 if asan:
     tolerated = {"chmod the weights", "chmod the model dir"}
@@ -119,6 +127,42 @@ sys.exit(0 if n >= 40 and not same else 1)
 EOF
 }
 
+# cross WHO FILE_REQUIRED FILE_OFF: the attempts on model B, by name.
+cross() {
+	"$PYTHON" - "$@" <<'EOF'
+import json, sys
+who = sys.argv[1]
+attacks = ["read model B's weights", "open model B's weights for writing",
+           "create a file in model B's dir",
+           "kill(SIGCONT) model B's worker",
+           "map B's tensor slots via /proc/PID/fd",
+           "process_vm_readv B's tensor slots"]
+control = "read model A's weights (its own)"
+bad = []
+for mode, path, want in (("required", sys.argv[2], "BLOCKED"),
+                         ("off", sys.argv[3], "ALLOWED")):
+    recs = {(r["role"], r["attempt"]): r for r in json.load(open(path))}
+    for role in ("front", "worker"):
+        for a in attacks:
+            r = recs.get((role, a))
+            if r is None or r["kind"] != "attack" or \
+                    r["scenario"] != "cross-model access":
+                bad.append("%s: %s/%s: missing" % (mode, role, a))
+            elif r["result"] != want and (want == "BLOCKED" or
+                                          r["dac_allowed"]):
+                bad.append("%s: %s/%s: %s (%s), want %s" % (
+                    mode, role, a, r["result"], r["evidence"], want))
+    r = recs.get(("worker", control))
+    if r is None or r["kind"] != "control" or r["result"] != "ALLOWED":
+        bad.append("%s: worker/%s: %s" % (mode, control, "missing" if
+                   r is None else "%s (%s)" % (r["result"], r["evidence"])))
+for b in bad:
+    print("   ", b)
+print("%s: cross-model access: %d faults" % (who, len(bad)))
+sys.exit(1 if bad else 0)
+EOF
+}
+
 # probe_as WHO MODEL [RUNNER...]: both modes, the checks, the leftovers.
 probe_as() {
 	local who=$1 model=$2 sum0 sum1 rc
@@ -144,6 +188,11 @@ probe_as() {
 		pass "$who: results differ between the modes"
 	else
 		fail "$who: the modes do not differ"
+	fi
+	if cross "$who" "$work/req.json" "$work/off.json"; then
+		pass "$who: model B out of reach when confined, reached when off"
+	else
+		fail "$who: cross-model access"
 	fi
 	sum1=$(digest "$model")
 	probe_left_nothing "$who" "$work/req.err" "$work/off.err"
@@ -172,7 +221,7 @@ grep -q '^worker  theft .*read the model file .*ALLOWED' "$work/table" &&
 
 # ---- as nobody ----------------------------------------------------------
 
-as_nobody 5 probe_as
+as_nobody 6 probe_as
 # --compare: both columns in one run, the article's side-by-side table.
 if [ $asan -eq 1 ]; then
 	skip_part sanitizer-no-seccomp 1 "--compare: not every attack is" \

@@ -5,14 +5,14 @@
  * AIGUARD_PROBE_SETCON=CONTEXT, it makes every process the probe forks
  * switch to CONTEXT (aiguardd's domain) right after fork(), before the
  * probe's code runs in it: the probe's set-up and clean-up stay in the
- * probe's own domain, each attempt (and the "sibling") runs in
- * aiguard_t.  Grandchildren (the attempts' own forks) inherit the domain
+ * probe's own domain, each attempt (and the "sibling" and model B's
+ * worker) runs in aiguard_t.  Grandchildren (the attempts' own forks) inherit the domain
  * and are left alone.  A child that cannot switch exits with status 125,
  * so an attempt never runs in the wrong domain.  With AIGUARD_PROBE_KMSG
  * set, each child notes "aiguard-probe-child seq=N pid=P" in the kernel
- * log first (N counts the probe's forks from 0: the sibling, then one
- * per attempt run), so that the harness can tell which attempt an AVC
- * line belongs to.
+ * log first (N counts the probe's forks from 0: the sibling, model B's
+ * worker, then one per attempt run), so that the harness can tell which
+ * attempt an AVC line belongs to.
  */
 #include <fcntl.h>
 #include <pthread.h>

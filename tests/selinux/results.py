@@ -18,8 +18,9 @@
 #     per role and mode, no more and no fewer: a guest that silently ran
 #     fewer fails;
 #   - the probe's attempts that one domain cannot refuse by design (the
-#     daemon forks, signals itself and reads its model) are listed as
-#     such and not counted;
+#     daemon forks, signals itself and reads its model, and one domain
+#     serves every model of a repository) are listed as such and not
+#     counted;
 #   - a SKIPPED attempt fails, unless EXPECTED_SKIPS below names it with
 #     the reason, and the probe's evidence gives that reason;
 #   - aiguardd's log in each phase shows no child that died and a clean
@@ -48,6 +49,15 @@ BY_DESIGN = {
     "allocate past sandbox.max_memory": "memory is RLIMIT_AS's, not SELinux's",
     ("front", "read the model file"): "reading the model is aiguard_t's job; "
     "Landlock keeps the front end off it",
+    # One aiguard_t serves every model of a repository (docs/selinux.md):
+    # what keeps model A's worker off model B is Landlock's.
+    "read model B's weights": "every model is aiguard_model_t, read by "
+    "aiguard_t; Landlock keeps each worker to its own model",
+    "kill(SIGCONT) model B's worker": "every worker is aiguard_t (same "
+    "domain); Landlock's signal scope keeps the workers apart",
+    "map B's tensor slots via /proc/PID/fd": "aiguard_t maps every "
+    "worker's tensor slots (the front end must); Landlock keeps the "
+    "workers apart",
 }
 
 # Probe attempts that may come back SKIPPED in the guest, and why: none.
@@ -279,10 +289,10 @@ def probe_records(d, mode):
         recs = json.loads(read(os.path.join(d, mode + ".probe.json"), "[]"))
     except ValueError:
         return [], {}
-    # Fork sequence: 0 is the sibling, then one per attempt actually run
-    # (an attempt skipped by its pa_skip() forks nothing: only the memory
-    # attempt has one).
-    seq, seqmap = 1, {}
+    # Fork sequence: 0 is the sibling, 1 model B's worker, then one per
+    # attempt actually run (an attempt skipped by its pa_skip() forks
+    # nothing: only the memory attempt has one).
+    seq, seqmap = 2, {}
     for i, r in enumerate(recs):
         if r.get("result") == "SKIPPED" and \
                 r.get("attempt") == "allocate past sandbox.max_memory":
