@@ -199,10 +199,25 @@ classify() {
 	    --data-binary @"$1" "$base/v2/models/resnet18/classify"
 }
 
-# metric NAME_WITH_LABELS: its value from /metrics, or "none".
+# metric NAME[{LABELS}]: the sum of the series of NAME in /metrics that
+# carry every label given (all of them for a bare NAME: the models' series
+# are labelled by model and version), or "none" when there is no such
+# series.
 metric() {
-	curl -s -m 30 "$base/metrics" | awk -v k="$1" '$1 == k { v = $2 } END {
-	    print (v == "" ? "none" : v) }'
+	curl -s -m 30 "$base/metrics" | awk -v k="$1" '
+	    BEGIN { name = k; want = ""; i = index(k, "{")
+		if (i > 0) { name = substr(k, 1, i - 1)
+		    want = substr(k, i + 1, length(k) - i - 1) } }
+	    /^#/ { next }
+	    { n = $1; labels = ""; j = index(n, "{")
+		if (j > 0) { labels = "," substr(n, j + 1, length(n) - j - 1) ","
+		    n = substr(n, 1, j - 1) }
+		if (n != name) next
+		m = split(want, w, ",")
+		for (q = 1; q <= m; q++)
+			if (index(labels, "," w[q] ",") == 0) next
+		v += $2; seen = 1 }
+	    END { print (seen ? v : "none") }'
 }
 
 # wait_log PATTERN [SECONDS]: waits for a line of the server log.

@@ -74,6 +74,9 @@ struct front_wk {
 	int		 wk_fd;		/* link, -1: none now */
 	char		 wk_name[MODEL_NAME_MAX];	/* "": model.dir's */
 	char		 wk_version[MODEL_VERSION_MAX];
+	/* what it last published: its metrics' labels across a restart */
+	char		 wk_last_name[MODEL_NAME_MAX];
+	char		 wk_last_version[MODEL_VERSION_MAX];
 	uint32_t	 wk_seq;	/* default sequence */
 	int		 wk_retiring;
 	double		 wk_retire_at;
@@ -160,6 +163,8 @@ front_wk_name(const struct front_wk *wk)
 		return wk->wk_model->hm_desc.d_name;
 	if (wk->wk_have_hello)
 		return wk->wk_hello.hl_model.d_name;
+	if (wk->wk_last_name[0] != '\0')
+		return wk->wk_last_name;
 	return wk->wk_name;
 }
 
@@ -170,6 +175,8 @@ front_wk_version(const struct front_wk *wk)
 		return wk->wk_model->hm_desc.d_version;
 	if (wk->wk_have_hello)
 		return wk->wk_hello.hl_model.d_version;
+	if (wk->wk_last_version[0] != '\0')
+		return wk->wk_last_version;
 	return wk->wk_version;
 }
 
@@ -820,6 +827,9 @@ front_publish(struct front *f, struct front_wk *wk, char *err, size_t errlen)
 	old = wk->wk_model;
 	wk->wk_model = hm;
 	wk->wk_layers = hl->hl_layers;
+	memcpy(wk->wk_last_name, d->d_name, sizeof(wk->wk_last_name));
+	memcpy(wk->wk_last_version, d->d_version,
+	    sizeof(wk->wk_last_version));
 	pthread_mutex_unlock(&f->f_mtx);
 	front_layer_metrics(f, "worker", hl->hl_layers);
 	http_model_unref(old);

@@ -291,7 +291,7 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 		case 'a': set_or_die(cf, "server.tls_client_ca", optarg); break;
 		case 'o': set_or_die(cf, "server.tokens", optarg); break;
 		case 's': {
-			char key[64], *eq = strchr(optarg, '=');
+			char key[128], *eq = strchr(optarg, '=');
 
 			if (eq == NULL || (size_t)(eq - optarg) >= sizeof(key)) {
 				fprintf(stderr, "aiguardd: --set %s: expected "
