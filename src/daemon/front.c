@@ -139,7 +139,8 @@ front_worker_lost(struct front *f, const char *why)
 	f->f_wfd = -1;
 	http_model_unref(f->f_model);
 	f->f_model = NULL;
-	metrics_worker_up(f->f_metrics, 0);
+	metrics_worker_up(f->f_metrics, f->f_hello.hl_model.d_name,
+	    f->f_hello.hl_model.d_version, 0);
 	metrics_model(f->f_metrics, f->f_hello.hl_model.d_name,
 	    f->f_hello.hl_model.d_version, 0, 0, "");
 	done = calloc(f->f_npend + 1, sizeof(*done));
@@ -372,10 +373,11 @@ front_on_result(struct front *f, const struct ipc_result *rs)
 	(void)front_pending_take(f, pd, 0);
 	pthread_mutex_unlock(&f->f_mtx);
 	if (!cancelled) {
-		metrics_request_worker(f->f_metrics, job->jb_queue_s,
-		    job->jb_infer_s);
+		metrics_request_worker(f->f_metrics, d->d_name, d->d_version,
+		    job->jb_queue_s, job->jb_infer_s);
 		if (rs->rs_batch_first)
-			metrics_batch(f->f_metrics, (int)rs->rs_batch_size);
+			metrics_batch(f->f_metrics, d->d_name, d->d_version,
+			    (int)rs->rs_batch_size);
 	}
 	job->jb_done(job);
 }
@@ -450,7 +452,7 @@ front_publish(struct front *f, char *err, size_t errlen)
 	http_model_unref(old);
 	metrics_model(f->f_metrics, d->d_name, d->d_version, 1, d->d_verified,
 	    d->d_digest);
-	metrics_worker_up(f->f_metrics, 1);
+	metrics_worker_up(f->f_metrics, d->d_name, d->d_version, 1);
 	log_info("ready model=%s version=%s arch=%s classes=%d input=%dx%d",
 	    d->d_name, d->d_version, d->d_arch, d->d_classes, d->d_height,
 	    d->d_width);
@@ -525,9 +527,11 @@ front_worker_msg(struct front *f, const struct ipc_hdr *h, int fd)
 		char q[600];
 
 		log_quote_value(q, sizeof(q), rl->rl_msg);
-		metrics_reload(f->f_metrics, rl->rl_ok != 0);
+		metrics_reload(f->f_metrics, f->f_hello.hl_model.d_name,
+		    rl->rl_ok != 0);
 		if (!rl->rl_ok && rl->rl_code == AG_ERR_SIGNATURE)
-			metrics_verify_failure(f->f_metrics);
+			metrics_verify_failure(f->f_metrics,
+			    f->f_hello.hl_model.d_name);
 		if (rl->rl_ok)
 			log_event(LOG_LVL_INFO, "event=reload result=ok msg=%s",
 			    q);
@@ -642,9 +646,11 @@ front_ctl_read(struct front *f, int ctl)
 	f->f_wfd = fd;
 	pthread_mutex_unlock(&f->f_mtx);
 	if (m.cw.cw_restarts > 0)
-		metrics_worker_restart(f->f_metrics);
+		metrics_worker_restart(f->f_metrics,
+		    f->f_hello.hl_model.d_name);
 	while (f->f_load_failures < m.cw.cw_load_failures) {
-		metrics_model_load_failure(f->f_metrics);
+		metrics_model_load_failure(f->f_metrics,
+		    f->f_hello.hl_model.d_name);
 		f->f_load_failures++;
 	}
 	log_debug("new worker link (restarts so far: %u)",
@@ -696,7 +702,6 @@ front_main(const struct daemon_ctx *dc, int ctl, int lfd)
 	front_layer_names_init();
 	front_layer_metrics(&f, "front", ss.ss_active);
 	f.f_layers = ss.ss_active;
-	metrics_worker_up(f.f_metrics, 0);
 
 	/*
 	 * A front door configured: its files come first, before anything

@@ -14,6 +14,12 @@
  * index twice its size that is not part of the rendered state: a lookup
  * costs one hash and a probe or two, not a scan of 1024 names.
  *
+ * Models live in two smaller tables: (name, version) pairs, with their
+ * gauges and histograms, and names, with the counters labelled model
+ * only.  METRICS_MODELS_MAX entries each, looked up by a scan that
+ * compares a stored hash before the strings; a table stays dense (a slot
+ * is reused in place, never emptied), so rendering copies its used prefix.
+ *
  * Numbers: counters are printed as integers; durations are stored as
  * integer nanoseconds and printed as seconds with up to nine decimals by
  * our own code, so neither LC_NUMERIC nor printf's float rounding can
@@ -40,6 +46,7 @@
 /* Slots of the token name index: a power of two, at least twice the table. */
 #define MT_TOKEN_SLOTS		2048
 #define MT_TOKEN_OTHER		"(other)"
+#define MT_MODEL_OTHER		"(other)"
 
 /* ==== Tables ==== */
 
@@ -138,26 +145,37 @@ struct mt_token {
 	uint64_t	t_limited[METRICS_LIMIT__COUNT];
 };
 
+/* One (model, version) pair. */
+struct mt_pair {
+	char		p_name[METRICS_LABEL_MAX];	/* cleaned, cut */
+	char		p_version[METRICS_LABEL_MAX];
+	uint32_t	p_hash;			/* of name and version */
+	int		p_model;		/* model gauges shown */
+	char		p_digest[METRICS_LABEL_MAX];
+	int		p_loaded, p_verified;
+	int		p_up_known, p_up;	/* aiguard_worker_up shown */
+	struct mt_hist	p_queue, p_infer, p_batch;
+};
+
+/* One model name: the counters labelled model="..." only. */
+struct mt_name {
+	char		n_name[METRICS_LABEL_MAX];
+	uint32_t	n_hash;
+	uint64_t	n_reload_ok, n_reload_failed;
+	uint64_t	n_verify_failures;
+	uint64_t	n_load_failures;
+	uint64_t	n_restarts;
+};
+
 /*
  * Everything rendered: plain data, copied by metrics_render() up to the
- * token table and then the st_ntokens entries in use.
+ * pair table and then the entries in use of each of the three tables.
  */
 struct mt_state {
 	char		st_version[METRICS_LABEL_MAX];
 	uint64_t	st_start_ns;		/* Unix time, ns */
 	struct mt_endpoint st_ep[METRICS_EP__COUNT];
-	struct mt_hist	st_queue, st_infer, st_batch;
 	long long	st_inflight;
-	int		st_model_known;
-	char		st_model_name[METRICS_LABEL_MAX];
-	char		st_model_version[METRICS_LABEL_MAX];
-	char		st_model_digest[METRICS_LABEL_MAX];
-	int		st_model_loaded, st_model_verified;
-	uint64_t	st_reload_ok, st_reload_failed;
-	uint64_t	st_verify_failures;
-	uint64_t	st_load_failures;
-	int		st_worker_up;
-	uint64_t	st_worker_restarts;
 	uint64_t	st_rejected[METRICS_REJ__COUNT];
 	long long	st_body_bytes;
 	struct mt_layer	st_layers[METRICS_LAYERS_MAX];
@@ -167,11 +185,27 @@ struct mt_state {
 	uint64_t	st_limited_token[METRICS_LIMIT__COUNT];
 	struct mt_token	st_tok_other;		/* token="(other)" */
 	int		st_ntokens;
-	struct mt_token	st_tokens[METRICS_TOKENS_MAX];	/* must stay last */
+	struct mt_pair	st_pair_other;		/* model="(other)",version="" */
+	int		st_pair_other_used;	/* it counted something */
+	int		st_npairs;
+	struct mt_name	st_name_other;		/* model="(other)" */
+	int		st_name_other_used;
+	int		st_nnames;
+	/* The tables, in this order, must stay last. */
+	struct mt_pair	st_pairs[METRICS_MODELS_MAX];
+	struct mt_name	st_names[METRICS_MODELS_MAX];
+	struct mt_token	st_tokens[METRICS_TOKENS_MAX];
 };
-_Static_assert(offsetof(struct mt_state, st_tokens) +
-    sizeof(((struct mt_state *)0)->st_tokens) == sizeof(struct mt_state),
-    "metrics_render() copies st_tokens as the tail of the state");
+#define MT_SIZEOF(t, f)	sizeof(((t *)0)->f)
+_Static_assert(offsetof(struct mt_state, st_names) ==
+    offsetof(struct mt_state, st_pairs) +
+    MT_SIZEOF(struct mt_state, st_pairs) &&
+    offsetof(struct mt_state, st_tokens) ==
+    offsetof(struct mt_state, st_names) +
+    MT_SIZEOF(struct mt_state, st_names) &&
+    offsetof(struct mt_state, st_tokens) +
+    MT_SIZEOF(struct mt_state, st_tokens) == sizeof(struct mt_state),
+    "metrics_render() copies the three tables as the tail of the state");
 
 struct metrics {
 	pthread_mutex_t	m_mtx;
@@ -420,99 +454,12 @@ metrics_request(struct metrics *m, enum metrics_endpoint ep, int status,
 }
 
 void
-metrics_request_worker(struct metrics *m, double queue_s, double infer_s)
-{
-	uint64_t q = mt_ns(queue_s), i = mt_ns(infer_s);
-
-	if (m == NULL)
-		return;
-	mt_lock(m);
-	mt_observe(&m->m_st.st_queue, dur_bounds, MT_NDUR, q);
-	mt_observe(&m->m_st.st_infer, dur_bounds, MT_NDUR, i);
-	mt_unlock(m);
-}
-
-void
-metrics_batch(struct metrics *m, int n)
-{
-	if (m == NULL || n < 1)
-		return;
-	mt_lock(m);
-	mt_observe(&m->m_st.st_batch, batch_bounds, MT_NBATCH, (uint64_t)n);
-	mt_unlock(m);
-}
-
-void
 metrics_inflight(struct metrics *m, int delta)
 {
 	if (m == NULL)
 		return;
 	mt_lock(m);
 	m->m_st.st_inflight += delta;
-	mt_unlock(m);
-}
-
-void
-metrics_model(struct metrics *m, const char *name, const char *version,
-    int loaded, int verified, const char *digest)
-{
-	struct mt_state *st;
-
-	if (m == NULL)
-		return;
-	mt_lock(m);
-	st = &m->m_st;
-	st->st_model_known = 1;
-	mt_copy_label(st->st_model_name, sizeof(st->st_model_name), name);
-	mt_copy_label(st->st_model_version, sizeof(st->st_model_version),
-	    version);
-	mt_copy_label(st->st_model_digest, sizeof(st->st_model_digest),
-	    digest);
-	st->st_model_loaded = loaded != 0;
-	st->st_model_verified = verified != 0;
-	mt_unlock(m);
-}
-
-void
-metrics_reload(struct metrics *m, int ok)
-{
-	if (m == NULL)
-		return;
-	mt_lock(m);
-	if (ok)
-		m->m_st.st_reload_ok++;
-	else
-		m->m_st.st_reload_failed++;
-	mt_unlock(m);
-}
-
-void
-metrics_verify_failure(struct metrics *m)
-{
-	if (m == NULL)
-		return;
-	mt_lock(m);
-	m->m_st.st_verify_failures++;
-	mt_unlock(m);
-}
-
-void
-metrics_model_load_failure(struct metrics *m)
-{
-	if (m == NULL)
-		return;
-	mt_lock(m);
-	m->m_st.st_load_failures++;
-	mt_unlock(m);
-}
-
-void
-metrics_worker_restart(struct metrics *m)
-{
-	if (m == NULL)
-		return;
-	mt_lock(m);
-	m->m_st.st_worker_restarts++;
 	mt_unlock(m);
 }
 
@@ -584,16 +531,6 @@ metrics_http_body_bytes(struct metrics *m, long long delta)
 }
 
 void
-metrics_worker_up(struct metrics *m, int up)
-{
-	if (m == NULL)
-		return;
-	mt_lock(m);
-	m->m_st.st_worker_up = up != 0;
-	mt_unlock(m);
-}
-
-void
 metrics_layer(struct metrics *m, const char *role, const char *layer,
     int active)
 {
@@ -624,6 +561,299 @@ metrics_layer(struct metrics *m, const char *role, const char *layer,
 	st->st_layers[i].l_active = active != 0;
  out:
 	mt_unlock(m);
+}
+
+/* ==== Models ==== */
+
+/* A (name, version) key, cleaned and cut as stored, with its hash. */
+struct mt_key {
+	char		k_name[METRICS_LABEL_MAX];
+	char		k_version[METRICS_LABEL_MAX];
+	uint32_t	k_hash;
+};
+
+/*
+ * Cleans name and version into k outside the lock (NULL reads as "").
+ * The hash covers the name, a NUL and the version, so ("a", "bc") and
+ * ("ab", "c") differ.
+ */
+static void
+mt_key(struct mt_key *k, const char *name, const char *version)
+{
+	uint32_t h;
+	const char *s;
+
+	mt_copy_label(k->k_name, sizeof(k->k_name), name);
+	mt_copy_label(k->k_version, sizeof(k->k_version), version);
+	h = mt_hash(k->k_name);
+	h *= 16777619U;		/* the separating NUL */
+	for (s = k->k_version; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619U;
+	}
+	k->k_hash = h;
+}
+
+/* Whether a pair shows gauges: such a slot is never taken over. */
+static int
+mt_pair_declared(const struct mt_pair *p)
+{
+	return p->p_model || p->p_up_known;
+}
+
+/*
+ * The pair's entry: found, or made in a free slot, or in the slot of an
+ * undeclared pair once the table is full (its series go), else the
+ * "(other)" entry.  create 0 finds only (NULL when not there).  Called
+ * with the mutex held.
+ */
+static struct mt_pair *
+mt_pair(struct metrics *m, const struct mt_key *k, int create)
+{
+	struct mt_state *st = &m->m_st;
+	struct mt_pair *p;
+	int i;
+
+	if (strcmp(k->k_name, MT_MODEL_OTHER) == 0)
+		return create ? &st->st_pair_other : NULL;
+	for (i = 0; i < st->st_npairs; i++) {
+		p = &st->st_pairs[i];
+		if (p->p_hash == k->k_hash &&
+		    strcmp(p->p_name, k->k_name) == 0 &&
+		    strcmp(p->p_version, k->k_version) == 0)
+			return p;
+	}
+	if (!create)
+		return NULL;
+	if (st->st_npairs < METRICS_MODELS_MAX)
+		p = &st->st_pairs[st->st_npairs++];
+	else {
+		for (i = 0; i < st->st_npairs; i++)
+			if (!mt_pair_declared(&st->st_pairs[i]))
+				break;
+		if (i == st->st_npairs)
+			return &st->st_pair_other;
+		p = &st->st_pairs[i];
+	}
+	memset(p, 0, sizeof(*p));
+	memcpy(p->p_name, k->k_name, sizeof(p->p_name));
+	memcpy(p->p_version, k->k_version, sizeof(p->p_version));
+	p->p_hash = k->k_hash;
+	return p;
+}
+
+/* Whether some pair of the name shows gauges.  Mutex held. */
+static int
+mt_name_declared(const struct mt_state *st, const struct mt_name *n)
+{
+	int i;
+
+	for (i = 0; i < st->st_npairs; i++)
+		if (mt_pair_declared(&st->st_pairs[i]) &&
+		    strcmp(st->st_pairs[i].p_name, n->n_name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The name's entry (k's version unused): found, or made as mt_pair()
+ * makes pairs, a full table giving up the slot of a name none of whose
+ * pairs is declared.  Never NULL.  Called with the mutex held.
+ */
+static struct mt_name *
+mt_name(struct metrics *m, const struct mt_key *k)
+{
+	struct mt_state *st = &m->m_st;
+	struct mt_name *n;
+	uint32_t h = mt_hash(k->k_name);
+	int i;
+
+	if (strcmp(k->k_name, MT_MODEL_OTHER) == 0)
+		goto other;
+	for (i = 0; i < st->st_nnames; i++) {
+		n = &st->st_names[i];
+		if (n->n_hash == h && strcmp(n->n_name, k->k_name) == 0)
+			return n;
+	}
+	if (st->st_nnames < METRICS_MODELS_MAX)
+		n = &st->st_names[st->st_nnames++];
+	else {
+		/* Only when full: 64 x 64 comparisons at most. */
+		for (i = 0; i < st->st_nnames; i++)
+			if (!mt_name_declared(st, &st->st_names[i]))
+				break;
+		if (i == st->st_nnames)
+			goto other;
+		n = &st->st_names[i];
+	}
+	memset(n, 0, sizeof(*n));
+	memcpy(n->n_name, k->k_name, sizeof(n->n_name));
+	n->n_hash = h;
+	return n;
+ other:
+	st->st_name_other_used = 1;
+	return &st->st_name_other;
+}
+
+void
+metrics_model(struct metrics *m, const char *name, const char *version,
+    int loaded, int verified, const char *digest)
+{
+	struct mt_key k;
+	char d[METRICS_LABEL_MAX];
+	struct mt_pair *p;
+
+	if (m == NULL)
+		return;
+	mt_key(&k, name, version);
+	mt_copy_label(d, sizeof(d), digest);
+	mt_lock(m);
+	p = mt_pair(m, &k, 1);
+	/* No gauges for "(other)": it stands for many pairs. */
+	if (p != &m->m_st.st_pair_other) {
+		p->p_model = 1;
+		memcpy(p->p_digest, d, sizeof(p->p_digest));
+		p->p_loaded = loaded != 0;
+		p->p_verified = verified != 0;
+	}
+	mt_unlock(m);
+}
+
+void
+metrics_model_forget(struct metrics *m, const char *name,
+    const char *version)
+{
+	struct mt_key k;
+	struct mt_pair *p;
+
+	if (m == NULL)
+		return;
+	mt_key(&k, name, version);
+	mt_lock(m);
+	if ((p = mt_pair(m, &k, 0)) != NULL) {
+		p->p_model = 0;
+		p->p_up_known = 0;
+	}
+	mt_unlock(m);
+}
+
+void
+metrics_worker_up(struct metrics *m, const char *name, const char *version,
+    int up)
+{
+	struct mt_key k;
+	struct mt_pair *p;
+
+	if (m == NULL)
+		return;
+	mt_key(&k, name, version);
+	mt_lock(m);
+	p = mt_pair(m, &k, 1);
+	if (p != &m->m_st.st_pair_other) {
+		p->p_up_known = 1;
+		p->p_up = up != 0;
+	}
+	mt_unlock(m);
+}
+
+void
+metrics_request_worker(struct metrics *m, const char *name,
+    const char *version, double queue_s, double infer_s)
+{
+	uint64_t q = mt_ns(queue_s), i = mt_ns(infer_s);
+	struct mt_key k;
+	struct mt_pair *p;
+
+	if (m == NULL)
+		return;
+	mt_key(&k, name, version);
+	mt_lock(m);
+	p = mt_pair(m, &k, 1);
+	if (p == &m->m_st.st_pair_other)
+		m->m_st.st_pair_other_used = 1;
+	mt_observe(&p->p_queue, dur_bounds, MT_NDUR, q);
+	mt_observe(&p->p_infer, dur_bounds, MT_NDUR, i);
+	mt_unlock(m);
+}
+
+void
+metrics_batch(struct metrics *m, const char *name, const char *version,
+    int n)
+{
+	struct mt_key k;
+	struct mt_pair *p;
+
+	if (m == NULL || n < 1)
+		return;
+	mt_key(&k, name, version);
+	mt_lock(m);
+	p = mt_pair(m, &k, 1);
+	if (p == &m->m_st.st_pair_other)
+		m->m_st.st_pair_other_used = 1;
+	mt_observe(&p->p_batch, batch_bounds, MT_NBATCH, (uint64_t)n);
+	mt_unlock(m);
+}
+
+/* The counters labelled model only. */
+enum mt_name_counter {
+	MT_RELOAD_OK, MT_RELOAD_FAILED, MT_VERIFY_FAILURE, MT_LOAD_FAILURE,
+	MT_RESTART
+};
+
+static void
+mt_name_count(struct metrics *m, const char *name, enum mt_name_counter c)
+{
+	struct mt_key k;
+	struct mt_name *n;
+
+	if (m == NULL)
+		return;
+	/* Only the name: cleaned here, the version left empty. */
+	mt_key(&k, name, NULL);
+	mt_lock(m);
+	n = mt_name(m, &k);
+	switch (c) {
+	case MT_RELOAD_OK:
+		n->n_reload_ok++;
+		break;
+	case MT_RELOAD_FAILED:
+		n->n_reload_failed++;
+		break;
+	case MT_VERIFY_FAILURE:
+		n->n_verify_failures++;
+		break;
+	case MT_LOAD_FAILURE:
+		n->n_load_failures++;
+		break;
+	case MT_RESTART:
+		n->n_restarts++;
+		break;
+	}
+	mt_unlock(m);
+}
+
+void
+metrics_reload(struct metrics *m, const char *name, int ok)
+{
+	mt_name_count(m, name, ok ? MT_RELOAD_OK : MT_RELOAD_FAILED);
+}
+
+void
+metrics_verify_failure(struct metrics *m, const char *name)
+{
+	mt_name_count(m, name, MT_VERIFY_FAILURE);
+}
+
+void
+metrics_model_load_failure(struct metrics *m, const char *name)
+{
+	mt_name_count(m, name, MT_LOAD_FAILURE);
+}
+
+void
+metrics_worker_restart(struct metrics *m, const char *name)
+{
+	mt_name_count(m, name, MT_RESTART);
 }
 
 /* ==== Rendering ==== */
@@ -765,43 +995,61 @@ mb_u64(struct mt_buf *b, const char *name, uint64_t v)
 	mb_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* A label name and its value (unescaped). */
+struct mt_lab {
+	const char	*l_name;
+	const char	*l_value;
+};
+
+/*
+ * A sample's name and label set: name{a="..",b="..",last="..."}, where
+ * last (NULL for none) follows labs[n]; name alone when there is no label.
+ */
+static void
+mb_sample(struct mt_buf *b, const char *name, const char *suffix,
+    const struct mt_lab *labs, size_t n, const struct mt_lab *last)
+{
+	size_t i;
+
+	mb_puts(b, name);
+	mb_puts(b, suffix);
+	for (i = 0; i < n; i++)
+		mb_label(b, i == 0 ? "{" : ",", labs[i].l_name,
+		    labs[i].l_value);
+	if (last != NULL)
+		mb_label(b, n == 0 ? "{" : ",", last->l_name, last->l_value);
+	if (n > 0 || last != NULL)
+		mb_puts(b, "}");
+}
+
 /*
  * One histogram's samples (the family lines are the caller's): cumulative
- * _bucket lines, _sum and _count, with an optional extra label lname=lval.
+ * _bucket lines, _sum and _count, labelled labs[n] (le last on buckets).
  * ns says whether the values are nanoseconds (printed as seconds).
  */
 static void
-mb_hist(struct mt_buf *b, const char *name, const char *lname,
-    const char *lval, const struct mt_hist *h, const struct mt_bound *bd,
-    size_t nb, int ns)
+mb_hist(struct mt_buf *b, const char *name, const struct mt_lab *labs,
+    size_t n, const struct mt_hist *h, const struct mt_bound *bd, size_t nb,
+    int ns)
 {
+	struct mt_lab le = { "le", NULL };
 	uint64_t cum = 0;
 	size_t i;
 
 	for (i = 0; i <= nb; i++) {
 		cum += h->h_n[i];
-		mb_printf(b, "%s_bucket{", name);
-		if (lname != NULL)
-			mb_label(b, "", lname, lval);
-		mb_label(b, lname != NULL ? "," : "", "le",
-		    i < nb ? bd[i].b_text : "+Inf");
-		mb_printf(b, "} %llu\n", (unsigned long long)cum);
+		le.l_value = i < nb ? bd[i].b_text : "+Inf";
+		mb_sample(b, name, "_bucket", labs, n, &le);
+		mb_printf(b, " %llu\n", (unsigned long long)cum);
 	}
-	mb_printf(b, "%s_sum", name);
-	if (lname != NULL) {
-		mb_label(b, "{", lname, lval);
-		mb_puts(b, "}");
-	}
+	mb_sample(b, name, "_sum", labs, n, NULL);
 	mb_puts(b, " ");
 	if (ns)
 		mb_seconds(b, h->h_sum);
 	else
 		mb_printf(b, "%llu", (unsigned long long)h->h_sum);
-	mb_printf(b, "\n%s_count", name);
-	if (lname != NULL) {
-		mb_label(b, "{", lname, lval);
-		mb_puts(b, "}");
-	}
+	mb_puts(b, "\n");
+	mb_sample(b, name, "_count", labs, n, NULL);
 	mb_printf(b, " %llu\n", (unsigned long long)cum);
 }
 
@@ -854,19 +1102,105 @@ mb_token_limited(struct mt_buf *b, const struct mt_token *t)
 	}
 }
 
-/* The {model,version} labels of the model gauges. */
+/* The model="...",version="..." labels of a pair. */
 static void
-mb_model_labels(struct mt_buf *b, const struct mt_state *st)
+mt_pair_labels(const struct mt_pair *p, struct mt_lab labs[2])
 {
-	mb_label(b, "{", "model", st->st_model_name);
-	mb_label(b, ",", "version", st->st_model_version);
+	labs[0].l_name = "model";
+	labs[0].l_value = p->p_name;
+	labs[1].l_name = "version";
+	labs[1].l_value = p->p_version;
+}
+
+/*
+ * The pairs in table order, then "(other)" when it counted something:
+ * the i-th for i from 0 while it returns non-NULL.
+ */
+static const struct mt_pair *
+mt_pair_at(const struct mt_state *st, int i)
+{
+	if (i < st->st_npairs)
+		return &st->st_pairs[i];
+	if (i == st->st_npairs && st->st_pair_other_used)
+		return &st->st_pair_other;
+	return NULL;
+}
+
+/* The same for the names. */
+static const struct mt_name *
+mt_name_at(const struct mt_state *st, int i)
+{
+	if (i < st->st_nnames)
+		return &st->st_names[i];
+	if (i == st->st_nnames && st->st_name_other_used)
+		return &st->st_name_other;
+	return NULL;
+}
+
+/* A gauge of each pair that shows model gauges; which: 0 loaded, 1 verified. */
+static void
+mb_pair_gauge(struct mt_buf *b, const struct mt_state *st, const char *name,
+    int which)
+{
+	struct mt_lab labs[2];
+	int i;
+
+	for (i = 0; i < st->st_npairs; i++) {
+		const struct mt_pair *p = &st->st_pairs[i];
+
+		if (!p->p_model)
+			continue;
+		mt_pair_labels(p, labs);
+		mb_sample(b, name, "", labs, 2, NULL);
+		mb_printf(b, " %d\n", which == 0 ? p->p_loaded :
+		    p->p_verified);
+	}
+}
+
+static uint64_t
+mt_name_value(const struct mt_name *n, enum mt_name_counter c)
+{
+	switch (c) {
+	case MT_RELOAD_OK:
+		return n->n_reload_ok;
+	case MT_RELOAD_FAILED:
+		return n->n_reload_failed;
+	case MT_VERIFY_FAILURE:
+		return n->n_verify_failures;
+	case MT_LOAD_FAILURE:
+		return n->n_load_failures;
+	case MT_RESTART:
+		return n->n_restarts;
+	}
+	return 0;
+}
+
+/* Counter c of each name: name{model="NAME"[,last="..."]} value. */
+static void
+mb_name_counter(struct mt_buf *b, const struct mt_state *st,
+    const char *name, enum mt_name_counter c, const struct mt_lab *last)
+{
+	const struct mt_name *n;
+	struct mt_lab lab = { "model", NULL };
+	int i;
+
+	for (i = 0; (n = mt_name_at(st, i)) != NULL; i++) {
+		lab.l_value = n->n_name;
+		mb_sample(b, name, "", &lab, 1, last);
+		mb_printf(b, " %llu\n",
+		    (unsigned long long)mt_name_value(n, c));
+	}
 }
 
 static void
 mt_render_state(struct mt_buf *b, const struct mt_state *st)
 {
+	static const struct mt_lab res_ok = { "result", "ok" };
+	static const struct mt_lab res_failed = { "result", "failed" };
+	struct mt_lab lab = { "endpoint", NULL }, labs[2];
 	const struct mt_endpoint *e;
 	const struct mt_layer *ly;
+	const struct mt_pair *p;
 	int i, k;
 
 	mb_family(b, "aiguard_build_info", "gauge",
@@ -895,24 +1229,34 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 		e = &st->st_ep[i];
 		if (e->e_total == 0)
 			continue;
-		mb_hist(b, "aiguard_request_duration_seconds", "endpoint",
-		    ep_names[i], &e->e_dur, dur_bounds, MT_NDUR, 1);
+		lab.l_value = ep_names[i];
+		mb_hist(b, "aiguard_request_duration_seconds", &lab, 1,
+		    &e->e_dur, dur_bounds, MT_NDUR, 1);
 	}
 
 	mb_family(b, "aiguard_queue_duration_seconds", "histogram",
 	    "Time a request waited in the worker's queue.");
-	mb_hist(b, "aiguard_queue_duration_seconds", NULL, NULL,
-	    &st->st_queue, dur_bounds, MT_NDUR, 1);
+	for (i = 0; (p = mt_pair_at(st, i)) != NULL; i++) {
+		mt_pair_labels(p, labs);
+		mb_hist(b, "aiguard_queue_duration_seconds", labs, 2,
+		    &p->p_queue, dur_bounds, MT_NDUR, 1);
+	}
 
 	mb_family(b, "aiguard_inference_duration_seconds", "histogram",
 	    "Time a request spent in the inference engine.");
-	mb_hist(b, "aiguard_inference_duration_seconds", NULL, NULL,
-	    &st->st_infer, dur_bounds, MT_NDUR, 1);
+	for (i = 0; (p = mt_pair_at(st, i)) != NULL; i++) {
+		mt_pair_labels(p, labs);
+		mb_hist(b, "aiguard_inference_duration_seconds", labs, 2,
+		    &p->p_infer, dur_bounds, MT_NDUR, 1);
+	}
 
 	mb_family(b, "aiguard_batch_size", "histogram",
 	    "Images per engine batch.");
-	mb_hist(b, "aiguard_batch_size", NULL, NULL, &st->st_batch,
-	    batch_bounds, MT_NBATCH, 0);
+	for (i = 0; (p = mt_pair_at(st, i)) != NULL; i++) {
+		mt_pair_labels(p, labs);
+		mb_hist(b, "aiguard_batch_size", labs, 2, &p->p_batch,
+		    batch_bounds, MT_NBATCH, 0);
+	}
 
 	mb_family(b, "aiguard_inflight_requests", "gauge",
 	    "Requests being served now.");
@@ -920,25 +1264,22 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 
 	mb_family(b, "aiguard_model_loaded", "gauge",
 	    "Whether the model is loaded (1) or not (0).");
-	if (st->st_model_known) {
-		mb_puts(b, "aiguard_model_loaded");
-		mb_model_labels(b, st);
-		mb_printf(b, "} %d\n", st->st_model_loaded);
-	}
+	mb_pair_gauge(b, st, "aiguard_model_loaded", 0);
 	mb_family(b, "aiguard_model_verified", "gauge",
 	    "Whether the model's signature was verified (1) or it was loaded unsigned (0).");
-	if (st->st_model_known) {
-		mb_puts(b, "aiguard_model_verified");
-		mb_model_labels(b, st);
-		mb_printf(b, "} %d\n", st->st_model_verified);
-	}
+	mb_pair_gauge(b, st, "aiguard_model_verified", 1);
 	mb_family(b, "aiguard_model_info", "gauge",
 	    "Model identity; the value is always 1.");
-	if (st->st_model_known) {
-		mb_puts(b, "aiguard_model_info");
-		mb_model_labels(b, st);
-		mb_label(b, ",", "digest", st->st_model_digest);
-		mb_puts(b, "} 1\n");
+	for (i = 0; i < st->st_npairs; i++) {
+		struct mt_lab dg = { "digest", NULL };
+
+		p = &st->st_pairs[i];
+		if (!p->p_model)
+			continue;
+		mt_pair_labels(p, labs);
+		dg.l_value = p->p_digest;
+		mb_sample(b, "aiguard_model_info", "", labs, 2, &dg);
+		mb_puts(b, " 1\n");
 	}
 
 	mb_family(b, "aiguard_http_rejected_total", "counter",
@@ -995,24 +1336,33 @@ mt_render_state(struct mt_buf *b, const struct mt_state *st)
 
 	mb_family(b, "aiguard_model_reloads_total", "counter",
 	    "Model reloads on SIGHUP, by result.");
-	mb_u64(b, "aiguard_model_reloads_total{result=\"ok\"}",
-	    st->st_reload_ok);
-	mb_u64(b, "aiguard_model_reloads_total{result=\"failed\"}",
-	    st->st_reload_failed);
+	mb_name_counter(b, st, "aiguard_model_reloads_total", MT_RELOAD_OK,
+	    &res_ok);
+	mb_name_counter(b, st, "aiguard_model_reloads_total",
+	    MT_RELOAD_FAILED, &res_failed);
 	mb_family(b, "aiguard_model_load_failures_total", "counter",
 	    "Model loads that failed.");
-	mb_u64(b, "aiguard_model_load_failures_total", st->st_load_failures);
+	mb_name_counter(b, st, "aiguard_model_load_failures_total",
+	    MT_LOAD_FAILURE, NULL);
 	mb_family(b, "aiguard_model_verification_failures_total", "counter",
 	    "Reloads refused because the model's signature did not verify.");
-	mb_u64(b, "aiguard_model_verification_failures_total",
-	    st->st_verify_failures);
+	mb_name_counter(b, st, "aiguard_model_verification_failures_total",
+	    MT_VERIFY_FAILURE, NULL);
 
 	mb_family(b, "aiguard_worker_up", "gauge",
 	    "Whether the worker process is up (1) or not (0).");
-	mb_printf(b, "aiguard_worker_up %d\n", st->st_worker_up);
+	for (i = 0; i < st->st_npairs; i++) {
+		p = &st->st_pairs[i];
+		if (!p->p_up_known)
+			continue;
+		mt_pair_labels(p, labs);
+		mb_sample(b, "aiguard_worker_up", "", labs, 2, NULL);
+		mb_printf(b, " %d\n", p->p_up);
+	}
 	mb_family(b, "aiguard_worker_restarts_total", "counter",
 	    "Worker process restarts.");
-	mb_u64(b, "aiguard_worker_restarts_total", st->st_worker_restarts);
+	mb_name_counter(b, st, "aiguard_worker_restarts_total", MT_RESTART,
+	    NULL);
 
 	mb_family(b, "aiguard_sandbox_layer_active", "gauge",
 	    "Whether a confinement layer is active (1) or not (0), "
@@ -1041,8 +1391,12 @@ metrics_render(struct metrics *m, char **out, size_t *len)
 	if ((snap = malloc(sizeof(*snap))) == NULL)
 		return AG_ERR_ALLOC;
 	mt_lock(m);
-	/* The fixed part, then only the token entries in use. */
-	memcpy(snap, &m->m_st, offsetof(struct mt_state, st_tokens));
+	/* The fixed part, then only the table entries in use. */
+	memcpy(snap, &m->m_st, offsetof(struct mt_state, st_pairs));
+	memcpy(snap->st_pairs, m->m_st.st_pairs,
+	    (size_t)snap->st_npairs * sizeof(snap->st_pairs[0]));
+	memcpy(snap->st_names, m->m_st.st_names,
+	    (size_t)snap->st_nnames * sizeof(snap->st_names[0]));
 	memcpy(snap->st_tokens, m->m_st.st_tokens,
 	    (size_t)snap->st_ntokens * sizeof(snap->st_tokens[0]));
 	mt_unlock(m);

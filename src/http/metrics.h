@@ -29,6 +29,7 @@
 #define METRICS_TOKENS_MAX	1024	/* token names tracked; more count as token="(other)" */
 #define METRICS_TOKEN_NAME_MAX	64	/* bytes kept of a token name, with the NUL */
 #define METRICS_TOKEN_CODES_MAX	12	/* distinct status codes per token */
+#define METRICS_MODELS_MAX	64	/* (model, version) pairs, and model names */
 
 enum metrics_endpoint {		/* label endpoint="..." */
 	METRICS_EP_LIVE,	/* "health_live" */
@@ -86,11 +87,6 @@ void	metrics_free(struct metrics *m);
  */
 void	metrics_request(struct metrics *m, enum metrics_endpoint ep,
 	    int status, double total_s);
-/* One request's time in the worker's queue and in the engine (seconds). */
-void	metrics_request_worker(struct metrics *m, double queue_s,
-	    double infer_s);
-/* One engine batch of n images (once per batch); n < 1 is ignored. */
-void	metrics_batch(struct metrics *m, int n);
 /* Adds delta (+1 on entry, -1 on exit) to the in-flight request gauge. */
 void	metrics_inflight(struct metrics *m, int delta);
 /* A connection or request refused with 503 before any work, by reason. */
@@ -123,20 +119,54 @@ void	metrics_token_request(struct metrics *m, const char *token,
 	    int status);
 
 /*
- * The model as the front knows it.  name, version and digest are copied
- * (NULL reads as ""; digest may be "").  The aiguard_model_* gauges appear
- * from the first call on; each call replaces the previous model's series.
+ * Models.  The front serves many models, each version in its own worker,
+ * and records per (model, version): the aiguard_model_* gauges, the queue,
+ * inference and batch histograms and aiguard_worker_up carry the labels
+ * model="NAME",version="VERSION"; the reload, failure and restart counters
+ * carry model="NAME" only.  Names and versions are copied, cleaned and cut
+ * like any label value; NULL reads as "" (so a NULL name is model="").
+ *
+ * The pairs live in a table of METRICS_MODELS_MAX entries fixed at
+ * metrics_new(), the names in another of the same size: recording never
+ * allocates and never fails.  Once a table is full, a new pair takes the
+ * slot of a pair that shows no gauges (forgotten, or never declared by
+ * metrics_model() or metrics_worker_up()), and a new name the slot of a
+ * name none of whose pairs shows gauges; the old entry's series go.  With
+ * no such slot the new one counts under model="(other)",version="" (a
+ * name under model="(other)"), as does the name "(other)" itself, so the
+ * label set stays bounded.  "(other)" never has gauges: metrics_model()
+ * and metrics_worker_up() do nothing there.
+ */
+
+/*
+ * The (name, version) pair as the front knows it: created or updated.
+ * loaded 0 keeps the series with the value 0 (a model unloaded stays
+ * visible as not loaded).  digest is copied (NULL reads as "").
  */
 void	metrics_model(struct metrics *m, const char *name,
 	    const char *version, int loaded, int verified, const char *digest);
-/* One SIGHUP reload: ok != 0 counts result="ok", else result="failed". */
-void	metrics_reload(struct metrics *m, int ok);
-void	metrics_model_load_failure(struct metrics *m);
+/*
+ * The pair is gone (unloaded for good): its gauges (aiguard_model_loaded,
+ * _verified, _info and aiguard_worker_up) go at once; its histograms stay
+ * until its slot is taken by a new pair.  An unknown pair is ignored.
+ */
+void	metrics_model_forget(struct metrics *m, const char *name,
+	    const char *version);
+/* One request's time in the pair's worker queue and in its engine (s). */
+void	metrics_request_worker(struct metrics *m, const char *name,
+	    const char *version, double queue_s, double infer_s);
+/* One engine batch of n images (once per batch); n < 1 is ignored. */
+void	metrics_batch(struct metrics *m, const char *name,
+	    const char *version, int n);
+/* One reload of the model name: ok != 0 counts result="ok", else "failed". */
+void	metrics_reload(struct metrics *m, const char *name, int ok);
+void	metrics_model_load_failure(struct metrics *m, const char *name);
 /* A reload refused by the signature check (counted besides the reload). */
-void	metrics_verify_failure(struct metrics *m);
-void	metrics_worker_restart(struct metrics *m);
-/* The worker process is up (1) or not (0). */
-void	metrics_worker_up(struct metrics *m, int up);
+void	metrics_verify_failure(struct metrics *m, const char *name);
+void	metrics_worker_restart(struct metrics *m, const char *name);
+/* The pair's worker process is up (1) or not (0). */
+void	metrics_worker_up(struct metrics *m, const char *name,
+	    const char *version, int up);
 
 /*
  * Confinement layer ("landlock", "seccomp", "no_new_privs", "mdwe",

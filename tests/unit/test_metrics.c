@@ -169,24 +169,26 @@ full_metrics(void)
 	metrics_request(m, METRICS_EP_INFER, 200, NAN);
 	metrics_request(m, METRICS_EP_LIVE, 200, 0.0001);
 	metrics_request(m, METRICS_EP_OTHER, 404, 0.0002);
-	metrics_request_worker(m, 0.0005, 0.04);
-	metrics_request_worker(m, 0.5, 1.5);
-	metrics_batch(m, 1);
-	metrics_batch(m, 3);
-	metrics_batch(m, 64);
-	metrics_batch(m, 100);
-	metrics_batch(m, 0);		/* ignored */
+	metrics_request_worker(m, "resnet18", "1", 0.0005, 0.04);
+	metrics_request_worker(m, "resnet18", "1", 0.5, 1.5);
+	metrics_batch(m, "resnet18", "1", 1);
+	metrics_batch(m, "resnet18", "1", 3);
+	metrics_batch(m, "resnet18", "1", 64);
+	metrics_batch(m, "resnet18", "1", 100);
+	metrics_batch(m, "resnet18", "1", 0);		/* ignored */
+	metrics_batch(m, "resnet18", "1", -3);		/* ignored */
 	metrics_inflight(m, 1);
 	metrics_inflight(m, 1);
 	metrics_inflight(m, -1);
 	metrics_model(m, "resnet18", "1", 1, 1,
 	    "sha256:0123456789abcdef");
-	metrics_reload(m, 1);
-	metrics_reload(m, 0);
-	metrics_reload(m, 0);
-	metrics_model_load_failure(m);
-	metrics_worker_restart(m);
-	metrics_worker_up(m, 1);
+	metrics_reload(m, "resnet18", 1);
+	metrics_reload(m, "resnet18", 0);
+	metrics_reload(m, "resnet18", 0);
+	metrics_verify_failure(m, "resnet18");
+	metrics_model_load_failure(m, "resnet18");
+	metrics_worker_restart(m, "resnet18");
+	metrics_worker_up(m, "resnet18", "1", 1);
 	metrics_layer(m, "front", "landlock", 1);
 	metrics_layer(m, "front", "seccomp", 1);
 	metrics_layer(m, "worker", "selinux", 0);
@@ -209,17 +211,20 @@ test_empty(void)
 	ASSERT_LINE(text, "# TYPE aiguard_build_info gauge");
 	ASSERT_LINE(text, "aiguard_build_info{version=\"0.1.0\"} 1");
 	ASSERT_STRING_CONTAINS(text, "\naiguard_start_time_seconds 1");
-	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket"
-	    "{le=\"+Inf\"} 0");
-	ASSERT_LINE(text, "aiguard_queue_duration_seconds_sum 0");
-	ASSERT_LINE(text, "aiguard_batch_size_count 0");
 	ASSERT_LINE(text, "aiguard_inflight_requests 0");
-	ASSERT_LINE(text, "aiguard_model_reloads_total{result=\"ok\"} 0");
-	ASSERT_LINE(text, "aiguard_model_reloads_total{result=\"failed\"} 0");
-	ASSERT_LINE(text, "aiguard_model_load_failures_total 0");
-	ASSERT_LINE(text, "aiguard_worker_up 0");
-	ASSERT_LINE(text, "aiguard_worker_restarts_total 0");
-	/* No model known yet, no request seen yet: no such series. */
+	/* The model families are there, without series: no model yet. */
+	ASSERT_LINE(text, "# TYPE aiguard_queue_duration_seconds histogram");
+	ASSERT_LINE(text, "# TYPE aiguard_batch_size histogram");
+	ASSERT_LINE(text, "# TYPE aiguard_model_reloads_total counter");
+	ASSERT_LINE(text, "# TYPE aiguard_worker_up gauge");
+	ASSERT_LINE(text, "# TYPE aiguard_worker_restarts_total counter");
+	ASSERT_NO_LINE_WITH(text, "aiguard_queue_duration_seconds_");
+	ASSERT_NO_LINE_WITH(text, "aiguard_inference_duration_seconds_");
+	ASSERT_NO_LINE_WITH(text, "aiguard_batch_size_");
+	ASSERT_NO_LINE_WITH(text, "aiguard_model_reloads_total{");
+	ASSERT_NO_LINE_WITH(text, "\naiguard_model_load_failures_total");
+	ASSERT_NO_LINE_WITH(text, "\naiguard_worker_up");
+	ASSERT_NO_LINE_WITH(text, "\naiguard_worker_restarts_total");
 	ASSERT_NO_LINE_WITH(text, "aiguard_model_info{");
 	ASSERT_NO_LINE_WITH(text, "aiguard_model_loaded{");
 	ASSERT_NO_LINE_WITH(text, "aiguard_http_requests_total{");
@@ -240,14 +245,16 @@ test_empty(void)
 	ASSERT_INT_EQ(metrics_render(m, NULL, &len), AG_ERR_INVALID_ARG);
 	/* Recording into NULL is a no-op, as is freeing it. */
 	metrics_request(NULL, METRICS_EP_INFER, 200, 1.0);
-	metrics_request_worker(NULL, 1.0, 1.0);
-	metrics_batch(NULL, 1);
+	metrics_request_worker(NULL, "a", "b", 1.0, 1.0);
+	metrics_batch(NULL, "a", "b", 1);
 	metrics_inflight(NULL, 1);
 	metrics_model(NULL, "a", "b", 1, 1, "");
-	metrics_reload(NULL, 1);
-	metrics_model_load_failure(NULL);
-	metrics_worker_restart(NULL);
-	metrics_worker_up(NULL, 1);
+	metrics_model_forget(NULL, "a", "b");
+	metrics_reload(NULL, "a", 1);
+	metrics_model_load_failure(NULL, "a");
+	metrics_verify_failure(NULL, "a");
+	metrics_worker_restart(NULL, "a");
+	metrics_worker_up(NULL, "a", "b", 1);
 	metrics_layer(NULL, "front", "mdwe", 1);
 	metrics_free(NULL);
 	text = render(m);
@@ -284,31 +291,33 @@ test_histograms(void)
 	TEST_DONE();
 
 	TEST_START("metrics: queue, inference and batch histograms");
+#define RN "model=\"resnet18\",version=\"1\""
 	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket"
-	    "{le=\"0.001\"} 1");
+	    "{" RN ",le=\"0.001\"} 1");
 	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket"
-	    "{le=\"0.25\"} 1");
+	    "{" RN ",le=\"0.25\"} 1");
 	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket"
-	    "{le=\"0.5\"} 2");
-	ASSERT_LINE(text, "aiguard_queue_duration_seconds_sum 0.5005");
-	ASSERT_LINE(text, "aiguard_queue_duration_seconds_count 2");
+	    "{" RN ",le=\"0.5\"} 2");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_sum{" RN "} 0.5005");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_count{" RN "} 2");
 	ASSERT_LINE(text, "aiguard_inference_duration_seconds_bucket"
-	    "{le=\"0.025\"} 0");
+	    "{" RN ",le=\"0.025\"} 0");
 	ASSERT_LINE(text, "aiguard_inference_duration_seconds_bucket"
-	    "{le=\"0.05\"} 1");
+	    "{" RN ",le=\"0.05\"} 1");
 	ASSERT_LINE(text, "aiguard_inference_duration_seconds_bucket"
-	    "{le=\"1\"} 1");
+	    "{" RN ",le=\"1\"} 1");
 	ASSERT_LINE(text, "aiguard_inference_duration_seconds_bucket"
-	    "{le=\"2.5\"} 2");
-	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum 1.54");
-	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"1\"} 1");
-	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"2\"} 1");
-	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"4\"} 2");
-	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"32\"} 2");
-	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"64\"} 3");
-	ASSERT_LINE(text, "aiguard_batch_size_bucket{le=\"+Inf\"} 4");
-	ASSERT_LINE(text, "aiguard_batch_size_sum 168");
-	ASSERT_LINE(text, "aiguard_batch_size_count 4");
+	    "{" RN ",le=\"2.5\"} 2");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum{" RN
+	    "} 1.54");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" RN ",le=\"1\"} 1");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" RN ",le=\"2\"} 1");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" RN ",le=\"4\"} 2");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" RN ",le=\"32\"} 2");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" RN ",le=\"64\"} 3");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" RN ",le=\"+Inf\"} 4");
+	ASSERT_LINE(text, "aiguard_batch_size_sum{" RN "} 168");
+	ASSERT_LINE(text, "aiguard_batch_size_count{" RN "} 4");
 	TEST_DONE();
 
 	TEST_START("metrics: gauges and counters");
@@ -319,11 +328,17 @@ test_histograms(void)
 	    "version=\"1\"} 1");
 	ASSERT_LINE(text, "aiguard_model_info{model=\"resnet18\","
 	    "version=\"1\",digest=\"sha256:0123456789abcdef\"} 1");
-	ASSERT_LINE(text, "aiguard_model_reloads_total{result=\"ok\"} 1");
-	ASSERT_LINE(text, "aiguard_model_reloads_total{result=\"failed\"} 2");
-	ASSERT_LINE(text, "aiguard_model_load_failures_total 1");
-	ASSERT_LINE(text, "aiguard_worker_up 1");
-	ASSERT_LINE(text, "aiguard_worker_restarts_total 1");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{model=\"resnet18\","
+	    "result=\"ok\"} 1");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{model=\"resnet18\","
+	    "result=\"failed\"} 2");
+	ASSERT_LINE(text, "aiguard_model_load_failures_total"
+	    "{model=\"resnet18\"} 1");
+	ASSERT_LINE(text, "aiguard_model_verification_failures_total"
+	    "{model=\"resnet18\"} 1");
+	ASSERT_LINE(text, "aiguard_worker_up{" RN "} 1");
+	ASSERT_LINE(text, "aiguard_worker_restarts_total"
+	    "{model=\"resnet18\"} 1");
 	ASSERT_LINE(text, "aiguard_sandbox_layer_active{role=\"front\","
 	    "layer=\"landlock\"} 1");
 	ASSERT_LINE(text, "aiguard_sandbox_layer_active{role=\"worker\","
@@ -334,15 +349,47 @@ test_histograms(void)
 	check_promtool(text);
 	TEST_DONE();
 
-	TEST_START("metrics: a new model replaces the old series");
+	TEST_START("metrics: a new version beside the old, then forgotten");
 	free(text);
 	metrics_model(m, "resnet18", "2", 0, 0, "");
+	metrics_worker_up(m, "resnet18", "2", 0);
 	text = render(m);
 	ASSERT_LINE(text, "aiguard_model_loaded{model=\"resnet18\","
 	    "version=\"2\"} 0");
 	ASSERT_LINE(text, "aiguard_model_info{model=\"resnet18\","
 	    "version=\"2\",digest=\"\"} 1");
-	ASSERT_NO_LINE_WITH(text, "version=\"1\"");
+	ASSERT_LINE(text, "aiguard_model_loaded{" RN "} 1");
+	ASSERT_LINE(text, "aiguard_worker_up{model=\"resnet18\","
+	    "version=\"2\"} 0");
+	/* Its histograms from its first appearance, at zero. */
+	ASSERT_LINE(text, "aiguard_batch_size_count{model=\"resnet18\","
+	    "version=\"2\"} 0");
+	free(text);
+	metrics_model_forget(m, "resnet18", "1");
+	metrics_model_forget(m, "resnet18", "9");	/* unknown: nothing */
+	text = render(m);
+	ASSERT_NO_LINE_WITH(text, "aiguard_model_loaded{" RN "}");
+	ASSERT_NO_LINE_WITH(text, "aiguard_model_verified{" RN "}");
+	ASSERT_NO_LINE_WITH(text, "aiguard_model_info{" RN ",");
+	ASSERT_NO_LINE_WITH(text, "aiguard_worker_up{" RN "}");
+	ASSERT_NO_LINE_WITH(text, "version=\"9\"");
+	/* Its counts stay; the other version keeps everything. */
+	ASSERT_LINE(text, "aiguard_batch_size_count{" RN "} 4");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{model=\"resnet18\","
+	    "result=\"failed\"} 2");
+	ASSERT_LINE(text, "aiguard_model_loaded{model=\"resnet18\","
+	    "version=\"2\"} 0");
+	ASSERT_LINE(text, "aiguard_worker_up{model=\"resnet18\","
+	    "version=\"2\"} 0");
+	check_promtool(text);
+	/* Declared again: its gauges come back. */
+	free(text);
+	metrics_model(m, "resnet18", "1", 1, 0, "sha256:00");
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_model_verified{" RN "} 0");
+	ASSERT_LINE(text, "aiguard_model_info{" RN ",digest=\"sha256:00\"} 1");
+	ASSERT_LINE(text, "aiguard_batch_size_count{" RN "} 4");
+#undef RN
 	TEST_DONE();
 	free(text);
 	metrics_free(m);
@@ -914,16 +961,23 @@ test_token_full(void)
 #define CC_THREADS	4
 #define CC_REQUESTS	10000
 
+/* Threads 0 and 2 record for model "m0", 1 and 3 for "m1". */
+struct cc_arg {
+	struct metrics	*ca_m;
+	const char	*ca_model;
+};
+
 static void *
 cc_worker(void *arg)
 {
-	struct metrics *m = arg;
+	const struct cc_arg *ca = arg;
+	struct metrics *m = ca->ca_m;
 	int i;
 
 	for (i = 0; i < CC_REQUESTS; i++) {
 		metrics_inflight(m, 1);
-		metrics_request_worker(m, 0.001, 0.002);
-		metrics_batch(m, 1 + i % 8);
+		metrics_request_worker(m, ca->ca_model, "1", 0.001, 0.002);
+		metrics_batch(m, ca->ca_model, "1", 1 + i % 8);
 		metrics_request(m, METRICS_EP_INFER, i % 2 ? 200 : 429,
 		    0.002);
 		metrics_inflight(m, -1);
@@ -952,15 +1006,20 @@ test_concurrency(void)
 {
 	struct metrics *m = metrics_new("0.1.0");
 	pthread_t th[CC_THREADS], rth;
+	struct cc_arg ca[CC_THREADS];
 	char *text, line[256];
 	void *rv;
-	int i;
+	int i, k;
 
 	ASSERT_PTR_NE(m, NULL);
 	TEST_START("metrics: 4 threads x 10000 requests, exact totals");
 	ASSERT_INT_EQ(pthread_create(&rth, NULL, cc_renderer, m), 0);
-	for (i = 0; i < CC_THREADS; i++)
-		ASSERT_INT_EQ(pthread_create(&th[i], NULL, cc_worker, m), 0);
+	for (i = 0; i < CC_THREADS; i++) {
+		ca[i].ca_m = m;
+		ca[i].ca_model = i % 2 ? "m1" : "m0";
+		ASSERT_INT_EQ(pthread_create(&th[i], NULL, cc_worker, &ca[i]),
+		    0);
+	}
 	for (i = 0; i < CC_THREADS; i++)
 		ASSERT_INT_EQ(pthread_join(th[i], NULL), 0);
 	ASSERT_INT_EQ(pthread_join(rth, &rv), 0);
@@ -980,15 +1039,24 @@ test_concurrency(void)
 	/* 40000 x 2 ms, summed in integer nanoseconds: exactly 80 s. */
 	ASSERT_LINE(text, "aiguard_request_duration_seconds_sum"
 	    "{endpoint=\"infer\"} 80");
-	ASSERT_LINE(text, "aiguard_queue_duration_seconds_sum 40");
-	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum 80");
-	snprintf(line, sizeof(line), "aiguard_batch_size_count %d",
-	    CC_THREADS * CC_REQUESTS);
-	ASSERT_LINE(text, line);
-	/* 1..8 evenly: 4.5 per batch */
-	snprintf(line, sizeof(line), "aiguard_batch_size_sum %d",
-	    CC_THREADS * CC_REQUESTS / 2 * 9);
-	ASSERT_LINE(text, line);
+	/* Per model: 20000 x 1 ms and 20000 x 2 ms. */
+	for (k = 0; k < 2; k++) {
+		snprintf(line, sizeof(line), "aiguard_queue_duration_seconds_sum"
+		    "{model=\"m%d\",version=\"1\"} 20", k);
+		ASSERT_LINE(text, line);
+		snprintf(line, sizeof(line), "aiguard_inference_duration_"
+		    "seconds_sum{model=\"m%d\",version=\"1\"} 40", k);
+		ASSERT_LINE(text, line);
+		snprintf(line, sizeof(line), "aiguard_batch_size_count"
+		    "{model=\"m%d\",version=\"1\"} %d", k,
+		    CC_THREADS / 2 * CC_REQUESTS);
+		ASSERT_LINE(text, line);
+		/* 1..8 evenly: 4.5 per batch */
+		snprintf(line, sizeof(line), "aiguard_batch_size_sum"
+		    "{model=\"m%d\",version=\"1\"} %d", k,
+		    CC_THREADS / 2 * CC_REQUESTS / 2 * 9);
+		ASSERT_LINE(text, line);
+	}
 	ASSERT_LINE(text, "aiguard_inflight_requests 0");
 	free(text);
 	TEST_DONE();
@@ -1027,7 +1095,8 @@ test_locale(void)
 	text = render(m);
 	ASSERT_LINE(text, "aiguard_request_duration_seconds_sum"
 	    "{endpoint=\"infer\"} 20.204");
-	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum 1.54");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum"
+	    "{model=\"resnet18\",version=\"1\"} 1.54");
 	ASSERT_STRING_CONTAINS(text, "le=\"0.0025\"");
 	ASSERT_NO_LINE_WITH(text, "0,");
 	setlocale(LC_NUMERIC, "C");
