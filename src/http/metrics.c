@@ -419,6 +419,10 @@ metrics_new(const char *version)
 	    version);
 	memcpy(m->m_st.st_tok_other.t_name, MT_TOKEN_OTHER,
 	    sizeof(MT_TOKEN_OTHER));
+	memcpy(m->m_st.st_pair_other.p_name, MT_MODEL_OTHER,
+	    sizeof(MT_MODEL_OTHER));
+	memcpy(m->m_st.st_name_other.n_name, MT_MODEL_OTHER,
+	    sizeof(MT_MODEL_OTHER));
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec >= 0)
 		m->m_st.st_start_ns = (uint64_t)ts.tv_sec * MT_NS_PER_S +
 		    (uint64_t)ts.tv_nsec;

@@ -8,6 +8,10 @@
  * address and by token, per-token requests by code, the bounded token
  * table and its "(other)" series, and a full table rendered, parsed line
  * by line (token names only ever as label values) and checked by promtool.
+ * Models: the series of two (model, version) pairs side by side, their
+ * labels escaped, a pair forgotten (its gauges go, its counts stay), and
+ * the bounded tables: the 65th pair and name under model="(other)", a
+ * full table reusing the slot of a pair that shows no gauges.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -57,6 +61,18 @@ has_line(const char *text, const char *line)
 			return 1;
 	}
 	return 0;
+}
+
+/* Occurrences of s in text. */
+static int
+count_of(const char *text, const char *s)
+{
+	const char *p;
+	int n = 0;
+
+	for (p = text; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	return n;
 }
 
 #define ASSERT_LINE(text, line) do {					\
@@ -530,24 +546,185 @@ test_layers(void)
 	metrics_free(m);
 }
 
+/* ==== Models ==== */
+
+static void
+test_models(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: two models side by side, labels escaped");
+#define A "model=\"alpha\",version=\"1\""
+#define B "model=\"be\\\"ta\\\\x\\n\",version=\"v\\\"2\""
+	metrics_model(m, "alpha", "1", 1, 1, "sha256:aa");
+	metrics_model(m, "be\"ta\\x\n", "v\"2", 1, 0, "d");
+	metrics_worker_up(m, "alpha", "1", 1);
+	metrics_worker_up(m, "be\"ta\\x\n", "v\"2", 0);
+	metrics_request_worker(m, "alpha", "1", 0.002, 0.01);
+	metrics_request_worker(m, "be\"ta\\x\n", "v\"2", 0.5, 2.0);
+	metrics_request_worker(m, "be\"ta\\x\n", "v\"2", 0.5, 2.0);
+	metrics_batch(m, "alpha", "1", 8);
+	metrics_batch(m, "be\"ta\\x\n", "v\"2", 2);
+	metrics_reload(m, "alpha", 1);
+	metrics_reload(m, "be\"ta\\x\n", 0);
+	metrics_verify_failure(m, "be\"ta\\x\n");
+	metrics_worker_restart(m, "alpha");
+	/* NULL reads as "": model="" (and version=""). */
+	metrics_batch(m, NULL, NULL, 3);
+	metrics_model_load_failure(m, NULL);
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_model_loaded{" A "} 1");
+	ASSERT_LINE(text, "aiguard_model_loaded{" B "} 1");
+	ASSERT_LINE(text, "aiguard_model_verified{" A "} 1");
+	ASSERT_LINE(text, "aiguard_model_verified{" B "} 0");
+	ASSERT_LINE(text, "aiguard_model_info{" A ",digest=\"sha256:aa\"} 1");
+	ASSERT_LINE(text, "aiguard_model_info{" B ",digest=\"d\"} 1");
+	ASSERT_LINE(text, "aiguard_worker_up{" A "} 1");
+	ASSERT_LINE(text, "aiguard_worker_up{" B "} 0");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket{" A
+	    ",le=\"0.0025\"} 1");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket{" B
+	    ",le=\"0.25\"} 0");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_bucket{" B
+	    ",le=\"0.5\"} 2");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_count{" A "} 1");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum{" A "} 0.01");
+	ASSERT_LINE(text, "aiguard_inference_duration_seconds_sum{" B "} 4");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" A ",le=\"4\"} 0");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" A ",le=\"8\"} 1");
+	ASSERT_LINE(text, "aiguard_batch_size_bucket{" B ",le=\"2\"} 1");
+	ASSERT_LINE(text, "aiguard_batch_size_sum{" B "} 2");
+	ASSERT_LINE(text, "aiguard_batch_size_sum{model=\"\",version=\"\"} 3");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{model=\"alpha\","
+	    "result=\"ok\"} 1");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{model=\"alpha\","
+	    "result=\"failed\"} 0");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{model=\"be\\\"ta\\\\x"
+	    "\\n\",result=\"failed\"} 1");
+	ASSERT_LINE(text, "aiguard_model_verification_failures_total"
+	    "{model=\"be\\\"ta\\\\x\\n\"} 1");
+	ASSERT_LINE(text, "aiguard_model_verification_failures_total"
+	    "{model=\"alpha\"} 0");
+	ASSERT_LINE(text, "aiguard_worker_restarts_total{model=\"alpha\"} 1");
+	ASSERT_LINE(text, "aiguard_model_load_failures_total{model=\"\"} 1");
+	/* Only the pairs declared have gauges. */
+	ASSERT_INT_EQ(count_of(text, "\naiguard_model_loaded{"), 2);
+	ASSERT_INT_EQ(count_of(text, "\naiguard_worker_up{"), 2);
+	ASSERT_INT_EQ(count_of(text, "\naiguard_batch_size_count{"), 3);
+	ASSERT_INT_EQ(count_of(text, "\naiguard_worker_restarts_total{"), 3);
+	ASSERT_NO_LINE_WITH(text, "be\"ta");
+	check_promtool(text);
+	free(text);
+#undef A
+#undef B
+	TEST_DONE();
+	metrics_free(m);
+}
+
+static void
+test_models_full(void)
+{
+	struct metrics *m = metrics_new("0.1.0");
+	char *text, name[32], line[256];
+	int i;
+
+	ASSERT_PTR_NE(m, NULL);
+	TEST_START("metrics: past METRICS_MODELS_MAX pairs, model=\"(other)\"");
+	for (i = 0; i <= METRICS_MODELS_MAX; i++) {
+		/* the last one lands in "(other)" */
+		snprintf(name, sizeof(name), "m%d", i);
+		metrics_model(m, name, "1", 1, 1, "");
+		metrics_worker_up(m, name, "1", 1);
+		metrics_batch(m, name, "1", 1);
+		metrics_reload(m, name, 1);
+	}
+	metrics_batch(m, "m0", "1", 1);			/* known */
+	metrics_batch(m, "m0", "2", 4);			/* a new pair */
+	metrics_request_worker(m, "m0", "3", 0.1, 0.1);	/* another */
+	metrics_batch(m, "(other)", "7", 2);		/* never its own */
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_batch_size_count{model=\"m0\","
+	    "version=\"1\"} 2");
+	snprintf(line, sizeof(line), "aiguard_model_loaded{model=\"m%d\","
+	    "version=\"1\"} 1", METRICS_MODELS_MAX - 1);
+	ASSERT_LINE(text, line);
+	snprintf(line, sizeof(line), "model=\"m%d\"", METRICS_MODELS_MAX);
+	ASSERT_NO_LINE_WITH(text, line);
+	ASSERT_NO_LINE_WITH(text, "version=\"2\"");
+	ASSERT_NO_LINE_WITH(text, "version=\"3\"");
+	ASSERT_NO_LINE_WITH(text, "version=\"7\"");
+	ASSERT_LINE(text, "aiguard_batch_size_count{model=\"(other)\","
+	    "version=\"\"} 3");
+	ASSERT_LINE(text, "aiguard_batch_size_sum{model=\"(other)\","
+	    "version=\"\"} 7");
+	ASSERT_LINE(text, "aiguard_queue_duration_seconds_count"
+	    "{model=\"(other)\",version=\"\"} 1");
+	ASSERT_LINE(text, "aiguard_model_reloads_total{model=\"(other)\","
+	    "result=\"ok\"} 1");
+	/* No gauges for "(other)": it stands for many. */
+	ASSERT_NO_LINE_WITH(text, "aiguard_model_loaded{model=\"(other)\"");
+	ASSERT_NO_LINE_WITH(text, "aiguard_worker_up{model=\"(other)\"");
+	ASSERT_INT_EQ(count_of(text, "\naiguard_model_loaded{"),
+	    METRICS_MODELS_MAX);
+	ASSERT_INT_EQ(count_of(text, "\naiguard_batch_size_count{"),
+	    METRICS_MODELS_MAX + 1);
+	ASSERT_INT_EQ(count_of(text, "\naiguard_worker_restarts_total{"),
+	    METRICS_MODELS_MAX + 1);
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+
+	TEST_START("metrics: a full table reuses a forgotten pair's slot");
+	metrics_model_forget(m, "m5", "1");
+	metrics_batch(m, "new", "1", 3);	/* takes m5's slot */
+	text = render(m);
+	ASSERT_LINE(text, "aiguard_batch_size_count{model=\"new\","
+	    "version=\"1\"} 1");
+	ASSERT_NO_LINE_WITH(text, "model=\"m5\",version");
+	/* Not declared: histograms, no gauges. */
+	ASSERT_NO_LINE_WITH(text, "aiguard_model_loaded{model=\"new\"");
+	/* m5's name keeps its counters until a name needs the slot. */
+	ASSERT_LINE(text, "aiguard_model_reloads_total{model=\"m5\","
+	    "result=\"ok\"} 1");
+	free(text);
+	/* "new" was never declared: the next new pair takes its slot. */
+	metrics_model(m, "newest", "1", 1, 0, "");
+	metrics_batch(m, "newer", "1", 3);	/* none free: "(other)" */
+	metrics_worker_restart(m, "newest");	/* takes m5's name slot */
+	metrics_worker_restart(m, "x");		/* none free: "(other)" */
+	text = render(m);
+	ASSERT_NO_LINE_WITH(text, "model=\"new\"");
+	ASSERT_NO_LINE_WITH(text, "model=\"newer\"");
+	ASSERT_NO_LINE_WITH(text, "model=\"m5\"");
+	ASSERT_NO_LINE_WITH(text, "model=\"x\"");
+	ASSERT_LINE(text, "aiguard_model_loaded{model=\"newest\","
+	    "version=\"1\"} 1");
+	ASSERT_LINE(text, "aiguard_batch_size_count{model=\"newest\","
+	    "version=\"1\"} 0");
+	ASSERT_LINE(text, "aiguard_batch_size_count{model=\"(other)\","
+	    "version=\"\"} 4");
+	ASSERT_LINE(text, "aiguard_worker_restarts_total{model=\"newest\"} 1");
+	ASSERT_LINE(text, "aiguard_worker_restarts_total{model=\"(other)\"} 1");
+	ASSERT_INT_EQ(count_of(text, "\naiguard_model_loaded{"),
+	    METRICS_MODELS_MAX);
+	ASSERT_INT_EQ(count_of(text, "\naiguard_batch_size_count{"),
+	    METRICS_MODELS_MAX + 1);
+	ASSERT_INT_EQ(count_of(text, "\naiguard_worker_restarts_total{"),
+	    METRICS_MODELS_MAX + 1);
+	check_promtool(text);
+	free(text);
+	TEST_DONE();
+	metrics_free(m);
+}
+
 /* ==== Front door ==== */
 
 #define AF "aiguard_auth_failures_total"
 #define RL "aiguard_rate_limited_total"
 #define TR "aiguard_token_requests_total"
 #define TL "aiguard_token_rate_limited_total"
-
-/* Occurrences of s in text. */
-static int
-count_of(const char *text, const char *s)
-{
-	const char *p;
-	int n = 0;
-
-	for (p = text; (p = strstr(p, s)) != NULL; p += strlen(s))
-		n++;
-	return n;
-}
 
 static void
 test_auth(void)
@@ -1108,9 +1285,11 @@ test_locale(void)
 void
 tests(void)
 {
-	test_plan(20);
+	test_plan(23);
 	test_empty();
 	test_histograms();
+	test_models();
+	test_models_full();
 	test_codes();
 	test_escape();
 	test_layers();
