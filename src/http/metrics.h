@@ -29,7 +29,7 @@
 #define METRICS_TOKENS_MAX	1024	/* token names tracked; more count as token="(other)" */
 #define METRICS_TOKEN_NAME_MAX	64	/* bytes kept of a token name, with the NUL */
 #define METRICS_TOKEN_CODES_MAX	12	/* distinct status codes per token */
-#define METRICS_MODELS_MAX	64	/* (model, version) pairs, and model names */
+#define METRICS_MODELS_MAX	64	/* (model, version) pairs; names */
 
 enum metrics_endpoint {		/* label endpoint="..." */
 	METRICS_EP_LIVE,	/* "health_live" */
