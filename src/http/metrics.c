@@ -720,6 +720,8 @@ metrics_model(struct metrics *m, const char *name, const char *version,
 		p->p_loaded = loaded != 0;
 		p->p_verified = verified != 0;
 	}
+	/* The name's counters, at 0 from now on: rate() sees the first. */
+	(void)mt_name(m, &k);
 	mt_unlock(m);
 }
 

@@ -139,9 +139,10 @@ void	metrics_token_request(struct metrics *m, const char *token,
  */
 
 /*
- * The (name, version) pair as the front knows it: created or updated.
- * loaded 0 keeps the series with the value 0 (a model unloaded stays
- * visible as not loaded).  digest is copied (NULL reads as "").
+ * The (name, version) pair as the front knows it: created or updated,
+ * and the name's counters made (at 0).  loaded 0 keeps the series with
+ * the value 0 (a model unloaded stays visible as not loaded).  digest is
+ * copied (NULL reads as "").
  */
 void	metrics_model(struct metrics *m, const char *name,
 	    const char *version, int loaded, int verified, const char *digest);
