@@ -153,7 +153,7 @@ struct mt_pair {
 	int		p_model;		/* model gauges shown */
 	char		p_digest[METRICS_LABEL_MAX];
 	int		p_loaded, p_verified;
-	int		p_up_known, p_up;	/* aiguard_worker_up shown */
+	int		p_up_known, p_up;	/* worker_up shown, value */
 	struct mt_hist	p_queue, p_infer, p_batch;
 };
 
@@ -185,7 +185,7 @@ struct mt_state {
 	uint64_t	st_limited_token[METRICS_LIMIT__COUNT];
 	struct mt_token	st_tok_other;		/* token="(other)" */
 	int		st_ntokens;
-	struct mt_pair	st_pair_other;		/* model="(other)",version="" */
+	struct mt_pair	st_pair_other;		/* "(other)", version "" */
 	int		st_pair_other_used;	/* it counted something */
 	int		st_npairs;
 	struct mt_name	st_name_other;		/* model="(other)" */
@@ -720,6 +720,8 @@ metrics_model(struct metrics *m, const char *name, const char *version,
 		p->p_loaded = loaded != 0;
 		p->p_verified = verified != 0;
 	}
+	/* The name's counters, at 0 from now on: rate() sees the first. */
+	(void)mt_name(m, &k);
 	mt_unlock(m);
 }
 

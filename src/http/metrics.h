@@ -29,7 +29,7 @@
 #define METRICS_TOKENS_MAX	1024	/* token names tracked; more count as token="(other)" */
 #define METRICS_TOKEN_NAME_MAX	64	/* bytes kept of a token name, with the NUL */
 #define METRICS_TOKEN_CODES_MAX	12	/* distinct status codes per token */
-#define METRICS_MODELS_MAX	64	/* (model, version) pairs, and model names */
+#define METRICS_MODELS_MAX	64	/* (model, version) pairs; names */
 
 enum metrics_endpoint {		/* label endpoint="..." */
 	METRICS_EP_LIVE,	/* "health_live" */
@@ -139,9 +139,10 @@ void	metrics_token_request(struct metrics *m, const char *token,
  */
 
 /*
- * The (name, version) pair as the front knows it: created or updated.
- * loaded 0 keeps the series with the value 0 (a model unloaded stays
- * visible as not loaded).  digest is copied (NULL reads as "").
+ * The (name, version) pair as the front knows it: created or updated,
+ * and the name's counters made (at 0).  loaded 0 keeps the series with
+ * the value 0 (a model unloaded stays visible as not loaded).  digest is
+ * copied (NULL reads as "").
  */
 void	metrics_model(struct metrics *m, const char *name,
 	    const char *version, int loaded, int verified, const char *digest);

@@ -356,7 +356,8 @@ def metrics(path):
                  'aiguard_http_requests_total{endpoint="infer",code="400"}',
                  'aiguard_http_requests_total{endpoint="classify",code="200"}',
                  "# TYPE aiguard_batch_size histogram",
-                 'aiguard_batch_size_bucket{le="+Inf"}',
+                 'aiguard_batch_size_bucket{model="resnet18",version="1",'
+                 'le="+Inf"}',
                  "aiguard_batch_size_count"):
         if want not in text:
             die("no %s in /metrics" % want)

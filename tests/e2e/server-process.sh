@@ -26,6 +26,8 @@ command -v curl >/dev/null || { echo "FAIL no curl (scripts/install-deps)"; exit
 plan 46
 
 samples=("$AG_TOP"/samples/*.jpg "$AG_TOP"/samples/*.png)
+# The labels of the served model's series in /metrics.
+RN='model="resnet18",version="1"'
 
 # ---- the expected answers ------------------------------------------------
 
@@ -56,8 +58,8 @@ for k in 0 1 2 3 4 5 6 7; do
 done
 [ $ok -eq 1 ] && pass "8 concurrent requests each get their own answer" ||
     fail "concurrent answers"
-n=$(metric aiguard_batch_size_count)
-s=$(metric aiguard_batch_size_sum)
+n=$(metric "aiguard_batch_size_count{$RN}")
+s=$(metric "aiguard_batch_size_sum{$RN}")
 if [ "$s" = 8 ] && [ "$n" != none ] && [ "$n" -lt 8 ]; then
 	pass "8 images went through $n engine call(s) (batched)"
 else
@@ -77,9 +79,9 @@ bad=
 for k in 0 1 2 3 4 5; do
 	[ "$(cat "$work/c$k.code")" = 200 ] || bad="$bad $k:$(cat "$work/c$k.code")"
 done
-n=$(metric aiguard_batch_size_count)
-s=$(metric aiguard_batch_size_sum)
-le2=$(metric 'aiguard_batch_size_bucket{le="2"}')
+n=$(metric "aiguard_batch_size_count{$RN}")
+s=$(metric "aiguard_batch_size_sum{$RN}")
+le2=$(metric "aiguard_batch_size_bucket{$RN,le=\"2\"}")
 if [ -z "$bad" ] && [ "$s" = 6 ] && [ "$le2" = "$n" ] &&
     [ "$n" -ge 3 ] && [ "$n" -lt 6 ]; then
 	pass "--max-batch 2: 6 images in $n engine calls of at most 2"
@@ -107,9 +109,9 @@ done
 wait "${pids[0]}" "${pids[1]}"
 codes=$(cat "$work/rt0.codes" "$work/rt1.codes" | sort | uniq -c |
     awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')
-n=$(metric aiguard_batch_size_count)
-s=$(metric aiguard_batch_size_sum)
-le1=$(metric 'aiguard_batch_size_bucket{le="1"}')
+n=$(metric "aiguard_batch_size_count{$RN}")
+s=$(metric "aiguard_batch_size_sum{$RN}")
+le1=$(metric "aiguard_batch_size_bucket{$RN,le=\"1\"}")
 if [ "$codes" = "200 x16" ] && [ "$s" = 16 ] && [ "$n" != none ] &&
     [ $((n - le1)) -ge 5 ]; then
 	pass "two clients that come back at once: 16 images in $n engine calls, $((n - le1)) of them shared"
@@ -189,9 +191,9 @@ code=$(classify "${samples[0]}" "$work/k2.json")
 grep -q 'event=child_exit child=worker signal=9' "$srv_log" &&
     pass "the log says the worker died of signal 9" ||
     fail "no log line for the worker's death"
-[ "$(metric aiguard_worker_restarts_total)" = 1 ] &&
+[ "$(metric 'aiguard_worker_restarts_total{model="resnet18"}')" = 1 ] &&
     pass "aiguard_worker_restarts_total 1" ||
-    fail "worker restarts metric: $(metric aiguard_worker_restarts_total)"
+    fail "worker restarts metric: $(metric 'aiguard_worker_restarts_total{model="resnet18"}')"
 server_stop
 
 # ---- SIGHUP: reload, and a failed reload --------------------------------
@@ -203,17 +205,17 @@ server_start
 kill -HUP "$srv_pid"
 wait_log 'event=reload result=ok' &&
     pass "SIGHUP reloads the model" || fail "no successful reload logged"
-[ "$(metric 'aiguard_model_reloads_total{result="ok"}')" = 1 ] &&
+[ "$(metric 'aiguard_model_reloads_total{model="resnet18",result="ok"}')" = 1 ] &&
     pass "reload counted ok in /metrics" ||
-    fail "reloads ok: $(metric 'aiguard_model_reloads_total{result="ok"}')"
+    fail "reloads ok: $(metric 'aiguard_model_reloads_total{model="resnet18",result="ok"}')"
 head -c 1000 "$AG_MODEL_SAVED/model.safetensors" >"$work/model/model.safetensors"
 kill -HUP "$srv_pid"
 wait_log 'event=reload result=failed' &&
     pass "a reload of a truncated model is refused" ||
     fail "no failed reload logged"
-[ "$(metric 'aiguard_model_reloads_total{result="failed"}')" = 1 ] &&
+[ "$(metric 'aiguard_model_reloads_total{model="resnet18",result="failed"}')" = 1 ] &&
     pass "failed reload counted in /metrics" ||
-    fail "reloads failed: $(metric 'aiguard_model_reloads_total{result="failed"}')"
+    fail "reloads failed: $(metric 'aiguard_model_reloads_total{model="resnet18",result="failed"}')"
 code=$(classify "${samples[0]}" "$work/h.json")
 [ "$code" = 200 ] && same_top5 "$work/h.json" "$work/cli0.json" &&
     pass "the old model keeps serving" || fail "after the failed reload: $code"

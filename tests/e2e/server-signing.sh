@@ -218,9 +218,9 @@ wait_log 'event=reload result=failed' 20 &&
     fail "no failed reload logged"
 grep -q 'event=model_verify result=failed .*labels.txt' "$srv_log" &&
     pass "the log names labels.txt" || fail "no model_verify failure naming labels.txt"
-[ "$(metric aiguard_model_verification_failures_total)" = 1 ] &&
+[ "$(metric 'aiguard_model_verification_failures_total{model="resnet18"}')" = 1 ] &&
     pass "/metrics: aiguard_model_verification_failures_total 1" ||
-    fail "verification failures: $(metric aiguard_model_verification_failures_total)"
+    fail "verification failures: $(metric 'aiguard_model_verification_failures_total{model="resnet18"}')"
 code=$(classify "$img" "$work/h3.json")
 [ "$code" = 200 ] && same_top5 "$work/h3.json" "$work/v2.json" &&
     [ "$(meta digest)" = "$d2" ] &&
@@ -354,10 +354,10 @@ for method in key certificate; do
 		# itself, a new one at the same path is out of its reach.
 		rm -rf "${live:?}"/* && cp -r "$good"/. "$live" || exit 99
 	done
-	[ "$(metric aiguard_model_verification_failures_total)" = $n ] &&
+	[ "$(metric 'aiguard_model_verification_failures_total{model="resnet18"}')" = $n ] &&
 	    pass "$method: /metrics counts $n verification failures" ||
 	    fail "$method: verification failures" \
-	    "$(metric aiguard_model_verification_failures_total), want $n"
+	    "$(metric 'aiguard_model_verification_failures_total{model="resnet18"}'), want $n"
 	kill -HUP "$srv_pid"
 	wait_log "event=reload result=ok" 20 &&
 	    [ "$(meta digest)" = "$d0" ] &&

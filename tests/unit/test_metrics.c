@@ -609,6 +609,10 @@ test_models(void)
 	    "{model=\"alpha\"} 0");
 	ASSERT_LINE(text, "aiguard_worker_restarts_total{model=\"alpha\"} 1");
 	ASSERT_LINE(text, "aiguard_model_load_failures_total{model=\"\"} 1");
+	/* A model declared has its name's counters, at 0 until counted. */
+	ASSERT_LINE(text, "aiguard_model_load_failures_total{model=\"alpha\"} 0");
+	ASSERT_LINE(text, "aiguard_worker_restarts_total{model=\"be\\\"ta"
+	    "\\\\x\\n\"} 0");
 	/* Only the pairs declared have gauges. */
 	ASSERT_INT_EQ(count_of(text, "\naiguard_model_loaded{"), 2);
 	ASSERT_INT_EQ(count_of(text, "\naiguard_worker_up{"), 2);
