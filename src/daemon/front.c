@@ -204,14 +204,16 @@ front_wk_lost(struct front *f, struct front_wk *wk, const char *why)
 		    wk->wk_npend);
 	(void)close(wk->wk_fd);
 	wk->wk_fd = -1;
-	metrics_worker_up(f->f_metrics, front_wk_name(wk),
-	    front_wk_version(wk), 0);
-	if (wk->wk_retiring)
+	/* Series only for a model that said who it is. */
+	if (front_wk_name(wk)[0] != '\0' && wk->wk_retiring)
 		metrics_model_forget(f->f_metrics, front_wk_name(wk),
 		    front_wk_version(wk));
-	else
+	else if (front_wk_name(wk)[0] != '\0') {
+		metrics_worker_up(f->f_metrics, front_wk_name(wk),
+		    front_wk_version(wk), 0);
 		metrics_model(f->f_metrics, front_wk_name(wk),
 		    front_wk_version(wk), 0, 0, "");
+	}
 	http_model_unref(wk->wk_model);
 	wk->wk_model = NULL;
 	done = calloc(wk->wk_npend + 1, sizeof(*done));
@@ -832,6 +834,11 @@ front_publish(struct front *f, struct front_wk *wk, char *err, size_t errlen)
 	    sizeof(wk->wk_last_version));
 	pthread_mutex_unlock(&f->f_mtx);
 	front_layer_metrics(f, "worker", hl->hl_layers);
+	/* A reload to another version: the old one's gauges go. */
+	if (old != NULL && (strcmp(old->hm_desc.d_name, d->d_name) != 0 ||
+	    strcmp(old->hm_desc.d_version, d->d_version) != 0))
+		metrics_model_forget(f->f_metrics, old->hm_desc.d_name,
+		    old->hm_desc.d_version);
 	http_model_unref(old);
 	metrics_model(f->f_metrics, d->d_name, d->d_version, 1, d->d_verified,
 	    d->d_digest);
