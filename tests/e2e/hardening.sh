@@ -22,7 +22,7 @@ set -u
 : "${AG_BUILD:?}" "${AG_TOP:?}"
 command -v readelf >/dev/null || { echo "readelf missing (binutils)"; exit 99; }
 . "$AG_TOP/tests/lib.sh"
-plan 32
+plan 33
 
 bins=()
 for b in "$AG_BUILD"/bin/* "$AG_BUILD"/tests/*; do

@@ -75,6 +75,7 @@ test_roundtrip(void)
 
 	memset(&cw, 0, sizeof(cw));
 	ipc_hdr_init(&cw.cw_hdr, IPC_CTL_WORKER, sizeof(cw), 0);
+	cw.cw_id = 1;
 	ASSERT_INT_EQ(ipc_send(sv[0], &cw, sizeof(cw), sv[0]), 0);
 	n = ipc_recv(sv[1], &rbuf, sizeof(rbuf), &fd, 0, err, sizeof(err));
 	ASSERT_INT_EQ(n, (int)sizeof(cw));
@@ -299,6 +300,121 @@ test_checks(void)
 	TEST_DONE();
 }
 
+/* The parent's and the front's control messages (model repository). */
+static void
+test_control(void)
+{
+	union {
+		struct ipc_ctl_worker	cw;
+		struct ipc_ctl_route	rt;
+		struct ipc_ctl_request	rq;
+		struct ipc_ctl_reply	rp;
+		struct ipc_ctl_index	ix;
+		uint8_t			b[sizeof(struct ipc_ctl_index) +
+					    (IPC_INDEX_MAX + 1) *
+					    sizeof(struct ipc_index_entry)];
+	} m;
+	size_t len;
+	char err[256];
+
+	TEST_START("control checks: worker, route, index, request, reply");
+	memset(&m, 0, sizeof(m));
+	ipc_hdr_init(&m.cw.cw_hdr, IPC_CTL_WORKER, sizeof(m.cw), 0);
+	m.cw.cw_id = 3;
+	memcpy(m.cw.cw_name, "r18", 4);
+	memcpy(m.cw.cw_version, "2", 2);
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.cw), err, sizeof(err)), 0);
+	m.cw.cw_id = 0;			/* ids start at 1 */
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.cw), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	m.cw.cw_id = 3;
+	memset(m.cw.cw_name, 'a', sizeof(m.cw.cw_name));  /* unterminated */
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.cw), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	memset(m.cw.cw_name, 0, sizeof(m.cw.cw_name));
+	memset(m.cw.cw_version, '9', sizeof(m.cw.cw_version));
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.cw), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+
+	memset(&m, 0, sizeof(m));
+	ipc_hdr_init(&m.rt.rt_hdr, IPC_CTL_ROUTE, sizeof(m.rt), 0);
+	m.rt.rt_id = 1;
+	m.rt.rt_op = IPC_ROUTE_RETIRE;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rt), err, sizeof(err)), 0);
+	m.rt.rt_op = IPC_ROUTE_DEFAULT;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rt), err, sizeof(err)), 0);
+	m.rt.rt_op = 3;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rt), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	m.rt.rt_op = IPC_ROUTE_RETIRE;
+	m.rt.rt_id = 0;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rt), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+
+	memset(&m, 0, sizeof(m));
+	ipc_hdr_init(&m.rq.rq_hdr, IPC_CTL_REQUEST, sizeof(m.rq), 7);
+	m.rq.rq_op = IPC_REQUEST_LOAD;
+	memcpy(m.rq.rq_name, "r34", 4);
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rq), err, sizeof(err)), 0);
+	m.rq.rq_op = IPC_REQUEST_UNLOAD;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rq), err, sizeof(err)), 0);
+	m.rq.rq_op = 0;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rq), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	m.rq.rq_op = IPC_REQUEST_LOAD;
+	m.rq.rq_hdr.ih_id = 0;		/* a reply could not name it */
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rq), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	m.rq.rq_hdr.ih_id = 7;
+	memset(m.rq.rq_name, 'x', sizeof(m.rq.rq_name));
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rq), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+
+	memset(&m, 0, sizeof(m));
+	ipc_hdr_init(&m.rp.rp_hdr, IPC_CTL_REPLY, sizeof(m.rp), 7);
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rp), err, sizeof(err)), 0);
+	m.rp.rp_status = AG_ERR_NOT_FOUND;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rp), err, sizeof(err)), 0);
+	m.rp.rp_status = 1;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rp), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	m.rp.rp_status = AG_ERR_MAX - 1;
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rp), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	m.rp.rp_status = 0;
+	memset(m.rp.rp_msg, 'x', sizeof(m.rp.rp_msg));
+	ASSERT_INT_EQ(ipc_check(&m, sizeof(m.rp), err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+
+	memset(&m, 0, sizeof(m));
+	m.ix.ix_n = 2;
+	len = sizeof(m.ix) + 2 * sizeof(m.ix.ix_e[0]);
+	ipc_hdr_init(&m.ix.ix_hdr, IPC_CTL_INDEX, len, 0);
+	memcpy(m.ix.ix_e[0].ie_name, "r18", 4);
+	m.ix.ix_e[0].ie_state = IPC_INDEX_READY;
+	memcpy(m.ix.ix_e[1].ie_name, "r50", 4);
+	m.ix.ix_e[1].ie_state = IPC_INDEX_UNAVAILABLE;
+	ASSERT_INT_EQ(ipc_check(&m, len, err, sizeof(err)), 0);
+	/* The count and the length must agree. */
+	ASSERT_INT_EQ(ipc_check(&m, len - 1, err, sizeof(err)),
+	    AG_ERR_PROTOCOL);
+	m.ix.ix_n = 3;
+	ASSERT_INT_EQ(ipc_check(&m, len, err, sizeof(err)), AG_ERR_PROTOCOL);
+	m.ix.ix_n = 2;
+	m.ix.ix_e[1].ie_state = IPC_INDEX_UNLOADING + 1;
+	ASSERT_INT_EQ(ipc_check(&m, len, err, sizeof(err)), AG_ERR_PROTOCOL);
+	m.ix.ix_e[1].ie_state = IPC_INDEX_LOADING;
+	memset(m.ix.ix_e[1].ie_reason, 'r', sizeof(m.ix.ix_e[1].ie_reason));
+	ASSERT_INT_EQ(ipc_check(&m, len, err, sizeof(err)), AG_ERR_PROTOCOL);
+	/* At most IPC_INDEX_MAX entries. */
+	memset(&m, 0, sizeof(m));
+	m.ix.ix_n = IPC_INDEX_MAX + 1;
+	len = sizeof(m.ix) + (IPC_INDEX_MAX + 1) * sizeof(m.ix.ix_e[0]);
+	ipc_hdr_init(&m.ix.ix_hdr, IPC_CTL_INDEX, len, 0);
+	ASSERT_INT_EQ(ipc_check(&m, len, err, sizeof(err)), AG_ERR_PROTOCOL);
+	TEST_DONE();
+}
+
 /* Random bytes and mutations of valid messages: refused or accepted,
  * never a crash (ASan watches the reads). */
 static void
@@ -327,7 +443,7 @@ test_mutations(void)
 			    7));
 		if (i % 3 == 0)		/* valid header, random type */
 			((struct ipc_hdr *)(void *)m)->ih_type =
-			    (uint16_t)(x >> 33) % 20;
+			    (uint16_t)(x >> 33) % 24;
 		((struct ipc_hdr *)(void *)m)->ih_len = (uint32_t)len;
 		if (len >= sizeof(struct ipc_hdr) &&
 		    ipc_check(m, len, err, sizeof(err)) == 0)
@@ -762,10 +878,11 @@ test_worker(void)
 void
 tests(void)
 {
-	test_plan(17);
+	test_plan(18);
 	signal(SIGPIPE, SIG_IGN);
 	test_roundtrip();
 	test_checks();
+	test_control();
 	test_mutations();
 	test_worker();
 }
