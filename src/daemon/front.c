@@ -317,17 +317,21 @@ front_be_model(void *ctx, const char *name, const char *version, int *known)
 }
 
 /*
- * Ready: at least one model published, and every worker the parent
- * started (and has not retired) has published its model.
+ * Ready: every worker the parent started (and has not retired) has
+ * published its model, and there is a model: model.dir's, or with a
+ * repository, once the parent's index says what it started, at least one
+ * (none is fine only under model control, where models load on request).
  */
 static int
 front_be_ready(void *ctx)
 {
 	struct front *f = ctx;
-	int any = 0, all = 1;
+	int any = 0, all = 1, repo = f->f_cf->cf_repository[0] != '\0';
 	size_t i;
 
 	pthread_mutex_lock(&f->f_mtx);
+	if (repo && f->f_index == NULL)
+		all = 0;
 	for (i = 0; i < FRONT_MAX_WORKERS; i++) {
 		if (f->f_wk[i].wk_id == 0 || f->f_wk[i].wk_retiring)
 			continue;
@@ -337,6 +341,8 @@ front_be_ready(void *ctx)
 			all = 0;
 	}
 	pthread_mutex_unlock(&f->f_mtx);
+	if (repo && f->f_cf->cf_model_control == CONFIG_CONTROL_EXPLICIT)
+		return all;
 	return any && all;
 }
 

@@ -980,8 +980,20 @@ repo_reload(struct parent *p, const char *only, char *err, size_t errlen)
 	size_t n = 0, i;
 	int r;
 
-	if ((r = repo_scan(p->p_cf->cf_repository, p->p_cf, &rms, &n, err,
-	    errlen)) != 0)
+	/*
+	 * With model control, every model of the repository can be loaded
+	 * (and is in the index): model.names is only what loads at start.
+	 */
+	if (p->p_cf->cf_model_control == CONFIG_CONTROL_EXPLICIT) {
+		static struct ag_config all;
+
+		all = *p->p_cf;
+		all.cf_nmodel_names = 0;
+		r = repo_scan(all.cf_repository, &all, &rms, &n, err, errlen);
+	} else
+		r = repo_scan(p->p_cf->cf_repository, p->p_cf, &rms, &n, err,
+		    errlen);
+	if (r != 0)
 		return r;
 	for (i = 0; i < p->p_nmodels; i++)
 		if (only == NULL || strcmp(p->p_models[i].pm_name, only) == 0)
@@ -1133,6 +1145,14 @@ control_request(struct parent *p, const struct ipc_ctl_request *rq)
 		replies_settle(p, rq->rq_name, AG_ERR_NOT_FOUND,
 		    pm->pm_why[0] != '\0' ? pm->pm_why :
 		    "no such model in the repository");
+		/* A name the repository never had leaves no trace. */
+		if (pm->pm_why[0] == '\0' && model_default(p,
+		    rq->rq_name) == NULL) {
+			i = (size_t)(pm - p->p_models);
+			memmove(pm, pm + 1, (p->p_nmodels - i - 1) *
+			    sizeof(*pm));
+			p->p_nmodels--;
+		}
 		index_send(p);
 		return;
 	}
@@ -1515,6 +1535,15 @@ supervise(struct parent *p)
 
 	spawn_front(p);
 	if (p->p_repo) {
+		/* Model control: model.names is what loads at start. */
+		if (p->p_cf->cf_model_control == CONFIG_CONTROL_EXPLICIT)
+			for (i = 0; i < (size_t)p->p_cf->cf_nmodel_names; i++) {
+				struct pmodel *pm = model_add(p,
+				    p->p_cf->cf_model_names[i]);
+
+				if (pm != NULL)
+					pm->pm_loaded = 1;
+			}
 		if (repo_reload(p, NULL, err, sizeof(err)) != 0) {
 			log_warnx("%s", err);
 			p->p_status = 1;
