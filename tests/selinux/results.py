@@ -121,6 +121,9 @@ LEGIT = [
     ("classify-after-deploy", "classify after the reload -> 200"),
     ("deploy-picked-up", "the running service serves the deployed version "
      "(its digest changed)"),
+    ("repository", "a second model deployed, the store served as a "
+     "repository (model.repository): one worker per model, every "
+     "process in aiguard_t, both classify -> 200, the module unchanged"),
     ("stop", "systemctl stop aiguardd: Result success, status 0, no "
      "process left"),
 ]
@@ -149,7 +152,7 @@ FD_TYPES = ("aiguard_tokens_t", "aiguard_tls_key_t")
 FD_DOMAINS = ("aiguard_t", "aiguard_deploy_t")
 
 # Run once, in the enforcing phase (the guest is slow).
-ENFORCING_ONLY = ("journal", "reload")
+ENFORCING_ONLY = ("journal", "reload", "repository")
 
 # aiguard doctor --json: the checks that must pass, by who runs it and
 # the mode.  As root in the harness (unconfined): everything SELinux.  As
