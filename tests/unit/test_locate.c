@@ -208,12 +208,36 @@ test_locate(void)
 	ASSERT_TRUE(strstr(err, "too long") != NULL);
 	free(big);
 	TEST_DONE();
+
+	TEST_START("a repository's version: pinned, its directory the root");
+	ASSERT_INT_EQ(model_locate_version(t_store, "m", 1, &ml, err,
+	    sizeof(err)), 0);
+	(void)snprintf(want, sizeof(want), "%s/m/1", t_store);
+	ASSERT_STRING_EQ(ml.ml_dir, want);
+	/* The sandbox covers that version alone, not NAME/ nor the store. */
+	ASSERT_STRING_EQ(ml.ml_root, real(want, "%s/m/1", t_store));
+	ASSERT_STRING_EQ(ml.ml_name, "m");
+	ASSERT_STRING_EQ(ml.ml_version, "1");
+	ASSERT_INT_EQ(ml.ml_pinned, 1);
+	/* current says 2: a pinned load still reads version 1. */
+	model_loc_current(&ml, dir, sizeof(dir), ver, sizeof(ver));
+	(void)snprintf(want, sizeof(want), "%s/m/1", t_store);
+	ASSERT_STRING_EQ(dir, want);
+	ASSERT_STRING_EQ(ver, "1");
+	/* Names are the store's: nothing that climbs out of it. */
+	ASSERT_INT_EQ(model_locate_version(t_store, "..", 1, &ml, err,
+	    sizeof(err)), AG_ERR_INVALID_ARG);
+	ASSERT_INT_EQ(model_locate_version(t_store, "m/1", 1, &ml, err,
+	    sizeof(err)), AG_ERR_INVALID_ARG);
+	ASSERT_INT_EQ(model_locate_version(t_store, "", 1, &ml, err,
+	    sizeof(err)), AG_ERR_INVALID_ARG);
+	TEST_DONE();
 }
 
 void
 tests(void)
 {
-	test_plan(10);
+	test_plan(11);
 	setup();
 	test_locate();
 }
