@@ -259,15 +259,17 @@ front_wk_by_id(struct front *f, uint32_t id)
 /*
  * The worker that name (and version, NULL: the default) reaches, with
  * f_mtx held: of the published versions of name, the one asked, or the
- * one with the highest default sequence; a retiring one only while no
- * other is published.  *known: whether name (and version) is served at
- * all, ready or not.
+ * one with the highest default sequence.  A retired one (draining) only
+ * while a version that replaces it is still loading: a deploy never
+ * leaves a gap, an unload is at once.  *known: whether name (and
+ * version) is served at all, ready or not.
  */
 static struct front_wk *
 front_route(struct front *f, const char *name, const char *version,
     int *known)
 {
-	struct front_wk *best = NULL, *wk;
+	struct front_wk *best = NULL, *old = NULL, *wk;
+	int loading = 0;
 	size_t i;
 
 	*known = 0;
@@ -280,25 +282,35 @@ front_route(struct front *f, const char *name, const char *version,
 		    !wk->wk_retiring)
 			*known = 1;
 		if (wk->wk_name[0] != '\0' && strcmp(wk->wk_name, name) == 0 &&
-		    !wk->wk_retiring && (version == NULL ||
-		    strcmp(wk->wk_version, version) == 0))
-			*known = 1;
+		    !wk->wk_retiring) {
+			if (version == NULL || strcmp(wk->wk_version,
+			    version) == 0)
+				*known = 1;
+			if (wk->wk_model == NULL || wk->wk_fd == -1)
+				loading = 1;
+		}
 		if (wk->wk_model == NULL || wk->wk_fd == -1 ||
 		    strcmp(wk->wk_model->hm_desc.d_name, name) != 0)
 			continue;
+		if (wk->wk_retiring) {
+			if (version == NULL && (old == NULL ||
+			    wk->wk_seq > old->wk_seq))
+				old = wk;
+			continue;
+		}
 		if (version != NULL) {
 			if (strcmp(wk->wk_model->hm_desc.d_version,
-			    version) != 0 || wk->wk_retiring)
+			    version) != 0)
 				continue;
 			*known = 1;
 			return wk;
 		}
 		*known = 1;
-		if (best == NULL || (best->wk_retiring && !wk->wk_retiring) ||
-		    (best->wk_retiring == wk->wk_retiring &&
-		    wk->wk_seq > best->wk_seq))
+		if (best == NULL || wk->wk_seq > best->wk_seq)
 			best = wk;
 	}
+	if (best == NULL && old != NULL && loading)
+		best = old;
 	return best;
 }
 
