@@ -1515,6 +1515,17 @@ supervise(struct parent *p)
 
 	spawn_front(p);
 	if (p->p_repo) {
+		/* Explicit control: model.names load at start, no other. */
+		if (p->p_cf->cf_model_control == CONFIG_CONTROL_EXPLICIT)
+			for (i = 0; i < (size_t)p->p_cf->cf_nmodel_names;
+			    i++) {
+				struct pmodel *pm;
+
+				if (strlen(p->p_cf->cf_model_names[i]) <
+				    MODEL_NAME_MAX && (pm = model_add(p,
+				    p->p_cf->cf_model_names[i])) != NULL)
+					pm->pm_loaded = 1;
+			}
 		if (repo_reload(p, NULL, err, sizeof(err)) != 0) {
 			log_warnx("%s", err);
 			p->p_status = 1;
