@@ -251,8 +251,12 @@ front_wk_by_id(struct front *f, uint32_t id)
  * The worker that name (and version, NULL: the default) reaches, with
  * f_mtx held: of the published versions of name, the one asked, or the
  * one with the highest default sequence; a retiring one only while no
- * other is published.  *known: whether name (and version) is served at
- * all, ready or not.
+ * other is published and another worker of name, not retiring, is on its
+ * way (a deploy: the parent retires the old version once the new one is
+ * ready, which the front may not have published yet).  A model unloaded
+ * or gone from the repository, all its workers retiring, reaches none:
+ * new requests get 404 at once while those routed before drain.
+ * *known: whether name (and version) is served at all, ready or not.
  */
 static struct front_wk *
 front_route(struct front *f, const char *name, const char *version,
@@ -284,12 +288,16 @@ front_route(struct front *f, const char *name, const char *version,
 			*known = 1;
 			return wk;
 		}
-		*known = 1;
+		if (!wk->wk_retiring)
+			*known = 1;
 		if (best == NULL || (best->wk_retiring && !wk->wk_retiring) ||
 		    (best->wk_retiring == wk->wk_retiring &&
 		    wk->wk_seq > best->wk_seq))
 			best = wk;
 	}
+	/* *known here: a worker of name that does not retire. */
+	if (best != NULL && best->wk_retiring && !*known)
+		return NULL;
 	return best;
 }
 
