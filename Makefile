@@ -7,7 +7,10 @@
 #   check      all tests (unit, end-to-end, reference against PyTorch)
 #   bench      side-by-side benchmark (our engine, PyTorch, ONNX Runtime)
 #   bench-serve  aiguardd against Flask + PyTorch under wrk, then aiguardd
-#                plain against HTTPS + bearer token (bench/serve-tls)
+#                plain against HTTPS + bearer token (bench/serve-tls), then
+#                three models of a repository (bench/serve-repository)
+#   bench-serve-repository  the last one alone: throughput, p99 per model,
+#                fairness under a flood, each process's memory
 #   bench-sandbox  aiguardd's requests/s with the sandbox on vs off
 #   policy     the SELinux module: build/selinux/aiguard.pp and
 #              aiguard_port.cil (docs/selinux.md)
@@ -107,7 +110,7 @@ KEYS := build/keys
 BUILD_KEY := $(KEYS)/aiguard-build
 DEFAULT_SIG := $(MODELS)/resnet18/model.sig
 
-.PHONY: all run check unit e2e reference bench bench-serve bench-sandbox bench-coldstart soak clean \
+.PHONY: all run check unit e2e reference bench bench-serve bench-serve-repository bench-sandbox bench-coldstart soak clean \
 	deps FORCE \
 	fuzz policy policy-rhel9 policy-lint check-selinux install uninstall
 
@@ -339,6 +342,10 @@ bench-serve: deps
 	@$(MAKE) --no-print-directory all
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/serve $(B) $(THREADS)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/serve-tls $(B) $(THREADS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/serve-repository $(B) $(THREADS)
+
+bench-serve-repository: all
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE bench/serve-repository $(B) $(THREADS)
 
 # The engine's loops over channels, and the resize's passes over rows, are
 # meant to be vectorised.
