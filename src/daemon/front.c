@@ -756,7 +756,8 @@ front_on_result(struct front *f, struct front_wk *wk,
 	cancelled = pd->pd_cancelled && rs->rs_status != 0;
 	(void)front_pending_take(f, pd, 0);
 	if (!cancelled && rs->rs_batch_first && wk->wk_stats != NULL)
-		stats_execution(wk->wk_stats, (int)rs->rs_batch_size);
+		stats_execution(wk->wk_stats, (int)rs->rs_batch_size,
+		    rs->rs_infer_us * 1e-6);
 	(void)snprintf(name, sizeof(name), "%s", d->d_name);
 	(void)snprintf(ver, sizeof(ver), "%s", d->d_version);
 	front_wk_drained(f, wk);

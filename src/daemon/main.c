@@ -1373,8 +1373,15 @@ reap_worker(struct parent *p, struct wchild *w, int status, const char *how)
 		}
 		return;
 	}
-	log_event(LOG_LVL_WARN, "event=child_exit child=%s %s msg=\"worker "
-	    "died; requests in flight were answered 503\"", what, how);
+	if (!w->w_ch.ch_ready && WIFEXITED(status) && WEXITSTATUS(status) ==
+	    WORKER_EXIT_MODEL)
+		log_event(LOG_LVL_WARN, "event=child_exit child=%s %s "
+		    "msg=\"its model did not load; it served nothing\"", what,
+		    how);
+	else
+		log_event(LOG_LVL_WARN, "event=child_exit child=%s %s "
+		    "msg=\"worker died; requests in flight were answered "
+		    "503\"", what, how);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_MODEL)
 		p->p_load_failures++;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SANDBOX) {

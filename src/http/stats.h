@@ -73,11 +73,11 @@ void	stats_request(struct model_stats *st, int ok, int images,
 	    double total_s, double queue_s, double input_s, double infer_s,
 	    double output_s);
 /*
- * One engine execution of a batch of n images, recorded once per batch.
- * n outside 1..STATS_BATCH_MAX is ignored (counted nowhere).  st NULL is
- * a no-op.
+ * One engine execution of a batch of n images, recorded once per batch,
+ * and its engine time (seconds): batch_stats' compute_infer.  n outside
+ * 1..STATS_BATCH_MAX is ignored (counted nowhere).  st NULL is a no-op.
  */
-void	stats_execution(struct model_stats *st, int n);
+void	stats_execution(struct model_stats *st, int n, double infer_s);
 
 /*
  * The object of one model version in Triton's shape:
