@@ -228,7 +228,13 @@ access_check(struct access *ac, const struct access_req *rq,
 		    "%u s", ac->ac_ip_rate, res->ar_retry_after);
 		return;
 	}
-	if (rq->ar_category & ac->ac_open)
+	if (rq->ar_need_token && !ac->ac_tokens_on) {
+		access_deny(res, ACCESS_FORBIDDEN, "%s endpoints of this kind "
+		    "take a token, and there is no token file "
+		    "(server.tokens)", access_cat_name(rq->ar_category));
+		return;
+	}
+	if ((rq->ar_category & ac->ac_open) && !rq->ar_need_token)
 		return;
 
 	have_auth = rq->ar_authorization != NULL;

@@ -45,6 +45,12 @@ struct access_req {
 	const void	*ar_addr;	/* the client's address bytes */
 	size_t		 ar_addrlen;	/* 0: unknown (no address limit) */
 	double		 ar_now;	/* monotonic seconds */
+	/*
+	 * A token is required whatever server.open says, and without a
+	 * token file the request is refused (403): what changes the models
+	 * served (the model repository extension) always takes a credential.
+	 */
+	int		 ar_need_token;
 };
 
 /* What a request is allowed, and as whom. */

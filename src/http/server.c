@@ -463,6 +463,10 @@ http_access(struct http_req *rq)
 	http_peer(rq, &ar);
 	ar.ar_addrlen = http_client_key(rq, &ar.ar_addr);
 	ar.ar_now = ag_now();
+	/* The model repository: an admin token, always (http_repository). */
+	ar.ar_need_token = rq->rq_route.rt_kind == ROUTE_REPO_INDEX ||
+	    rq->rq_route.rt_kind == ROUTE_REPO_LOAD ||
+	    rq->rq_route.rt_kind == ROUTE_REPO_UNLOAD;
 	access_check(hs->hs_access, &ar, &rq->rq_id, &rq->rq_deny);
 	return rq->rq_deny.ar_status;
 }
@@ -638,8 +642,9 @@ http_job_done(struct http_job *job)
 /*
  * The model repository extension: POST /v2/repository/index, and
  * .../models/NAME/load and /unload.  Only for a token with the admin
- * scope, even where server.open opens admin or there is no token file:
- * changing what is served takes a credential, always.  Load and unload
+ * scope, even where server.open opens admin (401 without one) or there is
+ * no token file (403): changing what is served takes a credential,
+ * always (access_check()'s ar_need_token).  Load and unload
  * wait for the backend (the parent starts or stops the workers) like an
  * inference; a request body (Triton's parameters) is not read.
  */
@@ -647,17 +652,11 @@ static enum MHD_Result
 http_repository(struct http_req *rq)
 {
 	struct http_server *hs = rq->rq_srv;
-	int tokens = hs->hs_cf->cf_tokens[0] != '\0', r;
 	json_t *idx;
+	int r;
 
-	if (rq->rq_id.ai_anonymous) {
-		metrics_auth_failure(hs->hs_m, tokens ?
-		    METRICS_AUTH_MISSING : METRICS_AUTH_FORBIDDEN);
-		return http_error(rq, tokens ? 401 : 403,
-		    "the model repository takes a token with the admin "
-		    "scope%s", tokens ? "" :
-		    " (server.tokens: none configured)");
-	}
+	/* access_check() (ar_need_token) let only an admin token here. */
+	AG_ASSERT(!rq->rq_id.ai_anonymous);
 	if (rq->rq_route.rt_kind == ROUTE_REPO_INDEX) {
 		idx = hs->hs_be->be_index != NULL ?
 		    hs->hs_be->be_index(hs->hs_be->be_ctx) : json_array();

@@ -178,6 +178,40 @@ test_open(void)
 	ASSERT_STRING_CONTAINS(res.ar_msg, "token required for infer");
 	access_free(ac);
 	TEST_DONE();
+
+	TEST_START("a token always (the model repository): open or not");
+	/* No token file: every category open, yet this one refused. */
+	ac = mk(NULL, NULL, NULL, NULL);
+	req(&r, TOKEN_SCOPE_ADMIN, NULL, 1);
+	r.ar_need_token = 1;
+	access_check(ac, &r, &id, &res);
+	ASSERT_INT_EQ(res.ar_status, 403);
+	ASSERT_STRING_CONTAINS(res.ar_msg, "no token file");
+	access_free(ac);
+	/* admin opened by server.open: still a token, and its scope. */
+	ac = mk("/t", "health,admin", NULL, NULL);
+	access_set_tokens(ac, default_set());
+	req(&r, TOKEN_SCOPE_ADMIN, NULL, 1);
+	access_check(ac, &r, &id, &res);
+	ASSERT_INT_EQ(res.ar_status, 0);	/* open, without the flag */
+	ASSERT_INT_EQ(id.ai_anonymous, 1);
+	r.ar_need_token = 1;
+	access_check(ac, &r, &id, &res);
+	ASSERT_INT_EQ(res.ar_status, 401);
+	ASSERT_INT_EQ(res.ar_deny, ACCESS_MISSING);
+	req(&r, TOKEN_SCOPE_ADMIN, "Bearer " TOK_A, 1);
+	r.ar_need_token = 1;
+	access_check(ac, &r, &id, &res);
+	ASSERT_INT_EQ(res.ar_status, 403);	/* metadata only */
+	req(&r, TOKEN_SCOPE_ADMIN, "Bearer " TOK_C, 1);
+	r.ar_need_token = 1;
+	access_check(ac, &r, &id, &res);
+	ASSERT_INT_EQ(res.ar_status, 0);
+	ASSERT_INT_EQ(id.ai_anonymous, 0);
+	ASSERT_STRING_EQ(id.ai_entry.te_name, "all");
+	access_leave(ac, &id);
+	access_free(ac);
+	TEST_DONE();
 }
 
 static void
@@ -418,7 +452,7 @@ test_limits(void)
 void
 tests(void)
 {
-	test_plan(14);
+	test_plan(15);
 	if (rl_init() != 0 || tokens_init() != 0)
 		assert_fail(__FILE__, __LINE__, "rl_init or tokens_init");
 	test_categories();
