@@ -3,18 +3,25 @@
  * front.c: the process that faces the network.
  *
  * It runs the HTTP server (src/http) and is its backend: a submitted job's
- * images are written into free slots of the shared area that the worker
- * created, an INFER names the slots, and the RESULT that comes back wakes
- * the suspended HTTP request.  The main thread reads the parent's control
- * link (new workers), the worker link (HELLO, LABELS, RESULT, RELOAD) and
- * the signals.
+ * images are written into free slots of the shared area of the worker
+ * that serves the model (and version) the request named, an INFER names
+ * the slots, and the RESULT that comes back wakes the suspended HTTP
+ * request.  The workers are a table: one per model version, each known by
+ * the parent's id, its model and version, its default sequence (the
+ * highest published is what /v2/models/NAME reaches) and its statistics.
+ * The main thread reads the parent's control link (new workers, routes,
+ * the repository index, the answers to load and unload), every worker's
+ * link (HELLO, LABELS, RESULT, RELOAD) and the signals.
  *
  * The front never opens a model file: the labels and the geometry come
- * from the worker, and are checked like any other input.  Nor the token
- * file or the TLS files: the parent sends their bytes (CTL_FRONTDOOR), at
- * start, before the front serves anything, and after each SIGHUP.  When the worker
- * dies, every request waiting for it gets 503 at once and the model is
- * unpublished (ready is false) until a new worker says HELLO.
+ * from the workers, and are checked like any other input; a repository's
+ * worker must name the model and version it was started for.  Nor the
+ * token file or the TLS files: the parent sends their bytes
+ * (CTL_FRONTDOOR), at start, before the front serves anything, and after
+ * each SIGHUP.  When a worker dies, every request waiting for it gets 503
+ * at once and its model version is unpublished until a new worker of it
+ * says HELLO; a retired one (replaced, unloaded) is drained: what it has
+ * in flight is answered, then its link closes.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
