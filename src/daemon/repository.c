@@ -301,6 +301,10 @@ parent_repo_reload(struct parent *p, const char *only, char *err,
 		if (pm->pm_loaded && pm->pm_present)
 			model_apply(p, &rms[i]);
 	}
+	if (n == 0 && only == NULL)
+		log_warnx("repository %s: no model in it%s",
+		    p->p_cf->cf_repository, p->p_cf->cf_nmodel_names > 0 ?
+		    " of model.names" : "");
 	/* Models gone from the repository (or from its selection). */
 	for (i = 0; i < p->p_nmodels; i++) {
 		pm = &p->p_models[i];

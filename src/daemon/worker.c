@@ -648,6 +648,7 @@ worker_main(const struct daemon_ctx *dc, int sock, int ready)
 	    "dir=%s version=%s digest=%s max_batch=%d max_delay_us=%d "
 	    "return_wait_us=%d threads=%d low_memory=%s backend=\"%s\" "
 	    "verify_ms=%.1f build_ms=%.1f%s",
+	    cf->cf_model_name[0] != '\0' ? cf->cf_model_name :
 	    w.w_md->md_conf.mc_name, w.w_md->md_conf.mc_arch, w.w_classes,
 	    w.w_h, w.w_w, w.w_md->md_dir, w.w_md->md_version,
 	    w.w_md->md_signed ? w.w_md->md_sig.mr_digest : "unsigned",
