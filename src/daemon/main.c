@@ -236,7 +236,10 @@ parse_args(int argc, char **argv, struct ag_config *cf, int *check)
 	}
 }
 
-/* The load the worker does, of dir: 0, or 1 with the reason printed. */
+/*
+ * The load the worker does, of dir, reported: 0, or 1 with the reason
+ * printed.  what names a repository's model version; NULL: model.dir's.
+ */
 static int
 check_load(const char *what, const char *dir)
 {
@@ -245,12 +248,18 @@ check_load(const char *what, const char *dir)
 
 	if (model_load_signed(dir, daemon_trust(), &md, err,
 	    sizeof(err)) != 0) {
-		fprintf(stderr, "aiguardd: %s: %s\n", what, err);
+		fprintf(stderr, "aiguardd: %s: %s\n", what != NULL ? what :
+		    "model", err);
 		return 1;
 	}
-	fprintf(stderr, "aiguardd: %s (%s, %d classes) loads from %s in "
-	    "%.1f ms (read and verify %.1f, build %.1f)\n", what,
-	    md->md_conf.mc_arch, md->md_conf.mc_classes, md->md_dir,
+	if (what != NULL)
+		fprintf(stderr, "aiguardd: %s (", what);
+	else
+		fprintf(stderr, "aiguardd: configuration OK; model %s (",
+		    md->md_conf.mc_name);
+	fprintf(stderr, "%s, %d classes) loads from %s in %.1f ms (read and "
+	    "verify %.1f, build %.1f)\n", md->md_conf.mc_arch,
+	    md->md_conf.mc_classes, md->md_dir,
 	    (md->md_verify_s + md->md_build_s) * 1e3, md->md_verify_s * 1e3,
 	    md->md_build_s * 1e3);
 	if (md->md_signed)
@@ -260,6 +269,9 @@ check_load(const char *what, const char *dir)
 	else
 		fprintf(stderr, "aiguardd: signature NOT checked "
 		    "(allow_unsigned)\n");
+	if (md->md_signed && md->md_sig.mr_cert_note[0] != '\0')
+		fprintf(stderr, "aiguardd: WARNING: %s\n",
+		    md->md_sig.mr_cert_note);
 	model_free(md);
 	return 0;
 }
@@ -327,9 +339,7 @@ static int
 check_config(struct ag_config *cf)
 {
 	struct model_loc loc;
-	struct model *md;
 	char dir[PATH_MAX], ver[MODEL_VERSION_MAX], err[512];
-	int r;
 
 	config_dump(cf, stdout);
 	if (cf->cf_repository[0] == '\0' &&
@@ -363,29 +373,7 @@ check_config(struct ag_config *cf)
 	model_loc_current(&loc, dir, sizeof(dir), ver, sizeof(ver));
 	/* The load the worker does, on as many threads. */
 	resnet_set_threads(cf->cf_threads);
-	if ((r = model_load_signed(dir, daemon_trust(), &md, err,
-	    sizeof(err))) != 0) {
-		fprintf(stderr, "aiguardd: model: %s\n", err);
-		return 1;
-	}
-	fprintf(stderr, "aiguardd: configuration OK; model %s (%s, %d "
-	    "classes) loads from %s in %.1f ms (read and verify %.1f, "
-	    "build %.1f)\n", md->md_conf.mc_name, md->md_conf.mc_arch,
-	    md->md_conf.mc_classes, md->md_dir,
-	    (md->md_verify_s + md->md_build_s) * 1e3, md->md_verify_s * 1e3,
-	    md->md_build_s * 1e3);
-	if (md->md_signed)
-		fprintf(stderr, "aiguardd: signature verified: %zu files, "
-		    "digest %s, signer %s\n", md->md_sig.mr_files,
-		    md->md_sig.mr_digest, md->md_sig.mr_signer);
-	else
-		fprintf(stderr, "aiguardd: signature NOT checked "
-		    "(allow_unsigned)\n");
-	if (md->md_signed && md->md_sig.mr_cert_note[0] != '\0')
-		fprintf(stderr, "aiguardd: WARNING: %s\n",
-		    md->md_sig.mr_cert_note);
-	model_free(md);
-	return 0;
+	return check_load(NULL, dir);
 }
 
 /*

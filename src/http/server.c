@@ -640,6 +640,27 @@ http_job_done(struct http_job *job)
 }
 
 /*
+ * Suspends rq's connection while the backend works for it: one more
+ * reference (the job's, dropped by http_job_done()), and the sweeper
+ * told that the connection waits on purpose.
+ */
+static void
+http_suspend(struct http_req *rq)
+{
+	struct http_server *hs = rq->rq_srv;
+
+	pthread_mutex_lock(&hs->hs_mtx);
+	rq->rq_refs++;
+	rq->rq_state = RQ_WAIT;
+	if (rq->rq_hc != NULL) {
+		rq->rq_hc->hc_waiting = 1;
+		rq->rq_hc->hc_rq = rq;
+	}
+	MHD_suspend_connection(rq->rq_conn);
+	pthread_mutex_unlock(&hs->hs_mtx);
+}
+
+/*
  * The model repository extension: POST /v2/repository/index, and
  * .../models/NAME/load and /unload.  Only for a token with the admin
  * scope, even where server.open opens admin (401 without one) or there is
@@ -671,15 +692,7 @@ http_repository(struct http_req *rq)
 	memset(&rq->rq_job, 0, sizeof(rq->rq_job));
 	rq->rq_job.jb_done = http_job_done;
 	rq->rq_job.jb_arg = rq;
-	pthread_mutex_lock(&hs->hs_mtx);
-	rq->rq_refs++;
-	rq->rq_state = RQ_WAIT;
-	if (rq->rq_hc != NULL) {
-		rq->rq_hc->hc_waiting = 1;
-		rq->rq_hc->hc_rq = rq;
-	}
-	MHD_suspend_connection(rq->rq_conn);
-	pthread_mutex_unlock(&hs->hs_mtx);
+	http_suspend(rq);
 	r = hs->hs_be->be_control(hs->hs_be->be_ctx,
 	    rq->rq_route.rt_kind == ROUTE_REPO_LOAD ? HTTP_CONTROL_LOAD :
 	    HTTP_CONTROL_UNLOAD, rq->rq_route.rt_model, &rq->rq_job);
@@ -766,15 +779,7 @@ http_submit(struct http_req *rq, const float *input, const uint8_t *pixels,
 	rq->rq_job.jb_arg = rq;
 	rq->rq_job.jb_returns = rq->rq_returns;
 
-	pthread_mutex_lock(&hs->hs_mtx);
-	rq->rq_refs++;
-	rq->rq_state = RQ_WAIT;
-	if (rq->rq_hc != NULL) {
-		rq->rq_hc->hc_waiting = 1;
-		rq->rq_hc->hc_rq = rq;
-	}
-	MHD_suspend_connection(rq->rq_conn);
-	pthread_mutex_unlock(&hs->hs_mtx);
+	http_suspend(rq);
 
 	rq->rq_submit_at = ag_now();
 	r = hs->hs_be->be_submit(hs->hs_be->be_ctx, &rq->rq_job);
